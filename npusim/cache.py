@@ -1,0 +1,86 @@
+"""The artifact cache: one directory per kernel hash (CONTRACTS.md section 6).
+
+`entry(hash).build(name, builder)` returns the path of an artifact, building it
+at most once across threads and processes: the builder writes a temporary
+file, which is renamed into place under the entry's file lock, then a
+`<name>.ok` stamp records its sha256. An artifact whose stamp is missing or
+does not match (half-written, corrupted) is rebuilt, never trusted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from filelock import FileLock
+
+from npusim.paths import cache_dir
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class CacheEntry:
+    def __init__(self, key: str, root: Path | None = None):
+        self.key = key
+        self.dir = (root or cache_dir()) / "kernels" / key
+        self.dir.mkdir(parents=True, exist_ok=True)
+
+    def path(self, name: str) -> Path:
+        return self.dir / name
+
+    def _stamp(self, name: str) -> Path:
+        return self.dir / f"{name}.ok"
+
+    def lock(self) -> FileLock:
+        return FileLock(str(self.dir / ".lock"))
+
+    def valid(self, name: str) -> bool:
+        artifact, stamp = self.path(name), self._stamp(name)
+        if not artifact.exists() or not stamp.exists():
+            return False
+        return stamp.read_text().strip() == sha256_file(artifact)
+
+    def build(self, name: str, builder: Callable[[Path], None]) -> tuple[Path, bool]:
+        """Return (artifact path, built_now). `builder(tmp_path)` must write tmp_path."""
+        target = self.path(name)
+        if self.valid(name):
+            return target, False
+        with self.lock():
+            if self.valid(name):  # another process built it while we waited
+                return target, False
+            self._stamp(name).unlink(missing_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.dir)
+            os.close(fd)
+            tmp_path = Path(tmp)
+            try:
+                builder(tmp_path)
+                if not tmp_path.exists() or tmp_path.stat().st_size == 0:
+                    raise RuntimeError(f"builder for {target} wrote nothing")
+                os.replace(tmp_path, target)
+            finally:
+                tmp_path.unlink(missing_ok=True)
+            digest = sha256_file(target)
+            stamp_tmp = self._stamp(name).with_suffix(".ok.tmp")
+            stamp_tmp.write_text(digest)
+            os.replace(stamp_tmp, self._stamp(name))
+            return target, True
+
+    def put_text(self, name: str, text: str) -> tuple[Path, bool]:
+        return self.build(name, lambda p: p.write_text(text))
+
+
+def entry(key: str) -> CacheEntry:
+    return CacheEntry(key)

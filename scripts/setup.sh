@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# One-command set-up: create/reuse .venv, install the exact pins, the project
+# itself (editable, for the npusim command and the entry points), Debian's dtc
+# when missing, and build the C++ trace simulator. Fast when nothing changed:
+# each step is skipped when its inputs' hash matches the stamp it left.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${VENV:-.venv}
+STAMPS=.stamps
+mkdir -p "$STAMPS"
+PYTHON=${PYTHON:-python3.11}
+command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
+
+say() { printf '[setup] %s\n' "$*"; }
+
+if [ ! -x "$VENV/bin/python" ]; then
+    say "creating $VENV with $($PYTHON --version)"
+    "$PYTHON" -m venv "$VENV"
+fi
+
+deps_hash=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$STAMPS/deps" 2>/dev/null)" != "$deps_hash" ]; then
+    say "installing pinned dependencies (requirements.lock)"
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.lock
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+    echo "$deps_hash" > "$STAMPS/deps"
+else
+    say "dependencies up to date"
+fi
+
+if ! command -v dtc >/dev/null 2>&1; then
+    say "dtc missing: installing Debian package device-tree-compiler"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq device-tree-compiler >/dev/null
+fi
+
+# The C++ trace simulator (simulator/trace) is built by its own build step.
+if [ -f simulator/trace/build.py ]; then
+    "$VENV/bin/python" -m simulator.trace.build
+fi
+say "ready"
