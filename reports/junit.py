@@ -1,0 +1,334 @@
+"""Read pytest JUnit XML (xunit1, one file per shard), merge shards, and turn
+test cases into CaseResult records.
+
+A case is identified by ``classname::name`` (pytest's dotted module path and
+the test id, e.g. ``suites.elementwise.test_binary::add[f32-N=1000]``), which is
+stable across runs, shards and xdist workers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import time
+from copy import deepcopy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+from xml.etree.ElementTree import ParseError
+
+from junitparser import Error, Failure, JUnitXml, JUnitXmlError, Skipped, TestCase, TestSuite
+
+from reports.schema import (
+    SUMMARY_SCHEMA,
+    STATUS_SEVERITY,
+    Prop,
+    Status,
+    parse_sizes,
+    worse_status,
+)
+
+MERGED_SUITE_NAME = "npusim"
+# Long tracebacks make the HTML heavy; the full text stays in junit-merged.xml.
+DETAILS_LIMIT = 6000
+
+
+class ReportInputError(RuntimeError):
+    """An input file or directory cannot be read as JUnit XML or a summary."""
+
+
+@dataclass
+class CaseResult:
+    case_id: str
+    op: str | None
+    family: str | None
+    dtype: str | None
+    sizes: dict[str, int]
+    status: str
+    cycles: int | float | None = None
+    instret: int | None = None
+    trace_records: int | None = None
+    kernel_hash: str | None = None
+    compile_count: int | None = None
+    config: str | None = None
+    artifacts: str | None = None
+    reproducer: str | None = None
+    message: str | None = None
+    time: float | None = None
+    # Failure/error text (traceback), truncated; not part of comparisons.
+    details: str | None = field(default=None, repr=False)
+
+    @property
+    def is_matrix_case(self) -> bool:
+        """Cases that carry an op belong in the op x size matrix; the rest
+        (sweep-level checks, harness self-tests) are listed separately."""
+        return bool(self.op)
+
+    @property
+    def size_label(self) -> str:
+        return ",".join(f"{k}={v}" for k, v in self.sizes.items()) or "-"
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "CaseResult":
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        values["sizes"] = {str(k): int(v) for k, v in (values.get("sizes") or {}).items()}
+        return cls(**values)
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def expand_junit_paths(inputs: Iterable[str | Path]) -> list[Path]:
+    """Files as given; a directory contributes every ``*.xml`` below it (sorted)."""
+    paths: list[Path] = []
+    for item in inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*.xml") if p.is_file())
+            if not found:
+                raise ReportInputError(f"{path}: directory holds no *.xml JUnit files")
+            paths.extend(found)
+        elif path.is_file():
+            paths.append(path)
+        else:
+            raise ReportInputError(f"{path}: no such file or directory")
+    return paths
+
+
+def read_junit(path: str | Path) -> JUnitXml:
+    try:
+        xml = JUnitXml.fromfile(str(path))
+    except (ParseError, JUnitXmlError) as exc:
+        # An empty or truncated file usually means the shard crashed.
+        raise ReportInputError(f"{path}: not a JUnit XML file ({exc})") from exc
+    return xml
+
+
+def iter_testcases(xml: JUnitXml | TestSuite) -> Iterator[TestCase]:
+    """Every testcase, including those of nested testsuites."""
+    suites = [xml] if isinstance(xml, TestSuite) else list(xml)
+    for suite in suites:
+        yield from suite  # TestSuite.__iter__ already descends into child suites
+
+
+# --------------------------------------------------------------------------- one case
+
+
+def case_id_of(case: TestCase) -> str:
+    return f"{case.classname}::{case.name}" if case.classname else (case.name or "")
+
+
+def case_properties(case: TestCase) -> dict[str, str]:
+    """The testcase's <properties> (the last value wins for a repeated name)."""
+    props: dict[str, str] = {}
+    elem = case._elem.find("properties")  # junitparser has no TestCase.properties()
+    if elem is None:
+        return props
+    for prop in elem.iterfind("property"):
+        name = prop.get("name")
+        if name:
+            props[name] = prop.get("value", "")
+    return props
+
+
+def junit_outcome(case: TestCase) -> tuple[str, str | None, str | None]:
+    """(status, message, details) from the JUnit result elements alone, as
+    pytest writes them: xfail is <skipped type="pytest.xfail">, a strict XPASS is
+    a <failure> whose message starts with "[XPASS(strict)]"."""
+    results = case.result
+    for kind in (Error, Failure, Skipped):
+        for result in results:
+            if not isinstance(result, kind):
+                continue
+            message = result.message
+            details = result.text
+            if kind is Error:
+                return Status.ERROR, message, details
+            if kind is Failure:
+                if (message or "").startswith("[XPASS"):
+                    return Status.XPASS, message, details
+                return Status.FAIL, message, details
+            if (result.type or "") == "pytest.xfail":
+                return Status.XFAIL, message, details
+            return Status.SKIP, message, details
+    return Status.PASS, None, None
+
+
+def _number(text: str | None) -> int | float | None:
+    if text is None:
+        return None
+    text = text.strip()
+    if text.lower() in ("", "none", "null", "nan"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return int(value) if value.is_integer() else value
+
+
+def _text(value: str | None) -> str | None:
+    return value if value not in (None, "", "None") else None
+
+
+_ID_PARAMS = re.compile(r"\[(.*)\]$")
+
+
+def _sizes_from_id(name: str) -> dict[str, int]:
+    """Fallback for a case without npusim.sizes: NAME=INT tokens of the test id."""
+    match = _ID_PARAMS.search(name or "")
+    if not match:
+        return {}
+    sizes = {}
+    for token in match.group(1).split("-"):
+        key, sep, value = token.partition("=")
+        if sep and key.isidentifier() and re.fullmatch(r"\d+", value):
+            sizes[key] = int(value)
+    return sizes
+
+
+def case_result(case: TestCase) -> CaseResult:
+    props = case_properties(case)
+    status, message, details = junit_outcome(case)
+    declared = (props.get(Prop.STATUS) or "").strip().lower()
+    if declared in STATUS_SEVERITY:
+        # The harness knows better (unsupported, xfail...), except that a case
+        # it marked "pass" which then failed later (a check after the property
+        # was written, a teardown error) keeps the failure.
+        if not (declared == Status.PASS and status in (Status.FAIL, Status.ERROR)):
+            status = declared
+    name = case.name or ""
+    try:
+        sizes = parse_sizes(props.get(Prop.SIZES))
+    except ValueError:
+        sizes = {}
+    if not sizes:
+        sizes = _sizes_from_id(name)
+    if details and len(details) > DETAILS_LIMIT:
+        details = details[:DETAILS_LIMIT] + "\n... (truncated; see junit-merged.xml)"
+    return CaseResult(
+        case_id=case_id_of(case),
+        op=_text(props.get(Prop.OP)),
+        family=_text(props.get(Prop.FAMILY)),
+        dtype=_text(props.get(Prop.DTYPE)),
+        sizes=sizes,
+        status=status,
+        cycles=_number(props.get(Prop.CYCLES)),
+        instret=_number(props.get(Prop.INSTRET)),
+        trace_records=_number(props.get(Prop.TRACE_RECORDS)),
+        kernel_hash=_text(props.get(Prop.KERNEL_HASH)),
+        compile_count=_number(props.get(Prop.COMPILE_COUNT)),
+        config=_text(props.get(Prop.CONFIG)),
+        artifacts=_text(props.get(Prop.ARTIFACTS)),
+        reproducer=_text(props.get(Prop.REPRODUCER)),
+        message=message,
+        time=case.time,
+        details=details,
+    )
+
+
+# --------------------------------------------------------------------------- merge
+
+
+@dataclass
+class MergeResult:
+    xml: JUnitXml
+    cases: list[CaseResult]
+    sources: list[str]
+    # case ids that appeared in more than one record (reruns, overlapping shards)
+    duplicates: list[str]
+
+
+def merge_junit(inputs: Iterable[str | Path]) -> MergeResult:
+    """Merge shard files into one suite: each case id once, the worst status
+    kept when a case appears more than once (on a tie, the first record)."""
+    paths = expand_junit_paths(inputs)
+    if not paths:
+        raise ReportInputError("no JUnit input files")
+    chosen: dict[str, tuple[CaseResult, TestCase]] = {}
+    duplicates: list[str] = []
+    for path in paths:
+        for case in iter_testcases(read_junit(path)):
+            result = case_result(case)
+            previous = chosen.get(result.case_id)
+            if previous is None:
+                chosen[result.case_id] = (result, case)
+                continue
+            duplicates.append(result.case_id)
+            if worse_status(result.status, previous[0].status) != previous[0].status:
+                chosen[result.case_id] = (result, case)
+
+    suite = TestSuite(MERGED_SUITE_NAME)
+    suite.timestamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    for path in paths:
+        suite.add_property("npusim.merged_from", str(path))
+    suite.add_testcases([deepcopy(case) for _, case in chosen.values()])
+    merged = JUnitXml(name="npusim merged")
+    merged.add_testsuite(suite)
+    merged.update_statistics()
+    return MergeResult(
+        xml=merged,
+        cases=[result for result, _ in chosen.values()],
+        sources=[str(p) for p in paths],
+        duplicates=sorted(set(duplicates)),
+    )
+
+
+def read_cases(inputs: Iterable[str | Path]) -> list[CaseResult]:
+    return merge_junit(inputs).cases
+
+
+# --------------------------------------------------------------------------- summary.json
+
+
+def status_counts(cases: Iterable[CaseResult]) -> dict[str, int]:
+    counts = {status: 0 for status in Status.ALL}
+    for case in cases:
+        counts[case.status] = counts.get(case.status, 0) + 1
+    return counts
+
+
+def summary_dict(cases: list[CaseResult], sources: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "schema": SUMMARY_SCHEMA,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "sources": list(sources or []),
+        "counts": status_counts(cases),
+        "cases": [case.to_dict() for case in sorted(cases, key=lambda c: c.case_id)],
+    }
+
+
+def write_summary(path: str | Path, cases: list[CaseResult], sources: list[str] | None = None) -> Path:
+    path = Path(path)
+    path.write_text(json.dumps(summary_dict(cases, sources), indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def load_summary(path: str | Path) -> list[CaseResult]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ReportInputError(f"{path}: cannot read summary ({exc})") from exc
+    if not isinstance(data, dict) or data.get("schema") != SUMMARY_SCHEMA:
+        raise ReportInputError(f"{path}: not an npusim summary (schema {SUMMARY_SCHEMA} expected)")
+    return [CaseResult.from_dict(item) for item in data.get("cases", [])]
+
+
+def load_results(source: str | Path) -> list[CaseResult]:
+    """What ``npusim diff`` accepts as BASE or NEW: a summary.json, a report
+    directory holding one, a JUnit file, or a directory of JUnit files."""
+    path = Path(source)
+    if path.is_dir() and (path / "summary.json").is_file():
+        return load_summary(path / "summary.json")
+    if path.is_file() and path.suffix == ".json":
+        return load_summary(path)
+    return read_cases([path])
