@@ -116,7 +116,7 @@ def _check_value(path: Path, key: str, value: Any, field: Field) -> None:
     if expected is dict:
         for k, v in value.items():
             if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                raise ConfigError(f"{where}.{k} must map a name to a non-negative number, got {v!r}")
+                raise ConfigError(f"{path}: key '{key}.{k}' must map a name to a non-negative number, got {v!r}")
 
 
 def validate(data: Any, path: Path) -> dict:
@@ -141,7 +141,7 @@ def validate(data: Any, path: Path) -> dict:
     for section in REQUIRED_SECTIONS:
         missing = [k for k in SCHEMA[section] if k not in data.get(section, {})]
         if missing:
-            raise ConfigError(f"{path}: missing key(s) {', '.join(section + '.' + m for m in missing)}")
+            raise ConfigError(f"{path}: missing key(s) {', '.join(repr(section + '.' + m) for m in missing)}")
     return data
 
 
