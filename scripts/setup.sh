@@ -6,8 +6,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-STAMPS=.stamps
-mkdir -p "$STAMPS"
 PYTHON=${PYTHON:-python3.11}
 command -v "$PYTHON" >/dev/null 2>&1 || PYTHON=python3
 
@@ -18,22 +16,31 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV"
 fi
 
-deps_hash=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
-if [ "$(cat "$STAMPS/deps" 2>/dev/null)" != "$deps_hash" ]; then
+# The stamp lives inside the venv: a recreated venv must reinstall even when
+# requirements.lock did not change. The hash covers the repo path too, because
+# the editable install points at it.
+DEPS_STAMP="$VENV/.npusim-deps"
+deps_hash=$( (cat requirements.lock pyproject.toml; pwd) | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$DEPS_STAMP" 2>/dev/null)" != "$deps_hash" ]; then
     say "installing pinned dependencies (requirements.lock)"
+    start=$SECONDS
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements.lock
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-    echo "$deps_hash" > "$STAMPS/deps"
+    echo "$deps_hash" > "$DEPS_STAMP"
+    say "dependencies installed in $((SECONDS - start)) s"
 else
     say "dependencies up to date"
 fi
 
+# Spike runs dtc at start-up to build its device tree.
 if ! command -v dtc >/dev/null 2>&1; then
     say "dtc missing: installing Debian package device-tree-compiler"
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq device-tree-compiler >/dev/null
+    if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq device-tree-compiler >/dev/null; }; then
+        say "ERROR: could not install device-tree-compiler; install it by hand: apt-get install device-tree-compiler"
+        exit 1
+    fi
 fi
 
 # The C++ trace simulator (simulator/trace) is built by its own build step.
