@@ -1,0 +1,99 @@
+"""Build step of the C++ trace simulator: `python -m simulator.trace.build`.
+
+Compiles simulator/trace/src/*.cpp with the ABI header into
+`build/trace/npusim-trace-sim`. A stamp holds the sha256 of the sources, the
+header and the compiler command, so the binary is rebuilt only when one of
+them changes. Concurrent callers (pytest -n) serialise on a file lock and the
+binary is renamed into place, never seen half-written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from filelock import FileLock
+
+from npusim.paths import REPO_ROOT, cxx_compiler
+
+TRACE_DIR = Path(__file__).resolve().parent
+SOURCE_DIR = TRACE_DIR / "src"
+INCLUDE_DIR = TRACE_DIR / "include"
+ABI_HEADER = INCLUDE_DIR / "npusim" / "trace_abi.h"
+BUILD_DIR = Path(os.environ.get("NPUSIM_TRACE_BUILD_DIR", REPO_ROOT / "build" / "trace"))
+BINARY_NAME = "npusim-trace-sim"
+CXXFLAGS = ["-std=c++17", "-O2", "-Wall", "-Wextra"]
+
+
+class BuildError(RuntimeError):
+    """The simulator did not compile; the message carries the compiler output."""
+
+
+def _sources() -> list[Path]:
+    return sorted(SOURCE_DIR.glob("*.cpp"))
+
+
+def _inputs_digest(command: list[str]) -> str:
+    digest = hashlib.sha256(" ".join(command).encode())
+    for path in sorted([*SOURCE_DIR.iterdir(), ABI_HEADER]):
+        if path.is_file():
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _command(output: Path) -> list[str]:
+    return [str(cxx_compiler()), *CXXFLAGS, f"-I{INCLUDE_DIR}", f"-I{SOURCE_DIR}", "-o", str(output),
+            *map(str, _sources()), "-ldl"]
+
+
+def simulator_binary(force: bool = False, verbose: bool = False) -> Path:
+    """Path of the up-to-date simulator binary, building it when missing or stale."""
+    BUILD_DIR.mkdir(parents=True, exist_ok=True)
+    binary = BUILD_DIR / BINARY_NAME
+    stamp = BUILD_DIR / f"{BINARY_NAME}.stamp"
+    wanted = _inputs_digest(_command(binary))
+    if not force and binary.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
+        return binary
+    with FileLock(str(BUILD_DIR / ".build.lock")):
+        if not force and binary.exists() and stamp.exists() and stamp.read_text().strip() == wanted:
+            return binary
+        fd, tmp = tempfile.mkstemp(prefix=f".{BINARY_NAME}.", dir=BUILD_DIR)
+        os.close(fd)
+        tmp_path = Path(tmp)
+        try:
+            command = _command(tmp_path)
+            if verbose:
+                print(" ".join(command))
+            result = subprocess.run(command, capture_output=True, text=True)
+            if result.returncode != 0:
+                raise BuildError(f"building the trace simulator failed:\n$ {' '.join(command)}\n{result.stderr}")
+            os.chmod(tmp_path, 0o755)
+            os.replace(tmp_path, binary)
+        finally:
+            tmp_path.unlink(missing_ok=True)
+        stamp.write_text(wanted)
+    return binary
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        binary = simulator_binary(force=args.force, verbose=args.verbose)
+    except BuildError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"[trace] simulator: {binary}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

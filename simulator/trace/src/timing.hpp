@@ -1,0 +1,184 @@
+// The timing core: turns the producer's event stream into cycles.
+//
+// Model (every number comes from the NPU config, see npusim/config.py):
+// * Cores. Each parallel work item runs on the core whose issue stream is
+//   furthest behind (ties: lowest index). Events outside work items run on
+//   core 0. A core issues its events in program order; issuing is decoupled
+//   from completion: only a barrier, a synchronous DMA or a full DMA queue
+//   stalls the issue stream, so DMA of the next tile overlaps compute.
+// * Dependencies. Every scratchpad buffer has `buffers_per_operand` physical
+//   slots (fewer when the kernel's buffers do not fit the capacity). A DMA
+//   load or a compute that writes a buffer without reading it fills the next
+//   slot (waiting for that slot's last reader: write-after-read); a reader
+//   waits for the current slot's data (read-after-write).
+// * DMA engine. A per-core queue of `queue_depth` outstanding requests; each
+//   descriptor costs `issue_cycles` to issue. DRAM is shared by all cores:
+//   burst-granular accesses interleaved over `channels` by burst address,
+//   each channel moving `gbps_per_channel` (at least one DRAM clock per
+//   burst), then `dram.latency + noc.latency`. Channels are booked on a
+//   calendar with gap filling, so a request that became ready early is not
+//   queued behind one issued earlier that waits for its data.
+// * Vector unit. Occupancy (issue cycles of the tile, from the cost table)
+//   serialises ops on one core's unit; the result is ready `latency_cycles`
+//   after the occupancy ends, so pipelined ops overlap and consumers wait.
+// * Systolic arrays. A weight preload occupies an array's load path for k
+//   cycles and must finish before the accumulate that uses it; preloads on one
+//   array serialise, up to `weight_slots` weight tiles stay resident, and an
+//   accumulate occupies the array for m cycles per (rows x cols) pass, with
+//   `latency_cycles` fill/drain before its result is ready.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "json.hpp"
+
+namespace npusim {
+
+struct Config {
+  int cores = 1;
+  double core_freq_mhz = 940;
+  int vector_lanes = 128;
+  int vector_vlen_bits = 256;
+  double vector_latency = 4;
+  std::map<std::string, double> cycles_per_op;
+  int64_t spad_bytes = 0;
+  int buffers_per_operand = 2;
+  int systolic_rows = 128, systolic_cols = 128, systolic_arrays = 2, systolic_weight_slots = 2;
+  double systolic_latency = 256;
+  int dma_queue_depth = 16;
+  double dma_issue_cycles = 1;
+  int dram_channels = 16;
+  double dram_freq_mhz = 940;
+  double dram_gbps_per_channel = 30;
+  double dram_latency = 100;
+  int64_t dram_burst_bytes = 64;
+  double noc_latency = 10;
+
+  static Config from_json(const json::Value &v);
+};
+
+// Cost of compute(tile_id, n): linear in n (see cost.py for the model).
+struct TileCost {
+  double fixed_cycles = 0;     // per call
+  double cycles_per_elem = 0;  // per element of the tile
+};
+
+struct SpadBuffer {
+  int64_t bytes = 0;
+};
+
+struct KernelInfo {
+  std::map<int, SpadBuffer> spads;
+  int n_size_args = 0;
+  static KernelInfo from_json(const json::Value &v);
+};
+
+std::map<int, TileCost> load_cost_table(const json::Value &table, const Config &cfg);
+
+class TimingCore {
+ public:
+  TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, TileCost> costs);
+
+  // Event handlers (called from the ABI callbacks).
+  void work_item_begin();
+  void work_item_end();
+  void dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, int64_t offset, int64_t d0,
+           int64_t stride0, int64_t d1, int64_t stride1, int32_t tag, int64_t slot);
+  void dma_gather(int32_t arg, int32_t spad, int32_t elem_bits, int64_t n_elems, int32_t tag,
+                  int64_t slot);
+  void compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint64_t writes);
+  void barrier(int32_t tag, int64_t slot);
+  void systolic_preload(int32_t weights_spad, int64_t k, int64_t n);
+  void systolic_accumulate(int32_t tile_id, int64_t m, int64_t k, int64_t n, uint64_t reads,
+                           uint64_t writes);
+
+  std::string report_json(double wall_s, int32_t producer_status) const;
+  uint64_t records() const { return records_; }
+  const std::string &error() const { return error_; }
+
+ private:
+  static constexpr int kMaxSpads = 64;
+
+  struct Slot {
+    double ready = 0;  // data written
+    double free = 0;   // last reader done
+  };
+  struct Buffer {
+    std::vector<Slot> slots;
+    int current = 0;
+  };
+  struct PendingDma {
+    int32_t tag;
+    int64_t slot;
+    double done;
+  };
+  struct SystolicArray {
+    double load_free = 0;  // weight load path
+    double free = 0;       // compute path
+    std::vector<double> weights_ready;  // per resident weight slot
+    int next_weight_slot = 0;
+  };
+  struct Core {
+    double issue = 0;
+    double vector_free = 0;
+    std::vector<double> dma_outstanding;  // completion times, size <= queue depth
+    std::vector<PendingDma> pending;
+    std::vector<Buffer> buffers;
+    std::vector<SystolicArray> arrays;
+    int next_array = 0;
+    int last_array = -1;
+    int last_weight_slot = 0;
+    uint64_t work_items = 0;
+    double busy_vector = 0, busy_systolic = 0, busy_dma_issue = 0;
+  };
+  struct Interval {
+    double begin, end;
+  };
+  struct TileStats {
+    uint64_t calls = 0;
+    int64_t elems = 0;
+    int64_t max_elems = 0;
+    double cycles = 0;
+  };
+
+  Core &core() { return cores_[current_core_]; }
+  Buffer &buffer(Core &c, int32_t spad);
+  double reserve_queue_entry(Core &c);
+  double read_ready(Core &c, uint64_t mask);
+  void mark_read(Core &c, uint64_t mask, double until);
+  double write_slots_free(Core &c, uint64_t mask, uint64_t reads, std::vector<int> *fresh);
+  void mark_written(Core &c, uint64_t mask, double ready);
+  double book_channel(int channel, double earliest, double duration);
+  double dram_transfer(double start, int64_t first_burst, int64_t n_bursts);
+  void finish_dma(Core &c, double done, int32_t tag, int64_t slot);
+  void note_end(double t) {
+    if (t > end_time_) end_time_ = t;
+  }
+  void prune_calendars();
+
+  Config cfg_;
+  KernelInfo info_;
+  std::map<int, TileCost> costs_;
+  std::vector<TileCost> cost_by_id_;
+  std::vector<Core> cores_;
+  int current_core_ = 0;
+  bool in_work_item_ = false;
+  int effective_slots_ = 1;
+  double burst_cycles_ = 1;
+  std::vector<std::vector<Interval>> calendars_;
+  std::vector<int64_t> channel_bursts_scratch_;
+  uint64_t bookings_since_prune_ = 0;
+  double end_time_ = 0;
+  uint64_t records_ = 0;
+  uint64_t dram_bytes_ = 0, dram_bursts_ = 0;
+  uint64_t n_dma_ = 0, n_gather_ = 0, n_compute_ = 0, n_barrier_ = 0, n_preload_ = 0,
+           n_accumulate_ = 0, n_work_items_ = 0;
+  double busy_dram_channel_ = 0;
+  std::map<int, TileStats> tile_stats_;
+  std::string error_;
+};
+
+}  // namespace npusim
