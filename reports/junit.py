@@ -180,20 +180,33 @@ def _text(value: str | None) -> str | None:
     return value if value not in (None, "", "None") else None
 
 
-_ID_PARAMS = re.compile(r"\[(.*)\]$")
+_ID_PARAMS = re.compile(r"^(?P<base>[^\[]*)\[(?P<params>.*)\]$")
+_DTYPE_TOKEN = re.compile(r"^(?:b?f|float|bfloat|i|int|u|uint|c|complex)\d+$|^bool$")
 
 
-def _sizes_from_id(name: str) -> dict[str, int]:
-    """Fallback for a case without npusim.sizes: NAME=INT tokens of the test id."""
-    match = _ID_PARAMS.search(name or "")
+def identity_from_id(name: str) -> tuple[str | None, str | None, dict[str, int]]:
+    """(op, dtype, sizes) from a test id, for a case that failed before it
+    recorded its properties (a setup error). Understands ``add[f32-N=1000]``
+    and ``test_binary[add-f32-N=1000]``; ids without NAME=INT tokens give
+    (None, None, {}): they are not matrix cases."""
+    match = _ID_PARAMS.match(name or "")
     if not match:
-        return {}
-    sizes = {}
-    for token in match.group(1).split("-"):
+        return None, None, {}
+    sizes: dict[str, int] = {}
+    plain: list[str] = []
+    for token in match.group("params").split("-"):
         key, sep, value = token.partition("=")
         if sep and key.isidentifier() and re.fullmatch(r"\d+", value):
             sizes[key] = int(value)
-    return sizes
+        elif token:
+            plain.append(token)
+    if not sizes:
+        return None, None, {}
+    dtype = next((t for t in plain if _DTYPE_TOKEN.match(t)), None)
+    others = [t for t in plain if t != dtype]
+    base = match.group("base")
+    op = others[0] if base.startswith("test") and others else base
+    return op or None, dtype, sizes
 
 
 def case_result(case: TestCase) -> CaseResult:
@@ -206,20 +219,22 @@ def case_result(case: TestCase) -> CaseResult:
         # was written, a teardown error) keeps the failure.
         if not (declared == Status.PASS and status in (Status.FAIL, Status.ERROR)):
             status = declared
-    name = case.name or ""
     try:
         sizes = parse_sizes(props.get(Prop.SIZES))
     except ValueError:
         sizes = {}
-    if not sizes:
-        sizes = _sizes_from_id(name)
+    op, dtype = _text(props.get(Prop.OP)), _text(props.get(Prop.DTYPE))
+    if op is None:
+        op, id_dtype, id_sizes = identity_from_id(case.name or "")
+        dtype = dtype or id_dtype
+        sizes = sizes or id_sizes
     if details and len(details) > DETAILS_LIMIT:
         details = details[:DETAILS_LIMIT] + "\n... (truncated; see junit-merged.xml)"
     return CaseResult(
         case_id=case_id_of(case),
-        op=_text(props.get(Prop.OP)),
+        op=op,
         family=_text(props.get(Prop.FAMILY)),
-        dtype=_text(props.get(Prop.DTYPE)),
+        dtype=dtype,
         sizes=sizes,
         status=status,
         cycles=_number(props.get(Prop.CYCLES)),
@@ -267,6 +282,7 @@ def merge_junit(inputs: Iterable[str | Path]) -> MergeResult:
             if worse_status(result.status, previous[0].status) != previous[0].status:
                 chosen[result.case_id] = (result, case)
 
+    _fill_family_from_siblings([result for result, _ in chosen.values()])
     suite = TestSuite(MERGED_SUITE_NAME)
     suite.timestamp = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     for path in paths:
@@ -281,6 +297,14 @@ def merge_junit(inputs: Iterable[str | Path]) -> MergeResult:
         sources=[str(p) for p in paths],
         duplicates=sorted(set(duplicates)),
     )
+
+
+def _fill_family_from_siblings(cases: list[CaseResult]) -> None:
+    """A case identified from its test id has no family; its op's other cases know it."""
+    family_of = {c.op: c.family for c in cases if c.op and c.family}
+    for case in cases:
+        if case.op and not case.family:
+            case.family = family_of.get(case.op)
 
 
 def read_cases(inputs: Iterable[str | Path]) -> list[CaseResult]:

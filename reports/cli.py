@@ -1,0 +1,152 @@
+"""Entry points behind ``npusim report`` and ``npusim diff`` (wired in npusim/cli.py).
+
+    npusim report JUNIT_OR_DIR... --out DIR
+        DIR/junit-merged.xml   all shards merged, one record per case
+        DIR/summary.json       machine-readable case list (what diff and the baseline use)
+        DIR/matrix.html        coverage matrix, self-contained
+        DIR/matrix.md          the same in Markdown
+        DIR/plots/<op>.png     cycles vs size per op
+
+    npusim diff BASE NEW [--threshold 5] [--json [PATH]] [--limit 50]
+        BASE/NEW: a JUnit file, a directory of JUnit files, a report directory
+        or a summary.json. Exit 1 on a regression, 0 otherwise, 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from reports.diff import DEFAULT_THRESHOLD_PCT, diff_results, print_diff
+from reports.junit import CaseResult, ReportInputError, expand_junit_paths, load_results, merge_junit, status_counts, write_summary
+from reports.matrix import write_matrix
+from reports.plots import write_plots
+from reports.schema import Status
+
+BASELINE_DIR = Path(__file__).resolve().parent / "baseline"
+
+
+def _console(stream=None):
+    from rich.console import Console
+
+    stream = stream or sys.stdout
+    # CI logs are not terminals; rich would wrap tables at 80 columns there.
+    width = None if stream.isatty() else 160
+    return Console(file=stream, width=width, highlight=False)
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    try:
+        path.resolve().relative_to(directory.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+@dataclass
+class ReportFiles:
+    out_dir: Path
+    junit: Path
+    summary: Path
+    html: Path
+    markdown: Path
+    plots: dict[str, Path]      # op -> PNG
+    cases: list[CaseResult]
+    duplicates: list[str]       # case ids seen in more than one input
+
+
+def build_report(inputs: list[str], out_dir: str | Path, *, plots: bool = True,
+                 title: str = "npusim coverage matrix") -> ReportFiles:
+    """Merge the JUnit inputs and write every report file."""
+    out_dir = Path(out_dir)
+    # An earlier report inside an input directory must not feed this one
+    # (its junit-merged.xml would pin stale statuses: merging keeps the worst).
+    paths = [p for p in expand_junit_paths(inputs) if not _inside(p, out_dir)]
+    if not paths:
+        raise ReportInputError("no JUnit files left after excluding the output directory")
+    merged = merge_junit(paths)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    junit_path = out_dir / "junit-merged.xml"
+    merged.xml.write(str(junit_path))
+    summary_path = write_summary(out_dir / "summary.json", merged.cases, merged.sources)
+    plots_dir = out_dir / "plots"
+    if plots_dir.exists():
+        shutil.rmtree(plots_dir)  # stale PNGs of ops no longer in the run would be linked otherwise
+    plot_paths = write_plots(merged.cases, plots_dir) if plots else {}
+    plot_links = {op: path.relative_to(out_dir).as_posix() for op, path in plot_paths.items()}
+    html_path, md_path = write_matrix(merged.cases, out_dir, plots=plot_links, sources=merged.sources,
+                                      title=title)
+    return ReportFiles(out_dir=out_dir, junit=junit_path, summary=summary_path, html=html_path,
+                       markdown=md_path, plots=plot_paths, cases=merged.cases, duplicates=merged.duplicates)
+
+
+def report_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="npusim report",
+        description="Merge JUnit shard files and write the coverage matrix, plots and summary.json.")
+    parser.add_argument("junit", nargs="+", help="JUnit XML files or directories holding them")
+    parser.add_argument("--out", required=True, help="report directory (created)")
+    parser.add_argument("--title", default="npusim coverage matrix")
+    parser.add_argument("--no-plots", action="store_true", help="skip the per-op PNGs")
+    args = parser.parse_args(argv)
+    try:
+        report = build_report(args.junit, args.out, plots=not args.no_plots, title=args.title)
+    except ReportInputError as exc:
+        print(f"npusim report: {exc}", file=sys.stderr)
+        return 2
+    counts = status_counts(report.cases)
+    print("cases: " + ", ".join(f"{counts[s]} {s}" for s in Status.ALL if counts[s])
+          + f" ({len(report.cases)} total)")
+    if report.duplicates:
+        print(f"{len(report.duplicates)} case ids appeared in more than one input; the worst status was kept")
+    print(f"merged:   {report.junit}")
+    print(f"summary:  {report.summary}")
+    print(f"markdown: {report.markdown}")
+    print(f"plots:    {len(report.plots)} PNG in {report.out_dir / 'plots'}")
+    print(f"HTML report: {report.html.resolve()}")
+    return 0
+
+
+def diff_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="npusim diff",
+        description="Compare two runs: new failures, fixed cases, cycle and compile-count changes. "
+                    "Exit status 1 on a regression.")
+    parser.add_argument("base", help=f"baseline: JUnit file or dir, report dir or summary.json "
+                                     f"(committed baseline: {BASELINE_DIR})")
+    parser.add_argument("new", help="new run: JUnit file or dir, report dir or summary.json")
+    parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD_PCT,
+                        help="cycle change in percent beyond which a case is listed (default %(default)s)")
+    parser.add_argument("--json", nargs="?", const="-", metavar="PATH",
+                        help="write the diff as JSON to PATH; without PATH print JSON instead of tables")
+    parser.add_argument("--limit", type=int, default=50, help="rows per table, 0 for all (default %(default)s)")
+    args = parser.parse_args(argv)
+    if args.threshold < 0:
+        parser.error("--threshold must be >= 0")
+    try:
+        base = load_results(args.base)
+        new = load_results(args.new)
+    except ReportInputError as exc:
+        print(f"npusim diff: {exc}", file=sys.stderr)
+        return 2
+    result = diff_results(base, new, args.threshold)
+    if args.json == "-":
+        json.dump(result.to_dict(), sys.stdout, indent=1)
+        sys.stdout.write("\n")
+    else:
+        if args.json:
+            Path(args.json).write_text(json.dumps(result.to_dict(), indent=1) + "\n", encoding="utf-8")
+        print_diff(result, _console(), base_label=args.base, new_label=args.new, limit=args.limit)
+    return 1 if result.has_regression else 0
+
+
+if __name__ == "__main__":  # python -m reports.cli report|diff ...
+    commands = {"report": report_main, "diff": diff_main}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print("usage: python -m reports.cli {report,diff} ...", file=sys.stderr)
+        sys.exit(2)
+    sys.exit(commands[sys.argv[1]](sys.argv[2:]))

@@ -1,0 +1,328 @@
+"""Coverage matrix: op x size -> status + cycles, as one self-contained HTML
+file (inline CSS, no scripts) and as Markdown.
+
+Ops whose size dims differ (N vs s0,s1) cannot share columns, so there is one
+table per (family, size dims). A row is (op, dtype), plus the config when the
+run covers more than one NPU config.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from reports.junit import CaseResult, status_counts
+from reports.plots import plot_filename
+from reports.schema import Status
+
+STATUS_STYLE = {
+    # status: (background, text colour, short cell label, markdown mark)
+    Status.PASS: ("#c8ecc9", "#0b3d0e", "pass", "✅"),
+    Status.FAIL: ("#f6b4b0", "#5c0b06", "FAIL", "❌"),
+    Status.ERROR: ("#d9534f", "#ffffff", "ERROR", "💥"),
+    Status.XPASS: ("#f9c784", "#5a3100", "XPASS", "⚠️"),
+    Status.XFAIL: ("#fbeeb8", "#4d3d00", "xfail", "🟡"),
+    Status.UNSUPPORTED: ("#c9c3e6", "#2b2160", "unsupported", "⛔"),
+    Status.SKIP: ("#e4e4e4", "#444444", "skip", "⏭️"),
+}
+# Cases whose message and reproducer are listed under "Problems".
+PROBLEM_STATUSES = (Status.ERROR, Status.FAIL, Status.XPASS, Status.UNSUPPORTED)
+
+
+@dataclass
+class MatrixTable:
+    family: str
+    dims: tuple[str, ...]
+    columns: list[tuple[int, ...]] = field(default_factory=list)
+    rows: list[tuple[str, str, str]] = field(default_factory=list)  # (op, dtype, config)
+    cells: dict[tuple[tuple[str, str, str], tuple[int, ...]], CaseResult] = field(default_factory=dict)
+
+    def column_label(self, column: tuple[int, ...]) -> str:
+        return ",".join(f"{d}={v}" for d, v in zip(self.dims, column)) or "-"
+
+
+@dataclass
+class Matrix:
+    tables: list[MatrixTable]
+    other_cases: list[CaseResult]   # no npusim.op: sweep checks, harness tests
+    cases: list[CaseResult]
+    multi_config: bool
+
+
+def build_matrix(cases: list[CaseResult]) -> Matrix:
+    matrix_cases = [c for c in cases if c.is_matrix_case]
+    configs = {c.config for c in matrix_cases}
+    tables: dict[tuple[str, tuple[str, ...]], MatrixTable] = {}
+    for case in matrix_cases:
+        family = case.family or "(no family)"
+        dims = tuple(case.sizes)
+        table = tables.setdefault((family, dims), MatrixTable(family, dims))
+        row = (case.op, case.dtype or "", case.config or "")
+        column = tuple(case.sizes.values())
+        table.cells[(row, column)] = case
+    for table in tables.values():
+        table.rows = sorted({row for row, _ in table.cells})
+        table.columns = sorted({column for _, column in table.cells})
+    ordered = [tables[key] for key in sorted(tables)]
+    others = sorted((c for c in cases if not c.is_matrix_case), key=lambda c: c.case_id)
+    return Matrix(tables=ordered, other_cases=others, cases=list(cases), multi_config=len(configs) > 1)
+
+
+def _cycles_text(cycles) -> str:
+    if cycles is None:
+        return ""
+    return f"{cycles:,}" if isinstance(cycles, int) else f"{cycles:,.1f}"
+
+
+def _first_line(text: str | None, limit: int = 160) -> str:
+    if not text:
+        return ""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _anchor_ids(cases: list[CaseResult]) -> dict[str, str]:
+    return {case.case_id: f"case-{index}-" + re.sub(r"[^A-Za-z0-9]+", "-", case.case_id).strip("-")[:80]
+            for index, case in enumerate(sorted(cases, key=lambda c: c.case_id))}
+
+
+def _tooltip(case: CaseResult) -> str:
+    lines = [case.case_id, f"status: {case.status}"]
+    for label, value in (("cycles", _cycles_text(case.cycles)), ("instret", case.instret),
+                         ("trace records", case.trace_records), ("compile count", case.compile_count),
+                         ("kernel", case.kernel_hash and case.kernel_hash[:16]), ("config", case.config)):
+        if value not in (None, ""):
+            lines.append(f"{label}: {value}")
+    if case.message:
+        lines.append(f"message: {case.message.strip()[:600]}")
+    if case.reproducer:
+        lines.append(f"reproduce: {case.reproducer}")
+    if case.artifacts:
+        lines.append(f"artifacts: {case.artifacts}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- HTML
+
+_CSS = """
+body { font: 14px/1.4 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 1.5em; color: #222; }
+h1 { margin-bottom: 0.2em; } .meta { color: #666; font-size: 12px; }
+table { border-collapse: collapse; margin: 0.6em 0 1.4em; }
+th, td { border: 1px solid #bbb; padding: 3px 6px; }
+th { background: #f3f3f3; font-weight: 600; }
+table.matrix th.col { font-size: 11px; white-space: nowrap; }
+table.matrix td.cell { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; font-size: 12px; min-width: 4em; }
+table.matrix td.cell .st { display: block; font-size: 10px; text-align: left; opacity: 0.8; }
+table.matrix td.none { background: repeating-linear-gradient(45deg, #fafafa, #fafafa 4px, #f0f0f0 4px, #f0f0f0 8px); }
+table.matrix td.cell a { color: inherit; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.swatch { display: inline-block; width: 0.9em; height: 0.9em; border: 1px solid #888; vertical-align: middle; margin-right: 0.3em; }
+details.problem { margin: 0.3em 0; border: 1px solid #ddd; border-left-width: 6px; padding: 0.3em 0.6em; }
+details.problem summary { cursor: pointer; }
+details.problem:target { outline: 2px solid #2a6fdb; }
+pre { background: #f6f6f6; padding: 0.5em; overflow-x: auto; white-space: pre-wrap; font-size: 12px; }
+code { background: #f1f1f1; padding: 0 3px; }
+.plots img { max-width: 100%; border: 1px solid #ddd; margin: 0.4em 0; }
+"""
+
+
+def _status_css() -> str:
+    rules = []
+    for status, (background, colour, _, _) in STATUS_STYLE.items():
+        rules.append(f".st-{status} {{ background: {background}; color: {colour}; }}")
+        rules.append(f"details.problem.st-{status} {{ border-left-color: {background}; background: #fff; color: #222; }}")
+    return "\n".join(rules)
+
+
+def _e(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _summary_html(matrix: Matrix) -> str:
+    by_family: dict[str, list[CaseResult]] = defaultdict(list)
+    for case in matrix.cases:
+        by_family[case.family or ("(other tests)" if not case.is_matrix_case else "(no family)")].append(case)
+    head = "".join(
+        f'<th class="st-{s}">{_e(s)}</th>' for s in Status.ALL
+    )
+    out = ['<table class="summary" id="summary"><tr><th>family</th>' + head + "<th>total</th></tr>"]
+    for family in sorted(by_family):
+        counts = status_counts(by_family[family])
+        cells = "".join(f'<td class="num" data-status="{s}">{counts[s] or ""}</td>' for s in Status.ALL)
+        out.append(f"<tr><td>{_e(family)}</td>{cells}<td class='num'>{len(by_family[family])}</td></tr>")
+    counts = status_counts(matrix.cases)
+    cells = "".join(f'<td class="num total" data-status="{s}"><b>{counts[s]}</b></td>' for s in Status.ALL)
+    out.append(f"<tr><th>all</th>{cells}<td class='num'><b>{len(matrix.cases)}</b></td></tr></table>")
+    return "\n".join(out)
+
+
+def _table_html(table: MatrixTable, matrix: Matrix, anchors: dict[str, str], plots: dict[str, str]) -> str:
+    dims = "×".join(table.dims) or "no sizes"
+    out = [f'<h3>{_e(table.family)} <span class="meta">sizes {_e(dims)}</span></h3>',
+           f'<table class="matrix" data-family="{_e(table.family)}" data-dims="{_e(",".join(table.dims))}">',
+           "<tr><th>op</th><th>dtype</th>" + ("<th>config</th>" if matrix.multi_config else "")
+           + "".join(f'<th class="col" title="{_e(table.column_label(c))}">'
+                     + "<br>".join(_e(f"{d}={v}") for d, v in zip(table.dims, c)) + "</th>"
+                     for c in table.columns) + "</tr>"]
+    for row in table.rows:
+        op, dtype, config = row
+        plot = plots.get(op)
+        op_cell = f"<b>{_e(op)}</b>" + (f' <a href="{_e(plot)}" class="plot">plot</a>' if plot else "")
+        cells = [f"<th style='text-align:left'>{op_cell}</th><td>{_e(dtype)}</td>"]
+        if matrix.multi_config:
+            cells.append(f"<td>{_e(config)}</td>")
+        for column in table.columns:
+            case = table.cells.get((row, column))
+            if case is None:
+                cells.append('<td class="none" title="not run"></td>')
+                continue
+            label = STATUS_STYLE.get(case.status, ("", "", case.status, ""))[2]
+            body = f'<span class="st">{_e(label)}</span>{_e(_cycles_text(case.cycles))}'
+            if case.status in PROBLEM_STATUSES:
+                body = f'<a href="#{anchors[case.case_id]}">{body}</a>'
+            cells.append(
+                f'<td class="cell st-{_e(case.status)}" data-case="{_e(case.case_id)}" data-op="{_e(op)}" '
+                f'data-size="{_e(table.column_label(column))}" data-status="{_e(case.status)}" '
+                f'data-cycles="{_e(case.cycles)}" title="{_e(_tooltip(case))}">{body}</td>')
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _problem_html(case: CaseResult, anchor: str) -> str:
+    what = f"{case.op}[{case.dtype or '?'}] {case.size_label}" if case.is_matrix_case else case.case_id
+    parts = [f'<details class="problem st-{_e(case.status)}" id="{anchor}">',
+             f'<summary><b class="st-{_e(case.status)}">&nbsp;{_e(case.status)}&nbsp;</b> '
+             f"<code>{_e(what)}</code> {_e(_first_line(case.message))}</summary>",
+             f"<p>case <code>{_e(case.case_id)}</code></p>"]
+    if case.reproducer:
+        parts.append(f"<p>reproduce:</p><pre>{_e(case.reproducer)}</pre>")
+    if case.artifacts:
+        parts.append(f"<p>artifacts: <code>{_e(case.artifacts)}</code></p>")
+    if case.message:
+        parts.append(f"<p>message:</p><pre>{_e(case.message)}</pre>")
+    if case.details and case.details.strip() != (case.message or "").strip():
+        parts.append(f"<p>details:</p><pre>{_e(case.details)}</pre>")
+    parts.append("</details>")
+    return "\n".join(parts)
+
+
+def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
+                title: str = "npusim coverage matrix", sources: list[str] | None = None) -> str:
+    """plots: op -> path of its PNG relative to the HTML file."""
+    plots = plots or {}
+    matrix = build_matrix(cases)
+    anchors = _anchor_ids(cases)
+    configs = sorted({c.config for c in cases if c.config})
+    legend = " ".join(f'<span class="swatch st-{s}"></span>{_e(s)}&nbsp;&nbsp;' for s in Status.ALL)
+    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+           f"<title>{_e(title)}</title>", f"<style>{_CSS}\n{_status_css()}</style></head><body>",
+           f"<h1>{_e(title)}</h1>",
+           f'<p class="meta">generated {_e(time.strftime("%Y-%m-%d %H:%M:%S %Z"))}; '
+           f"{len(cases)} cases; config {_e(', '.join(configs) or 'unknown')}"
+           + (f"; from {_e(', '.join(sources))}" if sources else "") + "</p>",
+           "<h2>Summary</h2>", _summary_html(matrix),
+           f"<p>{legend}</p>",
+           "<p class='meta'>Each cell: status and cycles. Hover a cell for the metrics, message and "
+           "reproducer; failing and unsupported cells link to their entry under Problems.</p>",
+           "<h2>Matrix</h2>"]
+    if not matrix.tables:
+        out.append("<p>No case carries an op (npusim.op property); nothing to tabulate.</p>")
+    for table in matrix.tables:
+        out.append(_table_html(table, matrix, anchors, plots))
+    problems = sorted((c for c in cases if c.status in PROBLEM_STATUSES),
+                      key=lambda c: (PROBLEM_STATUSES.index(c.status), c.case_id))
+    out.append(f'<h2 id="problems">Problems ({len(problems)})</h2>')
+    if not problems:
+        out.append("<p>None.</p>")
+    out.extend(_problem_html(case, anchors[case.case_id]) for case in problems)
+    if matrix.other_cases:
+        out.append(f"<h2>Other tests ({len(matrix.other_cases)})</h2><table class='others'>"
+                   "<tr><th>test</th><th>status</th><th>message</th></tr>")
+        for case in matrix.other_cases:
+            status = f'<a href="#{anchors[case.case_id]}">{_e(case.status)}</a>' if case.status in PROBLEM_STATUSES else _e(case.status)
+            out.append(f'<tr><td><code>{_e(case.case_id)}</code></td><td class="st-{_e(case.status)}" '
+                       f'data-case="{_e(case.case_id)}" data-status="{_e(case.status)}">{status}</td>'
+                       f"<td>{_e(_first_line(case.message))}</td></tr>")
+        out.append("</table>")
+    if plots:
+        out.append('<h2>Plots</h2><div class="plots">')
+        for op, path in sorted(plots.items()):
+            out.append(f'<details><summary>{_e(op)}</summary><a href="{_e(path)}">'
+                       f'<img src="{_e(path)}" alt="cycles vs size for {_e(op)}" loading="lazy"></a></details>')
+        out.append("</div>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- Markdown
+
+
+def _md(text) -> str:
+    return ("" if text is None else str(text)).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
+                    title: str = "npusim coverage matrix") -> str:
+    plots = plots or {}
+    matrix = build_matrix(cases)
+    counts = status_counts(cases)
+    lines = [f"# {title}", "",
+             f"{len(cases)} cases, generated {time.strftime('%Y-%m-%d %H:%M:%S %Z')}.", "",
+             "| " + " | ".join(f"{STATUS_STYLE[s][3]} {s}" for s in Status.ALL) + " | total |",
+             "|" + "---:|" * (len(Status.ALL) + 1),
+             "| " + " | ".join(str(counts[s]) for s in Status.ALL) + f" | {len(cases)} |", ""]
+    for table in matrix.tables:
+        lines.append(f"## {table.family} ({'×'.join(table.dims) or 'no sizes'})")
+        lines.append("")
+        head = ["op", "dtype"] + (["config"] if matrix.multi_config else []) + [table.column_label(c) for c in table.columns]
+        lines.append("| " + " | ".join(_md(h) for h in head) + " |")
+        lines.append("|" + "---|" * (2 + matrix.multi_config) + "---:|" * len(table.columns))
+        for row in table.rows:
+            op, dtype, config = row
+            op_text = f"[{op}]({plots[op]})" if op in plots else op
+            cells = [_md(op_text), _md(dtype)] + ([_md(config)] if matrix.multi_config else [])
+            for column in table.columns:
+                case = table.cells.get((row, column))
+                if case is None:
+                    cells.append("")
+                else:
+                    mark = STATUS_STYLE.get(case.status, ("", "", "", "?"))[3]
+                    cells.append(f"{mark} {_md(_cycles_text(case.cycles)) or _md(case.status)}".strip())
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    legend = ", ".join(f"{STATUS_STYLE[s][3]} {s}" for s in Status.ALL)
+    lines += [f"Legend: {legend}. Numbers are cycles.", ""]
+    problems = sorted((c for c in cases if c.status in PROBLEM_STATUSES),
+                      key=lambda c: (PROBLEM_STATUSES.index(c.status), c.case_id))
+    lines.append(f"## Problems ({len(problems)})")
+    lines.append("")
+    for case in problems:
+        lines.append(f"- **{case.status}** `{case.case_id}`: {_md(_first_line(case.message, 300))}")
+        if case.reproducer:
+            lines.append(f"  - reproduce: `{case.reproducer}`")
+        if case.artifacts:
+            lines.append(f"  - artifacts: `{case.artifacts}`")
+    if not problems:
+        lines.append("None.")
+    if matrix.other_cases:
+        lines += ["", f"## Other tests ({len(matrix.other_cases)})", "", "| test | status |", "|---|---|"]
+        lines += [f"| `{_md(c.case_id)}` | {c.status} |" for c in matrix.other_cases]
+    return "\n".join(lines) + "\n"
+
+
+def write_matrix(cases: list[CaseResult], out_dir: str | Path, *, plots: dict[str, str] | None = None,
+                 sources: list[str] | None = None, title: str = "npusim coverage matrix") -> tuple[Path, Path]:
+    out_dir = Path(out_dir)
+    html_path = out_dir / "matrix.html"
+    md_path = out_dir / "matrix.md"
+    html_path.write_text(render_html(cases, plots=plots, sources=sources, title=title), encoding="utf-8")
+    md_path.write_text(render_markdown(cases, plots=plots, title=title), encoding="utf-8")
+    return html_path, md_path
+
+
+__all__ = ["build_matrix", "render_html", "render_markdown", "write_matrix", "plot_filename", "STATUS_STYLE"]

@@ -1,0 +1,120 @@
+"""Cycles vs size, one PNG per op.
+
+One subplot per size dim: that dim is on x, every combination of the other
+dims (and dtype / config) is one line. Failing cases that still recorded
+cycles are marked with a red cross. Axes go logarithmic when the values span
+two decades or more, so 7 and 65536 both stay readable.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable
+
+from matplotlib.figure import Figure  # the OO API needs no pyplot state; savefig uses Agg
+
+from reports.junit import CaseResult
+from reports.schema import Status
+
+# More lines than this make an unreadable legend; the longest sweeps are kept.
+MAX_LINES_PER_AXES = 12
+LOG_SPAN = 100.0
+
+
+def plot_filename(op: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", op) + ".png"
+
+
+def _log_scale_fits(values: Iterable[float]) -> bool:
+    values = [v for v in values if v is not None]
+    if not values or min(values) <= 0:
+        return False
+    return max(values) / min(values) >= LOG_SPAN
+
+
+def _series_label(dtype: str | None, config: str | None, fixed: dict[str, int], show_config: bool) -> str:
+    parts = [dtype or "?"]
+    if show_config and config:
+        parts.append(config)
+    parts.extend(f"{k}={v}" for k, v in fixed.items())
+    return " ".join(parts)
+
+
+def plot_op(op: str, cases: list[CaseResult], out_path: Path) -> Path | None:
+    """Write the PNG for one op; None when no case of it has cycles."""
+    measured = [c for c in cases if c.cycles is not None and c.sizes]
+    if not measured:
+        return None
+    dims: list[str] = []
+    for case in measured:
+        for dim in case.sizes:
+            if dim not in dims:
+                dims.append(dim)
+    show_config = len({c.config for c in measured}) > 1
+
+    fig = Figure(figsize=(6.4 * len(dims), 4.4), dpi=100, layout="constrained")
+    axes_list = fig.subplots(1, len(dims), squeeze=False)[0]
+    for axes, swept in zip(axes_list, dims):
+        # key: (dtype, config, other dims) -> points along the swept dim
+        series: dict[tuple, list[CaseResult]] = defaultdict(list)
+        for case in measured:
+            if swept not in case.sizes:
+                continue
+            fixed = tuple((k, v) for k, v in case.sizes.items() if k != swept)
+            series[(case.dtype, case.config, fixed)].append(case)
+        lines = [(key, sorted(points, key=lambda c: c.sizes[swept])) for key, points in series.items()]
+        sweeps = [item for item in lines if len(item[1]) >= 2]
+        # A dim that is never swept (a single value everywhere) still shows its points.
+        shown = sweeps if sweeps else lines
+        shown.sort(key=lambda item: (-len(item[1]), str(item[0])))
+        dropped = max(0, len(shown) - MAX_LINES_PER_AXES)
+        shown = shown[:MAX_LINES_PER_AXES]
+        shown.sort(key=lambda item: str(item[0]))
+
+        xs_all, ys_all = [], []
+        for (dtype, config, fixed), points in shown:
+            xs = [c.sizes[swept] for c in points]
+            ys = [c.cycles for c in points]
+            xs_all += xs
+            ys_all += ys
+            axes.plot(xs, ys, marker="o", markersize=3.5, linewidth=1.2,
+                      label=_series_label(dtype, config, dict(fixed), show_config))
+            bad = [(c.sizes[swept], c.cycles) for c in points if c.status in Status.BAD]
+            if bad:
+                axes.plot(*zip(*bad), linestyle="none", marker="x", color="red", markersize=8, mew=2)
+        if _log_scale_fits(xs_all):
+            axes.set_xscale("log")
+        if _log_scale_fits(ys_all):
+            axes.set_yscale("log")
+        axes.set_xlabel(f"{swept} (elements)")
+        axes.set_ylabel("cycles")
+        title = f"{op}: cycles vs {swept}"
+        if dropped:
+            title += f" ({dropped} more series not shown)"
+        axes.set_title(title, fontsize=10)
+        axes.grid(True, which="both", alpha=0.3)
+        if shown:
+            axes.legend(fontsize=7, loc="best", ncol=2 if len(shown) > 6 else 1)
+    families = sorted({c.family for c in measured if c.family})
+    if families:
+        fig.suptitle(f"{op} ({', '.join(families)}); red x = failing case", fontsize=11)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_path, format="png")
+    return out_path
+
+
+def write_plots(cases: list[CaseResult], out_dir: str | Path) -> dict[str, Path]:
+    """One PNG per op under out_dir; returns op -> path for the ops that have cycles."""
+    out_dir = Path(out_dir)
+    by_op: dict[str, list[CaseResult]] = defaultdict(list)
+    for case in cases:
+        if case.is_matrix_case:
+            by_op[case.op].append(case)
+    written = {}
+    for op, op_cases in sorted(by_op.items()):
+        path = plot_op(op, op_cases, out_dir / plot_filename(op))
+        if path is not None:
+            written[op] = path
+    return written

@@ -1,0 +1,153 @@
+"""Fixtures for the report tests: real pytest runs (pytester, in process) of a
+small stand-in suite that records the npusim JUnit properties exactly as the
+harness does, so the reports read what pytest actually writes.
+
+Each test describes its cases as data (op, sizes, outcome, cycles model) and
+gets back the JUnit file of the run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pytest
+
+from reports.schema import Status
+
+# The stand-in suite. It reads the case list from spec.json next to it, so one
+# module serves every run; the outcome of each case is forced through pytest's
+# own mechanisms (assert, skip, strict xfail, a failing fixture).
+SUITE_SOURCE = r'''
+import json
+import pathlib
+
+import pytest
+
+from reports.schema import Prop, Status, format_sizes
+
+CASES = json.loads(pathlib.Path(__file__).with_name("spec.json").read_text())
+
+
+@pytest.fixture
+def setup_step(request):
+    if request.param == "error":
+        raise RuntimeError("simulator failed to start")
+    return request.param
+
+
+@pytest.mark.parametrize(
+    "case,setup_step",
+    [(c, c["outcome"]) for c in CASES],
+    ids=[c["test_id"] for c in CASES],
+    indirect=["setup_step"],
+)
+def test_case(case, setup_step, record_property, request):
+    record_property(Prop.OP, case["op"])
+    record_property(Prop.FAMILY, case["family"])
+    record_property(Prop.DTYPE, case["dtype"])
+    record_property(Prop.SIZES, format_sizes(case["sizes"]))
+    record_property(Prop.CONFIG, case["config"])
+    outcome = case["outcome"]
+    if outcome == "unsupported":
+        record_property(Prop.STATUS, Status.UNSUPPORTED)
+        pytest.skip(f"UnsupportedOp: {case['op']} has no lowering")
+    record_property(Prop.CYCLES, case["cycles"])
+    record_property(Prop.INSTRET, case["instret"])
+    record_property(Prop.TRACE_RECORDS, case["trace_records"])
+    record_property(Prop.KERNEL_HASH, case["kernel_hash"])
+    record_property(Prop.COMPILE_COUNT, case["compile_count"])
+    record_property(Prop.ARTIFACTS, f"/cache/{case['test_id']}")
+    record_property(Prop.REPRODUCER, f"pytest 'suites/test_x.py::test_case[{case['test_id']}]'")
+    if outcome == "xfail":
+        request.applymarker(pytest.mark.xfail(strict=True, reason="declared: tail mismatch"))
+        assert False, "tail mismatch"
+    if outcome == "xpass":
+        request.applymarker(pytest.mark.xfail(strict=True, reason="declared: tail mismatch"))
+    if outcome == "fail":
+        assert case["cycles"] < 0, f"wrong tail value in {case['test_id']}"
+'''
+
+# outcome -> the status the reports must derive for it
+EXPECTED_STATUS = {
+    "pass": Status.PASS,
+    "fail": Status.FAIL,
+    "error": Status.ERROR,
+    "xfail": Status.XFAIL,
+    "xpass": Status.XPASS,
+    "unsupported": Status.UNSUPPORTED,
+}
+
+
+def model_cycles(sizes: dict[str, int], scale: float = 1.0) -> int:
+    """A plausible cost: fixed overhead, per-element work and per-tile DMA."""
+    elements = math.prod(sizes.values())
+    tiles = -(-elements // 1024)
+    return int(scale * (300 + 2 * elements + 45 * tiles))
+
+
+@dataclass
+class SpecCase:
+    op: str
+    sizes: dict[str, int]
+    family: str = "elementwise"
+    dtype: str = "f32"
+    outcome: str = "pass"
+    cycle_scale: float = 1.0
+    compile_count: int = 1
+    config: str = "tpuv3-1core"
+    cycles: int = field(init=False)
+    instret: int = field(init=False)
+    trace_records: int = field(init=False)
+    kernel_hash: str = field(init=False)
+    test_id: str = field(init=False)
+
+    def __post_init__(self):
+        self.cycles = model_cycles(self.sizes, self.cycle_scale)
+        elements = math.prod(self.sizes.values())
+        self.instret = 900 + elements // 2
+        self.trace_records = 2 + 3 * -(-elements // 1024)
+        self.kernel_hash = hashlib.sha256(f"{self.op}:{self.dtype}".encode()).hexdigest()
+        self.test_id = "-".join([self.op, self.dtype] + [f"{k}={v}" for k, v in self.sizes.items()])
+
+    @property
+    def case_id(self) -> str:
+        return f"test_stand_in_suite::test_case[{self.test_id}]"
+
+    @property
+    def expected_status(self) -> str:
+        return EXPECTED_STATUS[self.outcome]
+
+
+def standard_cases() -> list[SpecCase]:
+    """A small matrix like the smoke policy: 1-D elementwise ops, a 2-D
+    reduction with tails in both dims, a failing, an xfail and an unsupported op."""
+    cases = [SpecCase("add", {"N": n}) for n in (1, 7, 1000, 1024, 1025, 65536)]
+    cases += [SpecCase("mul", {"N": n}) for n in (1, 7, 1000, 1024, 1025, 65536)]
+    cases += [SpecCase("sum_last", {"s0": s0, "s1": s1}, family="reduction")
+              for s0 in (1, 17) for s1 in (7, 1000, 1024)]
+    cases += [SpecCase("erf", {"N": n}, outcome="unsupported") for n in (7, 1000)]
+    cases += [SpecCase("gelu", {"N": 1000}, outcome="xfail")]
+    return cases
+
+
+@pytest.fixture
+def run_suite(pytester):
+    """run_suite(cases, "name.xml") -> Path of the JUnit file pytest wrote."""
+    pytester.makepyfile(test_stand_in_suite=SUITE_SOURCE)
+
+    def run(cases: list[SpecCase], junit_name: str) -> Path:
+        ids = [c.test_id for c in cases]
+        assert len(ids) == len(set(ids)), "duplicate test ids in one run"
+        (pytester.path / "spec.json").write_text(json.dumps([asdict(c) for c in cases]))
+        junit = pytester.path / junit_name
+        result = pytester.runpytest_inprocess(
+            "test_stand_in_suite.py", f"--junitxml={junit}", "-o", "junit_family=xunit1",
+            "-p", "no:npusim", "-p", "no:cacheprovider", "-q")
+        assert junit.is_file(), result.stdout.str()
+        return junit
+
+    return run
