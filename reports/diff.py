@@ -192,10 +192,13 @@ def _row(kind: str, change: CaseChange) -> list[str]:
 def print_diff(result: DiffResult, console, *, base_label: str = "BASE", new_label: str = "NEW",
                limit: int = 50) -> None:
     """Readable tables on a rich Console; at most `limit` rows per section (0 = all)."""
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
-    console.print(f"[bold]npusim diff[/bold] {base_label} ({result.base_count} cases) -> "
-                  f"{new_label} ({result.new_count} cases), cycle threshold {result.threshold_pct:g}%")
+    # Test ids contain "[...]", which rich would take for markup: cells are Text.
+    console.print(f"[bold]npusim diff[/bold] {escape(base_label)} ({result.base_count} cases) -> "
+                  f"{escape(new_label)} ({result.new_count} cases), cycle threshold {result.threshold_pct:g}%")
     for kind in result.REGRESSION_KINDS + result.INFO_KINDS:
         changes = getattr(result, kind)
         if not changes:
@@ -203,19 +206,18 @@ def print_diff(result: DiffResult, console, *, base_label: str = "BASE", new_lab
         title, style, columns = _SECTIONS[kind]
         table = Table(title=f"{title} ({len(changes)})", title_style=style, title_justify="left",
                       show_lines=False, expand=False)
-        for index, column in enumerate(columns):
+        for column in columns:
             numeric = column not in ("case", "was", "now", "status", "message")
-            table.add_column(column, justify="right" if numeric else "left",
-                             overflow="fold", no_wrap=(index == 0))
+            table.add_column(column, justify="right" if numeric else "left", overflow="fold")
         shown = changes if limit <= 0 else changes[:limit]
         for change in shown:
-            table.add_row(*_row(kind, change))
+            table.add_row(*(Text(cell) for cell in _row(kind, change)))
         if len(shown) < len(changes):
-            table.add_row(f"... and {len(changes) - len(shown)} more (use --limit 0 or --json)",
+            table.add_row(Text(f"... and {len(changes) - len(shown)} more (use --limit 0 or --json)"),
                           *[""] * (len(columns) - 1))
         console.print(table)
     if result.has_regression:
-        counts = ", ".join(f"{len(getattr(result, k))} {_SECTIONS[k][0].lower()}"
+        counts = ", ".join(f"{_SECTIONS[k][0].lower()}: {len(getattr(result, k))}"
                            for k in result.REGRESSION_KINDS if getattr(result, k))
         console.print(f"[bold red]REGRESSION[/bold red]: {counts}")
     else:

@@ -2,8 +2,10 @@
 file (inline CSS, no scripts) and as Markdown.
 
 Ops whose size dims differ (N vs s0,s1) cannot share columns, so there is one
-table per (family, size dims). A row is (op, dtype), plus the config when the
-run covers more than one NPU config.
+table per (family, size dims). The columns are the values of the last (swept)
+dim; a row is (op, dtype, values of the leading dims), plus the config when
+the run covers more than one NPU config. So a softmax over (s0, s1) reads as
+one row per s0 with s1 across, instead of one very wide row.
 """
 
 from __future__ import annotations
@@ -33,16 +35,27 @@ STATUS_STYLE = {
 PROBLEM_STATUSES = (Status.ERROR, Status.FAIL, Status.XPASS, Status.UNSUPPORTED)
 
 
+Row = tuple[str, str, str, tuple[int, ...]]  # (op, dtype, config, leading dim values)
+
+
 @dataclass
 class MatrixTable:
     family: str
     dims: tuple[str, ...]
-    columns: list[tuple[int, ...]] = field(default_factory=list)
-    rows: list[tuple[str, str, str]] = field(default_factory=list)  # (op, dtype, config)
-    cells: dict[tuple[tuple[str, str, str], tuple[int, ...]], CaseResult] = field(default_factory=dict)
+    columns: list[int | None] = field(default_factory=list)  # values of the last dim
+    rows: list[Row] = field(default_factory=list)
+    cells: dict[tuple[Row, int | None], CaseResult] = field(default_factory=dict)
 
-    def column_label(self, column: tuple[int, ...]) -> str:
-        return ",".join(f"{d}={v}" for d, v in zip(self.dims, column)) or "-"
+    @property
+    def lead_dims(self) -> tuple[str, ...]:
+        return self.dims[:-1]
+
+    @property
+    def column_dim(self) -> str | None:
+        return self.dims[-1] if self.dims else None
+
+    def column_label(self, column: int | None) -> str:
+        return f"{self.column_dim}={column}" if self.column_dim else "-"
 
 
 @dataclass
@@ -55,21 +68,21 @@ class Matrix:
 
 def build_matrix(cases: list[CaseResult]) -> Matrix:
     matrix_cases = [c for c in cases if c.is_matrix_case]
-    configs = {c.config for c in matrix_cases}
+    multi_config = len({c.config for c in matrix_cases if c.config}) > 1
     tables: dict[tuple[str, tuple[str, ...]], MatrixTable] = {}
     for case in matrix_cases:
         family = case.family or "(no family)"
         dims = tuple(case.sizes)
         table = tables.setdefault((family, dims), MatrixTable(family, dims))
-        row = (case.op, case.dtype or "", case.config or "")
-        column = tuple(case.sizes.values())
-        table.cells[(row, column)] = case
+        values = tuple(case.sizes.values())
+        row = (case.op, case.dtype or "", (case.config or "") if multi_config else "", values[:-1])
+        table.cells[(row, values[-1] if values else None)] = case
     for table in tables.values():
         table.rows = sorted({row for row, _ in table.cells})
-        table.columns = sorted({column for _, column in table.cells})
+        table.columns = sorted({column for _, column in table.cells}, key=lambda v: (v is None, v or 0))
     ordered = [tables[key] for key in sorted(tables)]
     others = sorted((c for c in cases if not c.is_matrix_case), key=lambda c: c.case_id)
-    return Matrix(tables=ordered, other_cases=others, cases=list(cases), multi_config=len(configs) > 1)
+    return Matrix(tables=ordered, other_cases=others, cases=list(cases), multi_config=multi_config)
 
 
 def _cycles_text(cycles) -> str:
@@ -160,21 +173,31 @@ def _summary_html(matrix: Matrix) -> str:
     return "\n".join(out)
 
 
+def _row_heads(table: MatrixTable, matrix: Matrix) -> list[str]:
+    return ["op", "dtype"] + (["config"] if matrix.multi_config else []) + list(table.lead_dims)
+
+
 def _table_html(table: MatrixTable, matrix: Matrix, anchors: dict[str, str], plots: dict[str, str]) -> str:
     dims = "×".join(table.dims) or "no sizes"
-    out = [f'<h3>{_e(table.family)} <span class="meta">sizes {_e(dims)}</span></h3>',
+    out = [f'<h3>{_e(table.family)} <span class="meta">sizes {_e(dims)}; columns: '
+           f'{_e(table.column_dim or "-")}</span></h3>',
            f'<table class="matrix" data-family="{_e(table.family)}" data-dims="{_e(",".join(table.dims))}">',
-           "<tr><th>op</th><th>dtype</th>" + ("<th>config</th>" if matrix.multi_config else "")
-           + "".join(f'<th class="col" title="{_e(table.column_label(c))}">'
-                     + "<br>".join(_e(f"{d}={v}") for d, v in zip(table.dims, c)) + "</th>"
-                     for c in table.columns) + "</tr>"]
+           "<tr>" + "".join(f"<th>{_e(h)}</th>" for h in _row_heads(table, matrix))
+           + "".join(f'<th class="col">{_e(table.column_label(c))}</th>' for c in table.columns) + "</tr>"]
+    previous_op = None
     for row in table.rows:
-        op, dtype, config = row
+        op, dtype, config, lead = row
         plot = plots.get(op)
-        op_cell = f"<b>{_e(op)}</b>" + (f' <a href="{_e(plot)}" class="plot">plot</a>' if plot else "")
+        # The op name and plot link once per op: its leading-dim rows follow.
+        if op != previous_op:
+            op_cell = f"<b>{_e(op)}</b>" + (f' <a href="{_e(plot)}" class="plot">plot</a>' if plot else "")
+        else:
+            op_cell = f'<span class="meta">{_e(op)}</span>'
+        previous_op = op
         cells = [f"<th style='text-align:left'>{op_cell}</th><td>{_e(dtype)}</td>"]
         if matrix.multi_config:
             cells.append(f"<td>{_e(config)}</td>")
+        cells.extend(f"<td class='num'>{_e(value)}</td>" for value in lead)
         for column in table.columns:
             case = table.cells.get((row, column))
             if case is None:
@@ -186,7 +209,7 @@ def _table_html(table: MatrixTable, matrix: Matrix, anchors: dict[str, str], plo
                 body = f'<a href="#{anchors[case.case_id]}">{body}</a>'
             cells.append(
                 f'<td class="cell st-{_e(case.status)}" data-case="{_e(case.case_id)}" data-op="{_e(op)}" '
-                f'data-size="{_e(table.column_label(column))}" data-status="{_e(case.status)}" '
+                f'data-dtype="{_e(dtype)}" data-size="{_e(case.size_label)}" data-status="{_e(case.status)}" '
                 f'data-cycles="{_e(case.cycles)}" title="{_e(_tooltip(case))}">{body}</td>')
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
@@ -279,13 +302,14 @@ def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = N
     for table in matrix.tables:
         lines.append(f"## {table.family} ({'×'.join(table.dims) or 'no sizes'})")
         lines.append("")
-        head = ["op", "dtype"] + (["config"] if matrix.multi_config else []) + [table.column_label(c) for c in table.columns]
-        lines.append("| " + " | ".join(_md(h) for h in head) + " |")
-        lines.append("|" + "---|" * (2 + matrix.multi_config) + "---:|" * len(table.columns))
+        heads = _row_heads(table, matrix)
+        lines.append("| " + " | ".join(_md(h) for h in heads + [table.column_label(c) for c in table.columns]) + " |")
+        lines.append("|" + "---|" * len(heads) + "---:|" * len(table.columns))
         for row in table.rows:
-            op, dtype, config = row
+            op, dtype, config, lead = row
             op_text = f"[{op}]({plots[op]})" if op in plots else op
             cells = [_md(op_text), _md(dtype)] + ([_md(config)] if matrix.multi_config else [])
+            cells += [str(value) for value in lead]
             for column in table.columns:
                 case = table.cells.get((row, column))
                 if case is None:

@@ -71,7 +71,7 @@ def plot_op(op: str, cases: list[CaseResult], out_path: Path) -> Path | None:
         shown.sort(key=lambda item: (-len(item[1]), str(item[0])))
         dropped = max(0, len(shown) - MAX_LINES_PER_AXES)
         shown = shown[:MAX_LINES_PER_AXES]
-        shown.sort(key=lambda item: str(item[0]))
+        shown.sort(key=lambda item: (str(item[0][0]), str(item[0][1]), tuple(v for _, v in item[0][2])))
 
         xs_all, ys_all = [], []
         for (dtype, config, fixed), points in shown:
@@ -98,8 +98,10 @@ def plot_op(op: str, cases: list[CaseResult], out_path: Path) -> Path | None:
         if shown:
             axes.legend(fontsize=7, loc="best", ncol=2 if len(shown) > 6 else 1)
     families = sorted({c.family for c in measured if c.family})
-    if families:
-        fig.suptitle(f"{op} ({', '.join(families)}); red x = failing case", fontsize=11)
+    heading = f"{op} ({', '.join(families)})" if families else op
+    if any(c.status in Status.BAD for c in measured):
+        heading += "; red x = failing case"
+    fig.suptitle(heading, fontsize=11)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out_path, format="png")
     return out_path

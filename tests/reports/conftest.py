@@ -135,9 +135,13 @@ def standard_cases() -> list[SpecCase]:
 
 
 @pytest.fixture
-def run_suite(pytester):
+def run_suite(pytester, monkeypatch):
     """run_suite(cases, "name.xml") -> Path of the JUnit file pytest wrote."""
     pytester.makepyfile(test_stand_in_suite=SUITE_SOURCE)
+    # Only pytest's own plugins in the inner runs: installed ones (the npusim
+    # harness, hypothesis, xdist) would be re-imported on every run (pytester
+    # restores sys.modules after each), which costs seconds and isolates nothing.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
 
     def run(cases: list[SpecCase], junit_name: str) -> Path:
         ids = [c.test_id for c in cases]
@@ -146,7 +150,7 @@ def run_suite(pytester):
         junit = pytester.path / junit_name
         result = pytester.runpytest_inprocess(
             "test_stand_in_suite.py", f"--junitxml={junit}", "-o", "junit_family=xunit1",
-            "-p", "no:npusim", "-p", "no:cacheprovider", "-q")
+            "-p", "no:cacheprovider", "-q")
         assert junit.is_file(), result.stdout.str()
         return junit
 
