@@ -94,19 +94,31 @@ int main(int argc, char **argv) {
   std::vector<int64_t> shape_args;
   std::unique_ptr<TimingCore> sim;
   try {
-    npusim::Config cfg = npusim::Config::from_json(read_json(config_path));
-    npusim::KernelInfo info = npusim::KernelInfo::from_json(read_json(info_path));
-    for (const auto &v : read_json(attribute_path).at("shape_args").array) shape_args.push_back(v.i64());
-    std::map<int, npusim::TileCost> costs;
-    if (!cost_path.empty()) costs = npusim::load_cost_table(read_json(cost_path), cfg);
+    std::string stage = config_path;
+    try {
+      npusim::Config cfg = npusim::Config::from_json(read_json(config_path));
+      stage = info_path;
+      npusim::KernelInfo info = npusim::KernelInfo::from_json(read_json(info_path));
+      stage = attribute_path;
+      const npusim::json::Value attributes = read_json(attribute_path);
+      for (const auto &v : attributes.at("shape_args").array) shape_args.push_back(v.i64());
+      std::map<int, npusim::TileCost> costs;
+      stage = cost_path;
+      if (!cost_path.empty()) costs = npusim::load_cost_table(read_json(cost_path), cfg);
+      stage = "the timing model";
     if (static_cast<int>(shape_args.size()) != info.n_size_args)
       die(2, "the attribute file has " + std::to_string(shape_args.size()) + " shape_args, the kernel takes " +
                  std::to_string(info.n_size_args));
-    sim = std::make_unique<TimingCore>(cfg, info, std::move(costs));
+      sim = std::make_unique<TimingCore>(cfg, info, std::move(costs));
+    } catch (const std::exception &e) {
+      die(2, stage + ": " + e.what());
+    }
   } catch (const std::exception &e) {
     die(2, e.what());
   }
 
+  // dlopen searches the library path for a bare file name; we mean the file.
+  if (so_path.find('/') == std::string::npos) so_path = "./" + so_path;
   void *handle = dlopen(so_path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!handle) die(3, std::string("dlopen failed: ") + dlerror());
   auto version_fn = reinterpret_cast<npusim_trace_abi_version_fn>(dlsym(handle, "npusim_trace_abi_version"));

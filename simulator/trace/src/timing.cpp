@@ -270,8 +270,14 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
   c.dma_outstanding.push_back(done);
   if (tag < 0) {
-    c.issue = std::max(c.issue, done);  // synchronous
+    c.issue = std::max(c.issue, done);  // synchronous: the whole core waits
+    c.gate = std::max(c.gate, done);
   } else {
+    if (c.pending.size() >= kMaxPending) {
+      // Loads nobody waits for: forget the oldest half, a barrier on them
+      // would find them long complete.
+      c.pending.erase(c.pending.begin(), c.pending.begin() + kMaxPending / 2);
+    }
     for (PendingDma &p : c.pending)
       if (p.tag == tag && p.slot == slot) {
         p.done = done;
@@ -286,9 +292,11 @@ void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
 void TimingCore::work_item_begin() {
   ++records_;
   ++n_work_items_;
+  // The core that is free first takes the work item.
+  auto free_at = [](const Core &c) { return std::max({c.issue, c.gate, c.vector_free}); };
   int best = 0;
   for (int i = 1; i < cfg_.cores; ++i)
-    if (cores_[static_cast<size_t>(i)].issue < cores_[static_cast<size_t>(best)].issue) best = i;
+    if (free_at(cores_[static_cast<size_t>(i)]) < free_at(cores_[static_cast<size_t>(best)])) best = i;
   current_core_ = best;
   in_work_item_ = true;
   ++core().work_items;
@@ -358,8 +366,8 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
   }
   if (dir == 0)
     mark_written(c, mask, done);
-  else
-    mark_read(c, mask, done);
+  else  // the scratchpad slot is free once its data left for DRAM
+    mark_read(c, mask, bursts > 0 ? done - cfg_.dram_latency - cfg_.noc_latency : done);
   finish_dma(c, done, tag, slot);
 }
 
@@ -400,7 +408,7 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
   } else if (error_.empty()) {
     error_ = "no cost for compute tile_id " + std::to_string(tile_id) + " in the cost table";
   }
-  double start = std::max({c.issue, c.vector_free, read_ready(c, reads), write_slots_free(c, writes, reads, nullptr)});
+  double start = std::max({c.gate, c.vector_free, read_ready(c, reads), write_slots_free(c, writes, reads, nullptr)});
   c.vector_free = start + occupancy;
   double done = start + occupancy + cfg_.vector_latency;
   mark_read(c, reads, start + occupancy);
@@ -420,7 +428,7 @@ void TimingCore::barrier(int32_t tag, int64_t slot) {
   Core &c = core();
   for (size_t i = c.pending.size(); i-- > 0;) {
     if (c.pending[i].tag == tag && c.pending[i].slot == slot) {
-      c.issue = std::max(c.issue, c.pending[i].done);
+      c.gate = std::max(c.gate, c.pending[i].done);
       c.pending[i] = c.pending.back();
       c.pending.pop_back();
       return;
@@ -443,7 +451,7 @@ void TimingCore::systolic_preload(int32_t weights_spad, int64_t k, int64_t n) {
   a.next_weight_slot = (ws + 1) % cfg_.systolic_weight_slots;
   const uint64_t mask = uint64_t{1} << (static_cast<unsigned>(weights_spad) & 63);
   // weights_ready[2*ws] = loaded, weights_ready[2*ws+1] = last use done
-  double start = std::max({c.issue, a.load_free, read_ready(c, mask), a.weights_ready[static_cast<size_t>(2 * ws + 1)]});
+  double start = std::max({c.gate, a.load_free, read_ready(c, mask), a.weights_ready[static_cast<size_t>(2 * ws + 1)]});
   // Weights shift in one row per cycle, once per column block.
   double occupancy = static_cast<double>(std::min<int64_t>(k, cfg_.systolic_rows) *
                                          ceil_div(k, cfg_.systolic_rows) * ceil_div(n, cfg_.systolic_cols));
@@ -467,7 +475,7 @@ void TimingCore::systolic_accumulate(int32_t tile_id, int64_t m, int64_t k, int6
   }
   SystolicArray &a = c.arrays[static_cast<size_t>(c.last_array)];
   size_t ws = static_cast<size_t>(c.last_weight_slot);
-  double start = std::max({c.issue, a.free, a.weights_ready[2 * ws], read_ready(c, reads),
+  double start = std::max({c.gate, a.free, a.weights_ready[2 * ws], read_ready(c, reads),
                            write_slots_free(c, writes, reads, nullptr)});
   // Inputs stream one row per cycle through each (rows x cols) pass; passes
   // into the same output pipeline back to back (occupancy), the result is

@@ -2,10 +2,12 @@
 //
 // Model (every number comes from the NPU config, see npusim/config.py):
 // * Cores. Each parallel work item runs on the core whose issue stream is
-//   furthest behind (ties: lowest index). Events outside work items run on
-//   core 0. A core issues its events in program order; issuing is decoupled
-//   from completion: only a barrier, a synchronous DMA or a full DMA queue
-//   stalls the issue stream, so DMA of the next tile overlaps compute.
+//   free first (ties: lowest index). Events outside work items run on core
+//   0. A core's DMA descriptors issue in program order and run ahead of its
+//   compute (decoupled access/execute): a barrier holds back the compute
+//   that follows it, not the DMA stream; only a full DMA queue or a
+//   synchronous DMA stalls issue. So the next tile's loads overlap this
+//   tile's compute, as far as the scratchpad slots allow.
 // * Dependencies. Every scratchpad buffer has `buffers_per_operand` physical
 //   slots (fewer when the kernel's buffers do not fit the capacity). A DMA
 //   load or a compute that writes a buffer without reading it fills the next
@@ -101,6 +103,7 @@ class TimingCore {
 
  private:
   static constexpr int kMaxSpads = 64;
+  static constexpr size_t kMaxPending = 4096;
 
   struct Slot {
     double ready = 0;  // data written
@@ -122,7 +125,8 @@ class TimingCore {
     int next_weight_slot = 0;
   };
   struct Core {
-    double issue = 0;
+    double issue = 0;        // DMA issue stream
+    double gate = 0;         // compute may not start before (barriers)
     double vector_free = 0;
     std::vector<double> dma_outstanding;  // completion times, size <= queue depth
     std::vector<PendingDma> pending;

@@ -1,0 +1,402 @@
+"""The trace skeleton: kernel.mlir reduced to what decides timing.
+
+`build_skeleton(kernel_text)` walks the kernel function (CONTRACTS.md
+section 1) and builds a new module holding one function,
+
+    func.func @npusim_trace_body(%ctx: !emitc.ptr<!emitc.opaque<"npusim_ctx">>, <size args: i64>...)
+
+with only the loops that contain DMA or compute ops, the integer/index
+arithmetic those loops and the DMA descriptors need, and calls to the trace
+ABI helpers (`include/npusim/trace_abi.h`) in place of the simulator ops:
+
+* `linalg.copy {npusim.dma}` -> `npusim_dma(ctx, dir, arg, spad, elem_bits,
+  offset, d0, stride0, d1, stride1, tag, slot)`, the descriptor read from the
+  DRAM side's `memref.reinterpret_cast` (a 2-D copy: d1 rows of d0);
+* a gather loop `scf.for {npusim.dma = {mode = "gather"}}` ->
+  `npusim_dma_gather(ctx, arg, spad, elem_bits, trip count, tag, slot)`;
+* a compute loop `scf.for {npusim.compute}` -> `npusim_compute(ctx, tile_id,
+  n_elems, reads_mask, writes_mask)`; n_elems is the loop's trip count times
+  that of the deepest loop nest inside it whose bounds are known outside the
+  tile (rows x columns of a 2-D tile); reads/writes come from the attribute
+  or, when absent, from the scratchpad buffers the body loads and stores;
+* each iteration of an outermost parallel tile loop is a work item
+  (`npusim_work_item_begin/end`); the core is left to the simulator.
+
+Loads are asynchronous (tag = scratchpad id, slot = the enclosing tile loop's
+induction value) and a `npusim_barrier` on the same (tag, slot) is placed
+right before the first op that reads that buffer, or at the end of the block,
+so the next tile's loads may overlap this tile's compute. Stores are posted:
+tag = 64 + scratchpad id with a constant slot and no barrier; the kernel's
+end waits for them.
+
+Floating-point values, memrefs, iter_args and everything else without a
+timing dependency are dropped. Integer arithmetic is copied as is (the
+lowering turns affine ops into arith), and a value the skeleton needs but
+cannot compute (e.g. a loop bound loaded from memory) is a SkeletonError.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import mlir.ir as ir
+from mlir.dialects import arith, emitc, func, scf
+
+DMA_ATTR = "npusim.dma"
+COMPUTE_ATTR = "npusim.compute"
+TILE_LOOP_ATTR = "npusim.tile_loop"
+SPAD_ATTR = "npusim.spad"
+BODY_NAME = "npusim_trace_body"
+CTX_TYPE = '!emitc.ptr<!emitc.opaque<"npusim_ctx">>'
+STORE_TAG_BASE = 64
+DMA_DIRS = {"load": 0, "store": 1}
+
+# Ops copied into the skeleton when all their operands are available and all
+# their results are integers or indices.
+SCALAR_OPS = {
+    "arith.constant", "arith.addi", "arith.subi", "arith.muli", "arith.divsi", "arith.divui",
+    "arith.ceildivsi", "arith.ceildivui", "arith.floordivsi", "arith.remsi", "arith.remui",
+    "arith.minsi", "arith.maxsi", "arith.minui", "arith.maxui", "arith.index_cast",
+    "arith.index_castui", "arith.extsi", "arith.extui", "arith.trunci", "arith.cmpi",
+    "arith.select", "arith.andi", "arith.ori", "arith.xori", "arith.shli", "arith.shrsi",
+    "arith.shrui", "affine.min", "affine.max", "affine.apply",
+}
+# Ops that only view a memref: followed back to the buffer they alias.
+VIEW_OPS = {"memref.subview", "memref.cast", "memref.reinterpret_cast", "memref.collapse_shape",
+            "memref.expand_shape", "memref.view"}
+
+
+class SkeletonError(ValueError):
+    """kernel.mlir does not follow the conventions the skeleton relies on."""
+
+
+@dataclass
+class Skeleton:
+    module: ir.Module            # owns the context it was built in
+    n_size_args: int              # i64 kernel args, in shape_args order
+    spads: list[dict]             # {"id", "bytes", "elem_bits"}
+    tile_ids: list[int]
+    tile_elem_bits: dict[int, int] = field(default_factory=dict)
+    kernel_name: str = ""
+
+
+def _is_int_like(t: ir.Type) -> bool:
+    return isinstance(t, ir.IntegerType) or isinstance(t, ir.IndexType)
+
+
+def _elem_bits(memref_type: ir.Type) -> int:
+    elem = ir.MemRefType(memref_type).element_type
+    for cls in (ir.IntegerType, ir.F32Type, ir.F64Type, ir.F16Type, ir.BF16Type):
+        if isinstance(elem, cls):
+            return cls(elem).width
+    raise SkeletonError(f"unsupported element type {elem}")
+
+
+def _int_list(attr) -> list[int]:
+    return [ir.IntegerAttr(a).value for a in ir.ArrayAttr(attr)]
+
+
+def _walk(op: ir.Operation):
+    """Every operation nested in op (not op itself), in pre-order."""
+    for region in op.regions:
+        for block in region.blocks:
+            for inner in block.operations:
+                yield inner.operation
+                yield from _walk(inner.operation)
+
+
+def _has_sim_ops(op: ir.Operation) -> bool:
+    return any(DMA_ATTR in o.attributes or COMPUTE_ATTR in o.attributes for o in _walk(op))
+
+
+def _root_of(value: ir.Value) -> ir.Value:
+    """The memref a view chain starts from."""
+    while not isinstance(value.owner, ir.Block) and value.owner.name in VIEW_OPS:
+        value = value.owner.operands[0]
+    return value
+
+
+def _defining(value: ir.Value, name: str) -> ir.Operation | None:
+    while not isinstance(value.owner, ir.Block):
+        if value.owner.name == name:
+            return value.owner
+        if value.owner.name not in VIEW_OPS:
+            return None
+        value = value.owner.operands[0]
+    return None
+
+
+class _Builder:
+    def __init__(self, kernel: func.FuncOp, body: ir.Block, ctx_value: ir.Value):
+        self.kernel = kernel
+        self.ctx_value = ctx_value
+        self.values: dict[ir.Value, ir.Value] = {}
+        self.spad_of: dict[ir.Value, int] = {}  # alloca result -> spad id
+        self.i32 = ir.IntegerType.get_signless(32)
+        self.i64 = ir.IntegerType.get_signless(64)
+        self.tile_ids: list[int] = []
+        self.tile_elem_bits: dict[int, int] = {}
+        self.spads: dict[int, dict] = {}
+
+    # -- small emitters -------------------------------------------------
+    def const(self, value: int, ty: ir.Type, ip: ir.InsertionPoint) -> ir.Value:
+        return arith.ConstantOp(ty, value, ip=ip).result
+
+    def to_i64(self, value: ir.Value, ip: ir.InsertionPoint) -> ir.Value:
+        if isinstance(value.type, ir.IndexType):
+            return arith.IndexCastOp(self.i64, value, ip=ip).result
+        width = ir.IntegerType(value.type).width
+        if width == 64:
+            return value
+        return arith.ExtSIOp(self.i64, value, ip=ip).result if width < 64 else arith.TruncIOp(self.i64, value, ip=ip).result
+
+    def call(self, callee: str, operands: list[ir.Value], ip: ir.InsertionPoint) -> None:
+        emitc.CallOpaqueOp([], callee, [self.ctx_value, *operands], ip=ip)
+
+    def mapped(self, value: ir.Value, what: str) -> ir.Value:
+        try:
+            return self.values[value]
+        except KeyError:
+            where = value.owner.name if not isinstance(value.owner, ir.Block) else "a block argument"
+            raise SkeletonError(f"{what} depends on a value the skeleton cannot compute (defined by {where})") from None
+
+    def trip_count(self, loop: ir.Operation, ip: ir.InsertionPoint) -> ir.Value | None:
+        """(ub - lb + step - 1) / step in i64, or None when a bound is not available."""
+        lb, ub, step = loop.operands[0], loop.operands[1], loop.operands[2]
+        if any(v not in self.values for v in (lb, ub, step)):
+            return None
+        lb, ub, step = (self.to_i64(self.values[v], ip) for v in (lb, ub, step))
+        one = self.const(1, self.i64, ip)
+        span = arith.AddIOp(arith.SubIOp(ub, lb, ip=ip).result, arith.SubIOp(step, one, ip=ip).result, ip=ip).result
+        trips = arith.DivSIOp(span, step, ip=ip).result
+        return arith.MaxSIOp(trips, self.const(0, self.i64, ip), ip=ip).result
+
+    def nest_elems(self, block: ir.Block, ip: ir.InsertionPoint) -> ir.Value:
+        """Trip count of the deepest nest of loops in block whose bounds are known outside it."""
+        best = self.const(1, self.i64, ip)
+        for op in block.operations:
+            op = op.operation
+            if op.name != "scf.for":
+                continue
+            trips = self.trip_count(op, ip)
+            if trips is None:
+                continue
+            nest = arith.MulIOp(trips, self.nest_elems(op.regions[0].blocks[0], ip), ip=ip).result
+            best = arith.MaxSIOp(best, nest, ip=ip).result
+        return best
+
+    def spad_id(self, memref: ir.Value, what: str) -> int:
+        root = _root_of(memref)
+        if root not in self.spad_of:
+            raise SkeletonError(f"{what} does not refer to a scratchpad buffer (memref.alloca tagged {SPAD_ATTR})")
+        return self.spad_of[root]
+
+    # -- the walk -------------------------------------------------------
+    def emit_block(self, block: ir.Block, ip: ir.InsertionPoint, slot: ir.Value | None, in_work_item: bool) -> None:
+        pending: dict[int, ir.Value] = {}  # spad id -> slot of its unawaited load
+
+        def await_spads(spads) -> None:
+            for spad in spads:
+                if spad in pending:
+                    self.call("npusim_barrier", [self.const(spad, self.i32, ip), pending.pop(spad)], ip)
+
+        for op in block.operations:
+            op = op.operation
+            name = op.name
+            attrs = op.attributes
+            if name == "memref.alloca" and SPAD_ATTR in attrs:
+                spad = ir.IntegerAttr(attrs[SPAD_ATTR]).value
+                mtype = ir.MemRefType(op.results[0].type)
+                if not mtype.has_static_shape:
+                    raise SkeletonError(f"scratchpad buffer {spad} must have a static shape, got {mtype}")
+                numel = 1
+                for dim in mtype.shape:
+                    numel *= dim
+                bits = _elem_bits(mtype)
+                self.spad_of[op.results[0]] = spad
+                self.spads[spad] = {"id": spad, "bytes": (numel * bits + 7) // 8, "elem_bits": bits}
+            elif DMA_ATTR in attrs:
+                self.emit_dma(op, ip, slot, pending, await_spads)
+            elif COMPUTE_ATTR in attrs:
+                self.emit_compute(op, ip, await_spads)
+            elif name == "scf.for":
+                if _has_sim_ops(op):
+                    self.emit_loop(op, ip, in_work_item)
+            elif name in SCALAR_OPS:
+                if all(v in self.values for v in op.operands) and all(_is_int_like(r.type) for r in op.results):
+                    attributes = {key: op.attributes[key] for key in op.attributes}
+                    new = ir.Operation.create(name, results=[r.type for r in op.results],
+                                              operands=[self.values[v] for v in op.operands],
+                                              attributes=attributes, ip=ip)
+                    for old, res in zip(op.results, new.results):
+                        self.values[old] = res
+            elif op.regions and _has_sim_ops(op):
+                raise SkeletonError(f"{name} containing DMA/compute ops is not supported by the trace skeleton")
+            # anything else (memref, float math, terminators) has no timing dependency
+        await_spads(list(pending))
+
+    def emit_loop(self, op: ir.Operation, ip: ir.InsertionPoint, in_work_item: bool) -> None:
+        lb, ub, step = (self.mapped(v, "a tile loop bound") for v in op.operands[:3])
+        loop = scf.ForOp(lb, ub, step, ip=ip)
+        body = loop.body
+        with ir.InsertionPoint(body):
+            scf.YieldOp([])
+        inner_ip = ir.InsertionPoint(body.operations[0])
+        old_body = op.regions[0].blocks[0]
+        self.values[old_body.arguments[0]] = loop.induction_variable
+        tile = op.attributes[TILE_LOOP_ATTR] if TILE_LOOP_ATTR in op.attributes else None
+        parallel = tile is not None and "parallel" in tile and ir.BoolAttr(tile["parallel"]).value
+        work_item = parallel and not in_work_item
+        slot = self.to_i64(loop.induction_variable, inner_ip)
+        if work_item:
+            self.call("npusim_work_item_begin", [], inner_ip)
+        self.emit_block(old_body, inner_ip, slot, in_work_item or work_item)
+        if work_item:
+            self.call("npusim_work_item_end", [], inner_ip)
+
+    def emit_dma(self, op, ip, slot, pending, await_spads) -> None:
+        attr = ir.DictAttr(op.attributes[DMA_ATTR])
+        direction = ir.StringAttr(attr["dir"]).value
+        if direction not in DMA_DIRS:
+            raise SkeletonError(f"npusim.dma dir must be load or store, got {direction!r}")
+        arg = ir.IntegerAttr(attr["arg"]).value
+        spad = ir.IntegerAttr(attr["spad"]).value
+        mode = ir.StringAttr(attr["mode"]).value if "mode" in attr else "strided"
+        kernel_args = self.kernel.regions[0].blocks[0].arguments
+        if not 0 <= arg < len(kernel_args) or not isinstance(kernel_args[arg].type, ir.MemRefType):
+            raise SkeletonError(f"npusim.dma arg = {arg} is not a tensor argument of the kernel")
+        bits = _elem_bits(kernel_args[arg].type)
+        i32 = self.i32
+        slot_value = slot if slot is not None else self.const(0, self.i64, ip)
+        if mode == "gather":
+            if op.name != "scf.for" or direction != "load":
+                raise SkeletonError("a gather DMA must be an scf.for load")
+            trips = self.trip_count(op, ip)
+            if trips is None:
+                raise SkeletonError("the gather loop's bounds are not computable in the skeleton")
+            self.call("npusim_dma_gather", [self.const(arg, i32, ip), self.const(spad, i32, ip),
+                                            self.const(bits, i32, ip), trips, self.const(spad, i32, ip),
+                                            slot_value], ip)
+            pending[spad] = slot_value
+            return
+        if op.name != "linalg.copy":
+            raise SkeletonError(f"npusim.dma on {op.name}: expected linalg.copy")
+        src, dst = op.operands[0], op.operands[1]
+        dram = src if direction == "load" else dst
+        cast = _defining(dram, "memref.reinterpret_cast")
+        if cast is None:
+            raise SkeletonError("the DRAM side of a DMA must be a memref.reinterpret_cast of the tensor argument")
+        descriptor = cast.opview
+        dims = []
+        for static_name, dynamic in (("static_offsets", descriptor.offsets), ("static_sizes", descriptor.sizes),
+                                     ("static_strides", descriptor.strides)):
+            dynamic = list(dynamic)
+            values = []
+            for static in ir.DenseI64ArrayAttr(cast.attributes[static_name]):
+                if static == ir.ShapedType.get_dynamic_size():
+                    values.append(self.to_i64(self.mapped(dynamic.pop(0), "a DMA descriptor"), ip))
+                else:
+                    values.append(self.const(static, self.i64, ip))
+            dims.append(values)
+        (offset,), sizes, strides = dims
+        if len(sizes) == 1:
+            d0, s0, d1, s1 = sizes[0], strides[0], self.const(1, self.i64, ip), self.const(0, self.i64, ip)
+        elif len(sizes) == 2:
+            d1, d0, s1, s0 = sizes[0], sizes[1], strides[0], strides[1]
+        else:
+            raise SkeletonError(f"a DMA descriptor has {len(sizes)} dims; the trace ABI carries at most 2")
+        spad_side = dst if direction == "load" else src
+        if self.spad_id(spad_side, "the scratchpad side of a DMA") != spad:
+            raise SkeletonError(f"npusim.dma spad = {spad} does not match the buffer the copy uses")
+        if direction == "load":
+            tag, slot_arg = spad, slot_value
+        else:
+            await_spads([spad])
+            tag, slot_arg = STORE_TAG_BASE + spad, self.const(0, self.i64, ip)
+        self.call("npusim_dma", [self.const(DMA_DIRS[direction], i32, ip), self.const(arg, i32, ip),
+                                 self.const(spad, i32, ip), self.const(bits, i32, ip), offset, d0, s0, d1, s1,
+                                 self.const(tag, i32, ip), slot_arg], ip)
+        if direction == "load":
+            pending[spad] = slot_value
+
+    def emit_compute(self, op, ip, await_spads) -> None:
+        attr = ir.DictAttr(op.attributes[COMPUTE_ATTR])
+        tile_id = ir.IntegerAttr(attr["tile_id"]).value
+        if tile_id in self.tile_ids:
+            raise SkeletonError(f"compute tile_id {tile_id} appears twice")
+        if op.name != "scf.for":
+            raise SkeletonError(f"npusim.compute on {op.name}: expected scf.for")
+        reads = set(_int_list(attr["reads"])) if "reads" in attr else None
+        writes = set(_int_list(attr["writes"])) if "writes" in attr else None
+        if reads is None or writes is None:
+            seen_reads, seen_writes = set(), set()
+            for inner in _walk(op):
+                if inner.name in ("memref.load", "vector.load", "vector.transfer_read"):
+                    seen_reads.add(self.spad_id(inner.operands[0], f"a load in compute tile {tile_id}"))
+                elif inner.name in ("memref.store", "vector.store", "vector.transfer_write"):
+                    seen_writes.add(self.spad_id(inner.operands[1], f"a store in compute tile {tile_id}"))
+            reads = seen_reads if reads is None else reads
+            writes = seen_writes if writes is None else writes
+        for spad in reads | writes:
+            if not 0 <= spad < 64:
+                raise SkeletonError(f"scratchpad id {spad} does not fit the 64-bit masks of the trace ABI")
+        trips = self.trip_count(op, ip)
+        if trips is None:
+            raise SkeletonError(f"the bounds of compute tile {tile_id} are not computable in the skeleton")
+        n_elems = arith.MulIOp(trips, self.nest_elems(op.regions[0].blocks[0], ip), ip=ip).result
+        await_spads(sorted(reads))
+        reads_mask = sum(1 << s for s in reads)
+        writes_mask = sum(1 << s for s in writes)
+        self.call("npusim_compute", [self.const(tile_id, self.i32, ip), n_elems,
+                                     self.const(reads_mask, self.i64, ip), self.const(writes_mask, self.i64, ip)], ip)
+        self.tile_ids.append(tile_id)
+        bits = [self.spads[s]["elem_bits"] for s in sorted(reads | writes) if s in self.spads]
+        self.tile_elem_bits[tile_id] = max(bits) if bits else 32
+
+
+def find_kernel(module: ir.Module, entry: str = "kernel") -> func.FuncOp:
+    for op in module.body.operations:
+        if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == entry:
+            return op
+    raise SkeletonError(f"kernel.mlir has no func.func @{entry}")
+
+
+def build_skeleton(kernel_text: str, entry: str = "kernel", context: ir.Context | None = None) -> Skeleton:
+    """Parse kernel.mlir and build its trace skeleton (see the module docstring)."""
+    ctx = context or ir.Context()
+    ctx.allow_unregistered_dialects = False
+    with ctx, ir.Location.unknown():
+        kernel_module = ir.Module.parse(kernel_text)
+        kernel = find_kernel(kernel_module, entry)
+        kernel_name = ""
+        if "npusim.kernel_name" in kernel_module.operation.attributes:
+            kernel_name = ir.StringAttr(kernel_module.operation.attributes["npusim.kernel_name"]).value
+        entry_block = kernel.regions[0].blocks[0]
+        size_arg_indices = [i for i, a in enumerate(entry_block.arguments) if isinstance(a.type, ir.IntegerType)]
+        for i, a in enumerate(entry_block.arguments):
+            if not (isinstance(a.type, ir.IntegerType) or isinstance(a.type, ir.MemRefType)):
+                raise SkeletonError(f"kernel argument {i} has type {a.type}: expected a memref or an i64 size arg")
+        module = ir.Module.create()
+        with ir.InsertionPoint(module.body):
+            emitc.IncludeOp("stdint.h", is_standard_include=True)
+            emitc.IncludeOp("stddef.h", is_standard_include=True)
+            emitc.IncludeOp("npusim/trace_abi.h")
+            i64 = ir.IntegerType.get_signless(64)
+            fn_type = ir.FunctionType.get([ir.Type.parse(CTX_TYPE)] + [i64] * len(size_arg_indices), [])
+            body_fn = func.FuncOp(BODY_NAME, fn_type)
+            block = body_fn.add_entry_block()
+            with ir.InsertionPoint(block):
+                ret = func.ReturnOp([])
+        builder = _Builder(kernel, block, block.arguments[0])
+        for k, index in enumerate(size_arg_indices):
+            arg = entry_block.arguments[index]
+            builder.values[arg] = builder.to_i64(block.arguments[k + 1], ir.InsertionPoint(ret)) \
+                if ir.IntegerType(arg.type).width != 64 else block.arguments[k + 1]
+        builder.emit_block(entry_block, ir.InsertionPoint(ret), None, False)
+        if not module.operation.verify():
+            raise SkeletonError("the skeleton does not verify")
+        return Skeleton(module=module, n_size_args=len(size_arg_indices),
+                        spads=[builder.spads[k] for k in sorted(builder.spads)],
+                        tile_ids=builder.tile_ids, tile_elem_bits=builder.tile_elem_bits,
+                        kernel_name=kernel_name)
+
