@@ -1,0 +1,82 @@
+"""The torch.compile backend "npusim": Inductor with npusim codegen for CPU tensors.
+
+Inside a lock, the backend swaps `device_codegens["cpu"]` for its own
+scheduling and wrapper, runs Inductor's compile_fx, and restores it, so stock
+Inductor in the same process is unaffected. The swap is repeated inside
+inner_compile because AOTAutograd compiles the backward lazily, outside the
+first swap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+
+import torch
+import torch.fx.experimental._config as fx_config
+from torch._inductor import config as inductor_config
+from torch._inductor.codegen import common as codegen_common
+from torch._inductor.compile_fx import compile_fx, compile_fx_inner
+
+from npusim.paths import inductor_cache_dir
+
+_LOCK = threading.RLock()
+
+# Required for correctness of the hook (see ARCHITECTURE.md, Inductor hook).
+CONFIG_PATCHES = {
+    "fx_graph_cache": False,  # a warm cache would serve stock C++ kernels
+    "freezing": False,
+    "cpp_wrapper": False,
+    "max_autotune": False,
+    "inplace_buffers": False,  # kernels get distinct input/output buffers
+    "split_reductions": False,  # one kernel per reduction; tails handled by the clamp
+    "triton.max_tiles": 1,  # one pointwise dim (x) and one reduction dim (r)
+    "triton.prefer_nd_tiling": False,
+    "unroll_reductions_threshold": 1,  # keep small reductions as reductions, not unrolled adds
+}
+
+
+def enable_size_oblivious() -> None:
+    """Let one compile serve sizes 0/1 too (no `2 <= s` specialisation); NPUSIM_SIZE_OBLIVIOUS=0 opts out.
+
+    Dynamo reads this while tracing, before any backend runs, so it is set when
+    the backend is imported (torch.compile looks the backend up first).
+    """
+    if os.environ.get("NPUSIM_SIZE_OBLIVIOUS", "1") != "0":
+        fx_config.backed_size_oblivious = True
+
+
+@contextlib.contextmanager
+def npusim_codegen():
+    from compiler.scheduling import NpuScheduling
+    from compiler.wrapper import NpuWrapperCodegen
+
+    with _LOCK:
+        codegen_common.init_backend_registration()
+        saved = codegen_common.device_codegens.get("cpu")
+        codegen_common.device_codegens["cpu"] = codegen_common.DeviceCodegen(
+            scheduling=NpuScheduling, wrapper_codegen=NpuWrapperCodegen)
+        try:
+            yield
+        finally:
+            if saved is not None:
+                codegen_common.device_codegens["cpu"] = saved
+
+
+def _inner_compile(gm, example_inputs, **kwargs):
+    with npusim_codegen(), inductor_config.patch(CONFIG_PATCHES):
+        return compile_fx_inner(gm, example_inputs, **kwargs)
+
+
+def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
+    """Dynamo backend entry: compile the graph into npusim kernels."""
+    os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(inductor_cache_dir()))
+    for value in example_inputs:
+        if isinstance(value, torch.Tensor) and value.device.type != "cpu":
+            raise RuntimeError(f"npusim compiles CPU tensors (the simulated NPU's host view), got {value.device}")
+    with npusim_codegen(), inductor_config.patch(CONFIG_PATCHES):
+        return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES)
+
+
+enable_size_oblivious()

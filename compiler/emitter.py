@@ -1,0 +1,595 @@
+"""Kernel emitter: a tile program -> one verified MLIR module (CONTRACTS.md section 1).
+
+Loop structure:
+* pointwise kernel: one parallel tile loop over `xindex`;
+* reduction kernel: a parallel loop over rows (`xindex`, one row per work
+  item), inside it one tile loop over `r0_index` per dependency level: a
+  reduction or store that consumes a reduction result runs in a later loop
+  than that reduction (softmax: max, then sum of exp, then the normalised
+  store), re-loading what it needs.
+
+Inside a tile loop: DMA loads into scratchpad buffers, one compute loop over
+the tile's elements (reduction accumulators as iter_args), DMA stores. The
+last tile is clamped (`arith.minsi(tile, extent - base)`) unless the extent
+is static and a multiple of the tile.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import sympy
+import torch
+from mlir import ir, passmanager
+from mlir.dialects import arith, func, linalg, memref, scf
+from mlir.dialects import math as mmath
+
+from compiler import tile_ir
+from compiler.errors import UnsupportedOp
+from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_i64, to_index
+from compiler.tiling import TileChoice, choose_tile, is_symbolic_dim
+from compiler.tile_ir import Constant, IndexValue, Load, Node, Op, Reduce, Store, walk
+from npusim.config import NpuConfig
+
+ABI_VERSION = 1
+DYN = ir.ShapedType.get_dynamic_size() if hasattr(ir.ShapedType, "get_dynamic_size") else -(2**63)
+
+
+def mlir_type(dtype: torch.dtype) -> ir.Type:
+    if dtype == torch.float32:
+        return ir.F32Type.get()
+    if dtype == torch.float64:
+        return ir.F64Type.get()
+    if dtype == torch.float16:
+        return ir.F16Type.get()
+    if dtype == torch.bfloat16:
+        return ir.BF16Type.get()
+    if dtype == torch.bool:
+        return ir.IntegerType.get_signless(1)
+    if dtype in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+        return ir.IntegerType.get_signless(torch.iinfo(dtype).bits)
+    raise UnsupportedOp(f"dtype:{dtype}")
+
+
+def storage_type(dtype: torch.dtype) -> ir.Type:
+    """Element type in memory: bool is one byte, as in torch."""
+    return ir.IntegerType.get_signless(8) if dtype == torch.bool else mlir_type(dtype)
+
+
+def elem_bits(dtype: torch.dtype) -> int:
+    return 8 if dtype == torch.bool else (torch.finfo(dtype).bits if dtype.is_floating_point
+                                          else torch.iinfo(dtype).bits)
+
+
+def is_float(dtype: torch.dtype) -> bool:
+    return dtype.is_floating_point
+
+
+def is_unsigned(dtype: torch.dtype) -> bool:
+    return dtype in (torch.uint8, torch.bool)
+
+
+def cast(value: ir.Value, src: torch.dtype, dst: torch.dtype) -> ir.Value:
+    """Value conversion with torch semantics (truncating float->int, nonzero->True)."""
+    if src == dst:
+        return value
+    target = mlir_type(dst)
+    if dst == torch.bool:
+        if is_float(src):
+            return arith.cmpf(arith.CmpFPredicate.UNE, value, arith.constant(mlir_type(src), 0.0))
+        return arith.cmpi(arith.CmpIPredicate.ne, value, arith.constant(mlir_type(src), 0))
+    if is_float(src) and is_float(dst):
+        src_bits, dst_bits = elem_bits(src), elem_bits(dst)
+        if src_bits == dst_bits:  # f16 <-> bf16 through f32
+            return arith.truncf(target, arith.extf(ir.F32Type.get(), value))
+        return arith.extf(target, value) if dst_bits > src_bits else arith.truncf(target, value)
+    if is_float(src):
+        return arith.fptoui(target, value) if is_unsigned(dst) else arith.fptosi(target, value)
+    if is_float(dst):
+        return arith.uitofp(target, value) if is_unsigned(src) else arith.sitofp(target, value)
+    src_bits, dst_bits = (1 if src == torch.bool else elem_bits(src)), elem_bits(dst)
+    if dst_bits > src_bits:
+        return arith.extui(target, value) if is_unsigned(src) else arith.extsi(target, value)
+    if dst_bits < src_bits:
+        return arith.trunci(target, value)
+    return value
+
+
+def constant(value, dtype: torch.dtype) -> ir.Value:
+    if dtype == torch.bool:
+        return arith.constant(mlir_type(dtype), 1 if value else 0)
+    if is_float(dtype):
+        return arith.constant(mlir_type(dtype), float(value))
+    bits = elem_bits(dtype)
+    value = int(value)
+    if value >= 2 ** (bits - 1):  # unsigned constants wrap into the signless type
+        value -= 2 ** bits
+    return arith.constant(mlir_type(dtype), value)
+
+
+# --- elementwise ops: one lowering per Inductor op -----------------------------------
+F, I = "float", "int"
+FLOAT_UNARY = {
+    "exp": mmath.exp, "log": mmath.log, "sqrt": mmath.sqrt, "rsqrt": mmath.rsqrt, "erf": mmath.erf,
+    "tanh": mmath.tanh, "sin": mmath.sin, "cos": mmath.cos, "tan": mmath.tan, "sinh": mmath.sinh,
+    "cosh": mmath.cosh, "asin": mmath.asin, "acos": mmath.acos, "atan": mmath.atan,
+    "floor": mmath.floor, "ceil": mmath.ceil, "trunc": mmath.trunc, "round": mmath.roundeven,
+}
+ARITH_BINARY = {  # op -> (float builder, signed-int builder)
+    "add": (arith.addf, arith.addi), "sub": (arith.subf, arith.subi), "mul": (arith.mulf, arith.muli),
+    "truediv": (arith.divf, None), "maximum": (arith.maximumf, arith.maxsi),
+    "minimum": (arith.minimumf, arith.minsi), "floordiv": (None, arith.floordivsi),
+    "mod": (arith.remf, arith.remsi), "fmod": (arith.remf, arith.remsi), "truncdiv": (None, arith.divsi),
+    "pow": (mmath.powf, None), "atan2": (mmath.atan2, None), "copysign": (mmath.copysign, None),
+    "bitwise_and": (None, arith.andi), "bitwise_or": (None, arith.ori), "bitwise_xor": (None, arith.xori),
+    "and_": (None, arith.andi), "or_": (None, arith.ori), "xor": (None, arith.xori),
+    "bitwise_left_shift": (None, arith.shli), "bitwise_right_shift": (None, arith.shrsi),
+}
+COMPARE = {  # op -> (float predicate, int predicate); torch: ne is true for NaN
+    "eq": ("OEQ", "eq"), "ne": ("UNE", "ne"), "lt": ("OLT", "slt"), "le": ("OLE", "sle"),
+    "gt": ("OGT", "sgt"), "ge": ("OGE", "sge"),
+}
+LOGICAL = {"logical_and": arith.andi, "logical_or": arith.ori, "logical_xor": arith.xori}
+
+
+def lower_op(node: Op, args: list[tuple[ir.Value, torch.dtype]]) -> ir.Value:
+    op, out = node.op, node.dtype
+    if op == "to_dtype":
+        return cast(args[0][0], args[0][1], node.attrs["dtype"])
+    if op in COMPARE:
+        common = torch.promote_types(args[0][1], args[1][1])
+        lhs, rhs = (cast(v, d, common) for v, d in args)
+        fpred, ipred = COMPARE[op]
+        if is_float(common):
+            return arith.cmpf(getattr(arith.CmpFPredicate, fpred), lhs, rhs)
+        if is_unsigned(common):
+            ipred = ipred.replace("s", "u", 1) if ipred.startswith("s") else ipred
+        return arith.cmpi(getattr(arith.CmpIPredicate, ipred), lhs, rhs)
+    if op in LOGICAL:
+        lhs, rhs = (cast(v, d, torch.bool) for v, d in args)
+        return LOGICAL[op](lhs, rhs)
+    if op == "logical_not":
+        return arith.xori(cast(args[0][0], args[0][1], torch.bool), constant(True, torch.bool))
+    if op == "where":
+        cond = cast(args[0][0], args[0][1], torch.bool)
+        return arith.select(cond, cast(args[1][0], args[1][1], out), cast(args[2][0], args[2][1], out))
+    if op in ("isnan", "isinf", "signbit"):
+        value, dtype = args[0]
+        if not is_float(dtype):
+            return constant(False, torch.bool) if op != "signbit" else arith.cmpi(
+                arith.CmpIPredicate.slt, value, constant(0, dtype))
+        if op == "isnan":
+            return arith.cmpf(arith.CmpFPredicate.UNO, value, value)
+        if op == "isinf":
+            return arith.cmpf(arith.CmpFPredicate.OEQ, mmath.absf(value), constant(math.inf, dtype))
+        bits = ir.IntegerType.get_signless(elem_bits(dtype))
+        return arith.cmpi(arith.CmpIPredicate.slt, arith.bitcast(bits, value), arith.constant(bits, 0))
+    # Arithmetic: operands take the result dtype.
+    values = [cast(v, d, out) for v, d in args]
+    if op == "int_truediv":
+        return arith.divf(*values)
+    if op == "neg":
+        return arith.negf(values[0]) if is_float(out) else arith.subi(constant(0, out), values[0])
+    if op == "abs":
+        return mmath.absf(values[0]) if is_float(out) else mmath.absi(values[0])
+    if op == "bitwise_not":
+        return arith.xori(values[0], constant(-1, out))
+    if op == "sign":
+        zero, one, minus = constant(0, out), constant(1, out), constant(-1, out)
+        gt = lower_op(Op("gt", ()), [(values[0], out), (zero, out)])
+        lt = lower_op(Op("lt", ()), [(values[0], out), (zero, out)])
+        return arith.select(gt, one, arith.select(lt, minus, zero))
+    if op in FLOAT_UNARY:
+        if not is_float(out):
+            if op in ("floor", "ceil", "trunc", "round"):
+                return values[0]
+            raise UnsupportedOp(op, f"integer operand of dtype {out}")
+        return FLOAT_UNARY[op](values[0])
+    if op in ARITH_BINARY:
+        float_builder, int_builder = ARITH_BINARY[op]
+        builder = float_builder if is_float(out) else int_builder
+        if builder is None:
+            raise UnsupportedOp(op, f"operands of dtype {out}")
+        if op == "pow" and not is_float(out):
+            raise UnsupportedOp(op, "integer pow")
+        return builder(*values)
+    raise UnsupportedOp(op)
+
+
+REDUCTION_COMBINE = {  # type -> (float combine, int combine)
+    "sum": (arith.addf, arith.addi), "prod": (arith.mulf, arith.muli),
+    "max": (arith.maximumf, arith.maxsi), "min": (arith.minimumf, arith.minsi), "any": (arith.ori, arith.ori),
+}
+
+
+def reduction_identity(reduction_type: str, dtype: torch.dtype) -> ir.Value:
+    if reduction_type == "sum":
+        return constant(0, dtype)
+    if reduction_type == "prod":
+        return constant(1, dtype)
+    if reduction_type == "any":
+        return constant(False, dtype)
+    if is_float(dtype):
+        return constant(-math.inf if reduction_type == "max" else math.inf, dtype)
+    if dtype == torch.bool:
+        return constant(reduction_type == "min", dtype)
+    info = torch.iinfo(dtype)
+    return constant(info.min if reduction_type == "max" else info.max, dtype)
+
+
+# --- scopes and plans ----------------------------------------------------------------
+@dataclass
+class Scope:
+    """Values available at one loop level; `env` maps loop/size symbols to i64 values."""
+
+    env: dict
+    memo: dict = field(default_factory=dict)
+    spad_reads: dict = field(default_factory=dict)  # id(load) -> (spad value, element index)
+
+
+@dataclass
+class Access:
+    """How a tile loop reaches a buffer: affine (base + stride * t) or element-wise gather/scatter."""
+
+    index: sympy.Expr
+    base: sympy.Expr | None
+    stride: sympy.Expr | None
+
+    @property
+    def affine(self) -> bool:
+        return self.base is not None
+
+
+def classify_access(index: sympy.Expr, t: sympy.Symbol) -> Access:
+    base = index.subs(t, 0)
+    stride = sympy.expand(index.subs(t, 1) - base)
+    if t in stride.free_symbols or sympy.expand(index - base - stride * t) != 0:
+        return Access(index, None, None)
+    return Access(index, base, stride)
+
+
+@dataclass
+class Emitted:
+    mlir: str
+    program: tile_ir.TileProgram
+    tiles: dict
+    tensor_arg_names: list
+
+    def metadata(self, kernel_hash: str, config_name: str) -> dict:
+        args = []
+        for name, buffer, dtype, kind in self.program.tensor_args:
+            args.append({"name": name, "buffer": buffer, "kind": kind, "dtype": str(dtype).replace("torch.", ""),
+                         "elem_bits": elem_bits(dtype), "numel": str(self.program.buffer_numels[name])})
+        roles = {str(self.program.xnumel): "xnumel"}
+        if self.program.rnumel is not None:
+            roles[str(self.program.rnumel)] = "rnumel"
+        for name in self.program.size_args:
+            args.append({"name": name, "kind": "size", "dtype": "int64", "role": roles.get(name, "size")})
+        return {"abi_version": ABI_VERSION, "name": self.program.name, "hash": kernel_hash, "entry": "kernel",
+                "args": args, "size_args": list(self.program.size_args), "tiles": self.tiles,
+                "xnumel": str(self.program.xnumel),
+                "rnumel": None if self.program.rnumel is None else str(self.program.rnumel),
+                "config": config_name}
+
+
+class KernelEmitter:
+    def __init__(self, program: tile_ir.TileProgram, config: NpuConfig):
+        self.program = program
+        self.config = config
+        self.loop_syms = {program.xindex} | ({program.rindex} if program.rindex is not None else set())
+        self._deps: dict[int, frozenset] = {}
+        self._levels: dict[int, int] = {}
+        self.tiles: dict = {}
+        self.next_spad = 0
+        self.next_tile_id = 0
+
+    # --- analysis ------------------------------------------------------------------
+    def deps(self, node: Node) -> frozenset:
+        """Loop symbols a node's value depends on; a reduction result no longer depends on r."""
+        key = id(node)
+        if key not in self._deps:
+            if isinstance(node, (Load, IndexValue)):
+                found = frozenset(node.symbols() & self.loop_syms)
+            elif isinstance(node, Reduce):
+                found = self.deps(node.value) - {self.program.rindex}
+            else:
+                found = frozenset().union(*[self.deps(a) for a in node.operands()]) if node.operands() else frozenset()
+            self._deps[key] = found
+        return self._deps[key]
+
+    @staticmethod
+    def reductions_reaching(node: Node) -> list[Reduce]:
+        """Reductions whose results `node` consumes (itself included when it is one)."""
+        return [n for n in walk([node], stop=lambda n: isinstance(n, Reduce)) if isinstance(n, Reduce)]
+
+    def level(self, item) -> int:
+        """The reduction loop an item runs in: one after every reduction it consumes."""
+        key = id(item)
+        if key not in self._levels:
+            consumed = self.reductions_reaching(item.value)  # a Reduce item's value is its operand
+            self._levels[key] = 1 + max((self.level(r) for r in consumed), default=-1)
+        return self._levels[key]
+
+    # --- building blocks -------------------------------------------------------------
+    def new_spad(self, dtype: torch.dtype, size: int) -> tuple[ir.Value, int]:
+        with ir.InsertionPoint.at_block_begin(self.entry_block):
+            buffer = memref.alloca(ir.MemRefType.get([size], storage_type(dtype)), [], [])
+        spad_id = self.next_spad
+        self.next_spad += 1
+        buffer.owner.attributes["npusim.spad"] = ir.IntegerAttr.get(i64_type(), spad_id)
+        return buffer, spad_id
+
+    def arg_index(self, name: str) -> int:
+        return self.tensor_names.index(name)
+
+    def arg_dtype(self, name: str) -> torch.dtype:
+        return self.program.tensor_args[self.arg_index(name)][2]
+
+    def dma(self, direction: str, arg: str, spad: ir.Value, spad_id: int, offset: ir.Value,
+            length, stride) -> None:
+        """One DRAM<->scratchpad transfer; its descriptor is the reinterpret_cast's operands."""
+        dtype = self.arg_dtype(arg)
+        dram = self.func.arguments[self.arg_index(arg)]
+        static_len = length if isinstance(length, int) else DYN
+        static_stride = stride if isinstance(stride, int) else DYN
+        view_type = ir.MemRefType.get([static_len], storage_type(dtype),
+                                      layout=ir.StridedLayoutAttr.get(DYN, [static_stride]))
+        dram_view = memref.ReinterpretCastOp(
+            view_type, dram, [to_index(offset)], [] if isinstance(length, int) else [length],
+            [] if isinstance(stride, int) else [to_index(stride)],
+            ir.DenseI64ArrayAttr.get([DYN]), ir.DenseI64ArrayAttr.get([static_len]),
+            ir.DenseI64ArrayAttr.get([static_stride])).result
+        spad_type = ir.MemRefType.get([static_len], storage_type(dtype), layout=ir.StridedLayoutAttr.get(0, [1]))
+        spad_view = memref.SubViewOp(spad_type, spad, [], [] if isinstance(length, int) else [length], [],
+                                     ir.DenseI64ArrayAttr.get([0]), ir.DenseI64ArrayAttr.get([static_len]),
+                                     ir.DenseI64ArrayAttr.get([1])).result
+        src, dst = (dram_view, spad_view) if direction == "load" else (spad_view, dram_view)
+        linalg.copy(src, outs=[dst])
+        copy_op = ir.InsertionPoint.current.block.operations[len(ir.InsertionPoint.current.block.operations) - 1]
+        copy_op.attributes["npusim.dma"] = self.dma_attr(direction, arg, spad_id)
+
+    def dma_attr(self, direction: str, arg: str, spad_id: int, mode: str | None = None) -> ir.Attribute:
+        fields = {"dir": ir.StringAttr.get(direction), "arg": ir.IntegerAttr.get(i64_type(), self.arg_index(arg)),
+                  "spad": ir.IntegerAttr.get(i64_type(), spad_id)}
+        if mode:
+            fields["mode"] = ir.StringAttr.get(mode)
+        return ir.DictAttr.get(fields)
+
+    def element_loop(self, direction: str, arg: str, spad: ir.Value, spad_id: int, access: Access,
+                     scope: Scope, t: sympy.Symbol, tile_base: ir.Value, length) -> None:
+        """Gather (load) or scatter (store) for an index that is not affine in the tile variable."""
+        dram = self.func.arguments[self.arg_index(arg)]
+        upper = const_index(length) if isinstance(length, int) else length
+        loop = scf.ForOp(const_index(0), upper, const_index(1))
+        with ir.InsertionPoint(loop.body):
+            i = loop.induction_variable
+            env = _SymbolEnv({**scope.env, str(t): arith.addi(tile_base, to_i64(i))})
+            where = to_index(IndexPrinter(env)(access.index))
+            if direction == "load":
+                memref.store(memref.load(dram, [where]), spad, [i])
+            else:
+                memref.store(memref.load(spad, [i]), dram, [where])
+            scf.YieldOp([])
+        loop.attributes["npusim.dma"] = self.dma_attr(direction, arg, spad_id,
+                                                      "gather" if direction == "load" else "scatter")
+
+    # --- values --------------------------------------------------------------------------
+    def value(self, node: Node, scope: Scope) -> ir.Value:
+        key = id(node)
+        if key in scope.memo:
+            return scope.memo[key]
+        if isinstance(node, Constant):
+            result = constant(node.value, node.dtype)
+        elif isinstance(node, IndexValue):
+            result = cast(IndexPrinter(scope.env)(node.expr), torch.int64, node.dtype)
+        elif isinstance(node, Load):
+            if key in scope.spad_reads:
+                spad, where = scope.spad_reads[key]
+                result = memref.load(spad, [where])
+            else:  # a value uniform over the tile: a one-element transfer
+                spad, spad_id = self.new_spad(self.arg_dtype(node.buffer), 1)
+                self.dma("load", node.buffer, spad, spad_id, IndexPrinter(scope.env)(node.index), 1, 1)
+                result = memref.load(spad, [const_index(0)])
+            buffer_dtype = self.arg_dtype(node.buffer)
+            if buffer_dtype == torch.bool:  # stored as one byte
+                result = cast(result, torch.int8, torch.bool)
+            result = cast(result, buffer_dtype, node.dtype)
+        elif isinstance(node, Op):
+            result = lower_op(node, [(self.value(a, scope), a.dtype) for a in node.args])
+        elif isinstance(node, Reduce):
+            raise AssertionError(f"reduction {node.name} used before its loop was emitted")
+        else:
+            raise UnsupportedOp(type(node).__name__)
+        scope.memo[key] = result
+        return result
+
+    def stored_value(self, store: Store, scope: Scope) -> ir.Value:
+        dtype = self.arg_dtype(store.buffer)
+        value = cast(self.value(store.value, scope), store.value.dtype, dtype)
+        return cast(value, torch.bool, torch.int8) if dtype == torch.bool else value
+
+    def scalar_store(self, store: Store, scope: Scope) -> None:
+        dtype = self.arg_dtype(store.buffer)
+        spad, spad_id = self.new_spad(dtype, 1)
+        memref.store(self.stored_value(store, scope), spad, [const_index(0)])
+        self.dma("store", store.buffer, spad, spad_id, IndexPrinter(scope.env)(store.index), 1, 1)
+
+    # --- loops -------------------------------------------------------------------------------
+    def tile_loop(self, outer: Scope, t: sympy.Symbol, extent: sympy.Expr, items: list, *,
+                  dim: str, parallel: bool) -> None:
+        reduces = [it for it in items if isinstance(it, Reduce)]
+        stores = [it for it in items if isinstance(it, Store)]
+        roots = [r.value for r in reduces] + [s.value for s in stores]
+
+        def varies(n: Node) -> bool:
+            return t in self.deps(n)
+
+        order = walk(roots, stop=lambda n: not varies(n))
+        for node in order:  # values uniform over the tile are computed once, outside the loop
+            if not varies(node):
+                self.value(node, outer)
+        loads = [n for n in order if isinstance(n, Load) and varies(n)]
+        dtypes = [self.arg_dtype(n.buffer) for n in loads] + [self.arg_dtype(s.buffer) for s in stores]
+        widest = max((elem_bits(d) for d in dtypes), default=32)
+        choice: TileChoice = choose_tile(extent, self.config, widest, max(1, len(dtypes)))
+        self.tiles[dim] = choice.tile
+        printer = IndexPrinter(outer.env)
+        extent_index = to_index(printer(extent))
+
+        load_plans = []
+        for load in loads:
+            access = classify_access(load.index, t)
+            spad, spad_id = self.new_spad(self.arg_dtype(load.buffer), choice.tile)
+            base = printer(access.base) if access.affine else None
+            load_plans.append((load, access, spad, spad_id, base))
+        store_plans = []
+        for store in stores:
+            access = classify_access(store.index, t)
+            spad, spad_id = self.new_spad(self.arg_dtype(store.buffer), choice.tile)
+            base = printer(access.base) if access.affine else None
+            store_plans.append((store, access, spad, spad_id, base))
+
+        def stride_of(access: Access, scope_printer: IndexPrinter):
+            return int(access.stride) if access.stride.is_Integer else scope_printer(access.stride)
+
+        inits = [reduction_identity(r.reduction_type, r.dtype) for r in reduces]
+        tile_const = const_index(choice.tile)
+        loop = scf.ForOp(const_index(0), extent_index, tile_const, inits)
+        loop.attributes["npusim.tile_loop"] = ir.DictAttr.get(
+            {"dim": ir.StringAttr.get(dim), "parallel": ir.BoolAttr.get(parallel)})
+        with ir.InsertionPoint(loop.body):
+            tile_base = to_i64(loop.induction_variable)
+            if choice.needs_clamp:
+                length = arith.minsi(tile_const, arith.subi(extent_index, loop.induction_variable))
+            else:
+                length = choice.tile
+            for load, access, spad, spad_id, base in load_plans:
+                if access.affine:
+                    stride = stride_of(access, printer)
+                    step = stride if isinstance(stride, ir.Value) else const_i64(stride)
+                    offset = arith.addi(base, arith.muli(step, tile_base))
+                    self.dma("load", load.buffer, spad, spad_id, offset, length, stride)
+                else:
+                    self.element_loop("load", load.buffer, spad, spad_id, access, outer, t, tile_base, length)
+            upper = const_index(length) if isinstance(length, int) else length
+            compute = scf.ForOp(const_index(0), upper, const_index(1), list(loop.inner_iter_args))
+            with ir.InsertionPoint(compute.body):
+                i = compute.induction_variable
+                element = Scope(env=_SymbolEnv({**outer.env, str(t): arith.addi(tile_base, to_i64(i))}),
+                                memo=dict(outer.memo))
+                for load, _, spad, _, _ in load_plans:
+                    element.spad_reads[id(load)] = (spad, i)
+                    element.memo.pop(id(load), None)
+                accumulators = []
+                for reduce, acc in zip(reduces, compute.inner_iter_args):
+                    value = cast(self.value(reduce.value, element), reduce.value.dtype, reduce.dtype)
+                    float_combine, int_combine = REDUCTION_COMBINE[reduce.reduction_type]
+                    accumulators.append((float_combine if is_float(reduce.dtype) else int_combine)(acc, value))
+                for store, _, spad, _, _ in store_plans:
+                    memref.store(self.stored_value(store, element), spad, [i])
+                scf.YieldOp(accumulators)
+            compute.attributes["npusim.compute"] = ir.DictAttr.get({
+                "tile_id": ir.IntegerAttr.get(i64_type(), self.next_tile_id),
+                "unit": ir.StringAttr.get("vector"),
+                "reads": ir.ArrayAttr.get([ir.IntegerAttr.get(i64_type(), p[3]) for p in load_plans]),
+                "writes": ir.ArrayAttr.get([ir.IntegerAttr.get(i64_type(), p[3]) for p in store_plans])})
+            self.next_tile_id += 1
+            for store, access, spad, spad_id, base in store_plans:
+                if access.affine:
+                    stride = stride_of(access, printer)
+                    step = stride if isinstance(stride, ir.Value) else const_i64(stride)
+                    offset = arith.addi(base, arith.muli(step, tile_base))
+                    self.dma("store", store.buffer, spad, spad_id, offset, length, stride)
+                else:
+                    self.element_loop("store", store.buffer, spad, spad_id, access, outer, t, tile_base, length)
+            scf.YieldOp(list(compute.results))
+        for reduce, result in zip(reduces, loop.results):
+            outer.memo[id(reduce)] = result
+
+    def reduction_rows(self, scope: Scope) -> None:
+        """Row loop of a reduction kernel: reduction loops by level, uniform stores when ready."""
+        program = self.program
+        r = program.rindex
+        reduces = {id(n): n for s in program.stores for n in walk([s.value]) if isinstance(n, Reduce)}
+        items = list(reduces.values()) + [s for s in program.stores if r in self.deps(s.value)
+                                          or r in s.index.free_symbols]
+        uniform_stores = [s for s in program.stores if s not in items]
+        levels = sorted({self.level(it) for it in items})
+        pending = list(uniform_stores)
+        for level in levels:
+            for store in [s for s in pending if self.level(s) <= level]:
+                self.scalar_store(store, scope)
+                pending.remove(store)
+            self.tile_loop(scope, r, program.rnumel, [it for it in items if self.level(it) == level],
+                           dim="r", parallel=False)
+        for store in pending:
+            self.scalar_store(store, scope)
+
+    # --- module ----------------------------------------------------------------------------
+    def emit(self) -> Emitted:
+        program = self.program
+        with ir.Context(), ir.Location.unknown():
+            module = ir.Module.create()
+            module.operation.attributes["npusim.kernel_name"] = ir.StringAttr.get(program.name or "kernel")
+            module.operation.attributes["npusim.abi_version"] = ir.IntegerAttr.get(i64_type(), ABI_VERSION)
+            self.tensor_names = [name for name, *_ in program.tensor_args]
+            arg_types = []
+            for name, _, dtype, _ in program.tensor_args:
+                numel = program.buffer_numels[name]
+                shape = [DYN] if is_symbolic_dim(numel) else [max(1, int(numel))]
+                arg_types.append(ir.MemRefType.get(shape, storage_type(dtype)))
+            arg_types += [i64_type()] * len(program.size_args)
+            with ir.InsertionPoint(module.body):
+                function = func.FuncOp("kernel", ir.FunctionType.get(arg_types, []))
+                function.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
+                self.func = function
+                self.entry_block = function.add_entry_block()
+                with ir.InsertionPoint(self.entry_block):
+                    sizes = {sympy.Symbol(name, integer=True, positive=True): arg for name, arg in zip(
+                        program.size_args, list(self.entry_block.arguments)[len(program.tensor_args):])}
+                    # size args by name, whatever assumptions their sympy symbols carry
+                    env = _SymbolEnv(sizes)
+                    for arg in sizes.values():
+                        arith.index_cast(ir.IndexType.get(), arg)  # prologue: size args as index values
+                    top = Scope(env=env)
+                    if program.rnumel is None:
+                        self.tile_loop(top, program.xindex, program.xnumel, list(program.stores),
+                                       dim="x", parallel=True)
+                    else:
+                        rows = scf.ForOp(const_index(0), to_index(IndexPrinter(env)(program.xnumel)), const_index(1))
+                        rows.attributes["npusim.tile_loop"] = ir.DictAttr.get(
+                            {"dim": ir.StringAttr.get("x"), "parallel": ir.BoolAttr.get(True)})
+                        self.tiles["x"] = 1
+                        with ir.InsertionPoint(rows.body):
+                            row_env = _SymbolEnv({**sizes, program.xindex: to_i64(rows.induction_variable)})
+                            self.reduction_rows(Scope(env=row_env))
+                            scf.YieldOp([])
+                    func.ReturnOp([])
+            if not module.operation.verify():
+                raise UnsupportedOp("mlir", "emitted kernel failed verification")
+            passmanager.PassManager.parse("builtin.module(cse)").run(module.operation)
+            text = str(module)
+        return Emitted(mlir=text, program=program, tiles=dict(self.tiles), tensor_arg_names=self.tensor_names)
+
+
+class _SymbolEnv(dict):
+    """Symbol -> value, matched by name: Inductor's symbols carry assumptions ours do not."""
+
+    def __init__(self, mapping):
+        super().__init__({str(k): v for k, v in mapping.items()})
+
+    def __contains__(self, key):
+        return super().__contains__(str(key))
+
+    def __getitem__(self, key):
+        return super().__getitem__(str(key))
+
+    def __setitem__(self, key, value):
+        super().__setitem__(str(key), value)
+
+    def copy_with(self, key, value):
+        new = _SymbolEnv({})
+        new.update(self)
+        new[key] = value
+        return new

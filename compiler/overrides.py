@@ -1,0 +1,119 @@
+"""Ops overrides: one entry per Inductor pointwise op, recorded as a tile-program node.
+
+Each method returns a key string (also Inductor's CSE key); the kernel binds
+the key to the node when CSE creates the variable. Every op not listed raises
+UnsupportedOp naming it, so nothing silently computes elsewhere.
+"""
+
+from __future__ import annotations
+
+import sympy
+import torch
+from torch._inductor.codegen.common import OpDecompositions
+from torch._inductor.ops_handler import OpsHandler
+from torch._inductor.virtualized import V
+
+from compiler.errors import UnsupportedOp
+from compiler.tile_ir import Constant, IndexValue, Op
+
+# Ops the emitter lowers directly (see emitter.ELEMENTWISE). Others come from
+# Inductor's OpDecompositions (sigmoid, relu, reciprocal, square, expm1, log1p,
+# log2, log10, exp2, erfc, fma, remainder, identity, mul_rn, div_rn, *_to_int).
+UNARY = ("neg", "abs", "exp", "log", "sqrt", "rsqrt", "erf", "tanh", "sin", "cos", "tan",
+         "sinh", "cosh", "asin", "acos", "atan", "floor", "ceil", "trunc", "round", "sign",
+         "signbit", "isnan", "isinf", "logical_not", "bitwise_not")
+BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "fmod", "pow", "maximum", "minimum",
+          "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or", "logical_xor",
+          "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift",
+          "atan2", "copysign", "int_truediv", "truncdiv", "and_", "or_", "xor")
+TERNARY = ("where",)
+
+
+def _as_node(value):
+    node = getattr(value, "node", None)
+    if node is not None:
+        return node
+    if isinstance(value, bool):
+        return Constant(value, torch.bool)
+    if isinstance(value, int):
+        return Constant(value, torch.int64)
+    if isinstance(value, float):
+        return Constant(value, torch.float32)
+    raise UnsupportedOp(type(value).__name__, f"operand {value!r} is not a kernel value")
+
+
+def _record(op: str, *args, **attrs) -> str:
+    return V.kernel.record(Op(op, tuple(_as_node(a) for a in args), attrs))
+
+
+def _make(op: str, arity: int):
+    def method(*args):
+        if len(args) != arity:
+            raise UnsupportedOp(op, f"expected {arity} operands, got {len(args)}")
+        return _record(op, *args)
+
+    method.__name__ = op
+    return staticmethod(method)
+
+
+class NpuOverrides(OpDecompositions):
+    """The ops handler Inductor calls while generating an npusim kernel."""
+
+    @staticmethod
+    def constant(value, dtype: torch.dtype) -> str:
+        return V.kernel.record(Constant(value, dtype))
+
+    @staticmethod
+    def index_expr(expr: sympy.Expr, dtype: torch.dtype) -> str:
+        return V.kernel.record(IndexValue(V.kernel.prepare_value_index(expr), dtype))
+
+    @staticmethod
+    def value_expr(expr: sympy.Expr, dtype: torch.dtype) -> str:
+        """An integer size expression used as a value (e.g. the element count of a mean)."""
+        return V.kernel.record(IndexValue(V.kernel.prepare_value_index(expr), dtype))
+
+    @staticmethod
+    def to_dtype(x, dtype: torch.dtype, src_dtype: torch.dtype | None = None, use_compute_types=True) -> str:
+        return _record("to_dtype", x, dtype=dtype)
+
+    @staticmethod
+    def to_dtype_bitcast(x, dtype, src_dtype) -> str:
+        raise UnsupportedOp("to_dtype_bitcast")
+
+    @staticmethod
+    def masked(mask, body, other) -> str:
+        raise UnsupportedOp("masked", "masked loads (pad, cat, slicing with masks) are not lowered yet")
+
+    @staticmethod
+    def indirect_indexing(var, size, check=True, wrap_neg=True):
+        raise UnsupportedOp("indirect_indexing", "gather/embedding-style indexing is not lowered yet")
+
+
+for _name in UNARY:
+    setattr(NpuOverrides, _name, _make(_name, 1))
+for _name in BINARY:
+    setattr(NpuOverrides, _name, _make(_name, 2))
+for _name in TERNARY:
+    setattr(NpuOverrides, _name, _make(_name, 3))
+
+
+def _unsupported(name: str):
+    def method(*args, **kwargs):
+        raise UnsupportedOp(name)
+
+    method.__name__ = name
+    return staticmethod(method)
+
+
+# Everything else Inductor could ask for fails loudly with its name.
+_HANDLED_BY_KERNEL = {"load", "store", "store_reduction", "reduction", "check_bounds",
+                      "device_assert_async", "output", "placeholder"}
+for _name in dir(OpsHandler):
+    if _name.startswith("_") or _name in _HANDLED_BY_KERNEL:
+        continue
+    if not hasattr(NpuOverrides, _name) or _name in ("scan", "sort", "bucketize", "dot",
+                                                      "inline_asm_elementwise", "partial_accumulate",
+                                                      "halide_clamp", "load_seed",
+                                                      "rand", "randn", "randint64", "rand_eager",
+                                                      "frexp"):
+        setattr(NpuOverrides, _name, _unsupported(_name))

@@ -1,0 +1,112 @@
+"""Index printer: sympy index expressions -> MLIR `i64` arithmetic.
+
+Address arithmetic stays in i64 (not `index`) so the trace skeleton can lower
+it to EmitC unchanged; values are cast to `index` only where a memref needs
+one. Dynamic divisors (FloorDiv / ModularIndexing by a size symbol) are not
+affine, so they become arith ops, never affine maps.
+"""
+
+from __future__ import annotations
+
+import sympy
+from mlir import ir
+from mlir.dialects import arith
+from torch.utils._sympy.functions import (CleanDiv, FloorDiv, Identity, Mod, ModularIndexing,
+                                          PythonMod)
+
+from compiler.errors import UnsupportedOp
+
+
+def i64_type() -> ir.Type:
+    return ir.IntegerType.get_signless(64)
+
+
+def const_i64(value: int) -> ir.Value:
+    return arith.constant(i64_type(), int(value))
+
+
+def const_index(value: int) -> ir.Value:
+    return arith.constant(ir.IndexType.get(), int(value))
+
+
+def to_index(value: ir.Value) -> ir.Value:
+    return arith.index_cast(ir.IndexType.get(), value)
+
+
+def to_i64(value: ir.Value) -> ir.Value:
+    return arith.index_cast(i64_type(), value)
+
+
+class IndexPrinter:
+    """Emits an i64 value for a sympy expression; `env` maps each free symbol to an i64 value."""
+
+    def __init__(self, env: dict[sympy.Symbol, ir.Value]):
+        self.env = env
+
+    def __call__(self, expr) -> ir.Value:
+        expr = sympy.sympify(expr)
+        method = getattr(self, f"_print_{type(expr).__name__}", None)
+        if method is not None:
+            return method(expr)
+        if expr.is_Integer:
+            return const_i64(int(expr))
+        if expr.is_Symbol:
+            return self._print_Symbol(expr)
+        raise UnsupportedOp(f"index:{type(expr).__name__}", f"cannot lower index expression {expr}")
+
+    def _print_Symbol(self, expr):
+        if expr not in self.env:
+            raise UnsupportedOp("index", f"symbol {expr} has no value in this scope")
+        return self.env[expr]
+
+    def _fold(self, expr, op):
+        terms = [self(arg) for arg in expr.args]
+        value = terms[0]
+        for term in terms[1:]:
+            value = op(value, term)
+        return value
+
+    def _print_Add(self, expr):
+        return self._fold(expr, arith.addi)
+
+    def _print_Mul(self, expr):
+        return self._fold(expr, arith.muli)
+
+    def _print_Pow(self, expr):
+        base, exp = expr.args
+        if not (exp.is_Integer and int(exp) >= 0):
+            raise UnsupportedOp("index:Pow", f"non-integer power in index {expr}")
+        value = const_i64(1)
+        for _ in range(int(exp)):
+            value = arith.muli(value, self(base))
+        return value
+
+    def _print_FloorDiv(self, expr):
+        return arith.floordivsi(self(expr.args[0]), self(expr.args[1]))
+
+    def _print_CleanDiv(self, expr):
+        return arith.divsi(self(expr.args[0]), self(expr.args[1]))
+
+    def _print_ModularIndexing(self, expr):
+        base, divisor, modulus = expr.args
+        quotient = self(base) if divisor == 1 else arith.floordivsi(self(base), self(divisor))
+        return arith.remsi(quotient, self(modulus))
+
+    def _print_PythonMod(self, expr):
+        # operands are non-negative index values, where remsi equals Python's %
+        return arith.remsi(self(expr.args[0]), self(expr.args[1]))
+
+    _print_Mod = _print_PythonMod
+
+    def _print_Min(self, expr):
+        return self._fold(expr, arith.minsi)
+
+    def _print_Max(self, expr):
+        return self._fold(expr, arith.maxsi)
+
+    def _print_Identity(self, expr):
+        return self(expr.args[0])
+
+
+# Keep the imports referenced: these are the sympy function classes handled above.
+HANDLED = (CleanDiv, FloorDiv, Identity, Mod, ModularIndexing, PythonMod)
