@@ -26,6 +26,7 @@ from reports.junit import CaseResult, ReportInputError, expand_junit_paths, load
 from reports.matrix import write_matrix
 from reports.plots import write_plots
 from reports.schema import Status
+from reports.sweeps import SweepViolation, cycle_monotonicity_violations
 
 BASELINE_DIR = Path(__file__).resolve().parent / "baseline"
 
@@ -57,6 +58,7 @@ class ReportFiles:
     plots: dict[str, Path]      # op -> PNG
     cases: list[CaseResult]
     duplicates: list[str]       # case ids seen in more than one input
+    sweep_violations: list[SweepViolation]
 
 
 def build_report(inputs: list[str], out_dir: str | Path, *, plots: bool = True,
@@ -72,7 +74,9 @@ def build_report(inputs: list[str], out_dir: str | Path, *, plots: bool = True,
     out_dir.mkdir(parents=True, exist_ok=True)
     junit_path = out_dir / "junit-merged.xml"
     merged.xml.write(str(junit_path))
-    summary_path = write_summary(out_dir / "summary.json", merged.cases, merged.sources)
+    violations = cycle_monotonicity_violations(merged.cases)
+    summary_path = write_summary(out_dir / "summary.json", merged.cases, merged.sources,
+                                 extra={"cycle_monotonicity_violations": [v.to_dict() for v in violations]})
     plots_dir = out_dir / "plots"
     if plots_dir.exists():
         shutil.rmtree(plots_dir)  # stale PNGs of ops no longer in the run would be linked otherwise
@@ -81,7 +85,8 @@ def build_report(inputs: list[str], out_dir: str | Path, *, plots: bool = True,
     html_path, md_path = write_matrix(merged.cases, out_dir, plots=plot_links, sources=merged.sources,
                                       title=title)
     return ReportFiles(out_dir=out_dir, junit=junit_path, summary=summary_path, html=html_path,
-                       markdown=md_path, plots=plot_paths, cases=merged.cases, duplicates=merged.duplicates)
+                       markdown=md_path, plots=plot_paths, cases=merged.cases, duplicates=merged.duplicates,
+                       sweep_violations=violations)
 
 
 def report_main(argv: list[str]) -> int:
@@ -103,6 +108,8 @@ def report_main(argv: list[str]) -> int:
           + f" ({len(report.cases)} total)")
     if report.duplicates:
         print(f"{len(report.duplicates)} case ids appeared in more than one input; the worst status was kept")
+    if report.sweep_violations:
+        print(f"{len(report.sweep_violations)} cycle monotonicity violations over the merged run (see the HTML)")
     print(f"merged:   {report.junit}")
     print(f"summary:  {report.summary}")
     print(f"markdown: {report.markdown}")

@@ -321,19 +321,24 @@ def status_counts(cases: Iterable[CaseResult]) -> dict[str, int]:
     return counts
 
 
-def summary_dict(cases: list[CaseResult], sources: list[str] | None = None) -> dict[str, Any]:
+def summary_dict(cases: list[CaseResult], sources: list[str] | None = None,
+                 extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
         "schema": SUMMARY_SCHEMA,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "sources": list(sources or []),
         "counts": status_counts(cases),
-        "cases": [case.to_dict() for case in sorted(cases, key=lambda c: c.case_id)],
+        # Tracebacks stay in junit-merged.xml: the committed baseline keeps to metrics and messages.
+        "cases": [{k: v for k, v in case.to_dict().items() if k != "details"}
+                  for case in sorted(cases, key=lambda c: c.case_id)],
+        **(extra or {}),
     }
 
 
-def write_summary(path: str | Path, cases: list[CaseResult], sources: list[str] | None = None) -> Path:
+def write_summary(path: str | Path, cases: list[CaseResult], sources: list[str] | None = None,
+                  extra: dict[str, Any] | None = None) -> Path:
     path = Path(path)
-    path.write_text(json.dumps(summary_dict(cases, sources), indent=1) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(summary_dict(cases, sources, extra), indent=1) + "\n", encoding="utf-8")
     return path
 
 

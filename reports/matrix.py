@@ -20,6 +20,7 @@ from pathlib import Path
 from reports.junit import CaseResult, status_counts
 from reports.plots import plot_filename
 from reports.schema import Status
+from reports.sweeps import SweepViolation, cycle_monotonicity_violations
 
 STATUS_STYLE = {
     # status: (background, text colour, short cell label, markdown mark)
@@ -234,6 +235,29 @@ def _problem_html(case: CaseResult, anchor: str) -> str:
     return "\n".join(parts)
 
 
+def _fixed_text(violation: SweepViolation) -> str:
+    parts = [violation.dtype or "?"] + ([violation.config] if violation.config else [])
+    parts += [f"{k}={v}" for k, v in violation.fixed.items()]
+    return " ".join(parts)
+
+
+def _sweeps_html(violations: list[SweepViolation]) -> str:
+    out = [f'<h2 id="sweeps">Cycle monotonicity over the merged run ({len(violations)})</h2>',
+           "<p class='meta'>A larger size that took fewer cycles than a smaller one, all else fixed. "
+           "Checked across shards; the harness's per-sweep check is the one that fails a run.</p>"]
+    if not violations:
+        out.append("<p>None.</p>")
+        return "\n".join(out)
+    out.append("<table class='sweeps'><tr><th>op</th><th>fixed</th><th>swept</th><th>smaller size</th>"
+               "<th>cycles</th><th>larger size</th><th>cycles</th></tr>")
+    for v in violations:
+        out.append(f"<tr><td>{_e(v.op)}</td><td>{_e(_fixed_text(v))}</td><td>{_e(v.dim)}</td>"
+                   f"<td class='num'>{v.smaller_size}</td><td class='num'>{_e(_cycles_text(v.smaller_cycles))}</td>"
+                   f"<td class='num'>{v.larger_size}</td><td class='num st-fail'>{_e(_cycles_text(v.larger_cycles))}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
 def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
                 title: str = "npusim coverage matrix", sources: list[str] | None = None) -> str:
     """plots: op -> path of its PNG relative to the HTML file."""
@@ -263,6 +287,7 @@ def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
     if not problems:
         out.append("<p>None.</p>")
     out.extend(_problem_html(case, anchors[case.case_id]) for case in problems)
+    out.append(_sweeps_html(cycle_monotonicity_violations(cases)))
     if matrix.other_cases:
         out.append(f"<h2>Other tests ({len(matrix.other_cases)})</h2><table class='others'>"
                    "<tr><th>test</th><th>status</th><th>message</th></tr>")
@@ -332,6 +357,16 @@ def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = N
         if case.artifacts:
             lines.append(f"  - artifacts: `{case.artifacts}`")
     if not problems:
+        lines.append("None.")
+    violations = cycle_monotonicity_violations(cases)
+    lines += ["", f"## Cycle monotonicity over the merged run ({len(violations)})", ""]
+    if violations:
+        lines += ["| op | fixed | swept | smaller size | cycles | larger size | cycles |",
+                  "|---|---|---|---:|---:|---:|---:|"]
+        lines += [f"| {_md(v.op)} | {_md(_fixed_text(v))} | {v.dim} | {v.smaller_size} | "
+                  f"{_cycles_text(v.smaller_cycles)} | {v.larger_size} | {_cycles_text(v.larger_cycles)} |"
+                  for v in violations]
+    else:
         lines.append("None.")
     if matrix.other_cases:
         lines += ["", f"## Other tests ({len(matrix.other_cases)})", "", "| test | status |", "|---|---|"]

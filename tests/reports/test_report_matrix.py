@@ -175,3 +175,20 @@ def test_report_of_a_directory_ignores_its_own_earlier_output(run_suite, tmp_pat
 def test_report_of_missing_input_exits_2(tmp_path, capsys):
     assert report_main([str(tmp_path / "none.xml"), "--out", str(tmp_path / "r")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_cycle_drop_across_shards_is_listed_in_the_merged_report(run_suite, tmp_path):
+    cases = [SpecCase("add", {"N": n}) for n in (7, 1000, 1024, 4096)]
+    # the sweep is split between two shards, and the larger size in the second
+    # shard got cheaper than the smaller one in the first
+    shard1 = run_suite(cases[:2], "shard1.xml")
+    shard2 = run_suite([SpecCase("add", {"N": 1024}, cycle_scale=0.5), cases[3]], "shard2.xml")
+    out = tmp_path / "report"
+    assert report_main([str(shard1), str(shard2), "--out", str(out), "--no-plots"]) == 0
+    [violation] = json.loads((out / "summary.json").read_text())["cycle_monotonicity_violations"]
+    assert (violation["op"], violation["dim"], violation["smaller_size"], violation["larger_size"]) == (
+        "add", "N", 1000, 1024)
+    assert violation["larger_cycles"] < violation["smaller_cycles"] == cases[1].cycles
+    html = (out / "matrix.html").read_text()
+    assert "Cycle monotonicity over the merged run (1)" in html
+    assert "Cycle monotonicity over the merged run (1)" in (out / "matrix.md").read_text()
