@@ -7,7 +7,7 @@
         DIR/matrix.md          the same in Markdown
         DIR/plots/<op>.png     cycles vs size per op
 
-    npusim diff BASE NEW [--threshold 5] [--json [PATH]] [--limit 50]
+    npusim diff BASE NEW [--threshold 5] [--json] [--json-out PATH] [--limit 50]
         BASE/NEW: a JUnit file, a directory of JUnit files, a report directory
         or a summary.json. Exit 1 on a regression, 0 otherwise, 2 on bad input.
 """
@@ -128,8 +128,8 @@ def diff_main(argv: list[str]) -> int:
     parser.add_argument("new", help="new run: JUnit file or dir, report dir or summary.json")
     parser.add_argument("--threshold", type=float, default=DEFAULT_THRESHOLD_PCT,
                         help="cycle change in percent beyond which a case is listed (default %(default)s)")
-    parser.add_argument("--json", nargs="?", const="-", metavar="PATH",
-                        help="write the diff as JSON to PATH; without PATH print JSON instead of tables")
+    parser.add_argument("--json", action="store_true", help="print the diff as JSON instead of tables")
+    parser.add_argument("--json-out", metavar="PATH", help="also write the diff as JSON to PATH")
     parser.add_argument("--limit", type=int, default=50, help="rows per table, 0 for all (default %(default)s)")
     args = parser.parse_args(argv)
     if args.threshold < 0:
@@ -141,12 +141,12 @@ def diff_main(argv: list[str]) -> int:
         print(f"npusim diff: {exc}", file=sys.stderr)
         return 2
     result = diff_results(base, new, args.threshold)
-    if args.json == "-":
+    if args.json_out:
+        Path(args.json_out).write_text(json.dumps(result.to_dict(), indent=1) + "\n", encoding="utf-8")
+    if args.json:
         json.dump(result.to_dict(), sys.stdout, indent=1)
         sys.stdout.write("\n")
     else:
-        if args.json:
-            Path(args.json).write_text(json.dumps(result.to_dict(), indent=1) + "\n", encoding="utf-8")
         print_diff(result, _console(), base_label=args.base, new_label=args.new, limit=args.limit)
     return 1 if result.has_regression else 0
 

@@ -358,6 +358,9 @@ def load_results(source: str | Path) -> list[CaseResult]:
     path = Path(source)
     if path.is_dir() and (path / "summary.json").is_file():
         return load_summary(path / "summary.json")
+    if path.is_dir() and not any(path.rglob("*.xml")):
+        # e.g. reports/baseline before the first baseline was committed
+        raise ReportInputError(f"{path}: holds neither summary.json nor JUnit *.xml files")
     if path.is_file() and path.suffix == ".json":
         return load_summary(path)
     return read_cases([path])

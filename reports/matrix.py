@@ -32,8 +32,9 @@ STATUS_STYLE = {
     Status.UNSUPPORTED: ("#c9c3e6", "#2b2160", "unsupported", "⛔"),
     Status.SKIP: ("#e4e4e4", "#444444", "skip", "⏭️"),
 }
-# Cases whose message and reproducer are listed under "Problems".
-PROBLEM_STATUSES = (Status.ERROR, Status.FAIL, Status.XPASS, Status.UNSUPPORTED)
+# Every case that did not pass gets an entry (message, reproducer, artifacts)
+# under "Non-passing cases", worst first; its matrix cell links there.
+PROBLEM_STATUSES = (Status.ERROR, Status.FAIL, Status.XPASS, Status.UNSUPPORTED, Status.XFAIL, Status.SKIP)
 
 
 Row = tuple[str, str, str, tuple[int, ...]]  # (op, dtype, config, leading dim values)
@@ -275,7 +276,7 @@ def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
            "<h2>Summary</h2>", _summary_html(matrix),
            f"<p>{legend}</p>",
            "<p class='meta'>Each cell: status and cycles. Hover a cell for the metrics, message and "
-           "reproducer; failing and unsupported cells link to their entry under Problems.</p>",
+           "reproducer; a cell that did not pass links to its entry under Non-passing cases.</p>",
            "<h2>Matrix</h2>"]
     if not matrix.tables:
         out.append("<p>No case carries an op (npusim.op property); nothing to tabulate.</p>")
@@ -283,7 +284,7 @@ def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
         out.append(_table_html(table, matrix, anchors, plots))
     problems = sorted((c for c in cases if c.status in PROBLEM_STATUSES),
                       key=lambda c: (PROBLEM_STATUSES.index(c.status), c.case_id))
-    out.append(f'<h2 id="problems">Problems ({len(problems)})</h2>')
+    out.append(f'<h2 id="problems">Non-passing cases ({len(problems)})</h2>')
     if not problems:
         out.append("<p>None.</p>")
     out.extend(_problem_html(case, anchors[case.case_id]) for case in problems)
@@ -348,7 +349,7 @@ def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = N
     lines += [f"Legend: {legend}. Numbers are cycles.", ""]
     problems = sorted((c for c in cases if c.status in PROBLEM_STATUSES),
                       key=lambda c: (PROBLEM_STATUSES.index(c.status), c.case_id))
-    lines.append(f"## Problems ({len(problems)})")
+    lines.append(f"## Non-passing cases ({len(problems)})")
     lines.append("")
     for case in problems:
         lines.append(f"- **{case.status}** `{case.case_id}`: {_md(_first_line(case.message, 300))}")

@@ -138,7 +138,10 @@ def test_diff_accepts_report_dirs_summaries_and_junit_dirs(run_suite, tmp_path, 
         assert code == 1, base
         assert [c["case_id"] for c in data["cycle_increases"]] == [cases[3].case_id]
     out_json = tmp_path / "diff.json"
-    assert diff_main([str(tmp_path / "base-report"), str(shards), "--json", str(out_json)]) == 1
+    assert diff_main([str(tmp_path / "base-report"), str(shards), "--json-out", str(out_json)]) == 1
     assert "Cycle increases (1)" in capsys.readouterr().out  # tables still printed
     assert json.loads(out_json.read_text())["regression"] is True
     assert diff_main([str(tmp_path / "nothing"), str(shards)]) == 2
+    (tmp_path / "empty-baseline").mkdir()
+    assert diff_main([str(tmp_path / "empty-baseline"), str(shards)]) == 2
+    assert "neither summary.json nor JUnit" in capsys.readouterr().err
