@@ -1,0 +1,199 @@
+"""The per-tile cost table (`cost.json`), built once per kernel from Spike.
+
+Model. A compute tile's cost is linear in its element count n:
+
+    cycles(tile, n) = fixed + per_elem * n            (n >= 1; 0 for an empty tile)
+
+Both terms come from two one-tile samples of the kernel run on Spike with
+instruction classes counted: a full tile (n_full elements) and a 1-element
+tile (n_one = 1). Per class c the sample counts give a slope
+S_c = (C_full - C_one) / (n_full - n_one) and an intercept I_c = C_one - S_c * n_one.
+The simulator (C++, timing.cpp `load_cost_table`) turns them into cycles with
+the config's `vector.cycles_per_op[c]`:
+
+    fixed    = sum_c cpo_c * I_c
+    per_elem = sum_c cpo_c * S_c * (spike_elems / npu_elems)
+
+spike_elems is what one repetition of the per-element work covers on Spike:
+a strip of VLEN/SEW elements (VLEN = 128) when the tile's loop is vectorised,
+one element otherwise; npu_elems = lanes * vlen_bits / SEW is one NPU vector
+op. So the per-element work (vector ops and the loop bookkeeping that repeats
+with them) runs once per NPU vector op, and the per-tile setup runs as
+sampled. The partial last tile is costed by the same line at its own n,
+neither zero nor a full tile.
+
+Sampling. `pin_loops_to_one_tile` rewrites every tile loop that could run
+more than once (static or symbolic bound) to run exactly one tile
+(ub := lb + step). `isolate_tile(k)` then removes the DMAs and every other
+compute tile, so the sample counts tile k's instructions plus the kernel's
+scalar prologue. The full-tile sample sets each size arg to its dim's tile
+size (from kernel.json `tiles` and the size arg's role), the 1-element sample
+sets every size arg to 1; the element count each sample gives tile k is read
+from the trace skeleton itself (a simulator run at the same shape args), so
+n is defined exactly as at simulation time.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+
+import mlir.ir as ir
+from mlir.dialects import arith
+
+from npusim import cache
+from simulator.trace.artifacts import TraceArtifacts
+from simulator.trace.skeleton import COMPUTE_ATTR, DMA_ATTR, TILE_LOOP_ATTR, find_kernel
+
+COST_TABLE_VERSION = 1
+SPIKE_VLEN_BITS = 128
+INSTRUCTION_CLASSES = ("vector_load", "vector_store", "vector_fp", "vector_int", "vector_other",
+                       "scalar_mem", "scalar_fp", "scalar")
+
+
+class CostSamplingError(RuntimeError):
+    """The one-tile sample could not be built or run."""
+
+
+def _walk(op: ir.Operation):
+    for region in op.regions:
+        for block in region.blocks:
+            for inner in block.operations:
+                yield inner.operation
+                yield from _walk(inner.operation)
+
+
+def _constant_index(value: ir.Value) -> int | None:
+    owner = value.owner
+    if isinstance(owner, ir.Block) or owner.name != "arith.constant":
+        return None
+    attr = owner.attributes["value"]
+    return ir.IntegerAttr(attr).value if isinstance(attr, ir.IntegerAttr) else None
+
+
+def pin_loops_to_one_tile(kernel_text: str) -> str:
+    """Every tile loop that would iterate more than once runs one tile (ub := lb + step)."""
+    with ir.Context(), ir.Location.unknown():
+        module = ir.Module.parse(kernel_text)
+        for op in list(_walk(module.operation)):
+            if op.name != "scf.for" or TILE_LOOP_ATTR not in op.attributes:
+                continue
+            lb, ub, step = op.operands[0], op.operands[1], op.operands[2]
+            lb_c, ub_c, step_c = (_constant_index(v) for v in (lb, ub, step))
+            if None not in (lb_c, ub_c, step_c) and ub_c - lb_c <= step_c:
+                continue  # statically at most one iteration already
+            one_tile_end = arith.AddIOp(lb, step, ip=ir.InsertionPoint(op)).result
+            op.operands[1] = one_tile_end
+        if not module.operation.verify():
+            raise CostSamplingError("the pinned kernel does not verify")
+        return str(module)
+
+
+def isolate_tile(kernel_text: str, tile_id: int) -> str:
+    """The kernel without its DMAs and without every compute tile but `tile_id`."""
+    with ir.Context(), ir.Location.unknown():
+        module = ir.Module.parse(kernel_text)
+        doomed = []
+        for op in _walk(module.operation):
+            if DMA_ATTR in op.attributes:
+                doomed.append(op)
+            elif COMPUTE_ATTR in op.attributes:
+                if ir.IntegerAttr(ir.DictAttr(op.attributes[COMPUTE_ATTR])["tile_id"]).value != tile_id:
+                    doomed.append(op)
+        for op in doomed:
+            if op.name == "scf.for":
+                # loop results fall back to their initial values (iter_args inits)
+                for result, init in zip(op.results, list(op.operands)[3:]):
+                    result.replace_all_uses_with(init)
+            op.erase()
+        if not module.operation.verify():
+            raise CostSamplingError(f"the kernel isolated to tile {tile_id} does not verify")
+        return str(module)
+
+
+def sample_shape_args(meta: dict, full: bool) -> dict[str, int]:
+    """Size args for the full-tile sample (each dim = its tile) or the 1-element one (all 1)."""
+    names = list(meta.get("size_args") or [])
+    if not full:
+        return {n: 1 for n in names}
+    tiles = meta.get("tiles") or {}
+    roles = {a["name"]: a.get("role", "") for a in meta.get("args", []) if a.get("kind") == "size"}
+    default = max(tiles.values()) if tiles else 1
+    out = {}
+    for name in names:
+        role = roles.get(name, "")
+        dim = role[:-len("numel")] if role.endswith("numel") else None
+        out[name] = int(tiles.get(dim, default)) if dim else int(default)
+    return out
+
+
+def _tile_elems(artifacts: TraceArtifacts, shape_args: dict[str, int]) -> dict[int, int]:
+    """Elements each compute tile gets at these sizes, as the skeleton reports them."""
+    from simulator.trace.api import _write_json_atomic, run_simulator
+    from npusim import config as npu_config
+
+    with tempfile.TemporaryDirectory(prefix="npusim-cost-") as tmp:
+        tmp_path = Path(tmp)
+        info = artifacts.info()
+        _write_json_atomic(tmp_path / "config.json", npu_config.load().data)
+        _write_json_atomic(tmp_path / "launch.json", {"shape_args": [shape_args[n] for n in info["size_args"]]})
+        report = run_simulator(artifacts.trace_so, artifacts.info_json, tmp_path / "launch.json",
+                               tmp_path / "config.json", None, tmp_path / "report.json", timeout_s=60,
+                               allow_missing_costs=True)
+    return {int(k): int(v["max_elems"]) for k, v in report.get("tiles", {}).items()}
+
+
+def _functional_api():
+    try:
+        from simulator.functional import build_elf, count_instruction_classes  # type: ignore[attr-defined]
+    except ImportError as exc:
+        raise CostSamplingError(
+            "the Spike cost sample needs simulator.functional.build_elf and count_instruction_classes, "
+            f"which are not available ({exc}); pass an explicit cost table") from exc
+    return build_elf, count_instruction_classes
+
+
+def build_cost_table(artifacts: TraceArtifacts, kernel_text: str, meta: dict, work_dir: Path) -> dict:
+    """Sample every compute tile on Spike (full tile and 1-element tile); the cost.json dict."""
+    build_elf, count_instruction_classes = _functional_api()
+    info = artifacts.info()
+    pinned = pin_loops_to_one_tile(kernel_text)
+    samples = {"full": sample_shape_args(meta, full=True), "one": sample_shape_args(meta, full=False)}
+    elems = {which: _tile_elems(artifacts, args) for which, args in samples.items()}
+    tiles = {}
+    for tile in info["tiles"]:
+        tile_id = tile["tile_id"]
+        sample_text = isolate_tile(pinned, tile_id)
+        tile_dir = work_dir / f"tile{tile_id}"
+        tile_dir.mkdir(parents=True, exist_ok=True)
+        (tile_dir / "kernel.mlir").write_text(sample_text)
+        elf = build_elf(sample_text, meta, tile_dir)
+        entry = {"elem_bits": tile["elem_bits"]}
+        for which, args in samples.items():
+            launch_dir = tile_dir / which
+            launch_dir.mkdir(exist_ok=True)
+            counts = count_instruction_classes(elf, meta, args, launch_dir)
+            entry[which] = {"n": elems[which].get(tile_id, 0), "shape_args": args,
+                            "counts": {c: int(counts.get(c, 0)) for c in INSTRUCTION_CLASSES}}
+        if entry["full"]["n"] <= entry["one"]["n"]:
+            raise CostSamplingError(f"tile {tile_id}: the full-tile sample has {entry['full']['n']} elements, "
+                                    f"the small one {entry['one']['n']}; cannot fit the per-element cost")
+        tiles[str(tile_id)] = entry
+    return {"version": COST_TABLE_VERSION, "source": "spike", "spike_vlen_bits": SPIKE_VLEN_BITS,
+            "model": "linear in n: fixed + per_elem * n (simulator/trace/cost.py)", "tiles": tiles}
+
+
+def cost_table_path(artifacts: TraceArtifacts, kernel_text: str, meta: dict | None) -> Path:
+    """cost.json of the kernel, built (once, in its cache entry) from the Spike samples."""
+    if meta is None:
+        raise CostSamplingError("the Spike cost sample needs the kernel's metadata (kernel.json)")
+    entry = cache.entry(artifacts.kernel_hash)
+
+    def builder(tmp: Path) -> None:
+        work_dir = entry.dir / "cost-sample"
+        work_dir.mkdir(exist_ok=True)
+        tmp.write_text(json.dumps(build_cost_table(artifacts, kernel_text, meta, work_dir), indent=1))
+
+    path, _ = entry.build("cost.json", builder)
+    return path

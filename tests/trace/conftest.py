@@ -1,0 +1,63 @@
+"""Fixtures of the trace-path tests: a private artifact cache, the fixtures'
+kernels and hand-written producers built once per session."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from npusim import config as npu_config
+
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def trace_cache(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("npusim-cache")
+
+
+@pytest.fixture(autouse=True)
+def _private_cache(trace_cache, monkeypatch):
+    monkeypatch.setenv("NPUSIM_CACHE_DIR", str(trace_cache))
+
+
+@pytest.fixture(scope="session")
+def add_kernel() -> dict:
+    return {"mlir": (DATA / "add.mlir").read_text(), "meta": json.loads((DATA / "add.json").read_text())}
+
+
+@pytest.fixture(scope="session")
+def rowsum_kernel() -> dict:
+    return {"mlir": (DATA / "rowsum.mlir").read_text(), "meta": json.loads((DATA / "rowsum.json").read_text())}
+
+
+@pytest.fixture(scope="session")
+def add_cost() -> Path:
+    return DATA / "add_cost_sample.json"
+
+
+@pytest.fixture(scope="session")
+def rowsum_cost() -> Path:
+    return DATA / "rowsum_cost_sample.json"
+
+
+@pytest.fixture(scope="session")
+def producer_builder(tmp_path_factory):
+    """build(define) -> a trace.so + trace_info.json from handwritten_producer.cpp."""
+    from simulator.trace.emitc import compile_shared_object
+
+    root = tmp_path_factory.mktemp("producers")
+    built: dict[str, Path] = {}
+
+    def build(define: str) -> tuple[Path, Path]:
+        if define not in built:
+            so = root / f"{define.lower()}.so"
+            compile_shared_object(f"#define {define}\n" + (DATA / "handwritten_producer.cpp").read_text(), so)
+            built[define] = so
+        info = root / "info.json"
+        info.write_text(json.dumps({"spads": [{"id": i, "bytes": 65536} for i in range(3)], "size_args": ["tiles"]}))
+        return built[define], info
+
+    return build

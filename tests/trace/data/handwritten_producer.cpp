@@ -1,0 +1,47 @@
+// Hand-written trace producers for the simulator's own tests: a faulty one
+// (segfault / never returns / wrong ABI version, chosen by a #define the test
+// prepends) and one exercising the systolic-array seam no compiler emits yet.
+#include "npusim/trace_abi.h"
+
+#define EXPORT extern "C" __attribute__((visibility("default")))
+
+#ifdef PRODUCER_WRONG_VERSION
+EXPORT int32_t npusim_trace_abi_version(void) { return NPUSIM_TRACE_ABI_VERSION + 41; }
+#else
+EXPORT int32_t npusim_trace_abi_version(void) { return NPUSIM_TRACE_ABI_VERSION; }
+#endif
+
+EXPORT int32_t npusim_trace_main(npusim_ctx *ctx, const int64_t *shape_args, int32_t n) {
+  if (n != 1) return NPUSIM_ERR_SHAPE_ARGS;
+  int64_t tiles = shape_args[0];
+  for (int64_t t = 0; t < tiles; ++t) {
+    npusim_work_item_begin(ctx);
+#if defined(PRODUCER_SEGFAULT)
+    if (t == 2) {
+      volatile int *nowhere = (int *)0;
+      *nowhere = 1;
+    }
+#elif defined(PRODUCER_HANG)
+    if (t == 2)
+      for (volatile int64_t spin = 0;; spin = spin + 1) {
+      }
+#endif
+#if defined(PRODUCER_SYSTOLIC)
+    // weights (spad 0) -> array, inputs (spad 1) streamed, outputs to spad 2
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 16384, 16384, 1, 1, 0, 0, t);
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 1, 1, 32, t * 16384, 16384, 1, 1, 0, 1, t);
+    npusim_barrier(ctx, 0, t);
+    npusim_barrier(ctx, 1, t);
+    npusim_systolic_preload(ctx, 0, 128, 128);
+    npusim_systolic_accumulate(ctx, 0, 128, 128, 128, 0x2, 0x4);
+    npusim_dma(ctx, NPUSIM_DMA_STORE, 2, 2, 32, t * 16384, 16384, 1, 1, 0, 66, 0);
+#else
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
+    npusim_barrier(ctx, 0, t);
+    npusim_compute(ctx, 0, 1024, 0x1, 0x2);
+    npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, t * 1024, 1024, 1, 1, 0, 65, 0);
+#endif
+    npusim_work_item_end(ctx);
+  }
+  return 0;
+}

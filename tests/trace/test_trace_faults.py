@@ -1,0 +1,75 @@
+"""A broken producer is that launch's error, never the caller's crash or hang."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from npusim import config as npu_config
+from simulator.trace.api import TraceSimError, run_simulator
+
+
+def _launch(tmp_path, producer, info, tiles=8, timeout_s=20.0, cost=None):
+    (tmp_path / "config.json").write_text(json.dumps(npu_config.load("tpuv3-1core").data))
+    (tmp_path / "launch.json").write_text(json.dumps({"shape_args": [tiles]}))
+    cost_path = None
+    if cost is not None:
+        cost_path = tmp_path / "cost.json"
+        cost_path.write_text(json.dumps(cost))
+    return run_simulator(producer, info, tmp_path / "launch.json", tmp_path / "config.json", cost_path,
+                         tmp_path / "out.json", timeout_s=timeout_s)
+
+
+HAND_COST = {"tiles": {"0": {"fixed_cycles": 8, "cycles_per_elem": 0.01}}}
+
+
+def test_healthy_handwritten_producer(tmp_path, producer_builder):
+    so, info = producer_builder("PRODUCER_OK")
+    report = _launch(tmp_path, so, info, cost=HAND_COST)
+    assert report["trace_records"] == 8 * 6 and report["cycles"] > 0
+
+
+def test_segfaulting_producer_is_a_clear_error(tmp_path, producer_builder):
+    so, info = producer_builder("PRODUCER_SEGFAULT")
+    started = time.monotonic()
+    with pytest.raises(TraceSimError, match="SIGSEGV") as err:
+        _launch(tmp_path, so, info, cost=HAND_COST)
+    assert time.monotonic() - started < 10
+    assert str(so) in str(err.value)
+
+
+def test_producer_that_never_returns_times_out(tmp_path, producer_builder):
+    so, info = producer_builder("PRODUCER_HANG")
+    started = time.monotonic()
+    with pytest.raises(TraceSimError, match="did not finish within 2 s") as err:
+        _launch(tmp_path, so, info, timeout_s=2, cost=HAND_COST)
+    assert time.monotonic() - started < 10
+    assert str(so) in str(err.value)
+
+
+def test_wrong_abi_version_is_refused(tmp_path, producer_builder):
+    so, info = producer_builder("PRODUCER_WRONG_VERSION")
+    with pytest.raises(TraceSimError, match="trace ABI version 42"):
+        _launch(tmp_path, so, info, cost=HAND_COST)
+
+
+def test_missing_cost_for_a_tile_is_an_error(tmp_path, producer_builder):
+    so, info = producer_builder("PRODUCER_OK")
+    with pytest.raises(TraceSimError, match="no cost for compute tile_id 0"):
+        _launch(tmp_path, so, info, cost={"tiles": {}})
+
+
+def test_systolic_preload_and_accumulate_have_separate_occupancy_and_latency(tmp_path, producer_builder):
+    so, info = producer_builder("PRODUCER_SYSTOLIC")
+    one = _launch(tmp_path, so, info, tiles=1)
+    cfg = npu_config.load("tpuv3-1core").data["systolic"]
+    # one preload (128 rows) + one accumulate (128 rows, one pass) occupy the array ...
+    assert one["busy_cycles"]["systolic"] == 256
+    assert one["events"]["systolic_preload"] == 1 and one["events"]["systolic_accumulate"] == 1
+    # ... and the store waits for the accumulate's fill/drain latency
+    assert one["cycles"] > 256 + cfg["latency_cycles"]
+    many = _launch(tmp_path, so, info, tiles=16)
+    # pipelined over two arrays: far less than 16 serial tiles
+    assert many["cycles"] < 16 * one["cycles"]

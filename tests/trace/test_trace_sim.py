@@ -1,0 +1,122 @@
+"""The C++ trace simulator on the fixtures: scaling with size, config sensitivity, determinism."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from simulator.trace import simulate
+
+from trace_helpers import config_variant
+
+ADD_SIZES = [100, 1000, 1024, 2048, 4096, 65536]
+RECORDS_PER_ADD_TILE = 8  # begin, 2 loads, 2 barriers, compute, store, end
+
+
+@pytest.fixture(scope="module")
+def add_sweep(add_kernel, add_cost):
+    return {n: simulate(add_kernel, shape_args={"s0": n}, cost_table=add_cost) for n in ADD_SIZES}
+
+
+def test_add_cycles_increase_strictly_from_one_tile_up(add_sweep):
+    cycles = [add_sweep[n].cycles for n in ADD_SIZES if n >= 1024]
+    assert all(a < b for a, b in zip(cycles, cycles[1:])), cycles
+
+
+def test_add_tail_costs_between_smaller_and_full_tile(add_sweep):
+    assert add_sweep[100].cycles < add_sweep[1000].cycles <= add_sweep[1024].cycles
+
+
+def test_add_trace_records_follow_tile_count(add_sweep):
+    for n, result in add_sweep.items():
+        assert result.trace_records == RECORDS_PER_ADD_TILE * math.ceil(n / 1024), n
+        assert result.dram_bytes == 3 * 4 * n
+
+
+def test_add_partial_tile_is_costed_by_its_elements(add_sweep):
+    tail = add_sweep[1000].stats["tiles"]["0"]
+    full = add_sweep[1024].stats["tiles"]["0"]
+    small = add_sweep[100].stats["tiles"]["0"]
+    assert 0 < small["cycles"] < tail["cycles"] < full["cycles"]
+
+
+def _rowsum_records(s0: int, s1: int) -> int:
+    # per row tile: begin, init compute, store, end + (load, barrier, compute) per reduction tile
+    return math.ceil(s0 / 8) * (4 + 3 * math.ceil(s1 / 128))
+
+
+@pytest.mark.parametrize("fixed,sweep", [("s1", [1, 7, 8, 9, 64, 1000]), ("s0", [1, 100, 128, 129, 1000, 4096])])
+def test_rowsum_sweep(rowsum_kernel, rowsum_cost, fixed, sweep):
+    results = []
+    for value in sweep:
+        shape = {"s0": value, "s1": 300} if fixed == "s1" else {"s0": 20, "s1": value}
+        result = simulate(rowsum_kernel, shape_args=shape, cost_table=rowsum_cost)
+        assert result.trace_records == _rowsum_records(shape["s0"], shape["s1"]), shape
+        assert result.dram_bytes == 4 * shape["s0"] * shape["s1"] + 4 * shape["s0"]
+        results.append(result.cycles)
+    assert all(a < b for a, b in zip(results, results[1:])), (fixed, sweep, results)
+
+
+def test_two_cores_beat_one_on_a_large_add(add_kernel, add_cost):
+    one = simulate(add_kernel, shape_args={"s0": 1 << 20}, config="tpuv3-1core", cost_table=add_cost)
+    two = simulate(add_kernel, shape_args={"s0": 1 << 20}, config="tpuv3-2core", cost_table=add_cost)
+    assert two.cycles < one.cycles
+    assert [c["work_items"] for c in two.stats["cores"]] == [512, 512]
+
+
+def test_halving_dram_bandwidth_slows_a_memory_bound_add(add_kernel, add_cost):
+    # tpuv3-1core with deep buffering and a quarter of its DRAM bandwidth: a
+    # memory-bound add (see the closing note: with 2 buffers per operand and
+    # 1024-element tiles the default config is DRAM-latency bound).
+    base = config_variant(scratchpad__buffers_per_operand=8, dram__gbps_per_channel=7.5)
+    half = config_variant(scratchpad__buffers_per_operand=8, dram__gbps_per_channel=3.75)
+    fast = simulate(add_kernel, shape_args={"s0": 1 << 20}, config=base, cost_table=add_cost)
+    slow = simulate(add_kernel, shape_args={"s0": 1 << 20}, config=half, cost_table=add_cost)
+    assert slow.cycles >= 1.5 * fast.cycles, (fast.cycles, slow.cycles)
+
+
+def test_less_dram_bandwidth_never_helps_on_the_default_config(add_kernel, add_cost):
+    fast = simulate(add_kernel, shape_args={"s0": 1 << 18}, cost_table=add_cost)
+    slow = simulate(add_kernel, shape_args={"s0": 1 << 18}, config=config_variant(dram__gbps_per_channel=15),
+                    cost_table=add_cost)
+    assert slow.cycles > fast.cycles
+
+
+def test_doubling_vector_lanes_lowers_compute_cycles(add_kernel, rowsum_kernel, add_cost, rowsum_cost):
+    for kernel, cost, shape in ((add_kernel, add_cost, {"s0": 1 << 16}),
+                                (rowsum_kernel, rowsum_cost, {"s0": 64, "s1": 4096})):
+        narrow = simulate(kernel, shape_args=shape, cost_table=cost)
+        wide = simulate(kernel, shape_args=shape, config=config_variant(vector__lanes=256), cost_table=cost)
+        assert wide.busy_cycles["vector"] < narrow.busy_cycles["vector"]
+        assert wide.cycles <= narrow.cycles
+
+
+def test_same_inputs_give_identical_results(rowsum_kernel, rowsum_cost):
+    runs = [simulate(rowsum_kernel, shape_args={"s0": 300, "s1": 777}, config="tpuv3-2core", cost_table=rowsum_cost)
+            for _ in range(2)]
+    strip = lambda stats: {k: v for k, v in stats.items() if k != "sim_wall_s"}  # noqa: E731
+    assert runs[0].cycles == runs[1].cycles
+    assert strip(runs[0].stats) == strip(runs[1].stats)
+
+
+def test_cycles_respect_the_dram_roofline(add_kernel, add_cost):
+    from npusim import config as npu_config
+
+    cfg = npu_config.load("tpuv3-1core").data
+    n = 1 << 20
+    result = simulate(add_kernel, shape_args={"s0": n}, cost_table=add_cost)
+    bytes_per_cycle = cfg["dram"]["channels"] * cfg["dram"]["gbps_per_channel"] * 1000 / cfg["core"]["freq_mhz"]
+    assert result.cycles >= result.dram_bytes / bytes_per_cycle
+
+
+def test_shape_args_by_position_and_errors(add_kernel, add_cost):
+    from simulator.trace import TraceSimError
+
+    by_name = simulate(add_kernel, shape_args={"s0": 5000}, cost_table=add_cost)
+    by_position = simulate(add_kernel, shape_args=[5000], cost_table=add_cost)
+    assert by_name.cycles == by_position.cycles
+    with pytest.raises(TraceSimError, match="lacks s0"):
+        simulate(add_kernel, shape_args={"n": 5}, cost_table=add_cost)
+    with pytest.raises(TraceSimError, match="non-negative"):
+        simulate(add_kernel, shape_args=[-3], cost_table=add_cost)

@@ -1,0 +1,127 @@
+"""The trace skeleton and its lowering: kernel.mlir -> emitc-only module -> trace.so."""
+
+from __future__ import annotations
+
+import json
+
+import mlir.ir as ir
+import pytest
+
+from simulator.trace.cost import isolate_tile, pin_loops_to_one_tile, sample_shape_args
+from simulator.trace.emitc import lower_to_emitc
+from simulator.trace.skeleton import SkeletonError, build_skeleton
+
+
+def _op_names(module: ir.Module) -> set[str]:
+    names = set()
+
+    def visit(op):
+        names.add(op.name)
+        for region in op.regions:
+            for block in region.blocks:
+                for inner in block.operations:
+                    visit(inner.operation)
+
+    visit(module.operation)
+    return names
+
+
+@pytest.mark.parametrize("fixture", ["add_kernel", "rowsum_kernel"])
+def test_lowered_skeleton_contains_only_emitc_ops(fixture, request):
+    kernel = request.getfixturevalue(fixture)
+    skeleton = build_skeleton(kernel["mlir"])
+    lowered = lower_to_emitc(skeleton)
+    names = _op_names(lowered)
+    assert names - {"builtin.module"}, "empty skeleton"
+    assert all(n.startswith("emitc.") or n == "builtin.module" for n in names), sorted(names)
+
+
+def test_skeleton_keeps_only_loops_index_math_and_abi_calls(add_kernel):
+    skeleton = build_skeleton(add_kernel["mlir"])
+    names = _op_names(skeleton.module)
+    assert not any(n.startswith(("memref.", "linalg.", "math.")) for n in names), sorted(names)
+    assert "arith.addf" not in names
+    text = str(skeleton.module)
+    for callee in ("npusim_work_item_begin", "npusim_dma", "npusim_barrier", "npusim_compute", "npusim_work_item_end"):
+        assert f'"{callee}"' in text
+    assert skeleton.n_size_args == 1
+    assert [s["id"] for s in skeleton.spads] == [0, 1, 2]
+    assert all(s["bytes"] == 4096 for s in skeleton.spads)
+    assert skeleton.tile_ids == [0]
+
+
+def test_rowsum_skeleton_drops_iter_args_and_keeps_two_size_args(rowsum_kernel):
+    skeleton = build_skeleton(rowsum_kernel["mlir"])
+    text = str(skeleton.module)
+    assert "iter_args" not in text and "f32" not in text
+    assert skeleton.n_size_args == 2
+    assert skeleton.tile_ids == [0, 1]
+
+
+def test_dma_without_descriptor_is_a_clear_error(add_kernel):
+    # the DRAM side is the whole tensor argument, not a reinterpret_cast descriptor
+    broken = add_kernel["mlir"].replace(
+        "linalg.copy {npusim.dma = {dir = \"load\", arg = 0 : i64, spad = 0 : i64}} ins(%src0 : memref<?xf32, strided<[1], offset: ?>>) outs(%dst0 : memref<?xf32, strided<[1]>>)",
+        "linalg.copy {npusim.dma = {dir = \"load\", arg = 0 : i64, spad = 0 : i64}} ins(%in_ptr0 : memref<?xf32>) outs(%dst0 : memref<?xf32, strided<[1]>>)")
+    assert broken != add_kernel["mlir"]
+    with pytest.raises(SkeletonError, match="reinterpret_cast"):
+        build_skeleton(broken)
+
+
+def _tile_loop_upper_bounds(text: str) -> list[str]:
+    with ir.Context():
+        module = ir.Module.parse(text)
+        out = []
+
+        def visit(op):
+            if op.name == "scf.for" and "npusim.tile_loop" in op.attributes:
+                out.append(op.operands[1].owner.name if not isinstance(op.operands[1].owner, ir.Block) else "arg")
+            for region in op.regions:
+                for block in region.blocks:
+                    for inner in block.operations:
+                        visit(inner.operation)
+
+        visit(module.operation)
+        return out
+
+
+def test_pin_loops_to_one_tile_pins_symbolic_and_static_bounds(add_kernel):
+    static = add_kernel["mlir"].replace("scf.for %xbase = %c0 to %xnumel step %tile",
+                                        "%c4096 = arith.constant 4096 : index\n    scf.for %xbase = %c0 to %c4096 step %tile")
+    for text in (add_kernel["mlir"], static):
+        pinned = pin_loops_to_one_tile(text)
+        assert _tile_loop_upper_bounds(pinned) == ["arith.addi"]  # ub = lb + step: one tile
+
+
+def test_pinned_kernel_runs_one_tile_at_any_size(add_kernel, add_cost):
+    from simulator.trace import simulate
+
+    pinned = {"mlir": pin_loops_to_one_tile(add_kernel["mlir"]), "meta": add_kernel["meta"]}
+    for n in (1024, 5000, 1 << 20):
+        result = simulate(pinned, shape_args={"s0": n}, cost_table=add_cost)
+        assert result.stats["events"]["work_items"] == 1
+        assert result.stats["tiles"]["0"]["max_elems"] == 1024
+
+
+def test_isolate_tile_keeps_one_compute_tile_and_no_dma(rowsum_kernel):
+    text = isolate_tile(pin_loops_to_one_tile(rowsum_kernel["mlir"]), 1)
+    assert "npusim.dma" not in text
+    assert "tile_id = 1" in text and "tile_id = 0" not in text
+
+
+def test_sample_shape_args_follow_tiles_and_roles(rowsum_kernel, add_kernel):
+    assert sample_shape_args(rowsum_kernel["meta"], full=True) == {"s0": 8, "s1": 128}
+    assert sample_shape_args(rowsum_kernel["meta"], full=False) == {"s0": 1, "s1": 1}
+    assert sample_shape_args(add_kernel["meta"], full=True) == {"s0": 1024}
+
+
+def test_trace_so_is_built_once_per_kernel(add_kernel, trace_cache):
+    from simulator.trace.artifacts import trace_artifacts
+
+    first = trace_artifacts(add_kernel["mlir"], add_kernel["meta"])
+    stamp = first.trace_so.stat().st_mtime_ns
+    second = trace_artifacts(add_kernel["mlir"], add_kernel["meta"])
+    assert second.trace_so == first.trace_so and second.trace_so.stat().st_mtime_ns == stamp
+    assert first.dir.parent.parent == trace_cache
+    info = json.loads(first.info_json.read_text())
+    assert info["size_args"] == ["s0"] and info["kernel"] == "npusim_add_0"
