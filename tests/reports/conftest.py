@@ -3,7 +3,7 @@ small stand-in suite that records the npusim JUnit properties exactly as the
 harness does, so the reports read what pytest actually writes.
 
 Each test describes its cases as data (op, sizes, outcome, cycles model) and
-gets back the JUnit file of the run.
+gets back the JUnit file of the run: ``stand_in.run(cases, "shard1.xml")``.
 """
 
 from __future__ import annotations
@@ -134,24 +134,38 @@ def standard_cases() -> list[SpecCase]:
     return cases
 
 
-@pytest.fixture
-def run_suite(pytester, monkeypatch):
-    """run_suite(cases, "name.xml") -> Path of the JUnit file pytest wrote."""
-    pytester.makepyfile(test_stand_in_suite=SUITE_SOURCE)
-    # Only pytest's own plugins in the inner runs: installed ones (the npusim
-    # harness, hypothesis, xdist) would be re-imported on every run (pytester
-    # restores sys.modules after each), which costs seconds and isolates nothing.
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+class StandInSuite:
+    """What the report tests get: build cases, run them with pytest, get JUnit.
+    (A fixture rather than imports from this conftest, so the tests work under
+    any --import-mode.)"""
 
-    def run(cases: list[SpecCase], junit_name: str) -> Path:
+    case = SpecCase
+
+    def __init__(self, pytester: pytest.Pytester):
+        self.pytester = pytester
+        pytester.makepyfile(test_stand_in_suite=SUITE_SOURCE)
+
+    @staticmethod
+    def standard_cases() -> list[SpecCase]:
+        return standard_cases()
+
+    def run(self, cases: list[SpecCase], junit_name: str) -> Path:
+        """Run the cases in a real pytest session; returns the JUnit file it wrote."""
         ids = [c.test_id for c in cases]
         assert len(ids) == len(set(ids)), "duplicate test ids in one run"
-        (pytester.path / "spec.json").write_text(json.dumps([asdict(c) for c in cases]))
-        junit = pytester.path / junit_name
-        result = pytester.runpytest_inprocess(
+        (self.pytester.path / "spec.json").write_text(json.dumps([asdict(c) for c in cases]))
+        junit = self.pytester.path / junit_name
+        result = self.pytester.runpytest_inprocess(
             "test_stand_in_suite.py", f"--junitxml={junit}", "-o", "junit_family=xunit1",
             "-p", "no:cacheprovider", "-q")
         assert junit.is_file(), result.stdout.str()
         return junit
 
-    return run
+
+@pytest.fixture
+def stand_in(pytester, monkeypatch) -> StandInSuite:
+    # Only pytest's own plugins in the inner runs: installed ones (the npusim
+    # harness, hypothesis, xdist) would be re-imported on every run (pytester
+    # restores sys.modules after each), which costs seconds and isolates nothing.
+    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
+    return StandInSuite(pytester)

@@ -3,6 +3,7 @@ an unchanged run exits 0, fixed and improved cases are listed."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -11,18 +12,14 @@ from reports.cli import diff_main, report_main
 from reports.diff import diff_results
 from reports.junit import read_cases
 
-from conftest import SpecCase, standard_cases
 
 pytest_plugins = ["pytester"]
 
 
-def _with(cases: list[SpecCase], index: int, **changes) -> list[SpecCase]:
-    """A copy of the run where case `index` is re-made with some fields changed."""
-    old = cases[index]
-    fields = dict(op=old.op, sizes=old.sizes, family=old.family, dtype=old.dtype, outcome=old.outcome,
-                  cycle_scale=old.cycle_scale, compile_count=old.compile_count, config=old.config)
-    fields.update(changes)
-    return cases[:index] + [SpecCase(**fields)] + cases[index + 1:]
+def _with(cases: list, index: int, **changes) -> list:
+    """A copy of the run where case `index` is re-made with some fields changed
+    (its cycles and test id are recomputed from them)."""
+    return cases[:index] + [dataclasses.replace(cases[index], **changes)] + cases[index + 1:]
 
 
 def _diff_json(base, new, capsys, *extra) -> tuple[int, dict]:
@@ -31,10 +28,10 @@ def _diff_json(base, new, capsys, *extra) -> tuple[int, dict]:
     return code, json.loads(capsys.readouterr().out)
 
 
-def test_unchanged_run_passes(run_suite, capsys):
-    cases = standard_cases()
-    base = run_suite(cases, "base.xml")
-    new = run_suite(cases, "new.xml")  # a second, independent run
+def test_unchanged_run_passes(stand_in, capsys):
+    cases = stand_in.standard_cases()
+    base = stand_in.run(cases, "base.xml")
+    new = stand_in.run(cases, "new.xml")  # a second, independent run
     capsys.readouterr()
     assert diff_main([str(base), str(new)]) == 0
     out = capsys.readouterr().out
@@ -43,13 +40,13 @@ def test_unchanged_run_passes(run_suite, capsys):
     assert code == 0 and data["regression"] is False and data["regression_count"] == 0
 
 
-def test_ten_percent_cycle_increase_and_a_new_failure_exit_1(run_suite, capsys):
-    cases = standard_cases()
+def test_ten_percent_cycle_increase_and_a_new_failure_exit_1(stand_in, capsys):
+    cases = stand_in.standard_cases()
     slower = next(i for i, c in enumerate(cases) if c.op == "sum_last" and c.sizes == {"s0": 17, "s1": 1000})
     broken = next(i for i, c in enumerate(cases) if c.op == "mul" and c.sizes == {"N": 1025})
-    base = run_suite(cases, "base.xml")
+    base = stand_in.run(cases, "base.xml")
     new_cases = _with(_with(cases, slower, cycle_scale=1.10), broken, outcome="fail")
-    new = run_suite(new_cases, "new.xml")
+    new = stand_in.run(new_cases, "new.xml")
 
     capsys.readouterr()
     assert diff_main([str(base), str(new)]) == 1
@@ -71,13 +68,13 @@ def test_ten_percent_cycle_increase_and_a_new_failure_exit_1(run_suite, capsys):
     assert data["cycle_decreases"] == [] and data["fixed"] == []
 
 
-def test_fixed_case_and_faster_case_are_listed_without_failing(run_suite, capsys):
-    cases = standard_cases()
+def test_fixed_case_and_faster_case_are_listed_without_failing(stand_in, capsys):
+    cases = stand_in.standard_cases()
     gelu = next(i for i, c in enumerate(cases) if c.op == "gelu")       # xfail in the base
     add = next(i for i, c in enumerate(cases) if c.op == "add" and c.sizes == {"N": 65536})
     base_cases = _with(cases, gelu, outcome="fail")
-    base = run_suite(base_cases, "base.xml")
-    new = run_suite(_with(_with(cases, gelu, outcome="pass"), add, cycle_scale=0.8), "new.xml")
+    base = stand_in.run(base_cases, "base.xml")
+    new = stand_in.run(_with(_with(cases, gelu, outcome="pass"), add, cycle_scale=0.8), "new.xml")
     code, data = _diff_json(base, new, capsys)
     assert code == 0
     assert [(c["case_id"], c["base_status"], c["new_status"]) for c in data["fixed"]] == [
@@ -89,15 +86,15 @@ def test_fixed_case_and_faster_case_are_listed_without_failing(run_suite, capsys
     assert "Fixed (1)" in capsys.readouterr().out
 
 
-def test_threshold_compile_count_and_added_removed_cases(run_suite, capsys):
-    cases = standard_cases()
-    base = run_suite(cases, "base.xml")
+def test_threshold_compile_count_and_added_removed_cases(stand_in, capsys):
+    cases = stand_in.standard_cases()
+    base = stand_in.run(cases, "base.xml")
     small = next(i for i, c in enumerate(cases) if c.op == "add" and c.sizes == {"N": 65536})
     recompiled = next(i for i, c in enumerate(cases) if c.op == "mul" and c.sizes == {"N": 7})
     new_cases = _with(_with(cases, small, cycle_scale=1.03), recompiled, compile_count=2)
     removed = new_cases.pop(0)
-    new_cases.append(SpecCase("add", {"N": 3}))
-    new = run_suite(new_cases, "new.xml")
+    new_cases.append(stand_in.case("add", {"N": 3}))
+    new = stand_in.run(new_cases, "new.xml")
 
     code, data = _diff_json(base, new, capsys)
     assert code == 1  # the recompile
@@ -110,27 +107,27 @@ def test_threshold_compile_count_and_added_removed_cases(run_suite, capsys):
     assert [c["case_id"] for c in data["cycle_increases"]] == [cases[small].case_id]
 
 
-def test_lost_coverage_and_failing_new_case_are_regressions(run_suite):
-    cases = standard_cases()
-    base = read_cases([run_suite(cases, "base.xml")])
+def test_lost_coverage_and_failing_new_case_are_regressions(stand_in):
+    cases = stand_in.standard_cases()
+    base = read_cases([stand_in.run(cases, "base.xml")])
     add = next(i for i, c in enumerate(cases) if c.op == "add")
-    new_cases = _with(cases, add, outcome="unsupported") + [SpecCase("tanh", {"N": 9}, outcome="fail")]
-    new = read_cases([run_suite(new_cases, "new.xml")])
+    new_cases = _with(cases, add, outcome="unsupported") + [stand_in.case("tanh", {"N": 9}, outcome="fail")]
+    new = read_cases([stand_in.run(new_cases, "new.xml")])
     result = diff_results(base, new)
     assert [c.case_id for c in result.lost_coverage] == [cases[add].case_id]
     assert [c.case_id for c in result.new_failures] == [new_cases[-1].case_id]
     assert result.has_regression
 
 
-def test_diff_accepts_report_dirs_summaries_and_junit_dirs(run_suite, tmp_path, capsys):
-    cases = standard_cases()
-    base_junit = run_suite(cases, "base.xml")
+def test_diff_accepts_report_dirs_summaries_and_junit_dirs(stand_in, tmp_path, capsys):
+    cases = stand_in.standard_cases()
+    base_junit = stand_in.run(cases, "base.xml")
     assert report_main([str(base_junit), "--out", str(tmp_path / "base-report"), "--no-plots"]) == 0
     slower = _with(cases, 3, cycle_scale=1.5)
     shards = tmp_path / "new-shards"
     shards.mkdir()
     for index, part in enumerate((slower[:7], slower[7:])):
-        junit = run_suite(part, f"part{index}.xml")
+        junit = stand_in.run(part, f"part{index}.xml")
         (shards / junit.name).write_bytes(junit.read_bytes())
     capsys.readouterr()
     for base in (tmp_path / "base-report", tmp_path / "base-report" / "summary.json", base_junit):

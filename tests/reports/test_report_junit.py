@@ -8,18 +8,17 @@ from junitparser import JUnitXml
 from reports.junit import ReportInputError, identity_from_id, load_results, merge_junit, read_cases, write_summary
 from reports.schema import Status, format_sizes, parse_sizes, worse_status
 
-from conftest import SpecCase, standard_cases
 
 pytest_plugins = ["pytester"]
 
 
-def test_every_outcome_and_metric_is_read_back(run_suite):
-    cases = standard_cases() + [
-        SpecCase("sub", {"N": 1000}, outcome="fail"),
-        SpecCase("add", {"N": 4096}, outcome="error"),  # fails in setup: no properties recorded
-        SpecCase("neg", {"N": 1000}, outcome="xpass"),
+def test_every_outcome_and_metric_is_read_back(stand_in):
+    cases = stand_in.standard_cases() + [
+        stand_in.case("sub", {"N": 1000}, outcome="fail"),
+        stand_in.case("add", {"N": 4096}, outcome="error"),  # fails in setup: no properties recorded
+        stand_in.case("neg", {"N": 1000}, outcome="xpass"),
     ]
-    junit = run_suite(cases, "run.xml")
+    junit = stand_in.run(cases, "run.xml")
     results = {r.case_id: r for r in read_cases([junit])}
     assert set(results) == {c.case_id for c in cases}
     for spec in cases:
@@ -44,12 +43,12 @@ def test_every_outcome_and_metric_is_read_back(run_suite):
     assert "simulator failed to start" in results[cases[-2].case_id].message
 
 
-def test_two_shards_merge_into_one_suite_keeping_the_worst_status(run_suite, tmp_path):
-    cases = standard_cases()
+def test_two_shards_merge_into_one_suite_keeping_the_worst_status(stand_in, tmp_path):
+    cases = stand_in.standard_cases()
     half = len(cases) // 2
     overlap = cases[0]  # run by both shards: passes in one, fails in the other
-    shard1 = run_suite(cases[:half], "shard1.xml")
-    shard2 = run_suite(cases[half:] + [SpecCase(overlap.op, overlap.sizes, outcome="fail")], "shard2.xml")
+    shard1 = stand_in.run(cases[:half], "shard1.xml")
+    shard2 = stand_in.run(cases[half:] + [stand_in.case(overlap.op, overlap.sizes, outcome="fail")], "shard2.xml")
 
     merged = merge_junit([shard1, shard2])
     by_id = {r.case_id: r for r in merged.cases}
@@ -72,12 +71,12 @@ def test_two_shards_merge_into_one_suite_keeping_the_worst_status(run_suite, tmp
     assert reread == {r.case_id: (r.status, r.cycles, r.sizes) for r in merged.cases}
 
 
-def test_a_directory_of_shards_and_a_summary_load_the_same_cases(run_suite, tmp_path):
-    cases = standard_cases()
+def test_a_directory_of_shards_and_a_summary_load_the_same_cases(stand_in, tmp_path):
+    cases = stand_in.standard_cases()
     shards = tmp_path / "shards"
     shards.mkdir()
     for index in range(3):
-        junit = run_suite(cases[index::3], f"shard{index}.xml")
+        junit = stand_in.run(cases[index::3], f"shard{index}.xml")
         (shards / junit.name).write_bytes(junit.read_bytes())
     from_dir = {r.case_id: r.status for r in load_results(shards)}
     assert from_dir == {c.case_id: c.expected_status for c in cases}

@@ -13,7 +13,6 @@ from reports.cli import report_main
 from reports.junit import load_summary
 from reports.schema import Status
 
-from conftest import SpecCase, standard_cases
 
 pytest_plugins = ["pytester"]
 
@@ -68,19 +67,19 @@ class MatrixParser(HTMLParser):
             self.totals[self._total] = int(data)
 
 
-def _shards(run_suite, cases: list[SpecCase]) -> list[Path]:
-    return [run_suite(cases[0::2], "shard-a.xml"), run_suite(cases[1::2], "shard-b.xml")]
+def _shards(stand_in, cases: list) -> list[Path]:
+    return [stand_in.run(cases[0::2], "shard-a.xml"), stand_in.run(cases[1::2], "shard-b.xml")]
 
 
-def _report_cases() -> list[SpecCase]:
-    return standard_cases() + [SpecCase("sub", {"N": 1000}, outcome="fail"),
-                               SpecCase("neg", {"N": 1000}, outcome="xpass")]
+def _report_cases(stand_in) -> list:
+    return stand_in.standard_cases() + [stand_in.case("sub", {"N": 1000}, outcome="fail"),
+                                        stand_in.case("neg", {"N": 1000}, outcome="xpass")]
 
 
-def test_report_writes_every_file_and_the_html_shows_every_case(run_suite, tmp_path, capsys):
-    cases = _report_cases()
+def test_report_writes_every_file_and_the_html_shows_every_case(stand_in, tmp_path, capsys):
+    cases = _report_cases(stand_in)
     out = tmp_path / "report"
-    assert report_main([str(p) for p in _shards(run_suite, cases)] + ["--out", str(out)]) == 0
+    assert report_main([str(p) for p in _shards(stand_in, cases)] + ["--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert f"HTML report: {(out / 'matrix.html').resolve()}" in printed
     for name in ("junit-merged.xml", "summary.json", "matrix.html", "matrix.md"):
@@ -145,10 +144,10 @@ def _png_size(path: Path) -> tuple[int, int]:
     return struct.unpack(">II", ihdr[:8])
 
 
-def test_plots_are_valid_pngs_one_per_op_and_one_panel_per_dim(run_suite, tmp_path):
-    cases = _report_cases()
+def test_plots_are_valid_pngs_one_per_op_and_one_panel_per_dim(stand_in, tmp_path):
+    cases = _report_cases(stand_in)
     out = tmp_path / "report"
-    assert report_main([str(p) for p in _shards(run_suite, cases)] + ["--out", str(out)]) == 0
+    assert report_main([str(p) for p in _shards(stand_in, cases)] + ["--out", str(out)]) == 0
     plots = {p.stem: p for p in (out / "plots").glob("*.png")}
     assert set(plots) == {c.op for c in cases if c.outcome != "unsupported"}
     width_1d, height_1d = _png_size(plots["add"])
@@ -156,11 +155,11 @@ def test_plots_are_valid_pngs_one_per_op_and_one_panel_per_dim(run_suite, tmp_pa
     assert height_1d == height_2d and width_2d > 1.8 * width_1d
 
 
-def test_report_of_a_directory_ignores_its_own_earlier_output(run_suite, tmp_path):
-    cases = standard_cases()
+def test_report_of_a_directory_ignores_its_own_earlier_output(stand_in, tmp_path):
+    cases = stand_in.standard_cases()
     shard_dir = tmp_path / "nightly"
     shard_dir.mkdir()
-    for junit in _shards(run_suite, cases):
+    for junit in _shards(stand_in, cases):
         (shard_dir / junit.name).write_bytes(junit.read_bytes())
     out = shard_dir / "report"
     assert report_main([str(shard_dir), "--out", str(out), "--no-plots"]) == 0
@@ -177,12 +176,12 @@ def test_report_of_missing_input_exits_2(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
-def test_cycle_drop_across_shards_is_listed_in_the_merged_report(run_suite, tmp_path):
-    cases = [SpecCase("add", {"N": n}) for n in (7, 1000, 1024, 4096)]
+def test_cycle_drop_across_shards_is_listed_in_the_merged_report(stand_in, tmp_path):
+    cases = [stand_in.case("add", {"N": n}) for n in (7, 1000, 1024, 4096)]
     # the sweep is split between two shards, and the larger size in the second
     # shard got cheaper than the smaller one in the first
-    shard1 = run_suite(cases[:2], "shard1.xml")
-    shard2 = run_suite([SpecCase("add", {"N": 1024}, cycle_scale=0.5), cases[3]], "shard2.xml")
+    shard1 = stand_in.run(cases[:2], "shard1.xml")
+    shard2 = stand_in.run([stand_in.case("add", {"N": 1024}, cycle_scale=0.5), cases[3]], "shard2.xml")
     out = tmp_path / "report"
     assert report_main([str(shard1), str(shard2), "--out", str(out), "--no-plots"]) == 0
     [violation] = json.loads((out / "summary.json").read_text())["cycle_monotonicity_violations"]
