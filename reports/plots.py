@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from matplotlib.figure import Figure  # the OO API needs no pyplot state; savefig uses Agg
+from matplotlib.ticker import StrMethodFormatter
 
 from reports.junit import CaseResult
 from reports.schema import Status
@@ -88,6 +89,8 @@ def plot_op(op: str, cases: list[CaseResult], out_path: Path) -> Path | None:
             axes.set_xscale("log")
         if _log_scale_fits(ys_all):
             axes.set_yscale("log")
+        else:
+            axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
         axes.set_xlabel(f"{swept} (elements)")
         axes.set_ylabel("cycles")
         title = f"{op}: cycles vs {swept}"
