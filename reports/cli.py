@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reports.diff import DEFAULT_THRESHOLD_PCT, diff_results, print_diff
-from reports.junit import CaseResult, ReportInputError, expand_junit_paths, load_results, merge_junit, status_counts, write_summary
+from reports.junit import (MERGED_FILE_NAME, CaseResult, ReportInputError, load_results, merge_junit,
+                           status_counts, write_summary)
 from reports.matrix import write_matrix
 from reports.plots import write_plots
 from reports.schema import Status
@@ -38,14 +39,6 @@ def _console(stream=None):
     # CI logs are not terminals; rich would wrap tables at 80 columns there.
     width = None if stream.isatty() else 160
     return Console(file=stream, width=width, highlight=False)
-
-
-def _inside(path: Path, directory: Path) -> bool:
-    try:
-        path.resolve().relative_to(directory.resolve())
-    except ValueError:
-        return False
-    return True
 
 
 @dataclass
@@ -65,14 +58,9 @@ def build_report(inputs: list[str], out_dir: str | Path, *, plots: bool = True,
                  title: str = "npusim coverage matrix") -> ReportFiles:
     """Merge the JUnit inputs and write every report file."""
     out_dir = Path(out_dir)
-    # An earlier report inside an input directory must not feed this one
-    # (its junit-merged.xml would pin stale statuses: merging keeps the worst).
-    paths = [p for p in expand_junit_paths(inputs) if not _inside(p, out_dir)]
-    if not paths:
-        raise ReportInputError("no JUnit files left after excluding the output directory")
-    merged = merge_junit(paths)
+    merged = merge_junit(inputs)  # directories skip earlier junit-merged.xml outputs
     out_dir.mkdir(parents=True, exist_ok=True)
-    junit_path = out_dir / "junit-merged.xml"
+    junit_path = out_dir / MERGED_FILE_NAME
     merged.xml.write(str(junit_path))
     violations = cycle_monotonicity_violations(merged.cases)
     summary_path = write_summary(out_dir / "summary.json", merged.cases, merged.sources,
@@ -93,7 +81,9 @@ def report_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="npusim report",
         description="Merge JUnit shard files and write the coverage matrix, plots and summary.json.")
-    parser.add_argument("junit", nargs="+", help="JUnit XML files or directories holding them")
+    parser.add_argument("junit", nargs="+",
+                        help="JUnit XML files, or directories: every *.xml below them except "
+                             "earlier junit-merged.xml outputs")
     parser.add_argument("--out", required=True, help="report directory (created)")
     parser.add_argument("--title", default="npusim coverage matrix")
     parser.add_argument("--no-plots", action="store_true", help="skip the per-op PNGs")

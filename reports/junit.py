@@ -83,13 +83,18 @@ class CaseResult:
 # --------------------------------------------------------------------------- inputs
 
 
+MERGED_FILE_NAME = "junit-merged.xml"
+
+
 def expand_junit_paths(inputs: Iterable[str | Path]) -> list[Path]:
-    """Files as given; a directory contributes every ``*.xml`` below it (sorted)."""
+    """Files as given; a directory contributes every ``*.xml`` below it (sorted)
+    except earlier merge outputs (junit-merged.xml): those repeat their shards,
+    and merging keeps the worst status, so a stale one would pin old failures."""
     paths: list[Path] = []
     for item in inputs:
         path = Path(item)
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.xml") if p.is_file())
+            found = sorted(p for p in path.rglob("*.xml") if p.is_file() and p.name != MERGED_FILE_NAME)
             if not found:
                 raise ReportInputError(f"{path}: directory holds no *.xml JUnit files")
             paths.extend(found)

@@ -169,6 +169,11 @@ def test_report_of_a_directory_ignores_its_own_earlier_output(stand_in, tmp_path
     assert len(summary["cases"]) == len(cases)
     assert all("report" not in Path(source).parts for source in summary["sources"])
     assert not (out / "plots").exists()
+    # the report may also live in the directory of its input, named explicitly
+    assert report_main([str(shard_dir / "shard-a.xml"), "--out", str(shard_dir), "--no-plots"]) == 0
+    assert len(json.loads((shard_dir / "summary.json").read_text())["cases"]) == len(cases[0::2])
+    assert report_main([str(shard_dir), "--out", str(shard_dir), "--no-plots"]) == 0
+    assert len(json.loads((shard_dir / "summary.json").read_text())["cases"]) == len(cases)
 
 
 def test_report_of_missing_input_exits_2(tmp_path, capsys):
