@@ -1,0 +1,236 @@
+"""Collection: an `ops.py` spec module becomes case items (op x dtype x sizes) and sweep items.
+
+Case ids read like `add[f32-N=1000]`; sweep ids like `add[f32-sweep-N]`. All
+items of one op and dtype share an xdist group, so they run in one worker
+behind one torch.compile, and the sweep item (collected after the cases) sees
+every case's cycles.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+
+import pytest
+import torch
+
+from compiler.errors import find_unsupported
+from harness import checks, reproducer
+from harness.session import CaseResult, HarnessState, events_since, now
+from harness.sizes import Sweep, sweeps
+from harness.spec import OpSpec
+from npusim import config as npu_config
+from reports.schema import Prop, Status, format_sizes
+
+
+class CaseUnsupported(Exception):
+    """The backend refused an op: shown as unsupported, never as a pass."""
+
+
+def state_of(config) -> HarnessState:
+    return config.stash[STATE_KEY]
+
+
+STATE_KEY = pytest.StashKey[HarnessState]()
+
+
+class OpSpecModule(pytest.Module):
+    """A suite's `ops.py`: imported as a module, its SPECS expanded into items."""
+
+    def collect(self):
+        module = self.obj
+        specs: list[OpSpec] = getattr(module, "SPECS", None)
+        if not isinstance(specs, list):
+            raise self.CollectError(f"{self.path}: an ops.py suite must define SPECS = [OpSpec(...), ...]")
+        config = npu_config.load()
+        policy = self.config.getoption("--sizes")
+        family = self.path.parent.name
+        for spec in specs:
+            spec.family = spec.family or family
+            for dtype in spec.dtypes:
+                group = pytest.mark.xdist_group(f"{self.path.parent.name}.{spec.name}.{dtype}")
+                op_sweeps = sweeps(spec.dims(), config, policy)
+                seen = set()
+                for sweep in op_sweeps:
+                    for sizes in sweep.sizes():
+                        key = tuple(sizes.items())
+                        if key in seen:
+                            continue
+                        seen.add(key)
+                        label = "-".join(f"{k}={v}" for k, v in sizes.items()) or "static"
+                        item = CaseItem.from_parent(self, name=f"{spec.name}[{dtype}-{label}]", spec=spec,
+                                                    dtype=dtype, sizes=sizes)
+                        item.add_marker(group)
+                        reason = spec.xfail_reason(dtype)
+                        if reason:
+                            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+                        yield item
+                if spec.xfail_reason(dtype):
+                    continue  # a declared failure has no cycles to sweep
+                for sweep in op_sweeps:
+                    if len(sweep.points) < 2:
+                        continue
+                    item = SweepItem.from_parent(self, name=f"{spec.name}[{dtype}-sweep-{sweep.dim}]", spec=spec,
+                                                 dtype=dtype, sweep=sweep)
+                    item.add_marker(group)
+                    yield item
+
+
+class NpusimItem(pytest.Item):
+    def __init__(self, *, spec: OpSpec, dtype: str, **kwargs):
+        super().__init__(**kwargs)
+        self.spec = spec
+        self.dtype = dtype
+        self.status: str | None = None
+        self.properties: dict = {}
+        self.artifacts: list[str] = []
+
+    @property
+    def op_key(self):
+        return (str(self.path), self.spec.name, self.dtype)
+
+    def reportinfo(self):
+        return self.path, None, self.name
+
+
+class CaseItem(NpusimItem):
+    def __init__(self, *, sizes: dict, **kwargs):
+        super().__init__(**kwargs)
+        self.sizes = sizes
+
+    def runtest(self) -> None:
+        state = state_of(self.config)
+        spec = self.spec
+        config_name = npu_config.load().name
+        self.properties.update({Prop.OP: spec.name, Prop.FAMILY: spec.family, Prop.DTYPE: self.dtype,
+                                Prop.SIZES: format_sizes(self.sizes), Prop.CONFIG: config_name})
+        seed = abs(hash((spec.name, self.dtype, tuple(self.sizes.items())))) % (2**31)
+        inputs = spec.make_inputs(self.sizes, self.dtype, seed)
+        case_dir = state.case_dir(self.nodeid)
+        self.case_dir = case_dir
+        compiled = state.compiled(self.op_key, spec.fn)
+        rtol, atol = spec.tolerance(self.dtype)
+        started = now()
+        try:
+            actual = compiled(*[t.clone() for t in inputs])
+        except Exception as exc:
+            self._keep_inputs(inputs, rtol, atol)
+            self._collect(started)
+            unsupported = find_unsupported(exc)
+            if unsupported is not None:
+                self.status = Status.UNSUPPORTED
+                raise CaseUnsupported(str(unsupported)) from exc
+            raise
+        self._collect(started)
+        state.first_case_end.setdefault(self.op_key, now())
+        expected = spec.fn(*inputs)
+        try:
+            checks.check_values(actual, expected, rtol, atol)
+        except AssertionError:
+            self._keep_inputs(inputs, rtol, atol)
+            raise
+        # only passing cases feed the sweep checks
+        state.results.setdefault(self.op_key, []).append(CaseResult(
+            sizes=dict(self.sizes), status=Status.PASS, cycles=self.properties.get(Prop.CYCLES),
+            trace_records=self.properties.get(Prop.TRACE_RECORDS), instret=self.properties.get(Prop.INSTRET),
+            kernel_hashes=self.kernel_hashes, tiles=self.tiles, finished=now()))
+
+    def _collect(self, started: float) -> None:
+        """Metrics of this case from the run log: its launches and any compile it caused."""
+        state = state_of(self.config)
+        events = events_since(started)
+        launches = [e for e in events if e["event"] == "launch"]
+        compiles = [e for e in events if e["event"] == "compile"]
+        state.compiles.setdefault(self.op_key, []).extend(compiles)
+        self.kernel_hashes = sorted({e["kernel_hash"] for e in launches})
+        self.tiles = {}
+        for event in compiles:
+            self.artifacts.append(event.get("artifacts", ""))
+        for event in launches:
+            self.artifacts.append(event.get("artifacts", ""))
+            if event.get("elf"):
+                self.artifacts.append(event["elf"])
+
+        def total(key):
+            values = [e.get(key) for e in launches]
+            return sum(values) if values and all(v is not None for v in values) else None
+
+        for prop, key in ((Prop.CYCLES, "cycles"), (Prop.INSTRET, "instret"), (Prop.TRACE_RECORDS, "trace_records")):
+            value = total(key)
+            if value is not None:
+                self.properties[prop] = int(value)
+        self.properties[Prop.KERNEL_HASH] = ",".join(self.kernel_hashes)
+        self.properties[Prop.COMPILE_COUNT] = len(state.compiles.get(self.op_key, []))
+        self.properties[Prop.ARTIFACTS] = str(self.case_dir)
+
+    def _keep_inputs(self, inputs, rtol, atol) -> None:
+        """A failing case keeps its inputs and a standalone reproducer beside them."""
+        torch.save(inputs, self.case_dir / "inputs.pt")
+        reproducer.write_script(self.case_dir, self.nodeid, self.config.rootpath, str(self.path), self.spec.name,
+                                npu_config.load().name, os.environ.get("NPUSIM_FUNCTIONAL", "spike"), rtol, atol)
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, CaseUnsupported):
+            return f"UNSUPPORTED: {excinfo.value}"
+        return super().repr_failure(excinfo)
+
+
+class SweepItem(NpusimItem):
+    """Per sweep: compile-once, cycle monotonicity and trace scaling over the cases that ran."""
+
+    def __init__(self, *, sweep: Sweep, **kwargs):
+        super().__init__(**kwargs)
+        self.sweep = sweep
+
+    def runtest(self) -> None:
+        state = state_of(self.config)
+        self.properties.update({Prop.OP: self.spec.name, Prop.FAMILY: self.spec.family, Prop.DTYPE: self.dtype,
+                                Prop.SIZES: f"sweep={self.sweep.dim}", Prop.CONFIG: npu_config.load().name})
+        wanted = [tuple(p) for p in self.sweep.points]
+        results = {tuple(r.sizes.items()): r for r in state.results.get(self.op_key, [])}
+        ran = [results[p] for p in wanted if p in results]
+        if len(ran) < 2:
+            pytest.skip(f"only {len(ran)} of {len(wanted)} cases of this sweep passed in this worker")
+        compiles = state.compiles.get(self.op_key, [])
+        self.properties[Prop.COMPILE_COUNT] = len(compiles)
+        checks.check_compile_once(compiles, state.first_case_end[self.op_key])
+        dim = self.sweep.dim
+        checks.check_monotonic([(r.sizes[dim], r.cycles) for r in ran], "cycles", dim)
+        hashes = {h for r in ran for h in r.kernel_hashes}
+        tiles = _kernel_tiles(hashes)
+        tile = tiles.get("r") or tiles.get("x") if dim == self.spec.dims()[-1] else None
+        if len(hashes) == 1 and tile:
+            checks.check_trace_scaling([(r.sizes[dim], r.trace_records) for r in ran], tile, dim)
+        else:
+            checks.check_monotonic([(r.sizes[dim], r.trace_records) for r in ran], "trace records", dim)
+
+
+def _kernel_tiles(hashes) -> dict:
+    import json
+
+    from npusim import cache
+
+    if len(hashes) != 1:
+        return {}
+    meta = cache.entry(next(iter(hashes))).path("kernel.json")
+    return json.loads(meta.read_text()).get("tiles", {}) if meta.exists() else {}
+
+
+def failure_sections(item: NpusimItem, policy: str) -> list[tuple[str, str]]:
+    """Where a failing case's artifacts are, and how to reproduce it in one line."""
+    root = item.config.rootpath
+    cmd = reproducer.command(item.nodeid, root, npu_config.load().name,
+                             os.environ.get("NPUSIM_FUNCTIONAL", "spike"), policy)
+    item.properties[Prop.REPRODUCER] = cmd
+    lines = [f"reproduce: {cmd}"]
+    case_dir = getattr(item, "case_dir", None)
+    if case_dir is not None and (case_dir / "reproduce.py").exists():
+        lines.append(f"standalone: python {case_dir / 'reproduce.py'}  (inputs: {case_dir / 'inputs.pt'})")
+    for path in dict.fromkeys(a for a in item.artifacts if a):
+        lines.append(f"artifacts: {path}")
+    return [("npusim", "\n".join(lines))]
+
+
+def traceback_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc))
+

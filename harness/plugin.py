@@ -1,0 +1,113 @@
+"""The npusim pytest plugin: every hook of the harness, in one module.
+
+Loaded by the root conftest.py and by the `pytest11` entry point. It is inert
+for ordinary tests: it only collects `ops.py` suite modules.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from harness import options
+from harness.collect import STATE_KEY, CaseUnsupported, NpusimItem, OpSpecModule, failure_sections
+from harness.session import HarnessState
+from reports.schema import Prop, Status
+
+pytest_plugins = ["harness.fixtures"]
+
+
+def pytest_addoption(parser):
+    options.register(parser)
+
+
+def _is_worker(config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    from npusim import config as npu_config
+
+    choice = config.getoption("--npu-config")
+    if choice:
+        os.environ["NPUSIM_CONFIG"] = str(choice)
+    try:
+        loaded = npu_config.load()
+    except npu_config.ConfigError as error:
+        raise pytest.UsageError(f"npusim: {error}") from None
+    if config.getoption("--functional"):
+        os.environ["NPUSIM_FUNCTIONAL"] = config.getoption("--functional")
+    # All cases of one op must share a worker (one compile, one sweep): group them.
+    if getattr(config.option, "dist", "no") == "load":
+        config.option.dist = "loadgroup"
+    out = config.getoption("--npusim-out") or os.environ.get("NPUSIM_OUT")
+    if not out:
+        from npusim.paths import cache_dir
+
+        out = str(cache_dir() / "runs" / time.strftime("%Y%m%d-%H%M%S")) + f"-{os.getpid()}"
+    if not _is_worker(config):
+        # Workers inherit the environment the controller sets here.
+        os.environ["NPUSIM_OUT"] = out
+        os.environ.setdefault("NPUSIM_RUNLOG", str(Path(out) / "runlog.jsonl"))
+    config.stash[STATE_KEY] = HarnessState(out_dir=Path(out))
+    config.npusim_config_name = loaded.name
+
+
+def pytest_collect_file(file_path: Path, parent):
+    if file_path.name == "ops.py":
+        return OpSpecModule.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if not isinstance(item, NpusimItem) or report.when not in ("setup", "call"):
+        return
+    if report.when == "setup" and report.passed:
+        return
+    status = _status(item, report, call)
+    item.properties[Prop.STATUS] = status
+    if report.failed or status == Status.UNSUPPORTED:
+        for name, text in failure_sections(item, item.config.getoption("--sizes")):
+            report.sections.append((name, text))
+    for name, value in item.properties.items():
+        report.user_properties.append((name, value))
+
+
+def _status(item, report, call) -> str:
+    if hasattr(report, "wasxfail"):
+        if report.skipped:
+            unsupported = call.excinfo is not None and isinstance(call.excinfo.value, CaseUnsupported)
+            return Status.UNSUPPORTED if unsupported else Status.XFAIL
+        return Status.XPASS
+    if item.status == Status.UNSUPPORTED:
+        return Status.UNSUPPORTED
+    if report.skipped:
+        return Status.SKIP
+    if report.failed:
+        return Status.FAIL if report.when == "call" else Status.ERROR
+    return Status.PASS
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if STATE_KEY not in config.stash or _is_worker(config):
+        return
+    stats = terminalreporter.stats
+    npusim_reports = [r for key in ("passed", "failed", "skipped", "xfailed", "xpassed") for r in stats.get(key, [])
+                      if any(name == Prop.STATUS for name, _ in getattr(r, "user_properties", []))]
+    if not npusim_reports:
+        return
+    counts: dict[str, int] = {}
+    for report in npusim_reports:
+        status = dict(report.user_properties).get(Prop.STATUS)
+        counts[status] = counts.get(status, 0) + 1
+    terminalreporter.section("npusim")
+    terminalreporter.write_line("cases by status: " + ", ".join(f"{k}={v}" for k, v in sorted(counts.items())))
+    terminalreporter.write_line(f"run log: {os.environ.get('NPUSIM_RUNLOG')}")
+    terminalreporter.write_line(f"case artifacts: {config.stash[STATE_KEY].out_dir / 'cases'}")

@@ -1,0 +1,62 @@
+"""Per-process harness state: compiled functions, case results, the run log and output dirs."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+
+from npusim import runlog
+
+
+@dataclass
+class CaseResult:
+    sizes: dict
+    status: str
+    cycles: int | None
+    trace_records: int | None
+    instret: int | None
+    kernel_hashes: list
+    tiles: dict
+    finished: float
+
+
+@dataclass
+class HarnessState:
+    out_dir: Path
+    compiled_fns: dict = field(default_factory=dict)
+    results: dict = field(default_factory=dict)  # (op key, dtype) -> list[CaseResult]
+    first_case_end: dict = field(default_factory=dict)  # (op key, dtype) -> ts
+    compiles: dict = field(default_factory=dict)  # (op key, dtype) -> [compile events]
+
+    def compiled(self, key, fn):
+        """One torch.compile per op and dtype in this process: every size reuses it."""
+        if key not in self.compiled_fns:
+            import compiler  # noqa: F401  (registers the backend)
+
+            self.compiled_fns[key] = torch.compile(fn, backend="npusim", dynamic=True)
+        return self.compiled_fns[key]
+
+    def case_dir(self, nodeid: str) -> Path:
+        safe = re.sub(r"[^A-Za-z0-9_.=+-]+", "_", nodeid)[-150:]
+        path = self.out_dir / "cases" / safe
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+
+def events_since(start: float, pid: int | None = None) -> list[dict]:
+    pid = pid or os.getpid()
+    return [e for e in runlog.read() if e.get("pid") == pid and e.get("ts", 0) >= start]
+
+
+def write_json(path: Path, data) -> None:
+    path.write_text(json.dumps(data, indent=1, default=str))
+
+
+def now() -> float:
+    return time.time()

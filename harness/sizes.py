@@ -1,0 +1,57 @@
+"""Size policy: which sizes each dynamic dim takes, derived from the NPU config's tile.
+
+Per dynamic dim: tile multiples, tile +- 1, smaller than one tile, 1, a prime
+and a large size. Multi-dim ops sweep one dim at a time while the others stay
+at a small fixed value, so every sweep is a line on which cycles must not fall.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from compiler.tiling import base_tile
+from npusim.config import NpuConfig
+
+POLICIES = ("smoke", "nightly")
+
+
+def dim_sizes(tile: int, policy: str) -> list[int]:
+    if policy == "smoke":
+        sizes = [1, 7, tile - 1, tile, tile + 1, 2 * tile + 3]
+    elif policy == "nightly":
+        sizes = [1, 2, 7, 97, tile // 2, tile - 1, tile, tile + 1, 2 * tile, 2 * tile + 1, 4 * tile + 13,
+                 16 * tile + 7]
+    else:
+        raise ValueError(f"unknown size policy {policy!r} (known: {', '.join(POLICIES)})")
+    return sorted({s for s in sizes if s >= 1})
+
+
+def other_dim_sizes(tile: int, policy: str) -> list[int]:
+    """Sizes for a non-innermost dim (rows): few, including 1 and a prime."""
+    return [1, 5] if policy == "smoke" else [1, 2, 5, 17]
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """One line of the matrix: `dim` varies, the other dims stay fixed."""
+
+    dim: str
+    points: tuple[tuple[tuple[str, int], ...], ...]  # each point: ((dim, size), ...) in dim order
+
+    def sizes(self):
+        return [dict(point) for point in self.points]
+
+
+def sweeps(dims: list[str], config: NpuConfig, policy: str, elem_bits: int = 32) -> list[Sweep]:
+    tile = base_tile(config, elem_bits)
+    if not dims:
+        return [Sweep("", ((),))]
+    inner = dims[-1]
+    fixed = {d: 3 for d in dims[:-1]}
+    result = [Sweep(inner, tuple(tuple({**fixed, inner: n}.items()) for n in dim_sizes(tile, policy)))]
+    for dim in dims[:-1]:
+        base = {d: 3 for d in dims[:-1]}
+        base[inner] = tile + 1  # a tail in the innermost dim while the outer dim sweeps
+        points = tuple(tuple({**base, dim: n}.items()) for n in other_dim_sizes(tile, policy))
+        result.append(Sweep(dim, tuple(tuple(sorted(p, key=lambda kv: dims.index(kv[0]))) for p in points)))
+    return result

@@ -1,0 +1,77 @@
+"""Op specs: the data a suite declares. A new op family is a folder of specs, not harness code.
+
+    OpSpec("add", lambda a, b: a + b, inputs=["N", "N"])
+    OpSpec("softmax", lambda x: torch.softmax(x, -1), inputs=["M,N"], family tolerances...)
+
+`inputs` gives one shape per argument: comma-separated dims, each a name (a
+dynamic dim the size policy sweeps; the same name means the same size) or an
+integer (a static dim). `values` picks how inputs are drawn ("normal",
+"positive", "int", "unit").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16, "i32": torch.int32,
+          "i64": torch.int64}
+
+# Default tolerances per dtype: Spike's float32 arithmetic and our libm differ from
+# ATen's in the last bits, and reductions sum in a different order.
+TOLERANCES = {"f32": (1e-4, 1e-5), "f16": (1e-2, 1e-3), "bf16": (2e-2, 1e-2), "i32": (0, 0), "i64": (0, 0)}
+
+
+@dataclass
+class OpSpec:
+    name: str
+    fn: Callable
+    inputs: list[str]
+    dtypes: tuple[str, ...] = ("f32",)
+    values: str | list[str] = "normal"
+    rtol: float | None = None
+    atol: float | None = None
+    xfail: dict[str, str] = field(default_factory=dict)  # dtype (or "*") -> reason; strict
+    family: str = ""  # filled from the suite folder when empty
+
+    def dims(self) -> list[str]:
+        """Dynamic dim names in first-use order."""
+        names: list[str] = []
+        for shape in self.inputs:
+            for dim in shape.split(","):
+                dim = dim.strip()
+                if dim and not dim.isdigit() and dim not in names:
+                    names.append(dim)
+        return names
+
+    def shapes(self, sizes: dict[str, int]) -> list[tuple[int, ...]]:
+        return [tuple(int(d) if d.strip().isdigit() else sizes[d.strip()] for d in shape.split(",") if d.strip())
+                for shape in self.inputs]
+
+    def tolerance(self, dtype: str) -> tuple[float, float]:
+        rtol, atol = TOLERANCES[dtype]
+        return (self.rtol if self.rtol is not None else rtol, self.atol if self.atol is not None else atol)
+
+    def xfail_reason(self, dtype: str) -> str | None:
+        return self.xfail.get(dtype) or self.xfail.get("*")
+
+    def make_inputs(self, sizes: dict[str, int], dtype: str, seed: int) -> list[torch.Tensor]:
+        generator = torch.Generator().manual_seed(seed)
+        kinds = self.values if isinstance(self.values, list) else [self.values] * len(self.inputs)
+        return [draw(shape, DTYPES[dtype], kind, generator) for shape, kind in zip(self.shapes(sizes), kinds)]
+
+
+def draw(shape, dtype: torch.dtype, kind: str, generator: torch.Generator) -> torch.Tensor:
+    if not dtype.is_floating_point or kind == "int":
+        return torch.randint(-100, 100, shape, generator=generator).to(dtype)
+    if kind == "normal":
+        value = torch.randn(shape, generator=generator)
+    elif kind == "positive":
+        value = torch.rand(shape, generator=generator) * 4 + 0.05
+    elif kind == "unit":
+        value = torch.rand(shape, generator=generator) * 0.5 + 0.75
+    else:
+        raise ValueError(f"unknown input kind {kind!r}")
+    return value.to(dtype)

@@ -1,0 +1,16 @@
+"""Fused normalisations over the last dim: softmax, log_softmax, layer_norm."""
+
+import torch
+import torch.nn.functional as F
+
+from harness.spec import OpSpec
+
+NORM_TOL = dict(rtol=1e-4, atol=1e-5)
+
+SPECS = [
+    OpSpec("softmax", lambda x: torch.softmax(x, -1), inputs=["M,N"], **NORM_TOL),
+    OpSpec("log_softmax", lambda x: torch.log_softmax(x, -1), inputs=["M,N"], rtol=1e-4, atol=1e-4),
+    OpSpec("layer_norm", lambda x: F.layer_norm(x, x.shape[-1:]), inputs=["M,N"], rtol=1e-4, atol=1e-4),
+    OpSpec("layer_norm_affine", lambda x, w, b: F.layer_norm(x, x.shape[-1:], w, b), inputs=["M,N", "N", "N"],
+           rtol=1e-4, atol=1e-4),
+]
