@@ -1,0 +1,78 @@
+"""`npusim nightly` (= `make run`): the suites on one NPU config, reports written, diffed against the baseline.
+
+Steps, each visible as it runs: pytest over suites/ with -n auto and
+pytest's progress, JUnit into a dated report folder, `npusim report` (matrix,
+plots, summary), `npusim diff` against reports/baseline/summary.json when a
+baseline is committed. Exit status: non-zero when any case failed or the diff
+found a regression.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from npusim.paths import REPO_ROOT
+
+BASELINE = REPO_ROOT / "reports" / "baseline" / "summary.json"
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="npusim nightly", description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=os.environ.get("NPUSIM_SIZES", "smoke"), choices=("smoke", "nightly"),
+                        help="size policy (default: $NPUSIM_SIZES or smoke)")
+    parser.add_argument("--npu-config", default=None, help="NPU config name or path (default: tpuv3-1core)")
+    parser.add_argument("--functional", default=None, choices=("spike", "host"))
+    parser.add_argument("--out", default=None, help="report folder (default: reports/out/<date-time>)")
+    parser.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (default: auto)")
+    parser.add_argument("--baseline", default=str(BASELINE), help="summary.json to diff against")
+    parser.add_argument("--suites", nargs="*", default=["suites"], help="suite paths (default: suites)")
+    parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments after --")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse(sys.argv[1:] if argv is None else argv)
+    out = Path(args.out or REPO_ROOT / "reports" / "out" / time.strftime("%Y-%m-%d-%H%M%S")).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    junit = out / "junit.xml"
+    env = dict(os.environ, NPUSIM_OUT=str(out / "run"), NPUSIM_RUNLOG=str(out / "run" / "runlog.jsonl"))
+    command = [sys.executable, "-m", "pytest", *args.suites, "-n", str(args.workers), f"--sizes={args.sizes}",
+               "-o", "junit_family=xunit1", f"--junitxml={junit}", "-p", "no:cacheprovider", "-rfE"]
+    if args.npu_config:
+        command.append(f"--npu-config={args.npu_config}")
+    if args.functional:
+        command.append(f"--functional={args.functional}")
+    extra = [a for a in args.pytest_args if a != "--"]
+    command += extra
+    print(f"[nightly] {' '.join(command)}", flush=True)
+    started = time.perf_counter()
+    tests = subprocess.run(command, cwd=REPO_ROOT, env=env)
+    print(f"[nightly] suites finished in {time.perf_counter() - started:.0f} s with exit status {tests.returncode}",
+          flush=True)
+    if not junit.exists():
+        print(f"[nightly] no JUnit file was written ({junit}); pytest failed before running cases", file=sys.stderr)
+        return tests.returncode or 2
+
+    from reports.cli import diff_main, report_main
+
+    report_status = report_main([str(junit), "--out", str(out)])
+    diff_status = 0
+    if Path(args.baseline).exists():
+        print(f"[nightly] diff against baseline {args.baseline}", flush=True)
+        diff_status = diff_main([args.baseline, str(out / "summary.json")])
+    else:
+        print(f"[nightly] no baseline at {args.baseline}: diff skipped (commit one with "
+              f"`cp {out / 'summary.json'} {args.baseline}`)", flush=True)
+    print(f"[nightly] report: {out / 'matrix.html'}", flush=True)
+    if tests.returncode not in (0, 1):
+        return tests.returncode
+    return 1 if (tests.returncode or diff_status or report_status) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
