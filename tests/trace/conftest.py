@@ -34,6 +34,11 @@ def rowsum_kernel() -> dict:
 
 
 @pytest.fixture(scope="session")
+def gather_kernel() -> dict:
+    return {"mlir": (DATA / "gather.mlir").read_text(), "meta": json.loads((DATA / "gather.json").read_text())}
+
+
+@pytest.fixture(scope="session")
 def add_cost() -> Path:
     return DATA / "add_cost_sample.json"
 

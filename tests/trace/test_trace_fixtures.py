@@ -44,6 +44,16 @@ def test_add_fixture_adds(add_kernel):
         np.testing.assert_allclose(out, a + b)
 
 
+def test_gather_fixture_gathers(gather_kernel):
+    engine, _ctx = _jit(gather_kernel["mlir"])
+    rng = np.random.default_rng(2)
+    for n, ks0 in ((1000, 7), (2048, 1000)):
+        a, b = rng.random(n, dtype=np.float32), rng.random(ks0, dtype=np.float32)
+        out = np.zeros(n, np.float32)
+        _run(engine, (a, b, out), (n, ks0))
+        np.testing.assert_allclose(out, a + b[np.arange(n) % ks0])
+
+
 @pytest.mark.parametrize("s0,s1", [(1, 1), (8, 128), (9, 129), (17, 300), (3, 1000)])
 def test_rowsum_fixture_sums_rows(rowsum_kernel, s0, s1):
     engine, _ctx = _jit(rowsum_kernel["mlir"])

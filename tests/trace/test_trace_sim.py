@@ -120,3 +120,13 @@ def test_shape_args_by_position_and_errors(add_kernel, add_cost):
         simulate(add_kernel, shape_args={"n": 5}, cost_table=add_cost)
     with pytest.raises(TraceSimError, match="non-negative"):
         simulate(add_kernel, shape_args=[-3], cost_table=add_cost)
+
+
+def test_gather_costs_one_burst_per_element(gather_kernel, add_kernel, add_cost):
+    n = 4096
+    gather = simulate(gather_kernel, shape_args={"s0": n, "ks0": 7}, cost_table=add_cost)
+    plain = simulate(add_kernel, shape_args={"s0": n}, cost_table=add_cost)
+    assert gather.stats["events"]["dma_gather"] == n // 1024
+    # two contiguous tensors in 64-byte bursts + one burst per gathered element
+    assert gather.stats["dram_bursts"] == 2 * n * 4 // 64 + n
+    assert gather.cycles > plain.cycles
