@@ -39,6 +39,11 @@ def gather_kernel() -> dict:
 
 
 @pytest.fixture(scope="session")
+def softmax_kernel() -> dict:
+    return {"mlir": (DATA / "softmax.mlir").read_text(), "meta": json.loads((DATA / "softmax.json").read_text())}
+
+
+@pytest.fixture(scope="session")
 def add_cost() -> Path:
     return DATA / "add_cost_sample.json"
 
@@ -46,6 +51,11 @@ def add_cost() -> Path:
 @pytest.fixture(scope="session")
 def rowsum_cost() -> Path:
     return DATA / "rowsum_cost_sample.json"
+
+
+@pytest.fixture(scope="session")
+def softmax_cost() -> Path:
+    return DATA / "softmax_cost_sample.json"
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from mlir.runtime import get_ranked_memref_descriptor
 from simulator.trace.cost import isolate_tile, pin_loops_to_one_tile
 
 TO_LLVM = ("builtin.module(convert-linalg-to-loops, lower-affine, convert-scf-to-cf, expand-strided-metadata, "
-           "finalize-memref-to-llvm, convert-arith-to-llvm, convert-index-to-llvm, convert-cf-to-llvm, "
+           "finalize-memref-to-llvm, convert-math-to-llvm, convert-arith-to-llvm, convert-index-to-llvm, convert-cf-to-llvm, "
            "convert-func-to-llvm, reconcile-unrealized-casts)")
 
 
@@ -61,6 +61,17 @@ def test_rowsum_fixture_sums_rows(rowsum_kernel, s0, s1):
     out = np.zeros(s0, np.float32)
     _run(engine, (x, out), (s0, s1))
     np.testing.assert_allclose(out, x.reshape(s0, s1).sum(1), rtol=1e-5)
+
+
+@pytest.mark.parametrize("s0,s1", [(1, 1), (9, 129), (3, 1000)])
+def test_softmax_fixture_normalises_rows(softmax_kernel, s0, s1):
+    engine, _ctx = _jit(softmax_kernel["mlir"])
+    x = np.random.default_rng(3).standard_normal(s0 * s1).astype(np.float32)
+    out = np.zeros(s0 * s1, np.float32)
+    _run(engine, (x, out), (s0, s1))
+    rows = x.reshape(s0, s1)
+    expected = np.exp(rows - rows.max(1, keepdims=True))
+    np.testing.assert_allclose(out.reshape(s0, s1), expected / expected.sum(1, keepdims=True), rtol=1e-5)
 
 
 def test_pinned_sample_touches_one_tile_only(add_kernel):

@@ -58,6 +58,24 @@ def test_rowsum_sweep(rowsum_kernel, rowsum_cost, fixed, sweep):
     assert all(a < b for a, b in zip(results, results[1:])), (fixed, sweep, results)
 
 
+def _softmax_records(s0: int, s1: int) -> int:
+    # per row tile: begin, init, end + per reduction tile: 2 passes x (load, barrier, compute)
+    # and the normalising pass (load, barrier, compute, store)
+    return math.ceil(s0 / 8) * (3 + 10 * math.ceil(s1 / 128))
+
+
+@pytest.mark.parametrize("fixed,sweep", [("s1", [1, 8, 9, 100, 333]), ("s0", [1, 127, 128, 129, 1000])])
+def test_softmax_sweep(softmax_kernel, softmax_cost, fixed, sweep):
+    results = []
+    for value in sweep:
+        shape = {"s0": value, "s1": 200} if fixed == "s1" else {"s0": 12, "s1": value}
+        result = simulate(softmax_kernel, shape_args=shape, cost_table=softmax_cost)
+        assert result.trace_records == _softmax_records(shape["s0"], shape["s1"]), shape
+        assert result.dram_bytes == 4 * 4 * shape["s0"] * shape["s1"]  # read 3 times, written once
+        results.append(result.cycles)
+    assert all(a < b for a, b in zip(results, results[1:])), (fixed, sweep, results)
+
+
 def test_two_cores_beat_one_on_a_large_add(add_kernel, add_cost):
     one = simulate(add_kernel, shape_args={"s0": 1 << 20}, config="tpuv3-1core", cost_table=add_cost)
     two = simulate(add_kernel, shape_args={"s0": 1 << 20}, config="tpuv3-2core", cost_table=add_cost)
@@ -130,3 +148,18 @@ def test_gather_costs_one_burst_per_element(gather_kernel, add_kernel, add_cost)
     # two contiguous tensors in 64-byte bursts + one burst per gathered element
     assert gather.stats["dram_bursts"] == 2 * n * 4 // 64 + n
     assert gather.cycles > plain.cycles
+
+
+def test_scratchpad_capacity_limits_buffering(add_kernel, add_cost):
+    from simulator.trace import TraceSimError
+
+    # 3 buffers x 4 KiB: 16 KiB holds one slot each, 32 KiB double buffers
+    single = simulate(add_kernel, shape_args={"s0": 1 << 16}, cost_table=add_cost,
+                      config=config_variant("small-8x8", scratchpad__kb_per_lane=2))
+    double = simulate(add_kernel, shape_args={"s0": 1 << 16}, cost_table=add_cost,
+                      config=config_variant("small-8x8", scratchpad__kb_per_lane=4))
+    assert single.stats["scratchpad_slots"] == 1 and double.stats["scratchpad_slots"] == 2
+    assert double.cycles < single.cycles
+    with pytest.raises(TraceSimError, match="scratchpad overflow"):
+        simulate(add_kernel, shape_args={"s0": 1024}, cost_table=add_cost,
+                 config=config_variant("small-8x8", scratchpad__kb_per_lane=1))
