@@ -6,8 +6,9 @@ Regressions (any one makes the exit code 1):
   * lost coverage: a case that was pass/xfail is now unsupported;
   * cycle increase beyond the threshold (percent of the base cycles);
   * compile-count increase (compile-once broke).
-Listed but not regressions: fixed cases, cycle decreases beyond the threshold,
-other status changes (e.g. pass -> skip), cases added or removed.
+Listed but not regressions: fixed cases (now pass, or a failure now declared
+xfail), cycle decreases beyond the threshold, other status changes (e.g.
+pass -> skip), cases added or removed.
 """
 
 from __future__ import annotations
@@ -118,7 +119,8 @@ def diff_results(base: list[CaseResult], new: list[CaseResult],
                 result.new_failures.append(change)
             elif old.status in Status.GOOD and cur.status == Status.UNSUPPORTED:
                 result.lost_coverage.append(change)
-            elif old.status not in Status.GOOD and cur.status in Status.GOOD:
+            elif cur.status == Status.PASS or (old.status in Status.BAD and cur.status in Status.GOOD):
+                # fail/error/xpass/unsupported/xfail -> pass, or a failure now declared xfail
                 result.fixed.append(change)
             else:
                 result.other_status_changes.append(change)

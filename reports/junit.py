@@ -26,6 +26,7 @@ from reports.schema import (
     Prop,
     Status,
     parse_sizes,
+    parse_sweep,
     worse_status,
 )
 
@@ -56,14 +57,15 @@ class CaseResult:
     reproducer: str | None = None
     message: str | None = None
     time: float | None = None
+    sweep: str | None = None   # swept dim of a sweep-level check item (sizes "sweep=N")
     # Failure/error text (traceback), truncated; not part of comparisons.
     details: str | None = field(default=None, repr=False)
 
     @property
     def is_matrix_case(self) -> bool:
-        """Cases that carry an op belong in the op x size matrix; the rest
-        (sweep-level checks, harness self-tests) are listed separately."""
-        return bool(self.op)
+        """Cases of an op at one size belong in the op x size matrix; sweep-level
+        checks and tests without an op are listed separately."""
+        return bool(self.op) and self.sweep is None
 
     @property
     def size_label(self) -> str:
@@ -124,8 +126,13 @@ def iter_testcases(xml: JUnitXml | TestSuite) -> Iterator[TestCase]:
 # --------------------------------------------------------------------------- one case
 
 
+# pytest-xdist's loadgroup mode may append "@<group>" to a node id; the case is the same.
+_XDIST_GROUP_SUFFIX = re.compile(r"(?<=\])@[^\[\]]*$")
+
+
 def case_id_of(case: TestCase) -> str:
-    return f"{case.classname}::{case.name}" if case.classname else (case.name or "")
+    name = _XDIST_GROUP_SUFFIX.sub("", case.name or "")
+    return f"{case.classname}::{name}" if case.classname else name
 
 
 def case_properties(case: TestCase) -> dict[str, str]:
@@ -224,13 +231,14 @@ def case_result(case: TestCase) -> CaseResult:
         # was written, a teardown error) keeps the failure.
         if not (declared == Status.PASS and status in (Status.FAIL, Status.ERROR)):
             status = declared
+    sweep = parse_sweep(props.get(Prop.SIZES))
     try:
-        sizes = parse_sizes(props.get(Prop.SIZES))
+        sizes = parse_sizes(props.get(Prop.SIZES)) if sweep is None else {}
     except ValueError:
         sizes = {}
     op, dtype = _text(props.get(Prop.OP)), _text(props.get(Prop.DTYPE))
     if op is None:
-        op, id_dtype, id_sizes = identity_from_id(case.name or "")
+        op, id_dtype, id_sizes = identity_from_id(_XDIST_GROUP_SUFFIX.sub("", case.name or ""))
         dtype = dtype or id_dtype
         sizes = sizes or id_sizes
     if details and len(details) > DETAILS_LIMIT:
@@ -252,6 +260,7 @@ def case_result(case: TestCase) -> CaseResult:
         reproducer=_text(props.get(Prop.REPRODUCER)),
         message=message,
         time=case.time,
+        sweep=sweep,
         details=details,
     )
 

@@ -63,7 +63,8 @@ class MatrixTable:
 @dataclass
 class Matrix:
     tables: list[MatrixTable]
-    other_cases: list[CaseResult]   # no npusim.op: sweep checks, harness tests
+    sweep_checks: list[CaseResult]  # sweep-level items: compile-once, monotonicity, trace scaling
+    other_cases: list[CaseResult]   # no npusim.op: harness self-tests and the like
     cases: list[CaseResult]
     multi_config: bool
 
@@ -83,8 +84,11 @@ def build_matrix(cases: list[CaseResult]) -> Matrix:
         table.rows = sorted({row for row, _ in table.cells})
         table.columns = sorted({column for _, column in table.cells}, key=lambda v: (v is None, v or 0))
     ordered = [tables[key] for key in sorted(tables)]
-    others = sorted((c for c in cases if not c.is_matrix_case), key=lambda c: c.case_id)
-    return Matrix(tables=ordered, other_cases=others, cases=list(cases), multi_config=multi_config)
+    sweep_checks = sorted((c for c in cases if c.op and c.sweep is not None),
+                          key=lambda c: (c.family or "", c.op, c.dtype or "", c.sweep, c.case_id))
+    others = sorted((c for c in cases if not c.op), key=lambda c: c.case_id)
+    return Matrix(tables=ordered, sweep_checks=sweep_checks, other_cases=others, cases=list(cases),
+                  multi_config=multi_config)
 
 
 def _cycles_text(cycles) -> str:
@@ -157,18 +161,28 @@ def _e(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
 
-def _summary_html(matrix: Matrix) -> str:
+def _summary_groups(matrix: Matrix) -> list[tuple[str, list[CaseResult]]]:
+    """Matrix cases per family, then the sweep checks, then other tests."""
     by_family: dict[str, list[CaseResult]] = defaultdict(list)
     for case in matrix.cases:
-        by_family[case.family or ("(other tests)" if not case.is_matrix_case else "(no family)")].append(case)
-    head = "".join(
-        f'<th class="st-{s}">{_e(s)}</th>' for s in Status.ALL
-    )
-    out = ['<table class="summary" id="summary"><tr><th>family</th>' + head + "<th>total</th></tr>"]
-    for family in sorted(by_family):
-        counts = status_counts(by_family[family])
+        if case.is_matrix_case:
+            by_family[case.family or "(no family)"].append(case)
+    groups = sorted(by_family.items())
+    if matrix.sweep_checks:
+        groups.append(("sweep checks", matrix.sweep_checks))
+    if matrix.other_cases:
+        groups.append(("other tests", matrix.other_cases))
+    return groups
+
+
+def _summary_html(matrix: Matrix) -> str:
+    groups = _summary_groups(matrix)
+    head = "".join(f'<th class="st-{s}">{_e(s)}</th>' for s in Status.ALL)
+    out = ['<table class="summary" id="summary"><tr><th>cases</th>' + head + "<th>total</th></tr>"]
+    for family, group in groups:
+        counts = status_counts(group)
         cells = "".join(f'<td class="num" data-status="{s}">{counts[s] or ""}</td>' for s in Status.ALL)
-        out.append(f"<tr><td>{_e(family)}</td>{cells}<td class='num'>{len(by_family[family])}</td></tr>")
+        out.append(f"<tr><td>{_e(family)}</td>{cells}<td class='num'>{len(group)}</td></tr>")
     counts = status_counts(matrix.cases)
     cells = "".join(f'<td class="num total" data-status="{s}"><b>{counts[s]}</b></td>' for s in Status.ALL)
     out.append(f"<tr><th>all</th>{cells}<td class='num'><b>{len(matrix.cases)}</b></td></tr></table>")
@@ -218,8 +232,31 @@ def _table_html(table: MatrixTable, matrix: Matrix, anchors: dict[str, str], plo
     return "\n".join(out)
 
 
+def _sweep_checks_html(checks: list[CaseResult], anchors: dict[str, str]) -> str:
+    out = [f'<h2 id="sweep-checks">Sweep checks ({len(checks)})</h2>',
+           "<p class='meta'>Per op and swept dim: compile-once, cycle monotonicity and trace scaling "
+           "over the sizes that ran.</p>",
+           "<table class='sweep-checks'><tr><th>family</th><th>op</th><th>dtype</th><th>swept dim</th>"
+           "<th>status</th><th>compiles</th><th>message</th></tr>"]
+    for case in checks:
+        status = _e(case.status)
+        if case.status in PROBLEM_STATUSES:
+            status = f'<a href="#{anchors[case.case_id]}">{status}</a>'
+        out.append(f"<tr><td>{_e(case.family)}</td><td>{_e(case.op)}</td><td>{_e(case.dtype)}</td>"
+                   f"<td>{_e(case.sweep)}</td><td class='st-{_e(case.status)}' data-case='{_e(case.case_id)}' "
+                   f"data-status='{_e(case.status)}'>{status}</td><td class='num'>{_e(case.compile_count)}</td>"
+                   f"<td>{_e(_first_line(case.message))}</td></tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
 def _problem_html(case: CaseResult, anchor: str) -> str:
-    what = f"{case.op}[{case.dtype or '?'}] {case.size_label}" if case.is_matrix_case else case.case_id
+    if case.is_matrix_case:
+        what = f"{case.op}[{case.dtype or '?'}] {case.size_label}"
+    elif case.sweep is not None:
+        what = f"{case.op}[{case.dtype or '?'}] sweep over {case.sweep}"
+    else:
+        what = case.case_id
     parts = [f'<details class="problem st-{_e(case.status)}" id="{anchor}">',
              f'<summary><b class="st-{_e(case.status)}">&nbsp;{_e(case.status)}&nbsp;</b> '
              f"<code>{_e(what)}</code> {_e(_first_line(case.message))}</summary>",
@@ -282,6 +319,8 @@ def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
         out.append("<p>No case carries an op (npusim.op property); nothing to tabulate.</p>")
     for table in matrix.tables:
         out.append(_table_html(table, matrix, anchors, plots))
+    if matrix.sweep_checks:
+        out.append(_sweep_checks_html(matrix.sweep_checks, anchors))
     problems = sorted((c for c in cases if c.status in PROBLEM_STATUSES),
                       key=lambda c: (PROBLEM_STATUSES.index(c.status), c.case_id))
     out.append(f'<h2 id="problems">Non-passing cases ({len(problems)})</h2>')
@@ -325,6 +364,14 @@ def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = N
              "| " + " | ".join(f"{STATUS_STYLE[s][3]} {s}" for s in Status.ALL) + " | total |",
              "|" + "---:|" * (len(Status.ALL) + 1),
              "| " + " | ".join(str(counts[s]) for s in Status.ALL) + f" | {len(cases)} |", ""]
+    groups = _summary_groups(matrix)
+    if len(groups) > 1:
+        lines += ["| cases | " + " | ".join(Status.ALL) + " | total |", "|---|" + "---:|" * (len(Status.ALL) + 1)]
+        for name, group in groups:
+            group_counts = status_counts(group)
+            lines.append(f"| {_md(name)} | " + " | ".join(str(group_counts[s] or "") for s in Status.ALL)
+                         + f" | {len(group)} |")
+        lines.append("")
     for table in matrix.tables:
         lines.append(f"## {table.family} ({'×'.join(table.dims) or 'no sizes'})")
         lines.append("")
@@ -344,6 +391,14 @@ def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = N
                     mark = STATUS_STYLE.get(case.status, ("", "", "", "?"))[3]
                     cells.append(f"{mark} {_md(_cycles_text(case.cycles)) or _md(case.status)}".strip())
             lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    if matrix.sweep_checks:
+        lines += [f"## Sweep checks ({len(matrix.sweep_checks)})", "",
+                  "| family | op | dtype | swept dim | status | compiles |", "|---|---|---|---|---|---:|"]
+        for case in matrix.sweep_checks:
+            mark = STATUS_STYLE.get(case.status, ("", "", "", "?"))[3]
+            lines.append(f"| {_md(case.family)} | {_md(case.op)} | {_md(case.dtype)} | {_md(case.sweep)} | "
+                         f"{mark} {case.status} | {'' if case.compile_count is None else case.compile_count} |")
         lines.append("")
     legend = ", ".join(f"{STATUS_STYLE[s][3]} {s}" for s in Status.ALL)
     lines += [f"Legend: {legend}. Numbers are cycles.", ""]

@@ -21,7 +21,8 @@ class Prop:
     OP = "npusim.op"                      # "add"
     FAMILY = "npusim.family"              # "elementwise", "reduction", ...
     DTYPE = "npusim.dtype"                # "f32"
-    SIZES = "npusim.sizes"                # "N=1000" or "s0=17,s1=1000" (see format_sizes)
+    SIZES = "npusim.sizes"                # "N=1000" or "s0=17,s1=1000" (format_sizes);
+                                          # "sweep=N" on a sweep-level check (format_sweep)
     STATUS = "npusim.status"              # one of Status.ALL; overrides the JUnit outcome
     CYCLES = "npusim.cycles"              # int, from the trace simulator
     INSTRET = "npusim.instret"            # int, instructions retired on Spike
@@ -87,6 +88,23 @@ def parse_sizes(text: str | None) -> dict[str, int]:
                 raise ValueError(f"bad sizes value {text!r}: expected NAME=INT[,NAME=INT...]")
             sizes[match.group(1)] = int(match.group(2))
     return sizes
+
+
+SWEEP_PREFIX = "sweep="
+
+
+def format_sweep(dim: str) -> str:
+    """npusim.sizes of a sweep-level check item (compile-once, monotonicity over
+    the sizes of dim): such an item is listed with the sweep checks, not in the matrix."""
+    return f"{SWEEP_PREFIX}{dim}"
+
+
+def parse_sweep(text: str | None) -> str | None:
+    """The swept dim of a "sweep=DIM" sizes value, else None."""
+    text = (text or "").strip()
+    if text.startswith(SWEEP_PREFIX) and text[len(SWEEP_PREFIX):].strip().isidentifier():
+        return text[len(SWEEP_PREFIX):].strip()
+    return None
 
 
 # Version of summary.json; bump when a field changes meaning.

@@ -27,7 +27,7 @@ import pathlib
 
 import pytest
 
-from reports.schema import Prop, Status, format_sizes
+from reports.schema import Prop, Status, format_sizes, format_sweep
 
 CASES = json.loads(pathlib.Path(__file__).with_name("spec.json").read_text())
 
@@ -49,9 +49,15 @@ def test_case(case, setup_step, record_property, request):
     record_property(Prop.OP, case["op"])
     record_property(Prop.FAMILY, case["family"])
     record_property(Prop.DTYPE, case["dtype"])
-    record_property(Prop.SIZES, format_sizes(case["sizes"]))
     record_property(Prop.CONFIG, case["config"])
     outcome = case["outcome"]
+    if case["sweep_dim"]:
+        # a sweep-level check item, like the harness's compile-once/monotonicity item
+        record_property(Prop.SIZES, format_sweep(case["sweep_dim"]))
+        record_property(Prop.COMPILE_COUNT, case["compile_count"])
+        assert outcome == "pass", f"cycles decrease along {case['sweep_dim']}"
+        return
+    record_property(Prop.SIZES, format_sizes(case["sizes"]))
     if outcome == "unsupported":
         record_property(Prop.STATUS, Status.UNSUPPORTED)
         pytest.skip(f"UnsupportedOp: {case['op']} has no lowering")
@@ -99,6 +105,7 @@ class SpecCase:
     cycle_scale: float = 1.0
     compile_count: int = 1
     config: str = "tpuv3-1core"
+    sweep_dim: str | None = None  # set: a sweep-level check item instead of one size
     cycles: int = field(init=False)
     instret: int = field(init=False)
     trace_records: int = field(init=False)
@@ -111,7 +118,10 @@ class SpecCase:
         self.instret = 900 + elements // 2
         self.trace_records = 2 + 3 * -(-elements // 1024)
         self.kernel_hash = hashlib.sha256(f"{self.op}:{self.dtype}".encode()).hexdigest()
-        self.test_id = "-".join([self.op, self.dtype] + [f"{k}={v}" for k, v in self.sizes.items()])
+        if self.sweep_dim:
+            self.test_id = f"{self.op}-{self.dtype}-sweep-{self.sweep_dim}"
+        else:
+            self.test_id = "-".join([self.op, self.dtype] + [f"{k}={v}" for k, v in self.sizes.items()])
 
     @property
     def case_id(self) -> str:

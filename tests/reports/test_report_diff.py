@@ -107,15 +107,21 @@ def test_threshold_compile_count_and_added_removed_cases(stand_in, capsys):
     assert [c["case_id"] for c in data["cycle_increases"]] == [cases[small].case_id]
 
 
-def test_lost_coverage_and_failing_new_case_are_regressions(stand_in):
+def test_status_transitions_lost_coverage_new_failing_case_and_fixed_xfail(stand_in):
     cases = stand_in.standard_cases()
-    base = read_cases([stand_in.run(cases, "base.xml")])
     add = next(i for i, c in enumerate(cases) if c.op == "add")
-    new_cases = _with(cases, add, outcome="unsupported") + [stand_in.case("tanh", {"N": 9}, outcome="fail")]
+    gelu = next(i for i, c in enumerate(cases) if c.op == "gelu")  # xfail in the base
+    erf = next(i for i, c in enumerate(cases) if c.op == "erf")    # unsupported in the base
+    sweep = stand_in.case("add", {}, sweep_dim="N")
+    base = read_cases([stand_in.run(cases + [sweep], "base.xml")])
+    new_cases = _with(_with(_with(cases, add, outcome="unsupported"), gelu, outcome="pass"), erf, outcome="pass")
+    new_cases += [dataclasses.replace(sweep, outcome="fail"), stand_in.case("tanh", {"N": 9}, outcome="fail")]
     new = read_cases([stand_in.run(new_cases, "new.xml")])
     result = diff_results(base, new)
     assert [c.case_id for c in result.lost_coverage] == [cases[add].case_id]
-    assert [c.case_id for c in result.new_failures] == [new_cases[-1].case_id]
+    assert sorted(c.case_id for c in result.new_failures) == sorted([sweep.case_id, new_cases[-1].case_id])
+    assert sorted(c.case_id for c in result.fixed) == sorted([cases[gelu].case_id, cases[erf].case_id])
+    assert result.other_status_changes == []
     assert result.has_regression
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from junitparser import JUnitXml
+from junitparser import Failure, JUnitXml, Properties, Property, TestCase, TestSuite
 
 from reports.junit import ReportInputError, identity_from_id, load_results, merge_junit, read_cases, write_summary
-from reports.schema import Status, format_sizes, parse_sizes, worse_status
+from reports.schema import Prop, Status, format_sizes, format_sweep, parse_sizes, parse_sweep, worse_status
 
 
 pytest_plugins = ["pytester"]
@@ -117,3 +117,27 @@ def test_identity_from_test_id_for_cases_without_properties():
     # sweep-level checks and plain tests carry no sizes: not matrix cases
     assert identity_from_id("test_compile_once[add]") == (None, None, {})
     assert identity_from_id("test_plain") == (None, None, {})
+
+
+def test_xdist_group_suffix_and_sweep_items_built_with_junitparser(tmp_path):
+    suite = TestSuite("pytest")
+    grouped = TestCase("add[f32-N=7]@elementwise.add.f32", classname="suites.elementwise.ops")
+    sweep = TestCase("add[f32-sweep-N]", classname="suites.elementwise.ops")
+    props = Properties()
+    for name, value in ((Prop.OP, "add"), (Prop.SIZES, format_sweep("N")), (Prop.COMPILE_COUNT, "2")):
+        props.add_property(Property(name, value))
+    sweep.append(props)
+    sweep.result = [Failure("compile-once: 2 compiles of add")]
+    suite.add_testcases([grouped, sweep])
+    xml = JUnitXml()
+    xml.add_testsuite(suite)
+    path = tmp_path / "junit.xml"
+    xml.write(str(path))
+    by_id = {r.case_id: r for r in read_cases([path])}
+    assert set(by_id) == {"suites.elementwise.ops::add[f32-N=7]", "suites.elementwise.ops::add[f32-sweep-N]"}
+    case = by_id["suites.elementwise.ops::add[f32-N=7]"]
+    assert (case.op, case.dtype, case.sizes, case.is_matrix_case) == ("add", "f32", {"N": 7}, True)
+    check = by_id["suites.elementwise.ops::add[f32-sweep-N]"]
+    assert (check.sweep, check.sizes, check.is_matrix_case, check.status, check.compile_count) == (
+        "N", {}, False, Status.FAIL, 2)
+    assert parse_sweep("sweep=s1") == "s1" and parse_sweep("N=7") is None

@@ -29,6 +29,7 @@ class MatrixParser(HTMLParser):
         self.totals: dict[str, int] = {}
         self.links: list[str] = []
         self.cell_links: dict[str, str] = {}
+        self.sweep_status: dict[str, str] = {}
         self.problem_ids: set[str] = set()
         self.stack: list[str] = []
         self._cell: str | None = None
@@ -43,6 +44,9 @@ class MatrixParser(HTMLParser):
             self._cell = attrs["data-case"]
             self.cells[self._cell] = attrs
             self.cell_text[self._cell] = ""
+        if tag == "td" and "cell" not in classes and attrs.get("data-case"):
+            self.sweep_status[attrs["data-case"]] = attrs["data-status"]
+            self._cell = attrs["data-case"]
         if tag == "td" and "total" in classes:
             self._total = attrs["data-status"]
         if tag == "a" and attrs.get("href"):
@@ -62,7 +66,7 @@ class MatrixParser(HTMLParser):
 
     def handle_data(self, data):
         if self._cell is not None:
-            self.cell_text[self._cell] += data
+            self.cell_text[self._cell] = self.cell_text.get(self._cell, "") + data
         if self._total is not None and data.strip():
             self.totals[self._total] = int(data)
 
@@ -72,8 +76,13 @@ def _shards(stand_in, cases: list) -> list[Path]:
 
 
 def _report_cases(stand_in) -> list:
-    return stand_in.standard_cases() + [stand_in.case("sub", {"N": 1000}, outcome="fail"),
-                                        stand_in.case("neg", {"N": 1000}, outcome="xpass")]
+    return stand_in.standard_cases() + [
+        stand_in.case("sub", {"N": 1000}, outcome="fail"),
+        stand_in.case("neg", {"N": 1000}, outcome="xpass"),
+        # sweep-level check items: listed with the sweep checks, not as matrix cells
+        stand_in.case("add", {}, sweep_dim="N"),
+        stand_in.case("sum_last", {}, family="reduction", sweep_dim="s0", outcome="fail"),
+    ]
 
 
 def test_report_writes_every_file_and_the_html_shows_every_case(stand_in, tmp_path, capsys):
@@ -93,8 +102,10 @@ def test_report_writes_every_file_and_the_html_shows_every_case(stand_in, tmp_pa
     assert "<script" not in html and "http://" not in html and "https://" not in html  # self-contained
 
     # every op x size is a cell with its status and its cycles
-    assert set(parser.cells) == {c.case_id for c in cases}
-    for spec in cases:
+    sweep_checks = [c for c in cases if c.sweep_dim]
+    cases_at_a_size = [c for c in cases if not c.sweep_dim]
+    assert set(parser.cells) == {c.case_id for c in cases_at_a_size}
+    for spec in cases_at_a_size:
         cell = parser.cells[spec.case_id]
         assert cell["data-op"] == spec.op
         assert cell["data-size"] == ",".join(f"{k}={v}" for k, v in spec.sizes.items())
@@ -112,7 +123,14 @@ def test_report_writes_every_file_and_the_html_shows_every_case(stand_in, tmp_pa
         if spec.outcome in ("fail", "xpass"):
             assert f"reproduce: pytest 'suites/test_x.py::test_case[{spec.test_id}]'" in cell["title"]
 
-    # summary counts per status, unsupported included
+    # sweep checks have their own table; the failing one is under Non-passing cases
+    assert f"Sweep checks ({len(sweep_checks)})" in html
+    assert parser.sweep_status == {c.case_id: c.expected_status for c in sweep_checks}
+    failing_sweep = next(c for c in sweep_checks if c.outcome == "fail")
+    assert parser.cell_links[failing_sweep.case_id][1:] in parser.problem_ids
+    assert "cycles decrease along s0" in html
+
+    # summary counts per status, unsupported and sweep checks included
     expected = {status: sum(c.expected_status == status for c in cases) for status in Status.ALL}
     assert parser.totals == expected
     assert expected[Status.UNSUPPORTED] == 2
