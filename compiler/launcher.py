@@ -93,8 +93,9 @@ class NpusimKernel:
     def simulate(self, shape_args: dict, launch_dir: Path) -> dict:
         from simulator import trace
 
-        sim = trace.simulate(self.mlir_path, self.meta, shape_args, npu_config.load(), launch_dir=launch_dir)
-        return {"cycles": sim.cycles, "trace_records": sim.trace_records, "trace_stats": sim.stats}
+        sim = trace.simulate(self.entry.dir, self.meta, shape_args, npu_config.load())
+        return {"cycles": sim.cycles, "trace_records": sim.trace_records, "dram_bytes": sim.dram_bytes,
+                "busy_cycles": sim.busy_cycles, "trace_artifacts": sim.artifacts.get("launch_dir")}
 
 
 def load_npusim_kernel(kernel_hash: str) -> NpusimKernel:

@@ -1,0 +1,53 @@
+"""The sweep checks on hand-made points: each must fail on the fault it exists for."""
+
+import pytest
+
+from harness import checks
+from harness.sizes import dim_sizes, sweeps
+from npusim import config
+
+
+def test_monotonic_passes_flat_and_rising():
+    checks.check_monotonic([(1, 10), (7, 10), (1024, 50), (2048, 90)], "cycles", "N")
+
+
+def test_monotonic_fails_when_bigger_is_cheaper():
+    with pytest.raises(AssertionError, match="cycles fell as N grew: N=1024 -> 50, N=2048 -> 40"):
+        checks.check_monotonic([(1024, 50), (2048, 40), (1, 10)], "cycles", "N")
+
+
+def test_monotonic_fails_when_metric_missing():
+    with pytest.raises(AssertionError, match="no cycles recorded"):
+        checks.check_monotonic([(1, 10), (2, None)], "cycles", "N")
+
+
+def test_trace_scaling_needs_more_records_for_more_tiles():
+    checks.check_trace_scaling([(1000, 14), (1024, 14), (1025, 21), (2048, 21)], 1024, "N")
+    with pytest.raises(AssertionError, match="did not grow with the tile count"):
+        checks.check_trace_scaling([(1024, 14), (1025, 14)], 1024, "N")
+
+
+def test_compile_once():
+    first = [{"kernel": "k", "kernel_hash": "a" * 64, "ts": 1.0}]
+    checks.check_compile_once(first, first_case_end=2.0)
+    with pytest.raises(AssertionError, match="compiles after the first size"):
+        checks.check_compile_once(first + [{"kernel": "k", "kernel_hash": "b" * 64, "ts": 3.0}], 2.0)
+    with pytest.raises(AssertionError, match="more than once"):
+        checks.check_compile_once(first + [{"kernel": "k", "kernel_hash": "a" * 64, "ts": 1.5}], 2.0)
+
+
+def test_size_policy_covers_tile_edges():
+    tile = config.load().tile_elems(32)
+    smoke = dim_sizes(tile, "smoke")
+    assert {1, tile - 1, tile, tile + 1} <= set(smoke)
+    nightly = dim_sizes(tile, "nightly")
+    assert set(smoke) - {2 * tile + 3} <= set(nightly) and max(nightly) >= 16 * tile
+    assert any(n > 2 and all(n % p for p in range(2, n)) for n in nightly if n < tile)  # a prime
+
+
+def test_sweeps_vary_one_dim_at_a_time():
+    lines = sweeps(["M", "N"], config.load(), "smoke")
+    assert [s.dim for s in lines] == ["N", "M"]
+    for line in lines:
+        fixed = [{k: v for k, v in p.items() if k != line.dim} for p in line.sizes()]
+        assert all(f == fixed[0] for f in fixed)

@@ -1,0 +1,138 @@
+"""The harness plugin end to end, in throwaway projects (pytester), with injected faults.
+
+Each run uses the real backend; values come from the host JIT (--functional=host)
+to keep the tests fast, cycles from the real trace simulator.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+
+SPEC_HEADER = "import torch\nfrom harness.spec import OpSpec\n"
+
+
+@pytest.fixture
+def project(pytester, tmp_path_factory, monkeypatch):
+    monkeypatch.setenv("NPUSIM_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "npusim-cache"))
+    monkeypatch.delenv("NPUSIM_RUNLOG", raising=False)
+    monkeypatch.delenv("NPUSIM_OUT", raising=False)
+    pytester.makefile(".ini", pytest="[pytest]\njunit_family = xunit1\n")
+
+    def write(ops: str, conftest: str = ""):
+        pytester.mkpydir("suites")
+        pytester.mkpydir("suites/fam")
+        (pytester.path / "suites" / "fam" / "ops.py").write_text(SPEC_HEADER + ops)
+        if conftest:
+            (pytester.path / "conftest.py").write_text(conftest)
+        return pytester
+
+    return write
+
+
+def run(pytester, *args):
+    return pytester.runpytest_subprocess("suites", "--functional=host", "-p", "no:cacheprovider",
+                                         "--junitxml=junit.xml", *args)
+
+
+def junit_cases(pytester):
+    tree = ET.parse(pytester.path / "junit.xml")
+    cases = {}
+    for case in tree.iter("testcase"):
+        props = {p.get("name"): p.get("value") for p in case.iter("property")}
+        cases[case.get("name")] = props
+    return cases
+
+
+ADD = 'SPECS = [OpSpec("add", lambda a, b: a + b, inputs=["N", "N"])]\n'
+
+
+def test_add_sweep_passes_with_metrics(project):
+    pytester = project(ADD)
+    result = run(pytester)
+    result.assert_outcomes(passed=7)  # 6 smoke sizes + 1 sweep
+    cases = junit_cases(pytester)
+    case = cases["add[f32-N=1025]"]
+    assert case["npusim.status"] == "pass"
+    assert int(case["npusim.cycles"]) > 0 and int(case["npusim.trace_records"]) > 0
+    assert len(case["npusim.kernel_hash"]) == 64 and case["npusim.compile_count"] == "1"
+    assert cases["add[f32-sweep-N]"]["npusim.status"] == "pass"
+
+
+def test_wrong_tail_value_fails_the_value_check(project):
+    conftest = '''
+import compiler.launcher as launcher
+
+_call = launcher.NpusimKernel.__call__
+
+def corrupt_tail(self, *args):
+    _call(self, *args)
+    out = [a for a, s in zip(args, self.meta["args"]) if s["kind"] == "output"][0]
+    if out.numel() > 1024:
+        out.view(-1)[-1] += 1.0  # the tail tile's last element goes wrong
+
+launcher.NpusimKernel.__call__ = corrupt_tail
+'''
+    pytester = project(ADD, conftest)
+    result = run(pytester)
+    result.assert_outcomes(passed=5, failed=2)  # N=1025 and N=2051 have a tail beyond one tile
+    result.stdout.fnmatch_lines(["*add[[]f32-N=1025[]]*", "*reproduce: *pytest*add[[]f32-N=1025[]]*",
+                                 "*standalone: python *reproduce.py*"])
+    assert junit_cases(pytester)["add[f32-N=1024]"]["npusim.status"] == "pass"
+
+
+def test_larger_size_cheaper_fails_monotonicity(project):
+    conftest = '''
+import compiler.launcher as launcher
+
+_simulate = launcher.NpusimKernel.simulate
+
+def cheaper_when_bigger(self, shape_args, launch_dir):
+    stats = _simulate(self, shape_args, launch_dir)
+    stats["cycles"] = 10**9 // max(1, sum(shape_args.values()))  # a broken timing model
+    return stats
+
+launcher.NpusimKernel.simulate = cheaper_when_bigger
+'''
+    pytester = project(ADD, conftest)
+    result = run(pytester)
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(["*cycles fell as N grew*"])
+
+
+def test_forced_recompile_fails_compile_once(project):
+    conftest = '''
+import pytest, torch
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    if "N=1024]" in item.name:
+        torch._dynamo.reset()  # the compiled function recompiles at the next size
+'''
+    pytester = project(ADD, conftest)
+    result = run(pytester)
+    result.assert_outcomes(passed=6, failed=1)
+    result.stdout.fnmatch_lines(["*recompiled*"])
+
+
+def test_unsupported_op_is_shown_not_passed(project):
+    ops = '''SPECS = [
+    OpSpec("sort", lambda x: torch.sort(x).values, inputs=["N"]),
+    OpSpec("sort_declared", lambda x: torch.sort(x).values, inputs=["N"], xfail={"*": "sort is not lowered"}),
+]
+'''
+    pytester = project(ops)
+    result = run(pytester, "-k", "N=7]")
+    result.assert_outcomes(failed=1, xfailed=1)
+    result.stdout.fnmatch_lines(["*UNSUPPORTED*sort*"])
+    cases = junit_cases(pytester)
+    assert cases["sort[f32-N=7]"]["npusim.status"] == "unsupported"
+    assert cases["sort_declared[f32-N=7]"]["npusim.status"] in ("unsupported", "xfail")
+
+
+def test_bad_config_is_a_usage_error(project):
+    pytester = project(ADD)
+    result = pytester.runpytest_subprocess("suites", "--npu-config=no-such-config")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*no NPU config named 'no-such-config'*"])
