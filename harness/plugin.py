@@ -76,8 +76,10 @@ def pytest_runtest_makereport(item, call):
     if report.failed or status == Status.UNSUPPORTED:
         for name, text in failure_sections(item, item.config.getoption("--sizes")):
             report.sections.append((name, text))
-    for name, value in item.properties.items():
-        report.user_properties.append((name, value))
+    # JUnit takes properties from the teardown report, which copies item.user_properties.
+    item.user_properties[:] = [(k, v) for k, v in item.user_properties if not k.startswith("npusim.")]
+    item.user_properties.extend(item.properties.items())
+    report.user_properties = list(item.user_properties)
 
 
 def _status(item, report, call) -> str:
