@@ -163,3 +163,11 @@ def test_scratchpad_capacity_limits_buffering(add_kernel, add_cost):
     with pytest.raises(TraceSimError, match="scratchpad overflow"):
         simulate(add_kernel, shape_args={"s0": 1024}, cost_table=add_cost,
                  config=config_variant("small-8x8", scratchpad__kb_per_lane=1))
+
+
+def test_add_cycles_never_decrease_with_size(add_kernel, add_cost):
+    previous = 0
+    for n in list(range(1, 6000, 53)) + [65536, 65537, 70000]:
+        cycles = simulate(add_kernel, shape_args=[n], cost_table=add_cost).cycles
+        assert cycles >= previous, n
+        previous = cycles

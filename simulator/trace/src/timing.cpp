@@ -139,7 +139,6 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   burst_cycles_ = std::max(static_cast<double>(cfg_.dram_burst_bytes) / bytes_per_cycle,
                            cfg_.core_freq_mhz / cfg_.dram_freq_mhz);
   calendars_.assign(static_cast<size_t>(cfg_.dram_channels), {});
-  channel_bursts_scratch_.assign(static_cast<size_t>(cfg_.dram_channels), 0);
   cores_.resize(static_cast<size_t>(cfg_.cores));
   for (Core &c : cores_) {
     c.buffers.resize(kMaxSpads);
@@ -249,17 +248,18 @@ void TimingCore::prune_calendars() {
   }
 }
 
-double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts) {
-  (void)first_burst;
-  (void)n_bursts;
+// A request's bursts spread evenly over min(bursts, channels) channels (the
+// interleaving of consecutive bursts), starting at a rotating channel so
+// small requests share the channels out. Spreading by count, not address,
+// keeps the cost monotone in the transfer size.
+double TimingCore::dram_transfer(double start, int64_t n_bursts) {
+  const int64_t channels = cfg_.dram_channels;
+  const int64_t used = std::min(n_bursts, channels);
+  const double per_channel = static_cast<double>(n_bursts) * burst_cycles_ / static_cast<double>(used);
   double done = start;
-  for (int ch = 0; ch < cfg_.dram_channels; ++ch) {
-    int64_t &n = channel_bursts_scratch_[static_cast<size_t>(ch)];
-    if (n) {
-      done = std::max(done, book_channel(ch, start, static_cast<double>(n) * burst_cycles_));
-      n = 0;
-    }
-  }
+  for (int64_t i = 0; i < used; ++i)
+    done = std::max(done, book_channel(static_cast<int>((next_channel_ + i) % channels), start, per_channel));
+  next_channel_ = (next_channel_ + used) % channels;
   if (++bookings_since_prune_ >= 256) {
     bookings_since_prune_ = 0;
     prune_calendars();
@@ -326,31 +326,25 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
 
   const int64_t elem_bytes = std::max<int64_t>(1, elem_bits / 8);
   const int64_t burst = cfg_.dram_burst_bytes;
-  const int64_t channels = cfg_.dram_channels;
   int64_t bursts = 0;
-  auto add_run = [&](int64_t first, int64_t n) {
-    if (n <= 0) return;
-    bursts += n;
-    int64_t q = n / channels, rem = n % channels;
-    int64_t ch0 = ((first % channels) + channels) % channels;
-    if (q)
-      for (int64_t ch = 0; ch < channels; ++ch) channel_bursts_scratch_[static_cast<size_t>(ch)] += q;
-    for (int64_t i = 0; i < rem; ++i) channel_bursts_scratch_[static_cast<size_t>((ch0 + i) % channels)] += 1;
+  auto add_run = [&](int64_t n) {
+    if (n > 0) bursts += n;
   };
+  // A row moves as whole bursts from a burst boundary: ceil(span / burst)
+  // bursts, or one per element when elements are a burst or more apart.
+  // Address misalignment is deliberately not modelled: it would make a
+  // bigger transfer cheaper (a 128-column row is 8 aligned bursts, a
+  // 127-column row at an odd offset 9), breaking cycle monotonicity in size.
   auto add_row = [&](int64_t row_offset, int64_t n, int64_t stride) {
     if (n <= 0) return;
+    (void)row_offset;
     int64_t a = std::abs(stride);
-    int64_t lo = stride < 0 ? row_offset + (n - 1) * stride : row_offset;
-    int64_t begin = std::max<int64_t>(0, lo) * elem_bytes;
-    if (a <= 1 || n == 1) {
-      int64_t end = begin + n * elem_bytes;
-      add_run(begin / burst, (end - 1) / burst - begin / burst + 1);
-    } else if (a * elem_bytes >= burst) {
-      add_run(begin / burst, n);  // every element in its own burst
-    } else {
-      int64_t end = begin + ((n - 1) * a + 1) * elem_bytes;
-      add_run(begin / burst, (end - 1) / burst - begin / burst + 1);
-    }
+    if (a <= 1 || n == 1)
+      add_run(ceil_div(n * elem_bytes, burst));
+    else if (a * elem_bytes >= burst)
+      add_run(n);
+    else
+      add_run(ceil_div(((n - 1) * a + 1) * elem_bytes, burst));
   };
   if (d0 > 0 && d1 > 0) {
     if ((stride0 == 1 && (d1 == 1 || stride1 == d0)))
@@ -362,7 +356,7 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
   if (bursts > 0) {
     dram_bursts_ += static_cast<uint64_t>(bursts);
     dram_bytes_ += static_cast<uint64_t>(d0 * d1 * elem_bytes);
-    done = dram_transfer(start, 0, bursts);
+    done = dram_transfer(start, bursts);
   }
   if (dir == 0)
     mark_written(c, mask, done);
@@ -384,13 +378,10 @@ void TimingCore::dma_gather(int32_t arg, int32_t spad, int32_t elem_bits, int64_
   double start = std::max(c.issue, write_slots_free(c, mask, 0, nullptr));
   double done = start;
   if (n_elems > 0) {
-    // Addresses are data dependent: one burst per element, spread evenly.
-    int64_t channels = cfg_.dram_channels;
-    for (int64_t ch = 0; ch < channels; ++ch)
-      channel_bursts_scratch_[static_cast<size_t>(ch)] += n_elems / channels + (ch < n_elems % channels ? 1 : 0);
+    // Addresses are data dependent: one burst per element.
     dram_bursts_ += static_cast<uint64_t>(n_elems);
     dram_bytes_ += static_cast<uint64_t>(n_elems * std::max(1, elem_bits / 8));
-    done = dram_transfer(start, 0, n_elems);
+    done = dram_transfer(start, n_elems);
   }
   mark_written(c, mask, done);
   finish_dma(c, done, tag, slot);

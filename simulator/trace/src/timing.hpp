@@ -15,9 +15,9 @@
 //   waits for the current slot's data (read-after-write).
 // * DMA engine. A per-core queue of `queue_depth` outstanding requests; each
 //   descriptor costs `issue_cycles` to issue. DRAM is shared by all cores:
-//   burst-granular accesses interleaved over `channels` by burst address,
-//   each channel moving `gbps_per_channel` (at least one DRAM clock per
-//   burst), then `dram.latency + noc.latency`. Channels are booked on a
+//   each row of a transfer moves as whole `burst_bytes` bursts, interleaved
+//   over `channels`, each channel moving `gbps_per_channel` (at least one
+//   DRAM clock per burst), then `dram.latency + noc.latency`. Channels are booked on a
 //   calendar with gap filling, so a request that became ready early is not
 //   queued behind one issued earlier that waits for its data.
 // * Vector unit. Occupancy (issue cycles of the tile, from the cost table)
@@ -156,7 +156,7 @@ class TimingCore {
   double write_slots_free(Core &c, uint64_t mask, uint64_t reads, std::vector<int> *fresh);
   void mark_written(Core &c, uint64_t mask, double ready);
   double book_channel(int channel, double earliest, double duration);
-  double dram_transfer(double start, int64_t first_burst, int64_t n_bursts);
+  double dram_transfer(double start, int64_t n_bursts);
   void finish_dma(Core &c, double done, int32_t tag, int64_t slot);
   void note_end(double t) {
     if (t > end_time_) end_time_ = t;
@@ -173,7 +173,7 @@ class TimingCore {
   int effective_slots_ = 1;
   double burst_cycles_ = 1;
   std::vector<std::vector<Interval>> calendars_;
-  std::vector<int64_t> channel_bursts_scratch_;
+  int64_t next_channel_ = 0;
   uint64_t bookings_since_prune_ = 0;
   double end_time_ = 0;
   uint64_t records_ = 0;
