@@ -42,8 +42,10 @@ def trace_artifacts(kernel_text: str, meta: dict | None = None) -> TraceArtifact
     """Build (once) and return the trace artifacts of one kernel."""
     key = kernel_hash(kernel_text)
     entry = cache.entry(key)
-    entry.put_text("kernel.mlir", kernel_text)
-    if meta is not None and not entry.valid("kernel.json"):
+    # The compiler normally wrote these already; never rewrite its files.
+    if not entry.path("kernel.mlir").exists():
+        entry.put_text("kernel.mlir", kernel_text)
+    if meta is not None and not entry.path("kernel.json").exists():
         entry.put_text("kernel.json", json.dumps(meta, indent=1))
     names = ("trace.cpp", "trace_info.json", "trace.so")
     if not all(entry.valid(n) for n in names):

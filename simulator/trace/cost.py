@@ -43,6 +43,7 @@ import mlir.ir as ir
 from mlir.dialects import arith
 
 from npusim import cache
+from simulator.trace.api import TraceSimError
 from simulator.trace.artifacts import TraceArtifacts
 from simulator.trace.skeleton import COMPUTE_ATTR, DMA_ATTR, TILE_LOOP_ATTR, find_kernel
 
@@ -52,7 +53,7 @@ INSTRUCTION_CLASSES = ("vector_load", "vector_store", "vector_fp", "vector_int",
                        "scalar_mem", "scalar_fp", "scalar")
 
 
-class CostSamplingError(RuntimeError):
+class CostSamplingError(TraceSimError):
     """The one-tile sample could not be built or run."""
 
 
@@ -154,6 +155,22 @@ def _functional_api():
     return build_elf, count_instruction_classes
 
 
+def sample_arguments(meta: dict, shape_args: dict[str, int]) -> list:
+    """The kernel's flat arguments for a sample launch: zero tensors sized by their
+    `numel` expressions at these sizes, then the size values (kernel.json order)."""
+    import sympy
+    import torch
+
+    out = []
+    for arg in meta["args"]:
+        if arg["kind"] == "size":
+            out.append(int(shape_args[arg["name"]]))
+            continue
+        numel = int(sympy.sympify(str(arg["numel"])).subs({sympy.Symbol(k): v for k, v in shape_args.items()}))
+        out.append(torch.zeros(max(numel, 1), dtype=getattr(torch, arg["dtype"])))
+    return out
+
+
 def build_cost_table(artifacts: TraceArtifacts, kernel_text: str, meta: dict, work_dir: Path) -> dict:
     """Sample every compute tile on Spike (full tile and 1-element tile); the cost.json dict."""
     build_elf, count_instruction_classes = _functional_api()
@@ -168,13 +185,13 @@ def build_cost_table(artifacts: TraceArtifacts, kernel_text: str, meta: dict, wo
         tile_dir = work_dir / f"tile{tile_id}"
         tile_dir.mkdir(parents=True, exist_ok=True)
         (tile_dir / "kernel.mlir").write_text(sample_text)
-        elf = build_elf(sample_text, meta, tile_dir)
-        entry = {"elem_bits": tile["elem_bits"]}
-        for which, args in samples.items():
+        elf = build_elf(sample_text)  # cached under the sample's own hash
+        entry = {"elem_bits": tile["elem_bits"], "elf": str(elf)}
+        for which, shape in samples.items():
             launch_dir = tile_dir / which
             launch_dir.mkdir(exist_ok=True)
-            counts = count_instruction_classes(elf, meta, args, launch_dir)
-            entry[which] = {"n": elems[which].get(tile_id, 0), "shape_args": args,
+            counts = count_instruction_classes(elf, meta, sample_arguments(meta, shape), launch_dir)
+            entry[which] = {"n": elems[which].get(tile_id, 0), "shape_args": shape,
                             "counts": {c: int(counts.get(c, 0)) for c in INSTRUCTION_CLASSES}}
         if entry["full"]["n"] <= entry["one"]["n"]:
             raise CostSamplingError(f"tile {tile_id}: the full-tile sample has {entry['full']['n']} elements, "
