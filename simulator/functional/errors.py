@@ -46,6 +46,10 @@ class SpikeNotFound(FunctionalRunError):
 class SpikeTimeout(FunctionalRunError):
     """Spike ran past the wall-clock limit; its process group was killed."""
 
+    def __init__(self, message: str, launch_dir: Path | None, pid: int | None = None):
+        self.pid = pid
+        super().__init__(message, launch_dir)
+
 
 class SpikeExitError(FunctionalRunError):
     """Spike (or the runtime inside it) exited with a non-zero code."""

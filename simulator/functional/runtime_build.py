@@ -90,7 +90,7 @@ def _build_dtb(entry: CacheEntry, target: Path) -> None:
 
 
 @lru_cache(maxsize=None)
-def _cached_paths(key: str) -> tuple[Path, Path]:
+def _cached_paths(key: str, cache_root: str) -> tuple[Path, Path]:
     entry = runtime_entry()
     archive, _ = entry.build(ARCHIVE_NAME, lambda target: _build_archive(entry, target))
     dtb, _ = entry.build(DTB_NAME, lambda target: _build_dtb(entry, target))
@@ -108,9 +108,9 @@ def spike_dtb() -> Path:
 
 
 def _ensure() -> tuple[Path, Path]:
-    key = runtime_key()
-    archive, dtb = _cached_paths(key)
+    key, root = runtime_key(), str(paths.cache_dir())
+    archive, dtb = _cached_paths(key, root)
     if not archive.exists() or not dtb.exists():  # cache dir wiped under a live process
         _cached_paths.cache_clear()
-        archive, dtb = _cached_paths(key)
+        archive, dtb = _cached_paths(key, root)
     return archive, dtb

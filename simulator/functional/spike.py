@@ -71,7 +71,7 @@ def run_process(command: list[str], launch_dir: Path, timeout_s: float) -> tuple
         output, _ = process.communicate()
         (launch_dir / "spike.log").write_bytes(output or b"")
         raise SpikeTimeout(f"Spike did not finish within {timeout_s} s and was killed "
-                           f"(pid {process.pid}); output tail:\n{tail(output)}", launch_dir) from None
+                           f"(pid {process.pid}); output tail:\n{tail(output)}", launch_dir, process.pid) from None
     except BaseException:  # KeyboardInterrupt etc.: leave nothing running
         _kill_group(process)
         process.wait()
@@ -118,8 +118,13 @@ def run_spike(elf: str | Path, meta: dict, args: list, launch_dir: str | Path,
     launch_dir = Path(launch_dir).resolve()
     prepared = prepare_arguments(meta, args, launch_dir)
     write_launch_files(prepared, launch_dir)
-    command = spike_command(Path(elf).resolve())
-    code, output = run_process(command, launch_dir, timeout_s)
+    return run_prepared(elf, prepared, launch_dir, timeout_s)
+
+
+def run_prepared(elf: str | Path, prepared: list[PreparedArg], launch_dir: Path,
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[list[torch.Tensor], int]:
+    """Runs Spike on launch files already written to launch_dir."""
+    code, output = run_process(spike_command(Path(elf).resolve()), launch_dir, timeout_s)
     if code != 0:
         raise SpikeExitError(code, tail(output), launch_dir)
     return read_results(prepared, launch_dir)
