@@ -20,13 +20,16 @@ one element otherwise; npu_elems = lanes * vlen_bits / SEW is one NPU vector
 op. So the per-element work (vector ops and the loop bookkeeping that repeats
 with them) runs once per NPU vector op, and the per-tile setup runs as
 sampled. The partial last tile is costed by the same line at its own n,
-neither zero nor a full tile.
+neither zero nor a full tile. A static kernel (no size args) has only the
+full-tile sample; its line goes through the origin (cost proportional to n).
 
 Sampling. `pin_loops_to_one_tile` rewrites every tile loop that could run
 more than once (static or symbolic bound) to run exactly one tile
-(ub := lb + step). `isolate_tile(k)` then removes the DMAs and every other
-compute tile, so the sample counts tile k's instructions plus the kernel's
-scalar prologue. The full-tile sample sets each size arg to its dim's tile
+(ub := lb + step). `outline_tile(k)` then moves compute tile k into its own
+non-inlined function, and the sample counts the instructions executed inside
+that one call (its callees, e.g. expf, included; DMAs, loop control and the
+kernel's prologue excluded). The rest of the kernel stays, so the tile's
+inputs and outputs stay live under -O2. The full-tile sample sets each size arg to its dim's tile
 size (from kernel.json `tiles` and the size arg's role), the 1-element sample
 sets every size arg to 1; the element count each sample gives tile k is read
 from the trace skeleton itself (a simulator run at the same shape args), so
@@ -40,7 +43,7 @@ import tempfile
 from pathlib import Path
 
 import mlir.ir as ir
-from mlir.dialects import arith
+from mlir.dialects import arith, func
 
 from npusim import cache
 from simulator.trace.api import TraceSimError
@@ -91,25 +94,65 @@ def pin_loops_to_one_tile(kernel_text: str) -> str:
         return str(module)
 
 
-def isolate_tile(kernel_text: str, tile_id: int) -> str:
-    """The kernel without its DMAs and without every compute tile but `tile_id`."""
+COST_ENTRY = "npusim_cost_tile"
+
+
+def _inside(op: ir.Operation) -> tuple[set, set]:
+    """Values defined inside op's regions: op results and block arguments."""
+    results, block_args = set(), set()
+    for region in op.regions:
+        for block in region.blocks:
+            block_args.update(block.arguments)
+            for inner in block.operations:
+                results.update(inner.operation.results)
+                sub_results, sub_args = _inside(inner.operation)
+                results |= sub_results
+                block_args |= sub_args
+    return results, block_args
+
+
+def outline_tile(kernel_text: str, tile_id: int) -> str:
+    """The kernel with compute tile `tile_id` moved into its own non-inlined
+    function `npusim_cost_tile`, so its instructions (and only its) can be
+    counted on Spike by entry address. Everything else stays, so the tile's
+    inputs and outputs stay live under -O2 (removing the DMAs instead would let
+    LLVM delete the compute as dead)."""
     with ir.Context(), ir.Location.unknown():
         module = ir.Module.parse(kernel_text)
-        doomed = []
+        compute = None
         for op in _walk(module.operation):
-            if DMA_ATTR in op.attributes:
-                doomed.append(op)
-            elif COMPUTE_ATTR in op.attributes:
-                if ir.IntegerAttr(ir.DictAttr(op.attributes[COMPUTE_ATTR])["tile_id"]).value != tile_id:
-                    doomed.append(op)
-        for op in doomed:
-            if op.name == "scf.for":
-                # loop results fall back to their initial values (iter_args inits)
-                for result, init in zip(op.results, list(op.operands)[3:]):
-                    result.replace_all_uses_with(init)
-            op.erase()
+            if COMPUTE_ATTR in op.attributes and \
+                    ir.IntegerAttr(ir.DictAttr(op.attributes[COMPUTE_ATTR])["tile_id"]).value == tile_id:
+                compute = op
+                break
+        if compute is None:
+            raise CostSamplingError(f"the kernel has no compute tile {tile_id}")
+        results, block_args = _inside(compute)
+        captured: list[ir.Value] = []
+        for inner in [compute, *_walk(compute)]:
+            for value in inner.operands:
+                if value not in results and value not in block_args and value not in captured:
+                    captured.append(value)
+        result_types = [r.type for r in compute.results]
+        with ir.InsertionPoint(module.body):
+            outlined = func.FuncOp(COST_ENTRY, ir.FunctionType.get([v.type for v in captured], result_types))
+            outlined.attributes["passthrough"] = ir.ArrayAttr.get([ir.StringAttr.get("noinline")])
+            body = outlined.add_entry_block()
+        with ir.InsertionPoint(body):
+            ret = func.ReturnOp([])
+        call = func.CallOp(result_types, ir.FlatSymbolRefAttr.get(COST_ENTRY), captured,
+                           ip=ir.InsertionPoint(compute))
+        for old, new in zip(compute.results, call.results):
+            old.replace_all_uses_with(new)
+        compute.move_before(ret)
+        for inner in [compute, *_walk(compute)]:
+            for value, arg in zip(captured, body.arguments):
+                inner.replace_uses_of_with(value, arg)
+        ret.erase()
+        with ir.InsertionPoint(body):
+            func.ReturnOp(list(compute.results))
         if not module.operation.verify():
-            raise CostSamplingError(f"the kernel isolated to tile {tile_id} does not verify")
+            raise CostSamplingError(f"the kernel with tile {tile_id} outlined does not verify")
         return str(module)
 
 
@@ -145,14 +188,36 @@ def _tile_elems(artifacts: TraceArtifacts, shape_args: dict[str, int]) -> dict[i
     return {int(k): int(v["max_elems"]) for k, v in report.get("tiles", {}).items()}
 
 
-def _functional_api():
+def count_tile_instructions(elf: Path, meta: dict, args: list, launch_dir: Path,
+                            timeout_s: float = 300.0) -> dict[str, int]:
+    """Instruction classes executed inside the one call of `npusim_cost_tile`
+    (callees such as expf included) in a Spike run of the sample ELF.
+
+    Built on simulator.functional's Spike runner and log classifier, pointed at
+    the outlined tile's entry instead of the kernel's."""
     try:
-        from simulator.functional import build_elf, count_instruction_classes  # type: ignore[attr-defined]
+        from simulator.functional import elf_symbols, spike
+        from simulator.functional.instruction_classes import count_log
+        from simulator.functional.launch_args import prepare_arguments
     except ImportError as exc:
-        raise CostSamplingError(
-            "the Spike cost sample needs simulator.functional.build_elf and count_instruction_classes, "
-            f"which are not available ({exc}); pass an explicit cost table") from exc
-    return build_elf, count_instruction_classes
+        raise CostSamplingError("the Spike cost sample needs simulator.functional's Spike runner and "
+                                f"instruction classifier, which are not available ({exc}); pass an explicit "
+                                "cost table") from exc
+    symbols = elf_symbols.function_ranges(elf)
+    if COST_ENTRY not in symbols:
+        raise CostSamplingError(f"{elf} has no {COST_ENTRY} symbol (was the outlined tile inlined?)")
+    launch_dir.mkdir(parents=True, exist_ok=True)
+    spike.write_launch_files(prepare_arguments(meta, args, launch_dir), launch_dir)
+    log_path = launch_dir / "spike-trace.log"
+    code, output = spike.run_process(spike.spike_command(elf, "-l", f"--log={log_path}"), launch_dir, timeout_s)
+    if code != 0:
+        tail = output[-2000:].decode(errors="replace") if isinstance(output, bytes) else str(output)[-2000:]
+        raise CostSamplingError(f"Spike exited with {code} on the cost sample {elf}: {tail}")
+    counts = count_log(log_path, symbols[COST_ENTRY][0], None)
+    log_path.unlink(missing_ok=True)  # large; the counts are what we keep
+    if not counts:
+        raise CostSamplingError(f"no instruction executed inside {COST_ENTRY} of {elf}")
+    return {c: int(counts.get(c, 0)) for c in INSTRUCTION_CLASSES}
 
 
 def sample_arguments(meta: dict, shape_args: dict[str, int]) -> list:
@@ -173,27 +238,30 @@ def sample_arguments(meta: dict, shape_args: dict[str, int]) -> list:
 
 def build_cost_table(artifacts: TraceArtifacts, kernel_text: str, meta: dict, work_dir: Path) -> dict:
     """Sample every compute tile on Spike (full tile and 1-element tile); the cost.json dict."""
-    build_elf, count_instruction_classes = _functional_api()
+    try:
+        from simulator.functional import build_elf
+    except ImportError as exc:
+        raise CostSamplingError(f"simulator.functional.build_elf is not available ({exc}); "
+                                "pass an explicit cost table") from exc
     info = artifacts.info()
     pinned = pin_loops_to_one_tile(kernel_text)
-    samples = {"full": sample_shape_args(meta, full=True), "one": sample_shape_args(meta, full=False)}
+    samples = {"full": sample_shape_args(meta, full=True)}
+    if meta.get("size_args"):  # a static kernel has no size to shrink to one element
+        samples["one"] = sample_shape_args(meta, full=False)
     elems = {which: _tile_elems(artifacts, args) for which, args in samples.items()}
     tiles = {}
     for tile in info["tiles"]:
         tile_id = tile["tile_id"]
-        sample_text = isolate_tile(pinned, tile_id)
+        sample_text = outline_tile(pinned, tile_id)
         tile_dir = work_dir / f"tile{tile_id}"
         tile_dir.mkdir(parents=True, exist_ok=True)
         (tile_dir / "kernel.mlir").write_text(sample_text)
         elf = build_elf(sample_text)  # cached under the sample's own hash
         entry = {"elem_bits": tile["elem_bits"], "elf": str(elf)}
         for which, shape in samples.items():
-            launch_dir = tile_dir / which
-            launch_dir.mkdir(exist_ok=True)
-            counts = count_instruction_classes(elf, meta, sample_arguments(meta, shape), launch_dir)
-            entry[which] = {"n": elems[which].get(tile_id, 0), "shape_args": shape,
-                            "counts": {c: int(counts.get(c, 0)) for c in INSTRUCTION_CLASSES}}
-        if entry["full"]["n"] <= entry["one"]["n"]:
+            counts = count_tile_instructions(elf, meta, sample_arguments(meta, shape), tile_dir / which)
+            entry[which] = {"n": elems[which].get(tile_id, 0), "shape_args": shape, "counts": counts}
+        if "one" in entry and entry["full"]["n"] <= entry["one"]["n"]:
             raise CostSamplingError(f"tile {tile_id}: the full-tile sample has {entry['full']['n']} elements, "
                                     f"the small one {entry['one']['n']}; cannot fit the per-element cost")
         tiles[str(tile_id)] = entry

@@ -11,6 +11,7 @@ import pytest
 import simulator.functional as functional
 from simulator.trace import simulate
 from simulator.trace.artifacts import trace_artifacts
+from simulator.trace import cost
 from simulator.trace.cost import INSTRUCTION_CLASSES, cost_table_path
 
 from trace_helpers import config_variant
@@ -23,12 +24,12 @@ def fake_spike(monkeypatch, tmp_path):
     calls = []
 
     def build_elf(kernel_text):
-        assert "npusim.dma" not in kernel_text  # the sample has no DMA left
+        assert f"func.func @{cost.COST_ENTRY}" in kernel_text  # the tile is outlined
         path = tmp_path / f"sample{len(calls)}.elf"
         path.write_text(kernel_text)
         return path
 
-    def count_instruction_classes(elf, meta, args, launch_dir):
+    def count_tile_instructions(elf, meta, args, launch_dir):
         sizes = [a for a, spec in zip(args, meta["args"]) if spec["kind"] == "size"]
         for tensor, spec in zip(args, meta["args"]):
             if spec["kind"] != "size":
@@ -38,11 +39,12 @@ def fake_spike(monkeypatch, tmp_path):
             elems *= value
         calls.append((elf, sizes))
         strips = -(-elems // 4)  # VLEN=128, f32
-        return {"vector_load": 2 * strips, "vector_store": strips, "vector_fp": strips, "vector_other": strips,
-                "scalar": 20 + 6 * strips}
+        counts = {"vector_load": 2 * strips, "vector_store": strips, "vector_fp": strips, "vector_other": strips,
+                  "scalar": 20 + 6 * strips}
+        return {c: counts.get(c, 0) for c in INSTRUCTION_CLASSES}
 
     monkeypatch.setattr(functional, "build_elf", build_elf, raising=False)
-    monkeypatch.setattr(functional, "count_instruction_classes", count_instruction_classes, raising=False)
+    monkeypatch.setattr(cost, "count_tile_instructions", count_tile_instructions)
     return calls
 
 
@@ -77,10 +79,21 @@ def test_partial_tile_cost_lies_on_the_sampled_line(add_kernel, fake_spike):
     assert tail == pytest.approx(one + (full - one) * 999 / 1023)
 
 
-def test_spike_cost_sample(add_kernel, tmp_path):
-    if not all(hasattr(functional, name) for name in ("build_elf", "count_instruction_classes")):
-        pytest.skip("simulator.functional does not provide build_elf / count_instruction_classes yet")
+@pytest.mark.spike
+def test_spike_cost_sample(add_kernel):
+    from npusim.paths import ToolNotFound, dtc_binary, spike_binary
+
+    try:
+        spike_binary(), dtc_binary()
+    except ToolNotFound as exc:
+        pytest.skip(str(exc))
     artifacts = trace_artifacts(add_kernel["mlir"], add_kernel["meta"])
     table = json.loads(cost_table_path(artifacts, add_kernel["mlir"], add_kernel["meta"]).read_text())
-    counts_full, counts_one = table["tiles"]["0"]["full"]["counts"], table["tiles"]["0"]["one"]["counts"]
-    assert sum(counts_full.values()) > sum(counts_one.values()) > 0
+    tile = table["tiles"]["0"]
+    assert tile["full"]["n"] == 1024 and tile["one"]["n"] == 1
+    full, one = sum(tile["full"]["counts"].values()), sum(tile["one"]["counts"].values())
+    # the add tile: at least a load, a load, an add and a store per element, a short fixed part
+    assert full >= 4 * 1024 and 0 < one < 100
+    small = simulate(add_kernel, shape_args={"s0": 100})
+    big = simulate(add_kernel, shape_args={"s0": 5000})
+    assert 0 < small.cycles < big.cycles

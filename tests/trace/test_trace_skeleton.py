@@ -7,7 +7,7 @@ import json
 import mlir.ir as ir
 import pytest
 
-from simulator.trace.cost import isolate_tile, pin_loops_to_one_tile, sample_shape_args
+from simulator.trace.cost import COST_ENTRY, outline_tile, pin_loops_to_one_tile, sample_shape_args
 from simulator.trace.emitc import lower_to_emitc
 from simulator.trace.skeleton import SkeletonError, build_skeleton
 
@@ -103,10 +103,16 @@ def test_pinned_kernel_runs_one_tile_at_any_size(add_kernel, add_cost):
         assert result.stats["tiles"]["0"]["max_elems"] == 1024
 
 
-def test_isolate_tile_keeps_one_compute_tile_and_no_dma(rowsum_kernel):
-    text = isolate_tile(pin_loops_to_one_tile(rowsum_kernel["mlir"]), 1)
-    assert "npusim.dma" not in text
-    assert "tile_id = 1" in text and "tile_id = 0" not in text
+def test_outline_tile_moves_one_compute_tile_into_its_own_function(rowsum_kernel):
+    text = outline_tile(pin_loops_to_one_tile(rowsum_kernel["mlir"]), 1)
+    with ir.Context():
+        module = ir.Module.parse(text)
+        functions = {ir.StringAttr(op.attributes["sym_name"]).value: op for op in module.body.operations}
+    assert set(functions) == {"kernel", COST_ENTRY}
+    outlined = str(functions[COST_ENTRY])
+    assert "tile_id = 1" in outlined and "noinline" in outlined and "npusim.dma" not in outlined
+    kernel = str(functions["kernel"])
+    assert "tile_id = 0" in kernel and "npusim.dma" in kernel and f"call @{COST_ENTRY}" in kernel
 
 
 def test_sample_shape_args_follow_tiles_and_roles(rowsum_kernel, add_kernel):

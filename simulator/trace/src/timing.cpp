@@ -80,7 +80,10 @@ std::map<int, TileCost> load_cost_table(const json::Value &table, const Config &
       cost.fixed_cycles = t.at("fixed_cycles").num();
       cost.cycles_per_elem = t.at("cycles_per_elem").num();
     } else {
-      const json::Value &full = t.at("full"), &one = t.at("one");
+      // Without a 1-element sample (a static kernel has no size to shrink)
+      // the line goes through the origin: all of the tile's work per element.
+      const json::Value empty_sample = json::parse("{\"n\": 0, \"counts\": {}}");
+      const json::Value &full = t.at("full"), &one = t.has("one") ? t.at("one") : empty_sample;
       double n_full = full.at("n").num(), n_one = one.at("n").num();
       double elem_bits = t.at("elem_bits").num();
       double spike_vlen = table.has("spike_vlen_bits") ? table.at("spike_vlen_bits").num() : 128;
