@@ -1,0 +1,193 @@
+"""The functional path end to end on Spike: one shape-agnostic ELF per kernel,
+runtime sizes, tails, the vector extension, host parity and the fault cases."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from simulator.functional import elf_build, launch, spike
+from simulator.functional.errors import (
+    FunctionalBuildError,
+    LaunchArgumentError,
+    SpikeExitError,
+    SpikeNotFound,
+    SpikeOutputError,
+    SpikeTimeout,
+)
+from simulator.functional.launch_args import prepare_arguments
+
+pytestmark = pytest.mark.spike
+
+
+def test_one_add_elf_serves_every_size(add_kernel, tmp_path):
+    path, meta = add_kernel
+    sizes = [1024, 1000, 7, 1, 5000]  # the last is larger than the first call's
+    results, builds_before = [], len(elf_build.build_log)
+    for n in sizes:
+        a, b = torch.randn(n), torch.randn(n)
+        result = launch.launch(path, meta, [a, b, None, n], mode="spike", launch_dir=tmp_path / f"n{n}")
+        (out,) = result.outputs
+        assert out.shape == (n,) and out.dtype == torch.float32
+        assert torch.equal(out, a + b), f"N={n}"
+        assert result.instret > 0
+        results.append(result)
+    reports = elf_build.build_log[builds_before:]
+    assert len(reports) == len(sizes)
+    assert not any(r.built for r in reports[1:]), "the ELF was rebuilt after the first launch"
+    assert len({r.elf_path for r in results}) == 1
+    # The binary really reads the size: more elements, more instructions.
+    instret = {n: r.instret for n, r in zip(sizes, results)}
+    assert instret[1] <= instret[7] < instret[1000] <= instret[1024] < instret[5000]
+
+
+def test_rowsum_with_tails_in_both_dims(rowsum_kernel, tmp_path):
+    path, meta = rowsum_kernel  # tiles of 4 rows x 64 columns
+    for s0, s1 in [(10, 100), (4, 64), (1, 1), (37, 130), (3, 5), (8, 128)]:
+        x = torch.randn(s0, s1)
+        result = launch.launch(path, meta, [x, None, s0, s1], mode="spike", launch_dir=tmp_path / f"{s0}x{s1}")
+        torch.testing.assert_close(result.outputs[0], x.sum(dim=1), rtol=1e-5, atol=1e-5)
+
+
+def test_host_mode_matches_spike(add_kernel, rowsum_kernel, tmp_path):
+    path, meta = add_kernel
+    a, b = torch.randn(777), torch.randn(777)
+    on_spike = launch.launch(path, meta, [a, b, None, 777], mode="spike", launch_dir=tmp_path / "add")
+    on_host = launch.launch(path, meta, [a, b, None, 777], mode="host")
+    assert on_host.instret is None and on_host.mode == "host"
+    assert torch.equal(on_spike.outputs[0], on_host.outputs[0])
+    path, meta = rowsum_kernel
+    x = torch.randn(9, 70)
+    on_spike = launch.launch(path, meta, [x, None, 9, 70], mode="spike", launch_dir=tmp_path / "rowsum")
+    on_host = launch.launch(path, meta, [x, None, 9, 70], mode="host")
+    torch.testing.assert_close(on_spike.outputs[0], on_host.outputs[0], rtol=1e-6, atol=1e-6)
+
+
+def test_mode_comes_from_environment(add_kernel, monkeypatch):
+    path, meta = add_kernel
+    a, b = torch.ones(3), torch.ones(3)
+    monkeypatch.setenv("NPUSIM_FUNCTIONAL", "host")
+    assert launch.launch(path, meta, [a, b, None, 3]).mode == "host"
+    monkeypatch.delenv("NPUSIM_FUNCTIONAL")
+    result = launch.launch(path, meta, [a, b, None, 3])  # default: spike, temporary launch dir
+    assert result.mode == "spike" and torch.equal(result.outputs[0], a + b)
+    monkeypatch.setenv("NPUSIM_FUNCTIONAL", "gem5")
+    with pytest.raises(Exception, match="NPUSIM_FUNCTIONAL"):
+        launch.launch(path, meta, [a, b, None, 3])
+
+
+def test_add_kernel_uses_the_vector_extension(add_kernel):
+    path, _ = add_kernel
+    elf_build.build_elf(path)
+    assembly = elf_build.intermediate(path, "kernel.s").read_text()
+    assert "vsetvli" in assembly
+    assert "vfadd.vv" in assembly
+    assert any(op in assembly for op in ("vle32.v", "vle8.v")), "no vector loads in the kernel"
+
+
+def test_corrupted_elf_in_cache_is_rebuilt(add_kernel, tmp_path):
+    path, meta = add_kernel
+    elf = elf_build.build_elf(path)
+    elf.write_bytes(b"\x7fELF garbage" + bytes(100))
+    report = elf_build.build_elf(path, report=True)
+    assert report.built and report.elf == elf
+    a, b = torch.randn(50), torch.randn(50)
+    outputs, _ = spike.run_spike(elf, meta, [a, b, None, 50], tmp_path)
+    assert torch.equal(outputs[0], a + b)
+    assert not elf_build.build_elf(path, report=True).built
+
+
+def _spike_processes_in(launch_dir: Path) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if Path(f"/proc/{pid}/cwd").resolve() == launch_dir.resolve():
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_timeout_kills_spike(add_kernel, tmp_path):
+    path, meta = add_kernel
+    elf = elf_build.build_elf(path)
+    n = 3_000_000  # ~1 s of Spike
+    a, b = torch.ones(n), torch.ones(n)
+    start = time.perf_counter()
+    with pytest.raises(SpikeTimeout) as caught:
+        spike.run_spike(elf, meta, [a, b, None, n], tmp_path, timeout_s=0.05)
+    assert time.perf_counter() - start < 5
+    assert str(tmp_path) in str(caught.value)
+    with pytest.raises(ProcessLookupError):
+        os.kill(caught.value.pid, 0)  # killed and reaped
+    assert _spike_processes_in(tmp_path) == []
+
+
+def test_runtime_exit_code_names_the_failure(add_kernel, tmp_path):
+    path, meta = add_kernel
+    elf = elf_build.build_elf(path)
+    prepared = prepare_arguments(meta, [torch.ones(4), torch.ones(4), None, 4])
+    spike.write_launch_files(prepared, tmp_path)
+    (tmp_path / "arg1.bin").write_bytes(b"\0" * 8)  # 2 of the 4 floats
+    with pytest.raises(SpikeExitError) as caught:
+        spike.run_prepared(elf, prepared, tmp_path)
+    assert caught.value.exit_code == 8
+    assert "shorter than count * elem_bytes" in str(caught.value)
+    assert "argument 1" in str(caught.value)  # the runtime's own message, from Spike's output tail
+    assert str(tmp_path) in str(caught.value)
+    (tmp_path / "arg1.bin").unlink()
+    with pytest.raises(SpikeExitError, match="could not be opened"):
+        spike.run_prepared(elf, prepared, tmp_path)
+
+
+def test_missing_output_file_is_reported(add_kernel, tmp_path):
+    _, meta = add_kernel
+    prepared = prepare_arguments(meta, [torch.ones(4), torch.ones(4), None, 4])
+    with pytest.raises(SpikeOutputError, match="out2.bin"):
+        spike.read_results(prepared, tmp_path)
+    (tmp_path / "out2.bin").write_bytes(b"\0" * 15)
+    with pytest.raises(SpikeOutputError, match="15 bytes, expected 16"):
+        spike.read_results(prepared, tmp_path)
+
+
+def test_missing_spike_is_reported(add_kernel, tmp_path, monkeypatch):
+    from npusim.paths import ToolNotFound
+    from simulator.functional import toolchain
+
+    path, meta = add_kernel
+    elf = elf_build.build_elf(path)
+
+    def no_spike():
+        raise ToolNotFound("spike not found on PATH")
+
+    monkeypatch.setattr(toolchain, "spike_executable", no_spike)
+    with pytest.raises(SpikeNotFound, match="Spike is not available"):
+        spike.run_spike(elf, meta, [torch.ones(2), torch.ones(2), None, 2], tmp_path)
+
+
+def test_arguments_are_checked_against_metadata(add_kernel, tmp_path):
+    _, meta = add_kernel
+    with pytest.raises(LaunchArgumentError, match="takes 4 arguments"):
+        prepare_arguments(meta, [torch.ones(2), None, 2])
+    with pytest.raises(LaunchArgumentError, match="dtype"):
+        prepare_arguments(meta, [torch.ones(2, dtype=torch.float64), torch.ones(2), None, 2])
+    with pytest.raises(LaunchArgumentError, match="indexes 3"):
+        prepare_arguments(meta, [torch.ones(2), torch.ones(2), None, 3])
+    too_many = {"name": "wide", "args": [{"name": f"s{i}", "kind": "size"} for i in range(17)]}
+    with pytest.raises(LaunchArgumentError, match="at most 16"):
+        prepare_arguments(too_many, list(range(17)))
+
+
+def test_build_error_names_step_and_artifact_dir():
+    with pytest.raises(FunctionalBuildError) as caught:
+        elf_build.build_elf("module {\n  func.func @kernel() {\n    %x = arith.bogus\n  }\n}\n")
+    message = str(caught.value)
+    assert "lower (mlir-opt)" in message and "mlir-opt" in message
+    assert str(caught.value.artifact_dir) in message and caught.value.artifact_dir.is_dir()
+    assert caught.value.stderr_tail
