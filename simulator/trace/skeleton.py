@@ -13,11 +13,12 @@ ABI helpers (`include/npusim/trace_abi.h`) in place of the simulator ops:
   offset, d0, stride0, d1, stride1, tag, slot)`, the descriptor read from the
   DRAM side's `memref.reinterpret_cast` (a 2-D copy: d1 rows of d0);
 * a gather loop `scf.for {npusim.dma = {mode = "gather"}}` ->
-  `npusim_dma_gather(ctx, arg, spad, elem_bits, trip count, tag, slot)`;
+  `npusim_dma_gather(ctx, arg, spad, elem_bits, extent, tag, slot)`;
 * a compute loop `scf.for {npusim.compute}` -> `npusim_compute(ctx, tile_id,
-  n_elems, reads_mask, writes_mask)`; n_elems is the loop's trip count times
-  that of the deepest loop nest inside it whose bounds are known outside the
-  tile (rows x columns of a 2-D tile); reads/writes come from the attribute
+  n_elems, reads_mask, writes_mask)`; n_elems is the loop's extent (ub - lb,
+  the trip count of a unit-step loop) times that of the deepest loop nest
+  inside it whose bounds are known outside the tile (rows x columns of a 2-D
+  tile); reads/writes come from the attribute
   or, when absent, from the scratchpad buffers the body loads and stores;
 * each iteration of an outermost parallel tile loop is a work item
   (`npusim_work_item_begin/end`); the core is left to the simulator.
@@ -161,15 +162,14 @@ class _Builder:
             raise SkeletonError(f"{what} depends on a value the skeleton cannot compute (defined by {where})") from None
 
     def trip_count(self, loop: ir.Operation, ip: ir.InsertionPoint) -> ir.Value | None:
-        """(ub - lb + step - 1) / step in i64, or None when a bound is not available."""
-        lb, ub, step = loop.operands[0], loop.operands[1], loop.operands[2]
-        if any(v not in self.values for v in (lb, ub, step)):
+        """Elements a loop covers, max(ub - lb, 0) in i64 (the trip count of a unit-step
+        loop; a strip-mined loop of step s covers s elements per trip), or None when a
+        bound is not available."""
+        lb, ub = loop.operands[0], loop.operands[1]
+        if any(v not in self.values for v in (lb, ub)):
             return None
-        lb, ub, step = (self.to_i64(self.values[v], ip) for v in (lb, ub, step))
-        one = self.const(1, self.i64, ip)
-        span = arith.AddIOp(arith.SubIOp(ub, lb, ip=ip).result, arith.SubIOp(step, one, ip=ip).result, ip=ip).result
-        trips = arith.DivSIOp(span, step, ip=ip).result
-        return arith.MaxSIOp(trips, self.const(0, self.i64, ip), ip=ip).result
+        lb, ub = (self.to_i64(self.values[v], ip) for v in (lb, ub))
+        return arith.MaxSIOp(arith.SubIOp(ub, lb, ip=ip).result, self.const(0, self.i64, ip), ip=ip).result
 
     def nest_elems(self, block: ir.Block, ip: ir.InsertionPoint) -> ir.Value:
         """Trip count of the deepest nest of loops in block whose bounds are known outside it."""
