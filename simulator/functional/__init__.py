@@ -6,6 +6,7 @@ Entry points (see each module's docstring):
   build_elf(kernel_mlir) -> Path                     once per kernel hash, cached
   run_spike(elf, meta, args, launch_dir, timeout_s) -> (outputs, instret)
   run_host(kernel_mlir, meta, args) -> outputs
+    outputs[i] is a fresh flat tensor for output/inout arg i, None otherwise
   count_instruction_classes(elf, meta, args, launch_dir) -> {class: count}
 
 Submodules are imported lazily so `import simulator.functional` stays cheap.

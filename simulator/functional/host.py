@@ -63,14 +63,15 @@ def host_engine(kernel_text: str):
 
 
 def run_host(kernel_mlir, meta: dict, args: list) -> list[torch.Tensor]:
-    """Runs the kernel in-process. Returns one fresh flat tensor per
-    output/inout argument in kernel order (same contract as run_spike)."""
+    """Runs the kernel in-process. Returns outputs like run_spike: a fresh
+    flat tensor at the index of each output/inout argument, None elsewhere."""
     from simulator.functional.elf_build import kernel_text_and_hash
 
     text, _ = kernel_text_and_hash(kernel_mlir)
     engine = host_engine(text)
     prepared = prepare_arguments(meta, args)
-    keep_alive, packed, outputs = [], [], []
+    keep_alive, packed = [], []
+    outputs: list[torch.Tensor | None] = [None] * len(prepared)
     for arg in prepared:
         if arg.kind == "size":
             value = ctypes.c_int64(arg.count)
@@ -84,7 +85,7 @@ def run_host(kernel_mlir, meta: dict, args: list) -> list[torch.Tensor]:
         else:
             buffer = arg.tensor
         if arg.produces_output:
-            outputs.append(buffer)
+            outputs[arg.index] = buffer
         pointer = buffer.data_ptr() if buffer.numel() else None
         descriptor = _Rank1Descriptor(pointer, pointer, 0, arg.count, 1)
         descriptor_pointer = ctypes.pointer(descriptor)

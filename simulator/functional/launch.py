@@ -2,7 +2,8 @@
 
     result = launch(kernel_mlir_path, meta, args, mode="spike"|"host",
                     launch_dir=..., timeout_s=...)
-    result.outputs   # fresh flat tensors, one per output/inout arg, kernel order
+    result.outputs   # one entry per kernel arg: a fresh flat tensor for each
+                     # output/inout arg, None for inputs and sizes
     result.instret   # instructions retired in the kernel call (None in host mode)
     result.elf_path  # the kernel's one ELF (None in host mode)
 
@@ -33,7 +34,7 @@ ENV_VAR = "NPUSIM_FUNCTIONAL"
 
 @dataclass
 class LaunchResult:
-    outputs: list[torch.Tensor]
+    outputs: list[torch.Tensor | None]  # indexed like the kernel's args
     instret: int | None
     elf_path: Path | None
     wall_s: float

@@ -87,8 +87,8 @@ def _kill_group(process: subprocess.Popen) -> None:
         pass
 
 
-def read_results(prepared: list[PreparedArg], launch_dir: Path) -> tuple[list[torch.Tensor], int]:
-    outputs = []
+def read_results(prepared: list[PreparedArg], launch_dir: Path) -> tuple[list[torch.Tensor | None], int]:
+    outputs: list[torch.Tensor | None] = [None] * len(prepared)
     for arg in prepared:
         if not arg.produces_output:
             continue
@@ -101,7 +101,7 @@ def read_results(prepared: list[PreparedArg], launch_dir: Path) -> tuple[list[to
         if len(data) < expected:
             raise SpikeOutputError(f"{path.name} (argument {arg.index}, {arg.name}) has {len(data)} bytes, "
                                    f"expected {expected}", launch_dir)
-        outputs.append(tensor_from_bytes(data[:expected], arg.dtype, arg.count))
+        outputs[arg.index] = tensor_from_bytes(data[:expected], arg.dtype, arg.count)
     counter = launch_dir / "instret.bin"
     if not counter.exists() or counter.stat().st_size < 8:
         raise SpikeOutputError("Spike exited 0 but instret.bin is missing or short", launch_dir)
@@ -110,11 +110,12 @@ def read_results(prepared: list[PreparedArg], launch_dir: Path) -> tuple[list[to
 
 
 def run_spike(elf: str | Path, meta: dict, args: list, launch_dir: str | Path,
-              timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[list[torch.Tensor], int]:
+              timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[list[torch.Tensor | None], int]:
     """Runs one launch of `elf` with `args` (tensors and ints in kernel arg
-    order; an output may be a tensor or None). Returns (one fresh flat tensor
-    per output/inout argument in kernel order, instructions retired in the
-    kernel call)."""
+    order; an output may be a tensor or None). Returns (outputs, instret):
+    outputs[i] is a fresh flat tensor for output/inout argument i and None for
+    the other arguments; instret counts the instructions retired in the
+    kernel call."""
     launch_dir = Path(launch_dir).resolve()
     prepared = prepare_arguments(meta, args, launch_dir)
     write_launch_files(prepared, launch_dir)
@@ -122,7 +123,7 @@ def run_spike(elf: str | Path, meta: dict, args: list, launch_dir: str | Path,
 
 
 def run_prepared(elf: str | Path, prepared: list[PreparedArg], launch_dir: Path,
-                 timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[list[torch.Tensor], int]:
+                 timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[list[torch.Tensor | None], int]:
     """Runs Spike on launch files already written to launch_dir."""
     code, output = run_process(spike_command(Path(elf).resolve()), launch_dir, timeout_s)
     if code != 0:

