@@ -10,6 +10,8 @@ Entry points (see each module's docstring):
   count_instruction_classes(elf, meta, args, launch_dir) -> {class: count}
 
 Submodules are imported lazily so `import simulator.functional` stays cheap.
+(No submodule is named like an exported function: importing it would shadow
+the function on the package.)
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
-    "launch": "launch", "LaunchResult": "launch", "default_mode": "launch",
+    "launch": "entry", "LaunchResult": "entry", "default_mode": "entry",
     "build_elf": "elf_build", "BuildReport": "elf_build",
     "run_spike": "spike",
     "run_host": "host",
@@ -32,5 +34,7 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name: str):
     if name in _EXPORTS:
-        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        value = getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
+        globals()[name] = value  # later lookups skip this hook
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 import torch
 
-from simulator.functional import launch, toolchain
+from simulator.functional import entry, toolchain
 
 F32_FUNCTIONS = ["exp", "log", "tanh", "erf", "erfc", "sqrt", "rsqrt", "expm1", "log1p", "sin", "cos", "tan",
                  "atan", "asin", "acos", "sinh", "cosh", "exp2", "log2", "log10", "cbrt", "floor", "ceil",
@@ -71,14 +71,14 @@ def math_inputs():
 def test_math_functions_on_spike(math_kernel, math_inputs, tmp_path):
     path, meta = math_kernel
     n, x, y, xd, yd = math_inputs
-    result = launch.launch(path, meta, [x, y, None, xd, yd, None, n], mode="spike", launch_dir=tmp_path)
+    result = entry.launch(path, meta, [x, y, None, xd, yd, None, n], mode="spike", launch_dir=tmp_path)
     _check_math_outputs(result.outputs, x, y, xd, yd)
 
 
 def test_math_functions_on_host_jit(math_kernel, math_inputs):
     path, meta = math_kernel
     n, x, y, xd, yd = math_inputs
-    result = launch.launch(path, meta, [x, y, None, xd, yd, None, n], mode="host")
+    result = entry.launch(path, meta, [x, y, None, xd, yd, None, n], mode="host")
     _check_math_outputs(result.outputs, x, y, xd, yd)
 
 

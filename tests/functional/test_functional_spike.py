@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from simulator.functional import elf_build, launch, spike
+from simulator.functional import elf_build, entry, spike
 from simulator.functional.errors import (
     FunctionalBuildError,
     LaunchArgumentError,
@@ -30,7 +30,7 @@ def test_one_add_elf_serves_every_size(add_kernel, tmp_path):
     results, builds_before = [], len(elf_build.build_log)
     for n in sizes:
         a, b = torch.randn(n), torch.randn(n)
-        result = launch.launch(path, meta, [a, b, None, n], mode="spike", launch_dir=tmp_path / f"n{n}")
+        result = entry.launch(path, meta, [a, b, None, n], mode="spike", launch_dir=tmp_path / f"n{n}")
         assert result.outputs[:2] == [None, None] and result.outputs[3] is None
         out = result.outputs[2]
         assert out.shape == (n,) and out.dtype == torch.float32
@@ -50,22 +50,22 @@ def test_rowsum_with_tails_in_both_dims(rowsum_kernel, tmp_path):
     path, meta = rowsum_kernel  # tiles of 4 rows x 64 columns
     for s0, s1 in [(10, 100), (4, 64), (1, 1), (37, 130), (3, 5), (8, 128)]:
         x = torch.randn(s0, s1)
-        result = launch.launch(path, meta, [x, None, s0, s1], mode="spike", launch_dir=tmp_path / f"{s0}x{s1}")
+        result = entry.launch(path, meta, [x, None, s0, s1], mode="spike", launch_dir=tmp_path / f"{s0}x{s1}")
         torch.testing.assert_close(result.outputs[1], x.sum(dim=1), rtol=1e-5, atol=1e-5)
 
 
 def test_host_mode_matches_spike(add_kernel, rowsum_kernel, tmp_path):
     path, meta = add_kernel
     a, b = torch.randn(777), torch.randn(777)
-    on_spike = launch.launch(path, meta, [a, b, None, 777], mode="spike", launch_dir=tmp_path / "add")
-    on_host = launch.launch(path, meta, [a, b, None, 777], mode="host")
+    on_spike = entry.launch(path, meta, [a, b, None, 777], mode="spike", launch_dir=tmp_path / "add")
+    on_host = entry.launch(path, meta, [a, b, None, 777], mode="host")
     assert on_host.instret is None and on_host.mode == "host"
     assert torch.equal(on_spike.outputs[2], on_host.outputs[2])
     assert on_host.outputs[0] is None
     path, meta = rowsum_kernel
     x = torch.randn(9, 70)
-    on_spike = launch.launch(path, meta, [x, None, 9, 70], mode="spike", launch_dir=tmp_path / "rowsum")
-    on_host = launch.launch(path, meta, [x, None, 9, 70], mode="host")
+    on_spike = entry.launch(path, meta, [x, None, 9, 70], mode="spike", launch_dir=tmp_path / "rowsum")
+    on_host = entry.launch(path, meta, [x, None, 9, 70], mode="host")
     torch.testing.assert_close(on_spike.outputs[1], on_host.outputs[1], rtol=1e-6, atol=1e-6)
 
 
@@ -73,13 +73,13 @@ def test_mode_comes_from_environment(add_kernel, monkeypatch):
     path, meta = add_kernel
     a, b = torch.ones(3), torch.ones(3)
     monkeypatch.setenv("NPUSIM_FUNCTIONAL", "host")
-    assert launch.launch(path, meta, [a, b, None, 3]).mode == "host"
+    assert entry.launch(path, meta, [a, b, None, 3]).mode == "host"
     monkeypatch.delenv("NPUSIM_FUNCTIONAL")
-    result = launch.launch(path, meta, [a, b, None, 3])  # default: spike, temporary launch dir
+    result = entry.launch(path, meta, [a, b, None, 3])  # default: spike, temporary launch dir
     assert result.mode == "spike" and torch.equal(result.outputs[2], a + b)
     monkeypatch.setenv("NPUSIM_FUNCTIONAL", "gem5")
     with pytest.raises(Exception, match="NPUSIM_FUNCTIONAL"):
-        launch.launch(path, meta, [a, b, None, 3])
+        entry.launch(path, meta, [a, b, None, 3])
 
 
 def test_add_kernel_uses_the_vector_extension(add_kernel):
