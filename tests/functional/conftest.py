@@ -37,3 +37,8 @@ def rowsum_kernel():
 @pytest.fixture
 def math_kernel():
     return fixture_kernel("mathfuncs")
+
+
+@pytest.fixture
+def wide_kernel():
+    return fixture_kernel("wide")

@@ -193,3 +193,16 @@ def test_build_error_names_step_and_artifact_dir():
     assert "lower (mlir-opt)" in message and "mlir-opt" in message
     assert str(caught.value.artifact_dir) in message and caught.value.artifact_dir.is_dir()
     assert caught.value.stderr_tail
+
+
+@pytest.mark.parametrize("mode", ["spike", "host"])
+def test_twelve_arguments_and_an_inout(wide_kernel, tmp_path, mode):
+    path, meta = wide_kernel
+    n = 300
+    a, b, c, d, acc = (torch.randn(n) for _ in range(5))
+    sizes = [n, 1, 20, 300, 4000, 50000]  # s1..s5 are passed on the stack
+    result = entry.launch(path, meta, [a, b, c, d, acc, None, *sizes], mode=mode, launch_dir=tmp_path)
+    assert [o is not None for o in result.outputs] == [False] * 4 + [True, True] + [False] * 6
+    torch.testing.assert_close(result.outputs[4], acc + a)
+    torch.testing.assert_close(result.outputs[5], a + b + c + d + float(sum(sizes[1:])))
+    assert not torch.equal(result.outputs[4], acc)  # the caller's inout tensor is not written in place
