@@ -172,3 +172,16 @@ def test_add_cycles_never_decrease_with_size(add_kernel, add_cost):
         cycles = simulate(add_kernel, shape_args=[n], cost_table=add_cost).cycles
         assert cycles >= previous, n
         previous = cycles
+
+
+@pytest.mark.parametrize("config", ["tpuv3-1core", "tpuv3-2core"])
+@pytest.mark.parametrize("fixture,cost", [("rowsum_kernel", "rowsum_cost"), ("softmax_kernel", "softmax_cost")])
+def test_2d_cycles_never_decrease_in_either_size(fixture, cost, config, request):
+    kernel, table = request.getfixturevalue(fixture), request.getfixturevalue(cost)
+    for fixed in (7, 33):
+        for make in (lambda v: [fixed, v], lambda v: [v, fixed]):
+            previous = 0
+            for value in range(1, 1400, 97):
+                cycles = simulate(kernel, shape_args=make(value), config=config, cost_table=table).cycles
+                assert cycles >= previous, (make(value), cycles, previous)
+                previous = cycles
