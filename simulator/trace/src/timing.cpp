@@ -182,7 +182,7 @@ void TimingCore::mark_read(Core &c, uint64_t mask, double until) {
 
 // A buffer that is written but not read gets a fresh slot (double
 // buffering); one that is read and written is updated in place.
-double TimingCore::write_slots_free(Core &c, uint64_t mask, uint64_t reads, std::vector<int> *) {
+double TimingCore::write_slots_free(Core &c, uint64_t mask, uint64_t reads) {
   double t = 0;
   for (int b = 0; mask; ++b, mask >>= 1, reads >>= 1)
     if (mask & 1) {
@@ -218,6 +218,15 @@ double TimingCore::reserve_queue_entry(Core &c) {
 // `earliest`; returns the end of the booking.
 double TimingCore::book_channel(int channel, double earliest, double duration) {
   auto &cal = calendars_[static_cast<size_t>(channel)];
+  busy_dram_channel_ += duration;
+  // Common case: the request starts after everything booked so far.
+  if (cal.empty() || earliest >= cal.back().end) {
+    if (!cal.empty() && cal.back().end == earliest)
+      cal.back().end = earliest + duration;
+    else
+      cal.push_back(Interval{earliest, earliest + duration});
+    return earliest + duration;
+  }
   auto it = std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= earliest; });
   double cand = earliest;
   while (it != cal.end() && it->begin < cand + duration) {
@@ -237,7 +246,6 @@ double TimingCore::book_channel(int channel, double earliest, double duration) {
   } else {
     cal.insert(it, Interval{cand, end});
   }
-  busy_dram_channel_ += duration;
   return end;
 }
 
@@ -323,7 +331,7 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
   const uint64_t mask = uint64_t{1} << (static_cast<unsigned>(spad) & 63);
   double start = c.issue;
   if (dir == 0)
-    start = std::max(start, write_slots_free(c, mask, 0, nullptr));
+    start = std::max(start, write_slots_free(c, mask, 0));
   else
     start = std::max(start, read_ready(c, mask));
 
@@ -378,7 +386,7 @@ void TimingCore::dma_gather(int32_t arg, int32_t spad, int32_t elem_bits, int64_
   c.issue = t + cfg_.dma_issue_cycles;
   c.busy_dma_issue += cfg_.dma_issue_cycles;
   const uint64_t mask = uint64_t{1} << (static_cast<unsigned>(spad) & 63);
-  double start = std::max(c.issue, write_slots_free(c, mask, 0, nullptr));
+  double start = std::max(c.issue, write_slots_free(c, mask, 0));
   double done = start;
   if (n_elems > 0) {
     // Addresses are data dependent: one burst per element.
@@ -402,7 +410,7 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
   } else if (error_.empty()) {
     error_ = "no cost for compute tile_id " + std::to_string(tile_id) + " in the cost table";
   }
-  double start = std::max({c.gate, c.vector_free, read_ready(c, reads), write_slots_free(c, writes, reads, nullptr)});
+  double start = std::max({c.gate, c.vector_free, read_ready(c, reads), write_slots_free(c, writes, reads)});
   c.vector_free = start + occupancy;
   double done = start + occupancy + cfg_.vector_latency;
   mark_read(c, reads, start + occupancy);
@@ -470,7 +478,7 @@ void TimingCore::systolic_accumulate(int32_t tile_id, int64_t m, int64_t k, int6
   SystolicArray &a = c.arrays[static_cast<size_t>(c.last_array)];
   size_t ws = static_cast<size_t>(c.last_weight_slot);
   double start = std::max({c.gate, a.free, a.weights_ready[2 * ws], read_ready(c, reads),
-                           write_slots_free(c, writes, reads, nullptr)});
+                           write_slots_free(c, writes, reads)});
   // Inputs stream one row per cycle through each (rows x cols) pass; passes
   // into the same output pipeline back to back (occupancy), the result is
   // ready after the fill/drain latency.

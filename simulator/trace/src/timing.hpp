@@ -153,7 +153,7 @@ class TimingCore {
   double reserve_queue_entry(Core &c);
   double read_ready(Core &c, uint64_t mask);
   void mark_read(Core &c, uint64_t mask, double until);
-  double write_slots_free(Core &c, uint64_t mask, uint64_t reads, std::vector<int> *fresh);
+  double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
   void mark_written(Core &c, uint64_t mask, double ready);
   double book_channel(int channel, double earliest, double duration);
   double dram_transfer(double start, int64_t n_bursts);
