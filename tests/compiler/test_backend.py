@@ -1,0 +1,128 @@
+"""torch.compile(backend="npusim") end to end on the host JIT: values, compile-once, static kernels."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+import compiler
+from npusim import cache, runlog
+
+
+def compile_events(log):
+    return [e for e in runlog.read(log) if e["event"] == "compile"]
+
+
+def launch_events(log):
+    return [e for e in runlog.read(log) if e["event"] == "launch"]
+
+SIZES = [1024, 2048, 1000, 100, 7, 1]
+
+
+def run_sizes(fn, make, sizes, rtol=1e-3, atol=1e-3):
+    compiled = torch.compile(fn, backend="npusim", dynamic=True)
+    for n in sizes:
+        args = make(n)
+        torch.testing.assert_close(compiled(*args), fn(*args), rtol=rtol, atol=atol, msg=lambda m: f"size {n}: {m}")
+
+
+def test_backend_registered_by_name():
+    from torch._dynamo import list_backends
+
+    assert "npusim" in list_backends(exclude_tags=())
+
+
+def test_dynamic_add_compiles_once(npusim_env):
+    run_sizes(lambda a, b: a + b, lambda n: (torch.randn(n), torch.randn(n)), SIZES)
+    compiles = compile_events(npusim_env)
+    assert len(compiles) == 1, compiles
+    launches = launch_events(npusim_env)
+    assert [e["shape_args"] for e in launches] and len(launches) == len(SIZES)
+    assert {e["kernel_hash"] for e in launches} == {compiles[0]["kernel_hash"]}
+    assert sorted(v for e in launches for v in e["shape_args"].values()) == sorted(SIZES)
+
+
+@pytest.mark.parametrize("fn", [lambda x: x.sum(), lambda x: x.sum(-1)], ids=["sum_all", "sum_last"])
+def test_sum_tails(npusim_env, fn):
+    run_sizes(fn, lambda n: (torch.randn(n),), SIZES)
+    run_sizes(fn, lambda n: (torch.randn(n, n + 1029),), [1, 3, 17])  # tails in both dims
+    assert len({e["kernel_hash"] for e in compile_events(npusim_env)}) >= 1
+
+
+def test_reductions_over_last_all_and_middle_dims(npusim_env):
+    for fn in (lambda x: x.amax(-1), lambda x: x.amin(), lambda x: x.mean(-1),
+               lambda x: x.sum(1), lambda x: (x * 0.01 + 1).prod(-1)):
+        torch._dynamo.reset()
+        run_sizes(fn, lambda n: (torch.randn(3, n, 5),), [1000, 1, 7])
+
+
+@pytest.mark.parametrize("op", ["softmax", "log_softmax", "layer_norm"])
+def test_normalizations_compile_once(npusim_env, op):
+    fns = {"softmax": lambda x: torch.softmax(x, -1), "log_softmax": lambda x: torch.log_softmax(x, -1),
+           "layer_norm": lambda x: torch.nn.functional.layer_norm(x, x.shape[-1:])}
+    compiled = torch.compile(fns[op], backend="npusim", dynamic=True)
+    for shape in [(4, 1000), (3, 128), (17, 65), (1, 7), (5, 1), (2, 2100)]:
+        x = torch.randn(shape)
+        torch.testing.assert_close(compiled(x), fns[op](x), rtol=1e-3, atol=1e-3)
+    assert len(compile_events(npusim_env)) == 1
+
+
+def test_broadcast_scalar_and_comparisons(npusim_env):
+    run_sizes(lambda a, b: torch.where(a > b, a * 2.5, b - 1) + (a <= 0).float(),
+              lambda n: (torch.randn(3, n), torch.randn(n)), [1000, 1, 7])
+
+
+def test_int32_arithmetic(npusim_env):
+    run_sizes(lambda a: (a * 3 + 1) // 2 - a % 5, lambda n: (torch.randint(-50, 50, (n,), dtype=torch.int32),),
+              [1000, 3])
+
+
+def static_kernel_text(n: int) -> str:
+    torch._dynamo.reset()
+    compiled = torch.compile(lambda a, b: a + b, backend="npusim", dynamic=False)
+    x, y = torch.randn(n), torch.randn(n)
+    torch.testing.assert_close(compiled(x, y), x + y)
+    return x, y
+
+
+def kernel_texts(log):
+    return [cache.entry(e["kernel_hash"]).path("kernel.mlir").read_text() for e in compile_events(log)]
+
+
+def test_static_add_kernel_has_no_dynamic_parts(npusim_env):
+    static_kernel_text(4096)
+    (text,) = kernel_texts(npusim_env)
+    assert "memref<4096xf32>" in text and "?" not in text.split("{", 1)[0].split("@kernel")[1]
+    assert "i64) attributes" not in text  # no size args
+    assert "arith.minsi" not in text  # extent is a multiple of the tile: no clamp
+    assert "memref<?x" not in text
+
+
+def test_dynamic_add_kernel_is_parametric(npusim_env):
+    run_sizes(lambda a, b: a + b, lambda n: (torch.randn(n), torch.randn(n)), [1000])
+    (text,) = kernel_texts(npusim_env)
+    assert "memref<?xf32>" in text and "arith.minsi" in text and ": i64) attributes" in text
+    meta = json.loads(cache.entry(compile_events(npusim_env)[0]["kernel_hash"]).path("kernel.json").read_text())
+    assert meta["size_args"] and meta["args"][-1]["kind"] == "size"
+
+
+def test_static_kernel_stable_across_compiles(npusim_env):
+    static_kernel_text(3000)
+    static_kernel_text(3000)
+    first, second = kernel_texts(npusim_env)
+    assert first == second
+
+
+@pytest.mark.parametrize("fn, op", [
+    (lambda x: torch.sort(x).values, "sort"),
+    (lambda x: torch.cumsum(x, 0), "cumsum"),
+    (lambda x: x @ x.T, "mm"),
+])
+def test_unsupported_op_names_itself(npusim_env, fn, op):
+    with pytest.raises(Exception) as info:
+        torch.compile(fn, backend="npusim", dynamic=True)(torch.randn(8, 8))
+    unsupported = compiler.find_unsupported(info.value)
+    assert unsupported is not None, f"not an UnsupportedOp: {info.value!r}"
+    assert op in unsupported.op or op in str(unsupported), str(unsupported)
