@@ -185,3 +185,16 @@ def test_2d_cycles_never_decrease_in_either_size(fixture, cost, config, request)
                 cycles = simulate(kernel, shape_args=make(value), config=config, cost_table=table).cycles
                 assert cycles >= previous, (make(value), cycles, previous)
                 previous = cycles
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(s0=st.integers(1, 600), s1=st.integers(1, 3000), d0=st.integers(0, 64), d1=st.integers(0, 700),
+       two_cores=st.booleans())
+def test_bigger_softmax_never_takes_fewer_cycles(softmax_kernel, softmax_cost, s0, s1, d0, d1, two_cores):
+    config = "tpuv3-2core" if two_cores else "tpuv3-1core"
+    small = simulate(softmax_kernel, shape_args=[s0, s1], config=config, cost_table=softmax_cost)
+    big = simulate(softmax_kernel, shape_args=[s0 + d0, s1 + d1], config=config, cost_table=softmax_cost)
+    assert big.cycles >= small.cycles
