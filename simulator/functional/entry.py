@@ -26,6 +26,7 @@ import torch
 from npusim import cache
 
 from simulator.functional import elf_build, host, spike
+from simulator.functional.signature import check_kernel_signature
 from simulator.functional.errors import FunctionalRunError
 
 MODES = ("spike", "host")
@@ -62,11 +63,13 @@ def launch(kernel_mlir_path: str | Path, meta: dict, args: list, mode: str | Non
     if mode not in MODES:
         raise FunctionalRunError(f"functional mode {mode!r} is not one of {', '.join(MODES)}", launch_dir)
     start = time.perf_counter()
+    text, _ = elf_build.kernel_text_and_hash(kernel_mlir_path)
+    check_kernel_signature(text, meta)
     if mode == "host":
-        outputs = host.run_host(kernel_mlir_path, meta, args)
+        outputs = host.run_host(text, meta, args)
         return LaunchResult(outputs, None, None, time.perf_counter() - start, "host")
 
-    report = elf_build.build_elf(kernel_mlir_path, report=True)
+    report = elf_build.build_elf(text, report=True)
     temporary = launch_dir is None
     if temporary:
         launches = cache.entry(report.kernel_hash).dir / "launches"

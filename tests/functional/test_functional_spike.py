@@ -206,3 +206,35 @@ def test_twelve_arguments_and_an_inout(wide_kernel, tmp_path, mode):
     torch.testing.assert_close(result.outputs[4], acc + a)
     torch.testing.assert_close(result.outputs[5], a + b + c + d + float(sum(sizes[1:])))
     assert not torch.equal(result.outputs[4], acc)  # the caller's inout tensor is not written in place
+
+
+@pytest.mark.parametrize("dtype, mlir_type", [(torch.float16, "f16"), (torch.bfloat16, "bf16"),
+                                              (torch.float64, "f64")])
+def test_add_in_other_float_types(add_kernel, tmp_path, dtype, mlir_type):
+    """f16/bf16 need the runtime's conversion helpers (rv64gcv has no Zfh)."""
+    path, meta = add_kernel
+    text = path.read_text().replace("f32", mlir_type)
+    meta = {**meta, "args": [dict(a) for a in meta["args"]]}
+    for arg in meta["args"][:3]:
+        arg.update(dtype=str(dtype).removeprefix("torch."), elem_bits=8 * dtype.itemsize)
+    a, b = (torch.randn(1000) * 100).to(dtype), (torch.randn(1000) * 100).to(dtype)
+    expected = (a.double() + b.double()).to(dtype)  # one rounding, as the promoted add does
+    for mode in ("spike", "host"):
+        result = entry.launch(text, meta, [a, b, None, 1000], mode=mode, launch_dir=tmp_path / mode)
+        assert torch.equal(result.outputs[2], expected), mode
+
+
+def test_signature_drift_is_caught_before_launch(add_kernel, tmp_path):
+    path, meta = add_kernel
+    wrong_dtype = {**meta, "args": [dict(a) for a in meta["args"]]}
+    wrong_dtype["args"][0].update(dtype="float64", elem_bits=64)
+    with pytest.raises(LaunchArgumentError, match="argument 0 .* does not hold float64"):
+        entry.launch(path, wrong_dtype, [torch.ones(2, dtype=torch.float64), torch.ones(2), None, 2],
+                     launch_dir=tmp_path)
+    missing_size = {**meta, "args": meta["args"][:3]}
+    with pytest.raises(LaunchArgumentError, match="@kernel has 4 parameters"):
+        entry.launch(path, missing_size, [torch.ones(2), torch.ones(2), None], launch_dir=tmp_path)
+    rank2 = ("module {\n  func.func @kernel(%a: memref<?x?xf32>, %b: memref<?xf32>, %c: memref<?xf32>, %n: i64)"
+             " attributes {llvm.emit_c_interface} {\n    return\n  }\n}\n")
+    with pytest.raises(LaunchArgumentError, match="rank-1 memref"):
+        entry.launch(rank2, meta, [torch.ones(2), torch.ones(2), None, 2], launch_dir=tmp_path)
