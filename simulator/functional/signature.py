@@ -4,11 +4,12 @@ The runtime passes rank-1 descriptors and int64 values blindly (CONTRACTS.md
 section 3), so a kernel whose arguments drift from its metadata (a rank-2
 memref, a size arg missing, f16 data declared float32) would read garbage
 instead of failing. This turns that into a LaunchArgumentError. Checked once
-per kernel hash per process.
+per (kernel text, args metadata) per process.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 
 from npusim import cache
@@ -59,9 +60,9 @@ def _is_float(mlir_type) -> bool:
 
 
 def check_kernel_signature(text: str, meta: dict) -> None:
-    kernel_hash = cache.sha256_text(text)
+    key = cache.sha256_text(text + json.dumps(meta.get("args"), sort_keys=True, default=str))
     with _lock:
-        if kernel_hash in _checked:
+        if key in _checked:
             return
     import torch
 
@@ -94,4 +95,4 @@ def check_kernel_signature(text: str, meta: dict) -> None:
             raise LaunchArgumentError(f"{where}: memref element of {bits} bits "
                                       f"({'float' if is_float else 'integer'}) does not hold {spec['dtype']}", None)
     with _lock:
-        _checked.add(kernel_hash)
+        _checked.add(key)
