@@ -219,9 +219,13 @@ double TimingCore::reserve_queue_entry(Core &c) {
 double TimingCore::book_channel(int channel, double earliest, double duration) {
   auto &cal = calendars_[static_cast<size_t>(channel)];
   busy_dram_channel_ += duration;
+  // No booking is shorter than one burst, so a gap shorter than that can
+  // never be used: bookings that leave one are merged with their neighbour,
+  // which keeps the calendars short without changing any outcome.
+  const double unusable = burst_cycles_;
   // Common case: the request starts after everything booked so far.
   if (cal.empty() || earliest >= cal.back().end) {
-    if (!cal.empty() && cal.back().end == earliest)
+    if (!cal.empty() && earliest - cal.back().end < unusable)
       cal.back().end = earliest + duration;
     else
       cal.push_back(Interval{earliest, earliest + duration});
@@ -234,15 +238,15 @@ double TimingCore::book_channel(int channel, double earliest, double duration) {
     ++it;
   }
   double end = cand + duration;
-  bool joins_prev = it != cal.begin() && std::prev(it)->end == cand;
-  bool joins_next = it != cal.end() && it->begin == end;
+  bool joins_prev = it != cal.begin() && cand - std::prev(it)->end < unusable;
+  bool joins_next = it != cal.end() && it->begin - end < unusable;
   if (joins_prev && joins_next) {
     std::prev(it)->end = it->end;
     cal.erase(it);
   } else if (joins_prev) {
     std::prev(it)->end = end;
   } else if (joins_next) {
-    it->begin = cand;
+    it->begin = std::min(it->begin, cand);
   } else {
     cal.insert(it, Interval{cand, end});
   }
@@ -254,6 +258,7 @@ void TimingCore::prune_calendars() {
   double horizon = cores_[0].issue;
   for (const Core &c : cores_) horizon = std::min(horizon, c.issue);
   for (auto &cal : calendars_) {
+    calendar_peak_ = std::max(calendar_peak_, cal.size());
     auto it = std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= horizon; });
     cal.erase(cal.begin(), it);
   }
@@ -271,7 +276,7 @@ double TimingCore::dram_transfer(double start, int64_t n_bursts) {
   for (int64_t i = 0; i < used; ++i)
     done = std::max(done, book_channel(static_cast<int>((next_channel_ + i) % channels), start, per_channel));
   next_channel_ = (next_channel_ + used) % channels;
-  if (++bookings_since_prune_ >= 256) {
+  if (++bookings_since_prune_ >= 16) {
     bookings_since_prune_ = 0;
     prune_calendars();
   }
@@ -525,7 +530,7 @@ std::string TimingCore::report_json(double wall_s, int32_t producer_status) cons
       << ", \"max_elems\": " << kv.second.max_elems << ", \"cycles\": " << kv.second.cycles << "}";
     first = false;
   }
-  o << "}, \"scratchpad_slots\": " << effective_slots_ << ", \"producer_status\": " << producer_status
+  o << "}, \"dram_calendar_peak\": " << calendar_peak_ << ", \"scratchpad_slots\": " << effective_slots_ << ", \"producer_status\": " << producer_status
     << ", \"sim_wall_s\": " << wall_s << "}";
   return o.str();
 }

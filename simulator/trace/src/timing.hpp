@@ -174,6 +174,7 @@ class TimingCore {
   double burst_cycles_ = 1;
   std::vector<std::vector<Interval>> calendars_;
   int64_t next_channel_ = 0;
+  size_t calendar_peak_ = 0;  // longest channel calendar seen (a performance diagnostic)
   uint64_t bookings_since_prune_ = 0;
   double end_time_ = 0;
   uint64_t records_ = 0;
