@@ -238,3 +238,16 @@ def test_signature_drift_is_caught_before_launch(add_kernel, tmp_path):
              " attributes {llvm.emit_c_interface} {\n    return\n  }\n}\n")
     with pytest.raises(LaunchArgumentError, match="rank-1 memref"):
         entry.launch(rank2, meta, [torch.ones(2), torch.ones(2), None, 2], launch_dir=tmp_path)
+
+
+def test_trap_in_kernel_is_reported(tmp_path):
+    """A store far outside RAM traps; the runtime's handler reports it and exits 100 + mcause."""
+    text = ("module {\n  func.func @kernel(%out: memref<?xf32>, %at: i64) attributes {llvm.emit_c_interface} {\n"
+            "    %i = arith.index_cast %at : i64 to index\n    %one = arith.constant 1.0 : f32\n"
+            "    memref.store %one, %out[%i] : memref<?xf32>\n    return\n  }\n}\n")
+    meta = {"name": "trap_test", "args": [{"name": "out", "kind": "output", "dtype": "float32", "numel": 1},
+                                          {"name": "at", "kind": "size", "dtype": "int64"}]}
+    with pytest.raises(SpikeExitError) as caught:
+        entry.launch(text, meta, [None, 1 << 40], mode="spike", launch_dir=tmp_path)
+    assert caught.value.exit_code == 107
+    assert "store access fault" in str(caught.value) and "mcause=7" in str(caught.value)
