@@ -67,7 +67,7 @@ def bench(sizes: list[int], repeats: int, kernels: list[str]) -> list[dict]:
         path = FIXTURES / f"{name}.mlir"
         meta = json.loads((FIXTURES / f"{name}.json").read_text())
         report = elf_build.build_elf(path, report=True)
-        steps = report.step_seconds
+        steps = report.step_seconds or {"llvm_ir_to_elf_wall": float("nan")}  # cache hit with --keep-cache
         print(f"\n== {name}  ({report.elf})")
         print("build: " + "  ".join(f"{k} {v * 1000:.0f} ms" for k, v in steps.items()
                                      if k != "llvm_ir_to_elf_wall"))

@@ -8,11 +8,14 @@ Steps, each a FunctionalBuildError naming itself on failure:
   link      zig cc -nostdlib -T link.ld + runtime      -> kernel.elf
 The ELF lives in the kernel's cache entry and is built under the entry's lock
 with a sha256 stamp, so it is built once across processes and rebuilt when
-the file is missing or corrupted. The intermediates are kept beside it.
+the file is missing or corrupted, or when the runtime or the pipeline changed
+(kernel.elf.toolchain records the toolchain key it was built with). The
+intermediates are kept beside it.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import time
@@ -56,6 +59,34 @@ def kernel_text_and_hash(kernel_mlir: str | Path) -> tuple[str, str]:
     return text, cache.sha256_text(text)
 
 
+def toolchain_key() -> str:
+    """Everything besides kernel.mlir that goes into kernel.elf: the runtime
+    (sources, flags, zig version), the lowering passes and the kernel flags."""
+    parts = [runtime_build.runtime_key(), *toolchain.LOWERING_PASSES, *toolchain.RISCV_TARGET_FLAGS,
+             *toolchain.KERNEL_CFLAGS, *toolchain.LINK_FLAGS]
+    return cache.sha256_text("\0".join(parts))
+
+
+def _drop_stale_elf(entry: cache.CacheEntry, key: str) -> None:
+    """A kernel.elf built by another runtime or pipeline version is deleted,
+    so entry.build rebuilds it (the cache key is the kernel hash alone)."""
+    key_file, elf = entry.path(ELF_NAME + ".toolchain"), entry.path(ELF_NAME)
+    if not elf.exists() or (key_file.exists() and key_file.read_text().strip() == key):
+        return
+    with entry.lock():
+        if elf.exists() and not (key_file.exists() and key_file.read_text().strip() == key):
+            elf.unlink()
+
+
+def _record_toolchain(entry: cache.CacheEntry, key: str) -> None:
+    key_file = entry.path(ELF_NAME + ".toolchain")
+    if key_file.exists() and key_file.read_text().strip() == key:
+        return
+    temporary = key_file.with_name(f".{key_file.name}.{os.getpid()}.tmp")
+    temporary.write_text(key)
+    os.replace(temporary, key_file)
+
+
 def build_elf(kernel_mlir: str | Path, *, report: bool = False) -> Path | BuildReport:
     """Returns the path of kernel.elf for this kernel (building it if needed).
     With report=True returns a BuildReport (path, hash, built_now, step times)."""
@@ -63,7 +94,11 @@ def build_elf(kernel_mlir: str | Path, *, report: bool = False) -> Path | BuildR
     entry = cache.entry(kernel_hash)
     entry.put_text("kernel.mlir", text)
     steps: dict[str, float] = {}
+    key = toolchain_key()
+    _drop_stale_elf(entry, key)
     elf, built = entry.build(ELF_NAME, lambda target: _build(entry, target, steps))
+    # Recorded after the ELF is in place: a crash in between costs a rebuild, never a stale ELF.
+    _record_toolchain(entry, key)
     result = BuildReport(elf=elf, kernel_hash=kernel_hash, built=built, step_seconds=steps)
     build_log.append(result)
     return result if report else elf

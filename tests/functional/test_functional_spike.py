@@ -251,3 +251,14 @@ def test_trap_in_kernel_is_reported(tmp_path):
         entry.launch(text, meta, [None, 1 << 40], mode="spike", launch_dir=tmp_path)
     assert caught.value.exit_code == 107
     assert "store access fault" in str(caught.value) and "mcause=7" in str(caught.value)
+
+
+def test_elf_is_rebuilt_when_the_toolchain_changes(add_kernel, monkeypatch):
+    path, _ = add_kernel
+    elf = elf_build.build_elf(path)
+    assert not elf_build.build_elf(path, report=True).built
+    monkeypatch.setattr(elf_build, "toolchain_key", lambda: "a-newer-runtime")
+    assert elf_build.build_elf(path, report=True).built
+    assert not elf_build.build_elf(path, report=True).built
+    monkeypatch.undo()
+    assert elf_build.build_elf(path, report=True).built and elf.exists()
