@@ -219,9 +219,12 @@ class _Builder:
                 self.emit_dma(op, ip, slot, pending, await_spads)
             elif COMPUTE_ATTR in attrs:
                 self.emit_compute(op, ip, await_spads)
-            elif name == "scf.for":
+            elif name in ("scf.for", "scf.parallel"):
                 if _has_sim_ops(op):
                     self.emit_loop(op, ip, in_work_item)
+            elif name == "scf.if":
+                if _has_sim_ops(op):
+                    self.emit_if(op, ip, slot, in_work_item)
             elif name in SCALAR_OPS:
                 if all(v in self.values for v in op.operands) and all(_is_int_like(r.type) for r in op.results):
                     attributes = {key: op.attributes[key] for key in op.attributes}
@@ -236,23 +239,38 @@ class _Builder:
         await_spads(list(pending))
 
     def emit_loop(self, op: ir.Operation, ip: ir.InsertionPoint, in_work_item: bool) -> None:
-        lb, ub, step = (self.mapped(v, "a tile loop bound") for v in op.operands[:3])
-        loop = scf.ForOp(lb, ub, step, ip=ip)
-        body = loop.body
-        with ir.InsertionPoint(body):
-            scf.YieldOp([])
-        inner_ip = ir.InsertionPoint(body.operations[0])
+        """An scf.for, or an scf.parallel as a nest of scf.for (EmitC has no scf.parallel)."""
+        if op.name == "scf.parallel":
+            view = op.opview
+            bounds = list(zip(view.lowerBound, view.upperBound, view.step))
+        else:
+            bounds = [tuple(op.operands[:3])]
         old_body = op.regions[0].blocks[0]
-        self.values[old_body.arguments[0]] = loop.induction_variable
+        for index, (lb, ub, step) in enumerate(bounds):
+            loop = scf.ForOp(*(self.mapped(v, "a tile loop bound") for v in (lb, ub, step)), ip=ip)
+            with ir.InsertionPoint(loop.body):
+                scf.YieldOp([])
+            ip = ir.InsertionPoint(loop.body.operations[0])
+            self.values[old_body.arguments[index]] = loop.induction_variable
         tile = op.attributes[TILE_LOOP_ATTR] if TILE_LOOP_ATTR in op.attributes else None
         parallel = tile is not None and "parallel" in tile and ir.BoolAttr(tile["parallel"]).value
         work_item = parallel and not in_work_item
-        slot = self.to_i64(loop.induction_variable, inner_ip)
+        slot = self.to_i64(loop.induction_variable, ip)
         if work_item:
-            self.call("npusim_work_item_begin", [], inner_ip)
-        self.emit_block(old_body, inner_ip, slot, in_work_item or work_item)
+            self.call("npusim_work_item_begin", [], ip)
+        self.emit_block(old_body, ip, slot, in_work_item or work_item)
         if work_item:
-            self.call("npusim_work_item_end", [], inner_ip)
+            self.call("npusim_work_item_end", [], ip)
+
+    def emit_if(self, op: ir.Operation, ip: ir.InsertionPoint, slot, in_work_item: bool) -> None:
+        """An scf.if around DMA/compute (e.g. a guarded tail) keeps its condition; its results are dropped."""
+        cond = self.mapped(op.operands[0], "the condition of an scf.if around DMA/compute ops")
+        has_else = bool(op.regions[1].blocks)
+        branch = scf.IfOp(cond, [], has_else=has_else, ip=ip)
+        for old_region, new_block in zip(op.regions, [branch.then_block] + ([branch.else_block] if has_else else [])):
+            with ir.InsertionPoint(new_block):
+                terminator = scf.YieldOp([])
+            self.emit_block(old_region.blocks[0], ir.InsertionPoint(terminator), slot, in_work_item)
 
     def emit_dma(self, op, ip, slot, pending, await_spads) -> None:
         attr = ir.DictAttr(op.attributes[DMA_ATTR])

@@ -131,3 +131,32 @@ def test_trace_so_is_built_once_per_kernel(add_kernel, trace_cache):
     assert first.dir.parent.parent == trace_cache
     info = json.loads(first.info_json.read_text())
     assert info["size_args"] == ["s0"] and info["kernel"] == "npusim_add_0"
+
+
+def test_scf_parallel_tile_loop_becomes_a_for_nest(add_kernel, add_cost):
+    from simulator.trace import simulate
+
+    parallel = add_kernel["mlir"].replace(
+        "scf.for %xbase = %c0 to %xnumel step %tile {", "scf.parallel (%xbase) = (%c0) to (%xnumel) step (%tile) {"
+    ).replace('    } {npusim.tile_loop = {dim = "x", parallel = true}}',
+              '      scf.reduce\n    } {npusim.tile_loop = {dim = "x", parallel = true}}')
+    assert "scf.parallel" in parallel
+    for n in (1000, 4096):
+        as_parallel = simulate({"mlir": parallel, "meta": add_kernel["meta"]}, shape_args=[n], cost_table=add_cost)
+        as_for = simulate(add_kernel, shape_args=[n], cost_table=add_cost)
+        assert as_parallel.stats == {**as_for.stats, "sim_wall_s": as_parallel.stats["sim_wall_s"]}
+
+
+def test_scf_if_around_a_dma_keeps_its_condition(add_kernel, add_cost):
+    from simulator.trace import simulate
+
+    text = add_kernel["mlir"]
+    start, end = text.index("      %src2 = memref.subview"), text.index("    } {npusim.tile_loop")
+    body = "".join("  " + line for line in text[start:end].splitlines(keepends=True))
+    guarded = (text[:start] + "      %full = arith.cmpi eq, %len, %tile : index\n      scf.if %full {\n" + body
+               + "      }\n" + text[end:])
+    kernel = {"mlir": guarded, "meta": add_kernel["meta"]}
+    assert "scf.if" not in str(lower_to_emitc(build_skeleton(guarded)))
+    # only full tiles store: 1000 elements, no store; 2000, one of two tiles stores
+    assert simulate(kernel, shape_args=[1000], cost_table=add_cost).stats["events"]["dma"] == 2
+    assert simulate(kernel, shape_args=[2000], cost_table=add_cost).stats["events"]["dma"] == 5
