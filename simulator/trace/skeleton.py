@@ -21,7 +21,9 @@ ABI helpers (`include/npusim/trace_abi.h`) in place of the simulator ops:
   tile); reads/writes come from the attribute
   or, when absent, from the scratchpad buffers the body loads and stores;
 * each iteration of an outermost parallel tile loop is a work item
-  (`npusim_work_item_begin/end`); the core is left to the simulator.
+  (`npusim_work_item_begin/end`); the core is left to the simulator;
+* an `scf.parallel` holding DMA/compute becomes a nest of `scf.for` (EmitC
+  has no scf.parallel); an `scf.if` holding them keeps its condition.
 
 Loads are asynchronous (tag = scratchpad id, slot = the enclosing tile loop's
 induction value) and a `npusim_barrier` on the same (tag, slot) is placed
