@@ -34,17 +34,9 @@ from npusim import config as npu_config
 from npusim import runlog
 from simulator.trace.artifacts import TraceArtifacts, trace_artifacts
 from simulator.trace.build import simulator_binary
+from simulator.trace.errors import TraceSimError
 
 DEFAULT_TIMEOUT_S = 120.0
-
-
-class TraceSimError(RuntimeError):
-    """A trace simulation failed; the message names the kernel's artifacts."""
-
-    def __init__(self, message: str, artifacts: dict[str, str] | None = None):
-        self.artifacts = artifacts or {}
-        where = "".join(f"\n  {k}: {v}" for k, v in self.artifacts.items())
-        super().__init__(message + (f"\nartifacts:{where}" if where else ""))
 
 
 @dataclass
@@ -128,7 +120,14 @@ def simulate(kernel: str | os.PathLike | Mapping, meta: dict | None = None,
     started = time.monotonic()
     kernel_text, meta = _load_kernel(kernel, meta)
     config_name, config_data = _config_values(config)
-    artifacts = trace_artifacts(kernel_text, meta)
+    try:
+        artifacts = trace_artifacts(kernel_text, meta)
+    except TraceSimError as exc:
+        if exc.artifacts:
+            raise
+        from npusim import cache
+        raise type(exc)(f"building the trace producer failed: {exc}",
+                        {"kernel cache entry": str(cache.entry(cache.sha256_text(kernel_text)).dir)}) from exc
     info = artifacts.info()
     values = _ordered_shape_args(shape_args, info["size_args"])
 

@@ -46,7 +46,7 @@ import mlir.ir as ir
 from mlir.dialects import arith, func
 
 from npusim import cache
-from simulator.trace.api import TraceSimError
+from simulator.trace.errors import CostSamplingError
 from simulator.trace.artifacts import TraceArtifacts
 from simulator.trace.skeleton import COMPUTE_ATTR, DMA_ATTR, TILE_LOOP_ATTR, find_kernel
 
@@ -54,10 +54,6 @@ COST_TABLE_VERSION = 1
 SPIKE_VLEN_BITS = 128
 INSTRUCTION_CLASSES = ("vector_load", "vector_store", "vector_fp", "vector_int", "vector_other",
                        "scalar_mem", "scalar_fp", "scalar")
-
-
-class CostSamplingError(TraceSimError):
-    """The one-tile sample could not be built or run."""
 
 
 def _walk(op: ir.Operation):

@@ -22,6 +22,7 @@ from mlir.dialects import emitc
 from mlir.passmanager import PassManager
 
 from npusim.paths import cxx_compiler, mlir_tool
+from simulator.trace.errors import LoweringError
 from simulator.trace.skeleton import BODY_NAME, Skeleton
 
 INCLUDE_DIR = Path(__file__).resolve().parent / "include"
@@ -29,10 +30,6 @@ PIPELINE = ("builtin.module(canonicalize, cse, remove-dead-values, canonicalize,
             "arith-expand, convert-to-emitc, canonicalize)")
 ALLOWED_AFTER_LOWERING = ("emitc.", "builtin.module")
 SO_FLAGS = ["-O2", "-shared", "-fPIC", "-fvisibility=hidden", "-fno-exceptions"]
-
-
-class LoweringError(RuntimeError):
-    """The skeleton did not lower to C++ or the C++ did not compile."""
 
 
 def _entry_verbatim(n_size_args: int) -> str:

@@ -45,6 +45,8 @@ from dataclasses import dataclass, field
 import mlir.ir as ir
 from mlir.dialects import arith, emitc, func, scf
 
+from simulator.trace.errors import SkeletonError
+
 DMA_ATTR = "npusim.dma"
 COMPUTE_ATTR = "npusim.compute"
 TILE_LOOP_ATTR = "npusim.tile_loop"
@@ -67,10 +69,6 @@ SCALAR_OPS = {
 # Ops that only view a memref: followed back to the buffer they alias.
 VIEW_OPS = {"memref.subview", "memref.cast", "memref.reinterpret_cast", "memref.collapse_shape",
             "memref.expand_shape", "memref.view"}
-
-
-class SkeletonError(ValueError):
-    """kernel.mlir does not follow the conventions the skeleton relies on."""
 
 
 @dataclass

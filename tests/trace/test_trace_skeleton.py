@@ -160,3 +160,12 @@ def test_scf_if_around_a_dma_keeps_its_condition(add_kernel, add_cost):
     # only full tiles store: 1000 elements, no store; 2000, one of two tiles stores
     assert simulate(kernel, shape_args=[1000], cost_table=add_cost).stats["events"]["dma"] == 2
     assert simulate(kernel, shape_args=[2000], cost_table=add_cost).stats["events"]["dma"] == 5
+
+
+def test_a_kernel_the_skeleton_cannot_take_is_a_trace_sim_error(add_kernel):
+    from simulator.trace import TraceSimError, simulate
+
+    broken = add_kernel["mlir"].replace('dir = "load", arg = 0', 'dir = "sideways", arg = 0')
+    with pytest.raises(TraceSimError, match="dir must be load or store") as err:
+        simulate({"mlir": broken, "meta": add_kernel["meta"]}, shape_args=[10], cost_table={"tiles": {}})
+    assert "kernel cache entry" in str(err.value)
