@@ -48,7 +48,7 @@ from mlir.dialects import arith, func
 from npusim import cache
 from simulator.trace.errors import CostSamplingError
 from simulator.trace.artifacts import TraceArtifacts
-from simulator.trace.skeleton import COMPUTE_ATTR, DMA_ATTR, TILE_LOOP_ATTR, find_kernel
+from simulator.trace.skeleton import COMPUTE_ATTR, TILE_LOOP_ATTR
 
 COST_TABLE_VERSION = 1
 SPIKE_VLEN_BITS = 128

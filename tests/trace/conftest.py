@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from npusim import config as npu_config
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -1,4 +1,4 @@
-"""The cost-table flow (pin -> isolate -> sample full and 1-element tiles -> cost.json -> cycles),
+"""The cost-table flow (pin -> outline -> sample full and 1-element tiles -> cost.json -> cycles),
 with the Spike side replaced by a stand-in; the real Spike run is tested when
 simulator.functional provides it (test_spike_cost_sample)."""
 
