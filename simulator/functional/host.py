@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import threading
+from pathlib import Path
 
 import torch
 
@@ -38,6 +39,14 @@ def _pipeline_string() -> str:
     return "builtin.module(" + ",".join(passes) + ")"
 
 
+def _runtime_libraries() -> list[str]:
+    """MLIR's C runner utils (memrefCopy for memref.copy), from the mlir wheel."""
+    from mlir import ir  # `mlir` itself is a namespace package without __file__
+
+    library = Path(ir.__file__).resolve().parent / "lib" / "libmlir_c_runner_utils.so"
+    return [str(library)] if library.exists() else []
+
+
 def host_engine(kernel_text: str):
     """The ExecutionEngine of a kernel, compiled once per hash per process."""
     kernel_hash = cache.sha256_text(kernel_text)
@@ -54,7 +63,7 @@ def host_engine(kernel_text: str):
             with context:
                 module = ir.Module.parse(kernel_text)
                 PassManager.parse(_pipeline_string()).run(module.operation)
-                engine = ExecutionEngine(module, opt_level=2)
+                engine = ExecutionEngine(module, opt_level=2, shared_libs=_runtime_libraries())
         except Exception as exc:
             raise FunctionalBuildError("host JIT (lower + ExecutionEngine)", _pipeline_string(), str(exc),
                                        entry_dir) from exc

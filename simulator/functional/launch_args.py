@@ -57,7 +57,9 @@ def _evaluate_numel(expression, sizes: dict[str, int], where: str) -> int | None
     try:
         import sympy
 
-        value = sympy.sympify(str(expression)).subs({sympy.Symbol(k): v for k, v in sizes.items()})
+        # Size names are symbols even when they shadow builtins (e.g. "len").
+        symbols = {name: sympy.Symbol(name) for name in sizes}
+        value = sympy.sympify(str(expression), locals=symbols).subs({symbols[k]: v for k, v in sizes.items()})
         return int(value)
     except Exception as exc:
         raise LaunchArgumentError(f"{where}: cannot evaluate numel {expression!r} with sizes {sizes}: {exc}",

@@ -257,8 +257,40 @@ def test_elf_is_rebuilt_when_the_toolchain_changes(add_kernel, monkeypatch):
     path, _ = add_kernel
     elf = elf_build.build_elf(path)
     assert not elf_build.build_elf(path, report=True).built
-    monkeypatch.setattr(elf_build, "toolchain_key", lambda: "a-newer-runtime")
-    assert elf_build.build_elf(path, report=True).built
-    assert not elf_build.build_elf(path, report=True).built
-    monkeypatch.undo()
+    with monkeypatch.context() as patch:
+        patch.setattr(elf_build, "toolchain_key", lambda: "a-newer-runtime")
+        assert elf_build.build_elf(path, report=True).built
+        assert not elf_build.build_elf(path, report=True).built
     assert elf_build.build_elf(path, report=True).built and elf.exists()
+
+
+def test_runtime_memcpy_and_memset_at_any_alignment(tmp_path):
+    path = Path(__file__).resolve().parent / "data" / "bytecopy.mlir"
+    meta = {"name": "npusim_bytecopy_test", "args": [
+        {"name": "in", "kind": "input", "dtype": "uint8", "numel": "src + len"},
+        {"name": "out", "kind": "output", "dtype": "uint8", "numel": "total"},
+        *({"name": n, "kind": "size", "dtype": "int64"} for n in ("src", "dst", "len", "total"))]}
+    elf_build.build_elf(path)
+    assembly = elf_build.intermediate(path, "kernel.s").read_text()
+    assert "memset" in assembly  # the fill became a call into the runtime
+    source = torch.randint(0, 256, (5000,), dtype=torch.uint8)
+    for src, dst, length in [(0, 0, 4096), (1, 0, 1000), (0, 3, 999), (8, 16, 2048), (5, 7, 1), (0, 0, 0)]:
+        total = dst + length + 13
+        result = entry.launch(path, meta, [source, None, src, dst, length, total], mode="spike",
+                              launch_dir=tmp_path / f"{src}-{dst}-{length}")
+        expected = torch.full((total,), 0x5A, dtype=torch.uint8)
+        expected[dst:dst + length] = source[src:src + length]
+        assert torch.equal(result.outputs[1], expected), (src, dst, length)
+
+
+@pytest.mark.parametrize("mode", ["spike", "host"])
+def test_memref_copy_calls_memrefcopy(tmp_path, mode):
+    path = Path(__file__).resolve().parent / "data" / "stridedcopy.mlir"
+    meta = {"name": "npusim_stridedcopy_test", "args": [
+        {"name": "in", "kind": "input", "dtype": "float32", "numel": "s0*s1"},
+        {"name": "out", "kind": "output", "dtype": "float32", "numel": "s0*s1"},
+        {"name": "s0", "kind": "size", "dtype": "int64"}, {"name": "s1", "kind": "size", "dtype": "int64"}]}
+    for rows, cols in [(3, 5), (1, 7), (64, 33)]:
+        x = torch.randn(cols, rows)
+        result = entry.launch(path, meta, [x, None, rows, cols], mode=mode, launch_dir=tmp_path / f"{rows}x{cols}")
+        assert torch.equal(result.outputs[1], x.t().contiguous().view(-1))

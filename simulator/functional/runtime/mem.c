@@ -75,3 +75,54 @@ int memcmp(const void *left, const void *right, size_t n) {
     if (a[i] != b[i]) return a[i] < b[i] ? -1 : 1;
   return 0;
 }
+
+/* memref.copy between non-identity layouts lowers to a call of MLIR's
+ * runtime-library function memrefCopy(elem_size, unranked src, unranked dst);
+ * this is our version: a strided N-d copy, rows by memcpy when contiguous. */
+typedef struct {
+  int64_t rank;
+  void *descriptor; /* {base, data, offset, sizes[rank], strides[rank]} */
+} unranked_memref;
+
+#define MEMREF_COPY_MAX_RANK 16
+
+void npusim_exit(int code) __attribute__((noreturn));
+void npusim_log(const char *text);
+
+void memrefCopy(int64_t elem_size, unranked_memref *source, unranked_memref *destination) {
+  int64_t rank = source->rank;
+  int64_t *src = source->descriptor, *dst = destination->descriptor;
+  if (rank > MEMREF_COPY_MAX_RANK) {
+    npusim_log("npusim runtime: memrefCopy of rank > 16\n");
+    npusim_exit(12);
+  }
+  const uint8_t *src_data = (const uint8_t *)src[1] + src[2] * elem_size;
+  uint8_t *dst_data = (uint8_t *)dst[1] + dst[2] * elem_size;
+  if (rank == 0) {
+    memcpy(dst_data, src_data, (size_t)elem_size);
+    return;
+  }
+  const int64_t *sizes = src + 3, *src_strides = src + 3 + rank, *dst_strides = dst + 3 + rank;
+  for (int64_t d = 0; d < rank; d++)
+    if (sizes[d] == 0) return;
+  int64_t index[MEMREF_COPY_MAX_RANK] = {0};
+  int64_t inner = rank - 1, row = sizes[inner];
+  int contiguous_rows = src_strides[inner] == 1 && dst_strides[inner] == 1;
+  for (;;) {
+    int64_t src_at = 0, dst_at = 0;
+    for (int64_t d = 0; d < inner; d++) {
+      src_at += index[d] * src_strides[d];
+      dst_at += index[d] * dst_strides[d];
+    }
+    if (contiguous_rows) {
+      memmove(dst_data + dst_at * elem_size, src_data + src_at * elem_size, (size_t)(row * elem_size));
+    } else {
+      for (int64_t k = 0; k < row; k++)
+        memmove(dst_data + (dst_at + k * dst_strides[inner]) * elem_size,
+                src_data + (src_at + k * src_strides[inner]) * elem_size, (size_t)elem_size);
+    }
+    int64_t d = inner - 1; /* odometer over the outer dims */
+    while (d >= 0 && ++index[d] == sizes[d]) index[d--] = 0;
+    if (d < 0) return;
+  }
+}
