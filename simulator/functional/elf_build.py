@@ -9,7 +9,7 @@ Steps, each a FunctionalBuildError naming itself on failure:
 The ELF lives in the kernel's cache entry and is built under the entry's lock
 with a sha256 stamp, so it is built once across processes and rebuilt when
 the file is missing or corrupted, or when the runtime or the pipeline changed
-(kernel.elf.toolchain records the toolchain key it was built with). The
+(kernel.elf.toolchain records the toolchain key and the ELF's sha256). The
 intermediates are kept beside it.
 """
 
@@ -67,24 +67,29 @@ def toolchain_key() -> str:
     return cache.sha256_text("\0".join(parts))
 
 
+def _toolchain_record(key: str, elf: Path) -> str:
+    return f"{key} {cache.sha256_file(elf)}"
+
+
+def _elf_is_current(entry: cache.CacheEntry, key: str) -> bool:
+    record, elf = entry.path(ELF_NAME + ".toolchain"), entry.path(ELF_NAME)
+    try:
+        return record.read_text().strip() == _toolchain_record(key, elf)
+    except FileNotFoundError:
+        return False
+
+
 def _drop_stale_elf(entry: cache.CacheEntry, key: str) -> None:
     """A kernel.elf built by another runtime or pipeline version is deleted,
-    so entry.build rebuilds it (the cache key is the kernel hash alone)."""
-    key_file, elf = entry.path(ELF_NAME + ".toolchain"), entry.path(ELF_NAME)
-    if not elf.exists() or (key_file.exists() and key_file.read_text().strip() == key):
+    so entry.build rebuilds it (the cache key is the kernel hash alone). The
+    record beside it names the toolchain key and the ELF's sha256; it is
+    written by the builder under the entry's lock, before the ELF is renamed
+    into place, so a reader never deletes an ELF another process just built."""
+    if not entry.path(ELF_NAME).exists() or _elf_is_current(entry, key):
         return
     with entry.lock():
-        if elf.exists() and not (key_file.exists() and key_file.read_text().strip() == key):
-            elf.unlink()
-
-
-def _record_toolchain(entry: cache.CacheEntry, key: str) -> None:
-    key_file = entry.path(ELF_NAME + ".toolchain")
-    if key_file.exists() and key_file.read_text().strip() == key:
-        return
-    temporary = key_file.with_name(f".{key_file.name}.{os.getpid()}.tmp")
-    temporary.write_text(key)
-    os.replace(temporary, key_file)
+        if entry.path(ELF_NAME).exists() and not _elf_is_current(entry, key):
+            entry.path(ELF_NAME).unlink()
 
 
 def build_elf(kernel_mlir: str | Path, *, report: bool = False) -> Path | BuildReport:
@@ -96,15 +101,13 @@ def build_elf(kernel_mlir: str | Path, *, report: bool = False) -> Path | BuildR
     steps: dict[str, float] = {}
     key = toolchain_key()
     _drop_stale_elf(entry, key)
-    elf, built = entry.build(ELF_NAME, lambda target: _build(entry, target, steps))
-    # Recorded after the ELF is in place: a crash in between costs a rebuild, never a stale ELF.
-    _record_toolchain(entry, key)
+    elf, built = entry.build(ELF_NAME, lambda target: _build(entry, target, steps, key))
     result = BuildReport(elf=elf, kernel_hash=kernel_hash, built=built, step_seconds=steps)
     build_log.append(result)
     return result if report else elf
 
 
-def _build(entry: cache.CacheEntry, target: Path, steps: dict[str, float]) -> None:
+def _build(entry: cache.CacheEntry, target: Path, steps: dict[str, float], key: str) -> None:
     archive = runtime_build.runtime_archive()
     with tempfile.TemporaryDirectory(prefix="elf-", dir=entry.dir) as work:
         work_dir = Path(work)
@@ -131,6 +134,10 @@ def _build(entry: cache.CacheEntry, target: Path, steps: dict[str, float]) -> No
         for name in KEPT_INTERMEDIATES:
             shutil.copyfile(work_dir / name, entry.path(name))
         shutil.copyfile(elf, target)
+        record = entry.path(ELF_NAME + ".toolchain")
+        temporary = record.with_name(f".{record.name}.{os.getpid()}.tmp")
+        temporary.write_text(_toolchain_record(key, target))
+        os.replace(temporary, record)
 
 
 def intermediate(kernel_mlir: str | Path, name: str) -> Path:

@@ -294,3 +294,21 @@ def test_memref_copy_calls_memrefcopy(tmp_path, mode):
         x = torch.randn(cols, rows)
         result = entry.launch(path, meta, [x, None, rows, cols], mode=mode, launch_dir=tmp_path / f"{rows}x{cols}")
         assert torch.equal(result.outputs[1], x.t().contiguous().view(-1))
+
+
+def test_concurrent_builds_of_one_kernel_build_once(add_kernel):
+    """Several processes (pytest -n, parallel launches) asking for one new kernel: one build."""
+    import subprocess
+    import sys
+    import uuid
+
+    path, _ = add_kernel
+    text = path.read_text() + f"// {uuid.uuid4()}\n"  # a kernel hash nobody built yet
+    script = ("import sys; from simulator.functional import elf_build; "
+              "r = elf_build.build_elf(sys.stdin.read(), report=True); print(int(r.built), r.elf)")
+    processes = [subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  text=True, cwd=Path(elf_build.__file__).resolve().parents[2]) for _ in range(3)]
+    answers = [p.communicate(text, timeout=120)[0].split() for p in processes]
+    assert all(p.returncode == 0 for p in processes)
+    assert sorted(int(built) for built, _ in answers) == [0, 0, 1]
+    assert len({elf for _, elf in answers}) == 1
