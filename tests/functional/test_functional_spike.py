@@ -26,7 +26,7 @@ pytestmark = pytest.mark.spike
 
 def test_one_add_elf_serves_every_size(add_kernel, tmp_path):
     path, meta = add_kernel
-    sizes = [1024, 1000, 7, 1, 5000]  # the last is larger than the first call's
+    sizes = [1024, 1000, 7, 1, 0, 5000]  # the last is larger than the first call's
     results, builds_before = [], len(elf_build.build_log)
     for n in sizes:
         a, b = torch.randn(n), torch.randn(n)
@@ -35,7 +35,6 @@ def test_one_add_elf_serves_every_size(add_kernel, tmp_path):
         out = result.outputs[2]
         assert out.shape == (n,) and out.dtype == torch.float32
         assert torch.equal(out, a + b), f"N={n}"
-        assert result.instret > 0
         results.append(result)
     reports = elf_build.build_log[builds_before:]
     assert len(reports) == len(sizes)
@@ -43,7 +42,7 @@ def test_one_add_elf_serves_every_size(add_kernel, tmp_path):
     assert len({r.elf_path for r in results}) == 1
     # The binary really reads the size: more elements, more instructions.
     instret = {n: r.instret for n, r in zip(sizes, results)}
-    assert instret[1] <= instret[7] < instret[1000] <= instret[1024] < instret[5000]
+    assert instret[0] < instret[1] <= instret[7] < instret[1000] <= instret[1024] < instret[5000]
 
 
 def test_rowsum_with_tails_in_both_dims(rowsum_kernel, tmp_path):
