@@ -56,7 +56,10 @@ class NpusimKernel:
     def __repr__(self) -> str:
         return f"NpusimKernel({self.name}, {self.hash[:12]}, {self.entry.dir})"
 
-    def launch_dir(self, shape_args: dict) -> Path:
+    def launch_dir(self, shape_args: dict) -> Path | None:
+        """Kept launch dirs only on request: the functional runner keeps a failed launch's dir anyway."""
+        if os.environ.get("NPUSIM_KEEP_LAUNCHES", "0") == "0":
+            return None
         shape = "-".join(f"{k}={v}" for k, v in shape_args.items()) or "static"
         path = self.entry.dir / "launches" / f"{shape}-{os.getpid()}-{next(_counter)}"
         path.mkdir(parents=True, exist_ok=True)
@@ -84,9 +87,11 @@ class NpusimKernel:
                 value.copy_(produced.view(value.dtype).reshape(value.shape))
         event = {"kernel": self.name, "kernel_hash": self.hash, "shape_args": shape_args,
                  "functional": mode, "instret": result.instret, "config": npu_config.load().name,
-                 "artifacts": str(launch_dir), "elf": str(getattr(result, "elf_path", "") or "")}
+                 "artifacts": str(launch_dir or self.entry.dir), "elf": str(result.elf_path or "")}
         if trace_enabled():
             event.update(self.simulate(shape_args, launch_dir))
+        else:
+            event["trace"] = "disabled (NPUSIM_TRACE=0)"
         event["wall_s"] = round(time.perf_counter() - started, 6)
         runlog.append("launch", event)
 

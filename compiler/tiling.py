@@ -18,8 +18,13 @@ from npusim.config import NpuConfig
 
 # Multiple-of granule for trimmed tiles: keep DMA bursts and vector ops whole.
 TILE_GRANULE = 8
-# How far a tile may grow past one vector tile when the extent is known.
-MAX_GROWTH = 4
+# A DMA tile spans up to this many vector tiles: with double buffering, one
+# vector tile's transfer (24 cycles at the default DRAM) cannot hide the ~110
+# cycles of DRAM + NoC latency, so a kernel would be latency-bound whatever
+# the bandwidth. The scratchpad budget bounds it (`dma_vectors`).
+MAX_TILE_VECTORS = 8
+# How far a tile may grow past the base tile when the extent is known.
+MAX_GROWTH = 2
 
 
 def is_symbolic_dim(dim) -> bool:
@@ -40,9 +45,24 @@ def round_up(value: int, granule: int) -> int:
     return ceil_div(value, granule) * granule
 
 
-def base_tile(config: NpuConfig, elem_bits: int) -> int:
-    """One vector tile: every lane full."""
+def vector_tile(config: NpuConfig, elem_bits: int) -> int:
+    """One vector op: every lane full."""
     return config.tile_elems(elem_bits)
+
+
+def dma_vectors(config: NpuConfig, elem_bits: int, buffers: int) -> int:
+    """Vector tiles per DMA tile: the largest power of two up to MAX_TILE_VECTORS whose buffers fit."""
+    per_vector = vector_tile(config, elem_bits) * max(1, elem_bits // 8)
+    slots = max(1, buffers) * config["scratchpad"]["buffers_per_operand"]
+    count = MAX_TILE_VECTORS
+    while count > 1 and count * per_vector * slots > config.scratchpad_bytes:
+        count //= 2
+    return count
+
+
+def base_tile(config: NpuConfig, elem_bits: int, buffers: int = 3) -> int:
+    """The tile of a symbolic extent: several vector tiles, as the scratchpad allows. Shape-independent."""
+    return vector_tile(config, elem_bits) * dma_vectors(config, elem_bits, buffers)
 
 
 def trim_large_tail(extent, tile: int) -> int:
@@ -92,7 +112,7 @@ class TileChoice:
 
 
 def choose_tile(extent, config: NpuConfig, elem_bits: int, buffers: int) -> TileChoice:
-    tile = base_tile(config, elem_bits)
+    tile = base_tile(config, elem_bits, buffers)
     tile = grow_tile(extent, tile, buffers, max(1, elem_bits // 8), config)
     tile = trim_large_tail(extent, tile)
     return TileChoice(tile=tile, needs_clamp=not is_dim_dividable(extent, tile),

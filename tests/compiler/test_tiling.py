@@ -40,10 +40,17 @@ def test_is_dim_dividable():
     assert not tiling.is_dim_dividable(s0, 1024)  # unknown: the kernel clamps
 
 
+def test_base_tile_spans_vector_tiles_within_scratchpad():
+    assert tiling.vector_tile(CFG, 32) == 1024
+    assert tiling.base_tile(CFG, 32) == 1024 * tiling.MAX_TILE_VECTORS
+    small = config.load("small-8x8")  # 256 KiB scratchpad
+    assert tiling.base_tile(small, 32, buffers=3) == 64 * tiling.MAX_TILE_VECTORS
+    assert tiling.base_tile(small, 32, buffers=256) < 64 * tiling.MAX_TILE_VECTORS
+
+
 def test_grow_tile_concrete_and_symbolic():
     base = tiling.base_tile(CFG, 32)
-    assert base == 1024
-    grown = tiling.grow_tile(65536, base, buffers=3, elem_bytes=4, config=CFG)
+    grown = tiling.grow_tile(1 << 20, base, buffers=3, elem_bytes=4, config=CFG)
     assert base < grown <= base * tiling.MAX_GROWTH
     assert tiling.grow_tile(s0, base, buffers=3, elem_bytes=4, config=CFG) == base
     assert tiling.grow_tile(512, base, buffers=3, elem_bytes=4, config=CFG) == base
@@ -51,14 +58,14 @@ def test_grow_tile_concrete_and_symbolic():
 
 def test_grow_tile_respects_scratchpad():
     small = config.load("small-8x8")
-    base = tiling.base_tile(small, 32)
+    base = tiling.vector_tile(small, 32)
     # scratchpad 256 KiB, double-buffered: 64 buffers of 4-byte elements leave room for 512 elements
     assert tiling.grow_tile(1 << 20, base, buffers=64, elem_bytes=4, config=small) <= 512
 
 
 def test_choose_tile():
     dynamic = tiling.choose_tile(s0, CFG, 32, 3)
-    assert dynamic == tiling.TileChoice(tile=1024, needs_clamp=True, extent_symbolic=True)
-    exact = tiling.choose_tile(2048, CFG, 32, 3)
+    assert dynamic == tiling.TileChoice(tile=tiling.base_tile(CFG, 32), needs_clamp=True, extent_symbolic=True)
+    exact = tiling.choose_tile(16384, CFG, 32, 3)
     assert not exact.needs_clamp and not exact.extent_symbolic
     assert tiling.choose_tile(1000, CFG, 32, 3).tile == 1000

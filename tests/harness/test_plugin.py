@@ -10,7 +10,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from compiler.tiling import base_tile
+from npusim import config
+
 SPEC_HEADER = "import torch\nfrom harness.spec import OpSpec\n"
+TILE = base_tile(config.load(), 32)  # the size policy's tile edges
 
 
 @pytest.fixture
@@ -31,8 +35,8 @@ def project(pytester, tmp_path_factory, monkeypatch):
     return write
 
 
-def run(pytester, *args):
-    return pytester.runpytest_subprocess("suites", "--functional=host", "-p", "no:cacheprovider",
+def run(pytester, *args, targets=("suites",)):
+    return pytester.runpytest_subprocess(*targets, "--functional=host", "-p", "no:cacheprovider",
                                          "--junitxml=junit.xml", *args)
 
 
@@ -53,7 +57,7 @@ def test_add_sweep_passes_with_metrics(project):
     result = run(pytester)
     result.assert_outcomes(passed=7)  # 6 smoke sizes + 1 sweep
     cases = junit_cases(pytester)
-    case = cases["add[f32-N=1025]"]
+    case = cases[f"add[f32-N={TILE + 1}]"]
     assert case["npusim.status"] == "pass"
     assert int(case["npusim.cycles"]) > 0 and int(case["npusim.trace_records"]) > 0
     assert len(case["npusim.kernel_hash"]) == 64 and case["npusim.compile_count"] == "1"
@@ -61,7 +65,7 @@ def test_add_sweep_passes_with_metrics(project):
 
 
 def test_wrong_tail_value_fails_the_value_check(project):
-    conftest = '''
+    conftest = f'''
 import compiler.launcher as launcher
 
 _call = launcher.NpusimKernel.__call__
@@ -69,17 +73,17 @@ _call = launcher.NpusimKernel.__call__
 def corrupt_tail(self, *args):
     _call(self, *args)
     out = [a for a, s in zip(args, self.meta["args"]) if s["kind"] == "output"][0]
-    if out.numel() > 1024:
+    if out.numel() > {TILE}:
         out.view(-1)[-1] += 1.0  # the tail tile's last element goes wrong
 
 launcher.NpusimKernel.__call__ = corrupt_tail
 '''
     pytester = project(ADD, conftest)
     result = run(pytester)
-    result.assert_outcomes(passed=5, failed=2)  # N=1025 and N=2051 have a tail beyond one tile
-    result.stdout.fnmatch_lines(["*add[[]f32-N=1025[]]*", "*reproduce: *pytest*add[[]f32-N=1025[]]*",
+    result.assert_outcomes(passed=5, failed=2)  # the two sizes with a tail beyond one tile
+    result.stdout.fnmatch_lines([f"*add[[]f32-N={TILE + 1}[]]*", f"*reproduce: *pytest*add[[]f32-N={TILE + 1}[]]*",
                                  "*standalone: python *reproduce.py*"])
-    assert junit_cases(pytester)["add[f32-N=1024]"]["npusim.status"] == "pass"
+    assert junit_cases(pytester)[f"add[f32-N={TILE}]"]["npusim.status"] == "pass"
 
 
 def test_larger_size_cheaper_fails_monotonicity(project):
@@ -102,12 +106,12 @@ launcher.NpusimKernel.simulate = cheaper_when_bigger
 
 
 def test_forced_recompile_fails_compile_once(project):
-    conftest = '''
+    conftest = f'''
 import pytest, torch
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_call(item):
-    if "N=1024]" in item.name:
+    if "N={TILE}]" in item.name:
         torch._dynamo.reset()  # the compiled function recompiles at the next size
 '''
     pytester = project(ADD, conftest)
@@ -123,7 +127,7 @@ def test_unsupported_op_is_shown_not_passed(project):
 ]
 '''
     pytester = project(ops)
-    result = run(pytester, "-k", "N=7]")
+    result = run(pytester, targets=("suites/fam/ops.py::sort[f32-N=7]", "suites/fam/ops.py::sort_declared[f32-N=7]"))
     result.assert_outcomes(failed=1, xfailed=1)
     result.stdout.fnmatch_lines(["*UNSUPPORTED*sort*"])
     cases = junit_cases(pytester)

@@ -1,0 +1,64 @@
+"""The compiler's acceptance cases with values from Spike and cycles from the trace simulator.
+
+One ELF and one trace.so per kernel serve every size; cycles grow with the size.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from compiler.tiling import base_tile
+from npusim import config, runlog
+
+pytestmark = pytest.mark.spike
+
+
+@pytest.fixture
+def spike_env(npusim_env, monkeypatch):
+    monkeypatch.setenv("NPUSIM_FUNCTIONAL", "spike")
+    monkeypatch.setenv("NPUSIM_TRACE", "1")
+    return npusim_env
+
+
+def events(log, kind):
+    return [e for e in runlog.read(log) if e["event"] == kind]
+
+
+def test_dynamic_add_one_elf_one_compile_cycles_grow(spike_env):
+    fn = lambda a, b: a + b  # noqa: E731
+    compiled = torch.compile(fn, backend="npusim", dynamic=True)
+    sizes = [1024, 2048, 1000, 100, 7, 1, 4096, 65536]
+    for n in sizes:
+        a, b = torch.randn(n), torch.randn(n)
+        torch.testing.assert_close(compiled(a, b), a + b)
+    assert len(events(spike_env, "compile")) == 1
+    launches = events(spike_env, "launch")
+    assert [e["functional"] for e in launches] == ["spike"] * len(sizes)
+    assert len({e["elf"] for e in launches}) == 1 and launches[0]["elf"].endswith("kernel.elf")
+    assert all(e["instret"] > 0 for e in launches)
+    by_n = {e["shape_args"][next(iter(e["shape_args"]))]: e for e in launches}
+    cycles = {n: e["cycles"] for n, e in by_n.items()}
+    assert cycles[1024] < cycles[2048] < cycles[4096] < cycles[65536]
+    assert cycles[100] < cycles[1000] <= cycles[1024]
+    tile = base_tile(config.load(), 32)
+    records = {n: e["trace_records"] for n, e in by_n.items()}
+    assert records[65536] > records[4096] >= records[1024]
+    assert math.ceil(65536 / tile) > math.ceil(4096 / tile)
+
+
+@pytest.mark.parametrize("op", ["sum_last", "softmax", "layer_norm"])
+def test_reductions_and_normalizations_on_spike(spike_env, op):
+    fns = {"sum_last": lambda x: x.sum(-1), "softmax": lambda x: torch.softmax(x, -1),
+           "layer_norm": lambda x: torch.nn.functional.layer_norm(x, x.shape[-1:])}
+    compiled = torch.compile(fns[op], backend="npusim", dynamic=True)
+    for shape in [(3, 1000), (5, 1), (2, 9000), (17, 65)]:
+        x = torch.randn(shape)
+        torch.testing.assert_close(compiled(x), fns[op](x), rtol=1e-4, atol=1e-4)
+    assert len(events(spike_env, "compile")) == 1
+    launches = events(spike_env, "launch")
+    assert len({e["elf"] for e in launches}) == 1
+    cycles = {tuple(e["shape_args"].values()): e["cycles"] for e in launches}
+    assert all(c > 0 for c in cycles.values())
