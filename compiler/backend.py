@@ -38,13 +38,17 @@ CONFIG_PATCHES = {
 
 
 def enable_size_oblivious() -> None:
-    """Let one compile serve sizes 0/1 too (no `2 <= s` specialisation); NPUSIM_SIZE_OBLIVIOUS=0 opts out.
+    """One compile per kernel for every size; NPUSIM_SIZE_OBLIVIOUS=0 opts out.
 
-    Dynamo reads this while tracing, before any backend runs, so it is set when
-    the backend is imported (torch.compile looks the backend up first).
+    * backed_size_oblivious: sizes 0/1 do not specialise (no `2 <= s` guard);
+    * no duck shapes: two dims that happen to be equal at the first call (3 x 3)
+      are not assumed equal forever, which would recompile at (3 x 7).
+    Dynamo reads both while tracing, before any backend runs, so they are set
+    when the backend is imported (torch.compile looks the backend up first).
     """
     if os.environ.get("NPUSIM_SIZE_OBLIVIOUS", "1") != "0":
         fx_config.backed_size_oblivious = True
+        fx_config.use_duck_shape = False
 
 
 @contextlib.contextmanager

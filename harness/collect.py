@@ -108,11 +108,12 @@ class CaseItem(NpusimItem):
         inputs = spec.make_inputs(self.sizes, self.dtype, seed)
         case_dir = state.case_dir(self.nodeid)
         self.case_dir = case_dir
-        compiled = state.compiled(self.op_key, spec.fn)
+        compiled = state.compiled(self.op_key, spec.traced_fn())
+        state.ran.setdefault(self.op_key, set()).add(tuple(self.sizes.items()))
         rtol, atol = spec.tolerance(self.dtype)
         started = now()
         try:
-            actual = compiled(*[t.clone() for t in inputs])
+            actual = compiled(*spec.call_inputs(inputs))
         except Exception as exc:
             self._keep_inputs(inputs, rtol, atol)
             self._collect(started)
@@ -121,8 +122,12 @@ class CaseItem(NpusimItem):
                 self.status = Status.UNSUPPORTED
                 raise CaseUnsupported(str(unsupported)) from exc
             raise
-        self._collect(started)
+        launches = self._collect(started)
         state.first_case_end.setdefault(self.op_key, now())
+        if not launches:
+            self._keep_inputs(inputs, rtol, atol)
+            raise AssertionError("the compiled function launched no npusim kernel: its values came from "
+                                 "somewhere else (an eager fallback?), so nothing was verified")
         expected = spec.fn(*inputs)
         try:
             checks.check_values(actual, expected, rtol, atol)
@@ -162,6 +167,7 @@ class CaseItem(NpusimItem):
         self.properties[Prop.KERNEL_HASH] = ",".join(self.kernel_hashes)
         self.properties[Prop.COMPILE_COUNT] = len(state.compiles.get(self.op_key, []))
         self.properties[Prop.ARTIFACTS] = str(self.case_dir)
+        return launches
 
     def _keep_inputs(self, inputs, rtol, atol) -> None:
         """A failing case keeps its inputs and a standalone reproducer beside them."""
@@ -188,9 +194,14 @@ class SweepItem(NpusimItem):
                                 Prop.SIZES: f"sweep={self.sweep.dim}", Prop.CONFIG: npu_config.load().name})
         wanted = [tuple(p) for p in self.sweep.points]
         results = {tuple(r.sizes.items()): r for r in state.results.get(self.op_key, [])}
-        ran = [results[p] for p in wanted if p in results]
+        elsewhere = [dict(p) for p in wanted if p not in state.ran.get(self.op_key, set())]
+        if elsewhere:
+            raise AssertionError(f"cases {elsewhere} of this sweep did not run in this process: the harness "
+                                 "scheduler keeps an op's cases together; was a test selection or another "
+                                 "--dist mode used?")
+        ran = [results[p] for p in wanted if p in results]  # failed cases are reported on their own
         if len(ran) < 2:
-            pytest.skip(f"only {len(ran)} of {len(wanted)} cases of this sweep passed in this worker")
+            pytest.skip(f"only {len(ran)} of {len(wanted)} cases of this sweep passed")
         compiles = state.compiles.get(self.op_key, [])
         self.properties[Prop.COMPILE_COUNT] = len(compiles)
         checks.check_compile_once(compiles, state.first_case_end[self.op_key])

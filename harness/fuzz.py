@@ -44,9 +44,9 @@ def fuzz_test(spec: OpSpec, dtype: str | None = None):
         import compiler  # noqa: F401
 
         if "fn" not in compiled:
-            compiled["fn"] = torch.compile(spec.fn, backend="npusim", dynamic=True)
+            compiled["fn"] = torch.compile(spec.traced_fn(), backend="npusim", dynamic=True)
         inputs = spec.make_inputs(sizes, dtype, seed=len(sizes) + sum(sizes.values()))
-        actual = compiled["fn"](*[t.clone() for t in inputs])
+        actual = compiled["fn"](*spec.call_inputs(inputs))
         check_values(actual, spec.fn(*inputs), *spec.tolerance(dtype))
 
     test.__name__ = f"test_fuzz_{spec.name}_{dtype}"

@@ -41,9 +41,6 @@ def pytest_configure(config):
         raise pytest.UsageError(f"npusim: {error}") from None
     if config.getoption("--functional"):
         os.environ["NPUSIM_FUNCTIONAL"] = config.getoption("--functional")
-    # All cases of one op must share a worker (one compile, one sweep): group them.
-    if getattr(config.option, "dist", "no") == "load":
-        config.option.dist = "loadgroup"
     out = config.getoption("--npusim-out") or os.environ.get("NPUSIM_OUT")
     if not out:
         from npusim.paths import cache_dir
@@ -55,6 +52,16 @@ def pytest_configure(config):
         os.environ.setdefault("NPUSIM_RUNLOG", str(Path(out) / "runlog.jsonl"))
     config.stash[STATE_KEY] = HarnessState(out_dir=Path(out))
     config.npusim_config_name = loaded.name
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """All cases of one op in one worker (see harness/scheduling.py); only for the default `load` mode."""
+    if config.getvalue("dist") in ("load", "loadgroup"):
+        from harness.scheduling import OpGroupScheduling
+
+        return OpGroupScheduling(config, log)
+    return None
 
 
 def pytest_collect_file(file_path: Path, parent):

@@ -33,6 +33,7 @@ class HarnessState:
     results: dict = field(default_factory=dict)  # (op key, dtype) -> list[CaseResult]
     first_case_end: dict = field(default_factory=dict)  # (op key, dtype) -> ts
     compiles: dict = field(default_factory=dict)  # (op key, dtype) -> [compile events]
+    ran: dict = field(default_factory=dict)  # (op key, dtype) -> sizes of the cases run here
 
     def compiled(self, key, fn):
         """One torch.compile per op and dtype in this process: every size reuses it."""

@@ -46,6 +46,29 @@ class OpSpec:
                     names.append(dim)
         return names
 
+    def static_dims(self) -> list[tuple[int, int]]:
+        """(input index, dim) of every literal dim: those stay static (a broadcast 1 must)."""
+        return [(i, d) for i, shape in enumerate(self.inputs)
+                for d, dim in enumerate(x.strip() for x in shape.split(",") if x.strip()) if dim.isdigit()]
+
+    def call_inputs(self, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Fresh copies for the compiled call, literal dims marked static for Dynamo."""
+        copies = [t.clone() for t in inputs]
+        for index, dim in self.static_dims():
+            torch._dynamo.mark_static(copies[index], dim)
+        return copies
+
+    def traced_fn(self) -> Callable:
+        """A Python function around `fn`: Dynamo traces Python frames, so a bare builtin
+        (torch.sqrt, F.gelu) given to torch.compile could otherwise run eagerly."""
+        fn = self.fn
+
+        def case_fn(*args):
+            return fn(*args)
+
+        case_fn.__name__ = f"npusim_case_{self.name}"
+        return case_fn
+
     def shapes(self, sizes: dict[str, int]) -> list[tuple[int, ...]]:
         return [tuple(int(d) if d.strip().isdigit() else sizes[d.strip()] for d in shape.split(",") if d.strip())
                 for shape in self.inputs]

@@ -153,18 +153,51 @@ def outline_tile(kernel_text: str, tile_id: int) -> str:
 
 
 def sample_shape_args(meta: dict, full: bool) -> dict[str, int]:
-    """Size args for the full-tile sample (each dim = its tile) or the 1-element one (all 1)."""
+    """Size args for the full-tile sample or the 1-element one (all 1).
+
+    Full tile: every size arg starts at 1; then each tiled dim whose extent
+    (kernel.json `xnumel` / `rnumel`, an expression over the size args) falls
+    short of its tile grows its last free size arg until the extent covers one
+    tile. A product like `ks0*ks1*ks2` so gets one full tile (`ks2` = tile),
+    not tile**3 elements. Without extents, the roles name the dims
+    (`<dim>numel`), as before.
+    """
+    import sympy
+
     names = list(meta.get("size_args") or [])
+    out = {n: 1 for n in names}
     if not full:
-        return {n: 1 for n in names}
+        return out
     tiles = meta.get("tiles") or {}
+    extents = {"x": meta.get("xnumel"), "r": meta.get("rnumel")}
     roles = {a["name"]: a.get("role", "") for a in meta.get("args", []) if a.get("kind") == "size"}
-    default = max(tiles.values()) if tiles else 1
-    out = {}
-    for name in names:
-        role = roles.get(name, "")
-        dim = role[:-len("numel")] if role.endswith("numel") else None
-        out[name] = int(tiles.get(dim, default)) if dim else int(default)
+    for dim, tile in tiles.items():
+        text = extents.get(dim)
+        if not text or int(tile) <= 1:
+            continue
+        expr = sympy.sympify(str(text), locals={n: sympy.Symbol(n) for n in names})
+        free = [n for n in names if sympy.Symbol(n) in expr.free_symbols]
+        if not free:
+            continue
+        grow = free[-1]
+        while int(expr.subs({sympy.Symbol(k): v for k, v in out.items()})) < int(tile):
+            out[grow] *= 2
+        # back off to the smallest value that still covers the tile
+        low, high = out[grow] // 2, out[grow]
+        while low + 1 < high:
+            mid = (low + high) // 2
+            out[grow] = mid
+            if int(expr.subs({sympy.Symbol(k): v for k, v in out.items()})) >= int(tile):
+                high = mid
+            else:
+                low = mid
+        out[grow] = high
+    if not any(extents.values()):
+        default = max(tiles.values()) if tiles else 1
+        for name in names:
+            role = roles.get(name, "")
+            dim = role[:-len("numel")] if role.endswith("numel") else None
+            out[name] = int(tiles.get(dim, default)) if dim else int(default)
     return out
 
 

@@ -51,3 +51,12 @@ def test_sweeps_vary_one_dim_at_a_time():
     for line in lines:
         fixed = [{k: v for k, v in p.items() if k != line.dim} for p in line.sizes()]
         assert all(f == fixed[0] for f in fixed)
+
+
+def test_op_scope_groups_cases_of_one_op_and_dtype():
+    from harness.scheduling import op_scope
+
+    assert op_scope("suites/a/ops.py::add[f32-N=7]") == op_scope("suites/a/ops.py::add[f32-sweep-N]")
+    assert op_scope("suites/a/ops.py::add[f32-N=7]") != op_scope("suites/a/ops.py::add[i32-N=7]")
+    assert op_scope("suites/a/ops.py::add[f32-N=7]") != op_scope("suites/b/ops.py::add[f32-N=7]")
+    assert op_scope("tests/test_x.py::test_y[1-2]") == "tests/test_x.py::test_y[1-2]"

@@ -140,3 +140,17 @@ def test_bad_config_is_a_usage_error(project):
     result = pytester.runpytest_subprocess("suites", "--npu-config=no-such-config")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*no NPU config named 'no-such-config'*"])
+
+
+def test_xdist_keeps_each_op_in_one_worker(project):
+    ops = ADD.replace("]\n", ', OpSpec("mul", lambda a, b: a * b, inputs=["N", "N"])]\n')
+    pytester = project(ops)
+    result = run(pytester, "-n", "2")
+    result.assert_outcomes(passed=14)  # both sweeps see all their cases
+
+
+def test_case_without_a_kernel_launch_fails(project):
+    pytester = project('SPECS = [OpSpec("identity", lambda x: x, inputs=["N"])]\n')
+    result = run(pytester, targets=("suites/fam/ops.py::identity[f32-N=7]",))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*launched no npusim kernel*"])
