@@ -51,6 +51,10 @@ def pytest_configure(config):
         os.environ["NPUSIM_OUT"] = out
         os.environ.setdefault("NPUSIM_RUNLOG", str(Path(out) / "runlog.jsonl"))
     config.stash[STATE_KEY] = HarnessState(out_dir=Path(out))
+    # A Dynamo recompile limit hit would silently run the function eagerly: make it an error.
+    import torch._dynamo
+
+    torch._dynamo.config.fail_on_recompile_limit_hit = True
     config.npusim_config_name = loaded.name
 
 

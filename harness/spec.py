@@ -11,6 +11,7 @@ integer (a static dim). `values` picks how inputs are drawn ("normal",
 
 from __future__ import annotations
 
+import types
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -66,8 +67,12 @@ class OpSpec:
         def case_fn(*args):
             return fn(*args)
 
-        case_fn.__name__ = f"npusim_case_{self.name}"
-        return case_fn
+        # Dynamo keeps compiled code and its recompile budget per code object: one
+        # shared wrapper would spend that budget across every op, so each op gets its own.
+        name = f"npusim_case_{''.join(c if c.isalnum() else '_' for c in self.name)}"
+        code = case_fn.__code__.replace(co_name=name, co_qualname=name)
+        wrapper = types.FunctionType(code, case_fn.__globals__, name, None, case_fn.__closure__)
+        return wrapper
 
     def shapes(self, sizes: dict[str, int]) -> list[tuple[int, ...]]:
         return [tuple(int(d) if d.strip().isdigit() else sizes[d.strip()] for d in shape.split(",") if d.strip())
