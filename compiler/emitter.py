@@ -241,6 +241,18 @@ class Access:
         return self.base is not None
 
 
+@dataclass
+class Transfer:
+    """One tensor's traffic in a tile loop: its scratchpad buffer and how each tile reaches DRAM."""
+
+    buffer: str
+    access: Access
+    spad: ir.Value
+    spad_id: int
+    base: ir.Value | None  # i64 offset of the tile at t = 0 (affine access)
+    stride: ir.Value | int | None  # elements between consecutive t (affine access)
+
+
 def classify_access(index: sympy.Expr, t: sympy.Symbol) -> Access:
     base = index.subs(t, 0)
     stride = sympy.expand(index.subs(t, 1) - base)
@@ -416,6 +428,27 @@ class KernelEmitter:
         self.dma("store", store.buffer, spad, spad_id, IndexPrinter(scope.env)(store.index), 1, 1)
 
     # --- loops -------------------------------------------------------------------------------
+    def plan_transfer(self, buffer: str, index: sympy.Expr, t: sympy.Symbol, tile: int,
+                      printer: IndexPrinter) -> Transfer:
+        """A tile-sized scratchpad buffer, and the tile-invariant part of the DRAM address (outside the loop)."""
+        access = classify_access(index, t)
+        spad, spad_id = self.new_spad(self.arg_dtype(buffer), tile)
+        if not access.affine:
+            return Transfer(buffer, access, spad, spad_id, None, None)
+        stride = int(access.stride) if access.stride.is_Integer else printer(access.stride)
+        return Transfer(buffer, access, spad, spad_id, printer(access.base), stride)
+
+    def issue_transfer(self, direction: str, plan: Transfer, outer: Scope, t: sympy.Symbol,
+                       tile_base: ir.Value, length) -> None:
+        """The DMA of one tile: strided when affine in the tile variable, else element-wise."""
+        if not plan.access.affine:
+            self.element_loop(direction, plan.buffer, plan.spad, plan.spad_id, plan.access, outer, t, tile_base,
+                              length)
+            return
+        step = plan.stride if isinstance(plan.stride, ir.Value) else const_i64(plan.stride)
+        offset = arith.addi(plan.base, arith.muli(step, tile_base))
+        self.dma(direction, plan.buffer, plan.spad, plan.spad_id, offset, length, plan.stride)
+
     def tile_loop(self, outer: Scope, t: sympy.Symbol, extent: sympy.Expr, items: list, *,
                   dim: str, parallel: bool) -> None:
         reduces = [it for it in items if isinstance(it, Reduce)]
@@ -437,21 +470,9 @@ class KernelEmitter:
         printer = IndexPrinter(outer.env)
         extent_index = to_index(printer(extent))
 
-        load_plans = []
-        for load in loads:
-            access = classify_access(load.index, t)
-            spad, spad_id = self.new_spad(self.arg_dtype(load.buffer), choice.tile)
-            base = printer(access.base) if access.affine else None
-            load_plans.append((load, access, spad, spad_id, base))
-        store_plans = []
-        for store in stores:
-            access = classify_access(store.index, t)
-            spad, spad_id = self.new_spad(self.arg_dtype(store.buffer), choice.tile)
-            base = printer(access.base) if access.affine else None
-            store_plans.append((store, access, spad, spad_id, base))
-
-        def stride_of(access: Access, scope_printer: IndexPrinter):
-            return int(access.stride) if access.stride.is_Integer else scope_printer(access.stride)
+        load_plans = [(load, self.plan_transfer(load.buffer, load.index, t, choice.tile, printer)) for load in loads]
+        store_plans = [(store, self.plan_transfer(store.buffer, store.index, t, choice.tile, printer))
+                       for store in stores]
 
         inits = [reduction_identity(r.reduction_type, r.dtype) for r in reduces]
         tile_const = const_index(choice.tile)
@@ -464,45 +485,33 @@ class KernelEmitter:
                 length = arith.minsi(tile_const, arith.subi(extent_index, loop.induction_variable))
             else:
                 length = choice.tile
-            for load, access, spad, spad_id, base in load_plans:
-                if access.affine:
-                    stride = stride_of(access, printer)
-                    step = stride if isinstance(stride, ir.Value) else const_i64(stride)
-                    offset = arith.addi(base, arith.muli(step, tile_base))
-                    self.dma("load", load.buffer, spad, spad_id, offset, length, stride)
-                else:
-                    self.element_loop("load", load.buffer, spad, spad_id, access, outer, t, tile_base, length)
+            for _, plan in load_plans:
+                self.issue_transfer("load", plan, outer, t, tile_base, length)
             upper = const_index(length) if isinstance(length, int) else length
             compute = scf.ForOp(const_index(0), upper, const_index(1), list(loop.inner_iter_args))
             with ir.InsertionPoint(compute.body):
                 i = compute.induction_variable
                 element = Scope(env=_SymbolEnv({**outer.env, str(t): arith.addi(tile_base, to_i64(i))}),
                                 memo=dict(outer.memo))
-                for load, _, spad, _, _ in load_plans:
-                    element.spad_reads[id(load)] = (spad, i)
+                for load, plan in load_plans:
+                    element.spad_reads[id(load)] = (plan.spad, i)
                     element.memo.pop(id(load), None)
                 accumulators = []
                 for reduce, acc in zip(reduces, compute.inner_iter_args):
                     value = cast(self.value(reduce.value, element), reduce.value.dtype, reduce.dtype)
                     float_combine, int_combine = REDUCTION_COMBINE[reduce.reduction_type]
                     accumulators.append((float_combine if is_float(reduce.dtype) else int_combine)(acc, value))
-                for store, _, spad, _, _ in store_plans:
-                    memref.store(self.stored_value(store, element), spad, [i])
+                for store, plan in store_plans:
+                    memref.store(self.stored_value(store, element), plan.spad, [i])
                 scf.YieldOp(accumulators)
             compute.attributes["npusim.compute"] = ir.DictAttr.get({
                 "tile_id": ir.IntegerAttr.get(i64_type(), self.next_tile_id),
                 "unit": ir.StringAttr.get("vector"),
-                "reads": ir.ArrayAttr.get([ir.IntegerAttr.get(i64_type(), p[3]) for p in load_plans]),
-                "writes": ir.ArrayAttr.get([ir.IntegerAttr.get(i64_type(), p[3]) for p in store_plans])})
+                "reads": ir.ArrayAttr.get([ir.IntegerAttr.get(i64_type(), p.spad_id) for _, p in load_plans]),
+                "writes": ir.ArrayAttr.get([ir.IntegerAttr.get(i64_type(), p.spad_id) for _, p in store_plans])})
             self.next_tile_id += 1
-            for store, access, spad, spad_id, base in store_plans:
-                if access.affine:
-                    stride = stride_of(access, printer)
-                    step = stride if isinstance(stride, ir.Value) else const_i64(stride)
-                    offset = arith.addi(base, arith.muli(step, tile_base))
-                    self.dma("store", store.buffer, spad, spad_id, offset, length, stride)
-                else:
-                    self.element_loop("store", store.buffer, spad, spad_id, access, outer, t, tile_base, length)
+            for _, plan in store_plans:
+                self.issue_transfer("store", plan, outer, t, tile_base, length)
             scf.YieldOp(list(compute.results))
         for reduce, result in zip(reduces, loop.results):
             outer.memo[id(reduce)] = result
