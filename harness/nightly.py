@@ -23,8 +23,8 @@ BASELINE = REPO_ROOT / "reports" / "baseline" / "summary.json"
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog="npusim nightly", description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default=os.environ.get("NPUSIM_SIZES", "smoke"), choices=("smoke", "nightly"),
-                        help="size policy (default: $NPUSIM_SIZES or smoke)")
+    parser.add_argument("--sizes", default=os.environ.get("NPUSIM_SIZES", "nightly"), choices=("smoke", "nightly"),
+                        help="size policy (default: $NPUSIM_SIZES or nightly, the full matrix)")
     parser.add_argument("--npu-config", default=None, help="NPU config name or path (default: tpuv3-1core)")
     parser.add_argument("--functional", default=None, choices=("spike", "host"))
     parser.add_argument("--out", default=None, help="report folder (default: reports/out/<date-time>)")
