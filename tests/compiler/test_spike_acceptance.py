@@ -62,3 +62,30 @@ def test_reductions_and_normalizations_on_spike(spike_env, op):
     assert len({e["elf"] for e in launches}) == 1
     cycles = {tuple(e["shape_args"].values()): e["cycles"] for e in launches}
     assert all(c > 0 for c in cycles.values())
+
+
+def test_config_sensitivity_of_a_compiled_add(npusim_env):
+    """The compiler's own add on the shipped configs: memory bound, parallel over cores, lanes matter."""
+    import copy
+    import json
+
+    from npusim import cache
+    from simulator import trace
+
+    compiled = torch.compile(lambda a, b: a + b, backend="npusim", dynamic=True)
+    a = torch.randn(100)
+    compiled(a, a)
+    (event,) = events(npusim_env, "compile")
+    kernel_dir = cache.entry(event["kernel_hash"]).dir
+    meta = json.loads((kernel_dir / "kernel.json").read_text())
+    shape = {meta["size_args"][0]: 1 << 22}
+    base = config.load("tpuv3-1core")
+    half_bandwidth = copy.deepcopy(base.data)
+    half_bandwidth["dram"]["gbps_per_channel"] /= 2
+    wide = copy.deepcopy(base.data)
+    wide["vector"]["lanes"] *= 2
+    one = trace.simulate(kernel_dir, meta, shape, base)
+    assert trace.simulate(kernel_dir, meta, shape, base).cycles == one.cycles  # deterministic
+    assert trace.simulate(kernel_dir, meta, shape, half_bandwidth).cycles >= 1.5 * one.cycles
+    assert trace.simulate(kernel_dir, meta, shape, config.load("tpuv3-2core")).cycles < one.cycles
+    assert trace.simulate(kernel_dir, meta, shape, wide).busy_cycles["vector"] < one.busy_cycles["vector"]
