@@ -192,13 +192,15 @@ class SweepItem(NpusimItem):
         state = state_of(self.config)
         self.properties.update({Prop.OP: self.spec.name, Prop.FAMILY: self.spec.family, Prop.DTYPE: self.dtype,
                                 Prop.SIZES: f"sweep={self.sweep.dim}", Prop.CONFIG: npu_config.load().name})
-        wanted = [tuple(p) for p in self.sweep.points]
+        # A selection (-k, a shard) may hold part of a sweep: check the part selected.
+        selected = state.selected.get(self.op_key, set())
+        wanted = [tuple(p) for p in self.sweep.points if tuple(p) in selected]
         results = {tuple(r.sizes.items()): r for r in state.results.get(self.op_key, [])}
         elsewhere = [dict(p) for p in wanted if p not in state.ran.get(self.op_key, set())]
         if elsewhere:
-            raise AssertionError(f"cases {elsewhere} of this sweep did not run in this process: the harness "
-                                 "scheduler keeps an op's cases together; was a test selection or another "
-                                 "--dist mode used?")
+            raise AssertionError(f"cases {elsewhere} of this sweep were selected but ran in another process: "
+                                 "the harness scheduler keeps an op's cases together; was another --dist "
+                                 "mode used?")
         ran = [results[p] for p in wanted if p in results]  # failed cases are reported on their own
         if len(ran) < 2:
             pytest.skip(f"only {len(ran)} of {len(wanted)} cases of this sweep passed")

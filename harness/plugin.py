@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness import options
-from harness.collect import STATE_KEY, CaseUnsupported, NpusimItem, OpSpecModule, failure_sections
+from harness.collect import STATE_KEY, CaseItem, CaseUnsupported, NpusimItem, OpSpecModule, failure_sections
 from harness.session import HarnessState
 from reports.schema import Prop, Status
 
@@ -66,6 +66,16 @@ def pytest_xdist_make_scheduler(config, log):
 
         return OpGroupScheduling(config, log)
     return None
+
+
+def pytest_collection_finish(session):
+    """Remember which cases are selected (after -k, shards, ...): a sweep checks only those."""
+    if STATE_KEY not in session.config.stash:
+        return
+    selected = session.config.stash[STATE_KEY].selected
+    for item in session.items:
+        if isinstance(item, CaseItem):
+            selected.setdefault(item.op_key, set()).add(tuple(item.sizes.items()))
 
 
 def pytest_collect_file(file_path: Path, parent):

@@ -34,6 +34,7 @@ class HarnessState:
     first_case_end: dict = field(default_factory=dict)  # (op key, dtype) -> ts
     compiles: dict = field(default_factory=dict)  # (op key, dtype) -> [compile events]
     ran: dict = field(default_factory=dict)  # (op key, dtype) -> sizes of the cases run here
+    selected: dict = field(default_factory=dict)  # (op key, dtype) -> sizes of the cases selected to run
 
     def compiled(self, key, fn):
         """One torch.compile per op and dtype in this process: every size reuses it."""

@@ -154,3 +154,11 @@ def test_case_without_a_kernel_launch_fails(project):
     result = run(pytester, targets=("suites/fam/ops.py::identity[f32-N=7]",))
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*launched no npusim kernel*"])
+
+
+def test_sweep_checks_the_selected_part(project):
+    """A shard or -k selection holding part of a sweep checks that part, not the cases it never ran."""
+    pytester = project(ADD)
+    ids = [f"suites/fam/ops.py::add[f32-N={n}]" for n in (1, 7, TILE + 1)] + ["suites/fam/ops.py::add[f32-sweep-N]"]
+    result = run(pytester, targets=tuple(ids))
+    result.assert_outcomes(passed=4)
