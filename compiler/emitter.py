@@ -203,6 +203,11 @@ REDUCTION_COMBINE = {  # type -> (float combine, int combine)
 }
 
 
+def accumulator_dtype(dtype: torch.dtype) -> torch.dtype:
+    """Low-precision floats accumulate in float32, as ATen and Inductor's other backends do."""
+    return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
+
+
 def reduction_identity(reduction_type: str, dtype: torch.dtype) -> ir.Value:
     if reduction_type == "sum":
         return constant(0, dtype)
@@ -474,7 +479,7 @@ class KernelEmitter:
         store_plans = [(store, self.plan_transfer(store.buffer, store.index, t, choice.tile, printer))
                        for store in stores]
 
-        inits = [reduction_identity(r.reduction_type, r.dtype) for r in reduces]
+        inits = [reduction_identity(r.reduction_type, accumulator_dtype(r.dtype)) for r in reduces]
         tile_const = const_index(choice.tile)
         loop = scf.ForOp(const_index(0), extent_index, tile_const, inits)
         loop.attributes["npusim.tile_loop"] = ir.DictAttr.get(
@@ -498,9 +503,10 @@ class KernelEmitter:
                     element.memo.pop(id(load), None)
                 accumulators = []
                 for reduce, acc in zip(reduces, compute.inner_iter_args):
-                    value = cast(self.value(reduce.value, element), reduce.value.dtype, reduce.dtype)
+                    acc_dtype = accumulator_dtype(reduce.dtype)
+                    value = cast(self.value(reduce.value, element), reduce.value.dtype, acc_dtype)
                     float_combine, int_combine = REDUCTION_COMBINE[reduce.reduction_type]
-                    accumulators.append((float_combine if is_float(reduce.dtype) else int_combine)(acc, value))
+                    accumulators.append((float_combine if is_float(acc_dtype) else int_combine)(acc, value))
                 for store, plan in store_plans:
                     memref.store(self.stored_value(store, element), plan.spad, [i])
                 scf.YieldOp(accumulators)
@@ -514,7 +520,7 @@ class KernelEmitter:
                 self.issue_transfer("store", plan, outer, t, tile_base, length)
             scf.YieldOp(list(compute.results))
         for reduce, result in zip(reduces, loop.results):
-            outer.memo[id(reduce)] = result
+            outer.memo[id(reduce)] = cast(result, accumulator_dtype(reduce.dtype), reduce.dtype)
 
     def reduction_rows(self, scope: Scope) -> None:
         """Row loop of a reduction kernel: reduction loops by level, uniform stores when ready."""

@@ -18,7 +18,7 @@ from compiler.errors import find_unsupported
 from harness import checks, reproducer
 from harness.session import CaseResult, HarnessState, events_since, now
 from harness.sizes import Sweep, sweeps
-from harness.spec import OpSpec
+from harness.spec import DTYPE_BITS, OpSpec
 from npusim import config as npu_config
 from reports.schema import Prop, Status, format_sizes
 
@@ -49,7 +49,7 @@ class OpSpecModule(pytest.Module):
             spec.family = spec.family or family
             for dtype in spec.dtypes:
                 group = pytest.mark.xdist_group(f"{self.path.parent.name}.{spec.name}.{dtype}")
-                op_sweeps = sweeps(spec.dims(), config, policy)
+                op_sweeps = sweeps(spec.dims(), config, policy, elem_bits=DTYPE_BITS[dtype])
                 seen = set()
                 for sweep in op_sweeps:
                     for sizes in sweep.sizes():

@@ -20,6 +20,8 @@ import torch
 DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16, "i32": torch.int32,
           "i64": torch.int64}
 
+DTYPE_BITS = {"f32": 32, "f16": 16, "bf16": 16, "i32": 32, "i64": 64}
+
 # Default tolerances per dtype: Spike's float32 arithmetic and our libm differ from
 # ATen's in the last bits, and reductions sum in a different order.
 TOLERANCES = {"f32": (1e-4, 1e-5), "f16": (1e-2, 1e-3), "bf16": (2e-2, 1e-2), "i32": (0, 0), "i64": (0, 0)}

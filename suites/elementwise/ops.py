@@ -7,9 +7,9 @@ from harness.spec import OpSpec
 
 SPECS = [
     # binary
-    OpSpec("add", lambda a, b: a + b, inputs=["N", "N"], dtypes=("f32", "i32")),
+    OpSpec("add", lambda a, b: a + b, inputs=["N", "N"], dtypes=("f32", "i32", "f16", "bf16")),
     OpSpec("sub", lambda a, b: a - b, inputs=["N", "N"]),
-    OpSpec("mul", lambda a, b: a * b, inputs=["N", "N"]),
+    OpSpec("mul", lambda a, b: a * b, inputs=["N", "N"], dtypes=("f32", "f16", "bf16")),
     OpSpec("div", lambda a, b: a / b, inputs=["N", "N"], values=["normal", "positive"]),
     OpSpec("maximum", torch.maximum, inputs=["N", "N"]),
     OpSpec("minimum", torch.minimum, inputs=["N", "N"]),
@@ -23,7 +23,7 @@ SPECS = [
     OpSpec("relu", torch.relu, inputs=["N"]),
     OpSpec("sigmoid", torch.sigmoid, inputs=["N"], rtol=1e-4, atol=1e-5),
     OpSpec("tanh", torch.tanh, inputs=["N"], atol=1e-5),
-    OpSpec("exp", torch.exp, inputs=["N"]),
+    OpSpec("exp", torch.exp, inputs=["N"], dtypes=("f32", "f16", "bf16")),
     OpSpec("log", torch.log, inputs=["N"], values="positive"),
     OpSpec("sqrt", torch.sqrt, inputs=["N"], values="positive"),
     OpSpec("rsqrt", torch.rsqrt, inputs=["N"], values="positive"),

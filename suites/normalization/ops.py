@@ -9,6 +9,8 @@ NORM_TOL = dict(rtol=1e-4, atol=1e-5)
 
 SPECS = [
     OpSpec("softmax", lambda x: torch.softmax(x, -1), inputs=["M,N"], **NORM_TOL),
+    OpSpec("softmax_lowp", lambda x: torch.softmax(x, -1), inputs=["M,N"], dtypes=("f16", "bf16")),
+    OpSpec("layer_norm_lowp", lambda x: F.layer_norm(x, x.shape[-1:]), inputs=["M,N"], dtypes=("f16", "bf16")),
     OpSpec("log_softmax", lambda x: torch.log_softmax(x, -1), inputs=["M,N"], rtol=1e-4, atol=1e-4),
     OpSpec("layer_norm", lambda x: F.layer_norm(x, x.shape[-1:]), inputs=["M,N"], rtol=1e-4, atol=1e-4),
     OpSpec("layer_norm_affine", lambda x, w, b: F.layer_norm(x, x.shape[-1:], w, b), inputs=["M,N", "N", "N"],

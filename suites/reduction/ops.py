@@ -9,6 +9,7 @@ REDUCE_TOL = dict(rtol=1e-4, atol=1e-4)  # summation order differs from ATen's
 SPECS = [
     OpSpec("sum_all", lambda x: x.sum(), inputs=["N"], **REDUCE_TOL),
     OpSpec("sum_last", lambda x: x.sum(-1), inputs=["M,N"], **REDUCE_TOL),
+    OpSpec("sum_last_lowp", lambda x: x.sum(-1), inputs=["M,N"], dtypes=("f16", "bf16")),
     OpSpec("mean_last", lambda x: x.mean(-1), inputs=["M,N"], **REDUCE_TOL),
     OpSpec("amax_last", lambda x: x.amax(-1), inputs=["M,N"]),
     OpSpec("amin_all", lambda x: x.amin(), inputs=["M,N"]),

@@ -146,3 +146,11 @@ def test_some_dims_static(npusim_env):
         torch._dynamo.mark_static(b, 1)
         torch.testing.assert_close(compiled(a, b), a * b)
     assert len(compile_events(npusim_env)) == 1
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_low_precision_sum_accumulates_in_float32(npusim_env, dtype):
+    """Regression: a float16 sum over 9000 elements accumulated in float16 drifted by 5-12 %."""
+    compiled = torch.compile(lambda x: x.sum(-1), backend="npusim", dynamic=True)
+    x = torch.randn(3, 9000, generator=torch.Generator().manual_seed(0)).to(dtype)
+    torch.testing.assert_close(compiled(x), x.sum(-1), rtol=2e-2, atol=2e-2)
