@@ -58,6 +58,9 @@ class NpuKernel(SIMDKernel):
         self.recorded_stores: list[tile_ir.Store] = []
         self.started = time.perf_counter()
 
+    def dtype_to_str(self, dtype: torch.dtype) -> str:
+        return str(dtype).replace("torch.", "")
+
     # --- recording -------------------------------------------------------
     def create_cse_var(self, name, bounds=None, dtype=None, shape=None):
         return NpuCSEVariable(name, bounds, dtype, shape)

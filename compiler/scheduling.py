@@ -7,6 +7,7 @@ from torch._inductor.utils import get_fused_kernel_name, get_kernel_metadata
 from torch._inductor.virtualized import V
 from torch.utils._ordered_set import OrderedSet
 
+from compiler.errors import UnsupportedOp
 from compiler.kernel import NpuKernel
 from npusim import config as npu_config
 
@@ -26,7 +27,12 @@ class NpuScheduling(SIMDScheduling):
 
     def codegen_node_schedule_with_kernel(self, node_schedule, kernel):
         kernel.descriptive_name = get_fused_kernel_name(node_schedule, "original_aten")
-        return super().codegen_node_schedule_with_kernel(node_schedule, kernel)
+        try:
+            return super().codegen_node_schedule_with_kernel(node_schedule, kernel)
+        except NotImplementedError as error:
+            # Inductor's own codegen paths we do not provide: still a named, recognisable refusal.
+            raise UnsupportedOp(kernel.descriptive_name, f"Inductor codegen needs {error or 'an unimplemented hook'}") \
+                from error
 
     def define_kernel(self, src_code, node_schedule, kernel):
         wrapper = V.graph.wrapper_code

@@ -6,7 +6,7 @@
 `inputs` gives one shape per argument: comma-separated dims, each a name (a
 dynamic dim the size policy sweeps; the same name means the same size) or an
 integer (a static dim). `values` picks how inputs are drawn ("normal",
-"positive", "int", "unit").
+"positive", "int", "unit", "index": int64 indices in range).
 """
 
 from __future__ import annotations
@@ -94,6 +94,8 @@ class OpSpec:
 
 
 def draw(shape, dtype: torch.dtype, kind: str, generator: torch.Generator) -> torch.Tensor:
+    if kind == "index":  # int64 indices valid for any indexed dim (every dim has size >= 1)
+        return torch.zeros(shape, dtype=torch.int64)
     if not dtype.is_floating_point or kind == "int":
         return torch.randint(-100, 100, shape, generator=generator).to(dtype)
     if kind == "normal":

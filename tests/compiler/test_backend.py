@@ -120,6 +120,9 @@ def test_static_kernel_stable_across_compiles(npusim_env):
     (lambda x: torch.sort(x).values, "sort"),
     (lambda x: torch.cumsum(x, 0), "cumsum"),
     (lambda x: x @ x.T, "mm"),
+    (lambda x: torch.nn.functional.pad(x, (1, 2)), "masked"),
+    (lambda x: x.argmax(-1), "argmax"),
+    (lambda x: x[:, torch.tensor([0, 2])], "indirect_indexing"),
 ])
 def test_unsupported_op_names_itself(npusim_env, fn, op):
     with pytest.raises(Exception) as info:

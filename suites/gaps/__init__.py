@@ -1,0 +1,1 @@
+"""npusim suite: gaps (ops the backend does not lower yet)."""
