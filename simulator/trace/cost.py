@@ -48,20 +48,12 @@ from mlir.dialects import arith, func
 from npusim import cache
 from simulator.trace.errors import CostSamplingError
 from simulator.trace.artifacts import TraceArtifacts
-from simulator.trace.skeleton import COMPUTE_ATTR, TILE_LOOP_ATTR
+from simulator.trace.skeleton import COMPUTE_ATTR, TILE_LOOP_ATTR, walk_ops
 
 COST_TABLE_VERSION = 1
 SPIKE_VLEN_BITS = 128
 INSTRUCTION_CLASSES = ("vector_load", "vector_store", "vector_fp", "vector_int", "vector_other",
                        "scalar_mem", "scalar_fp", "scalar")
-
-
-def _walk(op: ir.Operation):
-    for region in op.regions:
-        for block in region.blocks:
-            for inner in block.operations:
-                yield inner.operation
-                yield from _walk(inner.operation)
 
 
 def _constant_index(value: ir.Value) -> int | None:
@@ -76,7 +68,7 @@ def pin_loops_to_one_tile(kernel_text: str) -> str:
     """Every tile loop that would iterate more than once runs one tile (ub := lb + step)."""
     with ir.Context(), ir.Location.unknown():
         module = ir.Module.parse(kernel_text)
-        for op in list(_walk(module.operation)):
+        for op in list(walk_ops(module.operation)):
             if op.name != "scf.for" or TILE_LOOP_ATTR not in op.attributes:
                 continue
             lb, ub, step = op.operands[0], op.operands[1], op.operands[2]
@@ -116,7 +108,7 @@ def outline_tile(kernel_text: str, tile_id: int) -> str:
     with ir.Context(), ir.Location.unknown():
         module = ir.Module.parse(kernel_text)
         compute = None
-        for op in _walk(module.operation):
+        for op in walk_ops(module.operation):
             if COMPUTE_ATTR in op.attributes and \
                     ir.IntegerAttr(ir.DictAttr(op.attributes[COMPUTE_ATTR])["tile_id"]).value == tile_id:
                 compute = op
@@ -125,7 +117,7 @@ def outline_tile(kernel_text: str, tile_id: int) -> str:
             raise CostSamplingError(f"the kernel has no compute tile {tile_id}")
         results, block_args = _inside(compute)
         captured: list[ir.Value] = []
-        for inner in [compute, *_walk(compute)]:
+        for inner in [compute, *walk_ops(compute)]:
             for value in inner.operands:
                 if value not in results and value not in block_args and value not in captured:
                     captured.append(value)
@@ -141,7 +133,7 @@ def outline_tile(kernel_text: str, tile_id: int) -> str:
         for old, new in zip(compute.results, call.results):
             old.replace_all_uses_with(new)
         compute.move_before(ret)
-        for inner in [compute, *_walk(compute)]:
+        for inner in [compute, *walk_ops(compute)]:
             for value, arg in zip(captured, body.arguments):
                 inner.replace_uses_of_with(value, arg)
         ret.erase()

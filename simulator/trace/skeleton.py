@@ -97,17 +97,17 @@ def _int_list(attr) -> list[int]:
     return [ir.IntegerAttr(a).value for a in ir.ArrayAttr(attr)]
 
 
-def _walk(op: ir.Operation):
+def walk_ops(op: ir.Operation):
     """Every operation nested in op (not op itself), in pre-order."""
     for region in op.regions:
         for block in region.blocks:
             for inner in block.operations:
                 yield inner.operation
-                yield from _walk(inner.operation)
+                yield from walk_ops(inner.operation)
 
 
 def _has_sim_ops(op: ir.Operation) -> bool:
-    return any(DMA_ATTR in o.attributes or COMPUTE_ATTR in o.attributes for o in _walk(op))
+    return any(DMA_ATTR in o.attributes or COMPUTE_ATTR in o.attributes for o in walk_ops(op))
 
 
 def _root_of(value: ir.Value) -> ir.Value:
@@ -348,7 +348,7 @@ class _Builder:
         writes = set(_int_list(attr["writes"])) if "writes" in attr else None
         if reads is None or writes is None:
             seen_reads, seen_writes = set(), set()
-            for inner in _walk(op):
+            for inner in walk_ops(op):
                 if inner.name in ("memref.load", "vector.load", "vector.transfer_read"):
                     seen_reads.add(self.spad_id(inner.operands[0], f"a load in compute tile {tile_id}"))
                 elif inner.name in ("memref.store", "vector.store", "vector.transfer_write"):
