@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import traceback
+from pathlib import Path
 
 import pytest
 import torch
@@ -91,6 +92,13 @@ class NpusimItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, self.name
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, CaseUnsupported):
+            return f"UNSUPPORTED: {excinfo.value}"
+        if isinstance(excinfo.value, AssertionError):  # a check: its message says everything
+            return f"{type(excinfo.value).__name__}: {excinfo.value}"
+        return super().repr_failure(excinfo, style="short")
 
 
 class CaseItem(NpusimItem):
@@ -175,11 +183,6 @@ class CaseItem(NpusimItem):
         reproducer.write_script(self.case_dir, self.nodeid, self.config.rootpath, str(self.path), self.spec.name,
                                 npu_config.load().name, os.environ.get("NPUSIM_FUNCTIONAL", "spike"), rtol, atol)
 
-    def repr_failure(self, excinfo):
-        if isinstance(excinfo.value, CaseUnsupported):
-            return f"UNSUPPORTED: {excinfo.value}"
-        return super().repr_failure(excinfo)
-
 
 class SweepItem(NpusimItem):
     """Per sweep: compile-once, cycle monotonicity and trace scaling over the cases that ran."""
@@ -240,7 +243,13 @@ def failure_sections(item: NpusimItem, policy: str) -> list[tuple[str, str]]:
     if case_dir is not None and (case_dir / "reproduce.py").exists():
         lines.append(f"standalone: python {case_dir / 'reproduce.py'}  (inputs: {case_dir / 'inputs.pt'})")
     for path in dict.fromkeys(a for a in item.artifacts if a):
-        lines.append(f"artifacts: {path}")
+        kernel_dir = Path(path)
+        if (kernel_dir / "kernel.mlir").exists():  # a kernel's cache entry: name its main artifacts
+            for name in ("kernel.mlir", "kernel.json", "kernel.elf", "trace.so", "cost.json"):
+                if (kernel_dir / name).exists():
+                    lines.append(f"artifacts: {kernel_dir / name}")
+        elif not path.endswith("kernel.elf"):
+            lines.append(f"artifacts: {path}")
     return [("npusim", "\n".join(lines))]
 
 

@@ -6,6 +6,7 @@ for ordinary tests: it only collects `ops.py` suite modules.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
@@ -55,6 +56,10 @@ def pytest_configure(config):
     import torch._dynamo
 
     torch._dynamo.config.fail_on_recompile_limit_hit = True
+    # torch's structured-trace logger emits empty DEBUG records that flood failure reports
+    # (unless the user asked for a trace with TORCH_TRACE).
+    if not os.environ.get("TORCH_TRACE"):
+        logging.getLogger("torch.__trace").addFilter(lambda record: False)
     config.npusim_config_name = loaded.name
 
 
