@@ -85,7 +85,9 @@ def cast(value: ir.Value, src: torch.dtype, dst: torch.dtype) -> ir.Value:
             return arith.truncf(target, arith.extf(ir.F32Type.get(), value))
         return arith.extf(target, value) if dst_bits > src_bits else arith.truncf(target, value)
     if is_float(src):
-        return arith.fptoui(target, value) if is_unsigned(dst) else arith.fptosi(target, value)
+        # Through i64, then truncate: an out-of-range value wraps (as ATen on x86) instead of being poison.
+        wide = arith.fptosi(ir.IntegerType.get_signless(64), value)
+        return wide if elem_bits(dst) == 64 else arith.trunci(target, wide)
     if is_float(dst):
         return arith.uitofp(target, value) if is_unsigned(src) else arith.sitofp(target, value)
     src_bits, dst_bits = (1 if src == torch.bool else elem_bits(src)), elem_bits(dst)
@@ -115,6 +117,10 @@ FLOAT_UNARY = {
     "tanh": mmath.tanh, "sin": mmath.sin, "cos": mmath.cos, "tan": mmath.tan, "sinh": mmath.sinh,
     "cosh": mmath.cosh, "asin": mmath.asin, "acos": mmath.acos, "atan": mmath.atan,
     "floor": mmath.floor, "ceil": mmath.ceil, "trunc": mmath.trunc, "round": mmath.roundeven,
+}
+UNSIGNED_BINARY = {  # ops whose integer form depends on signedness (uint8, bool)
+    "maximum": arith.maxui, "minimum": arith.minui, "floordiv": arith.divui, "mod": arith.remui,
+    "fmod": arith.remui, "truncdiv": arith.divui, "bitwise_right_shift": arith.shrui,
 }
 ARITH_BINARY = {  # op -> (float builder, signed-int builder)
     "add": (arith.addf, arith.addi), "sub": (arith.subf, arith.subi), "mul": (arith.mulf, arith.muli),
@@ -157,8 +163,9 @@ def lower_op(node: Op, args: list[tuple[ir.Value, torch.dtype]]) -> ir.Value:
     if op in ("isnan", "isinf", "signbit"):
         value, dtype = args[0]
         if not is_float(dtype):
-            return constant(False, torch.bool) if op != "signbit" else arith.cmpi(
-                arith.CmpIPredicate.slt, value, constant(0, dtype))
+            if op != "signbit" or is_unsigned(dtype):
+                return constant(False, torch.bool)
+            return arith.cmpi(arith.CmpIPredicate.slt, value, constant(0, dtype))
         if op == "isnan":
             return arith.cmpf(arith.CmpFPredicate.UNO, value, value)
         if op == "isinf":
@@ -172,6 +179,8 @@ def lower_op(node: Op, args: list[tuple[ir.Value, torch.dtype]]) -> ir.Value:
     if op == "neg":
         return arith.negf(values[0]) if is_float(out) else arith.subi(constant(0, out), values[0])
     if op == "abs":
+        if is_unsigned(out):
+            return values[0]
         return mmath.absf(values[0]) if is_float(out) else mmath.absi(values[0])
     if op == "bitwise_not":
         return arith.xori(values[0], constant(-1, out))
@@ -186,6 +195,8 @@ def lower_op(node: Op, args: list[tuple[ir.Value, torch.dtype]]) -> ir.Value:
                 return values[0]
             raise UnsupportedOp(op, f"integer operand of dtype {out}")
         return FLOAT_UNARY[op](values[0])
+    if op in UNSIGNED_BINARY and is_unsigned(out):
+        return UNSIGNED_BINARY[op](*values)
     if op in ARITH_BINARY:
         float_builder, int_builder = ARITH_BINARY[op]
         builder = float_builder if is_float(out) else int_builder
@@ -201,6 +212,14 @@ REDUCTION_COMBINE = {  # type -> (float combine, int combine)
     "sum": (arith.addf, arith.addi), "prod": (arith.mulf, arith.muli),
     "max": (arith.maximumf, arith.maxsi), "min": (arith.minimumf, arith.minsi), "any": (arith.ori, arith.ori),
 }
+UNSIGNED_COMBINE = {"max": arith.maxui, "min": arith.minui}
+
+
+def combine(reduction_type: str, dtype: torch.dtype):
+    if is_unsigned(dtype) and reduction_type in UNSIGNED_COMBINE:
+        return UNSIGNED_COMBINE[reduction_type]
+    float_combine, int_combine = REDUCTION_COMBINE[reduction_type]
+    return float_combine if is_float(dtype) else int_combine
 
 
 def accumulator_dtype(dtype: torch.dtype) -> torch.dtype:
@@ -219,6 +238,8 @@ def reduction_identity(reduction_type: str, dtype: torch.dtype) -> ir.Value:
         return constant(-math.inf if reduction_type == "max" else math.inf, dtype)
     if dtype == torch.bool:
         return constant(reduction_type == "min", dtype)
+    if dtype == torch.uint8:
+        return constant(0 if reduction_type == "max" else 255, dtype)
     info = torch.iinfo(dtype)
     return constant(info.min if reduction_type == "max" else info.max, dtype)
 
@@ -275,8 +296,8 @@ class Emitted:
 
     def metadata(self, kernel_hash: str, config_name: str) -> dict:
         args = []
-        for name, buffer, dtype, kind in self.program.tensor_args:
-            args.append({"name": name, "buffer": buffer, "kind": kind, "dtype": str(dtype).replace("torch.", ""),
+        for name, _buffer, dtype, kind in self.program.tensor_args:
+            args.append({"name": name, "kind": kind, "dtype": str(dtype).replace("torch.", ""),
                          "elem_bits": elem_bits(dtype), "numel": str(self.program.buffer_numels[name])})
         roles = {str(self.program.xnumel): "xnumel"}
         if self.program.rnumel is not None:
@@ -505,8 +526,7 @@ class KernelEmitter:
                 for reduce, acc in zip(reduces, compute.inner_iter_args):
                     acc_dtype = accumulator_dtype(reduce.dtype)
                     value = cast(self.value(reduce.value, element), reduce.value.dtype, acc_dtype)
-                    float_combine, int_combine = REDUCTION_COMBINE[reduce.reduction_type]
-                    accumulators.append((float_combine if is_float(acc_dtype) else int_combine)(acc, value))
+                    accumulators.append(combine(reduce.reduction_type, acc_dtype)(acc, value))
                 for store, plan in store_plans:
                     memref.store(self.stored_value(store, element), plan.spad, [i])
                 scf.YieldOp(accumulators)
@@ -548,6 +568,11 @@ class KernelEmitter:
             module = ir.Module.create()
             module.operation.attributes["npusim.kernel_name"] = ir.StringAttr.get(program.name or "kernel")
             module.operation.attributes["npusim.abi_version"] = ir.IntegerAttr.get(i64_type(), ABI_VERSION)
+            # What kernel.json says beyond the MLIR types (torch dtypes: u8 and i8 are both i8; the
+            # config), so one kernel hash never stands for two different metadata files.
+            module.operation.attributes["npusim.config"] = ir.StringAttr.get(self.config.name)
+            module.operation.attributes["npusim.arg_dtypes"] = ir.ArrayAttr.get(
+                [ir.StringAttr.get(str(dtype).replace("torch.", "")) for _, _, dtype, _ in program.tensor_args])
             self.tensor_names = [name for name, *_ in program.tensor_args]
             arg_types = []
             for name, _, dtype, _ in program.tensor_args:

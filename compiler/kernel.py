@@ -162,9 +162,11 @@ class NpuKernel(SIMDKernel):
             name=getattr(self, "descriptive_name", "") or "kernel", xnumel=xnumel, rnumel=rnumel, xindex=roots["x"], rindex=roots["r0_"] if is_reduction else None,
             stores=list(self.recorded_stores))
         _, call_args, arg_types, _ = self.args.python_argdefs()
+        # By argument name: a buffer mutated in place is both an input (in_ptr) and an output (out_ptr).
+        output_names = set(self.args.output_buffers.values())
         for arg in arg_types:
             if isinstance(arg, TensorArg):
-                kind = "output" if arg.buffer in self.args.output_buffers else "input"
+                kind = "output" if arg.name in output_names else "input"
                 numel = V.graph.get_buffer(arg.buffer).get_layout().storage_size()
                 program.buffer_numels[arg.name] = self.rename_indexing(numel)
                 program.tensor_args.append((arg.name, arg.buffer, arg.dtype, kind))

@@ -52,6 +52,11 @@ class NpusimKernel:
                                     "recompile (the artifact cache was cleared?)")
         self.meta = json.loads(self.entry.path("kernel.json").read_text())
         self.name = self.meta["name"]
+        # A kernel writes into memory that already holds data (an in-place update of a slice
+        # writes part of its buffer), so every output is launched in/out: untouched elements keep
+        # their values, as in DRAM.
+        self.launch_meta = {**self.meta, "args": [
+            {**arg, "kind": "inout"} if arg["kind"] == "output" else arg for arg in self.meta["args"]]}
 
     def __repr__(self) -> str:
         return f"NpusimKernel({self.name}, {self.hash[:12]}, {self.entry.dir})"
@@ -81,10 +86,11 @@ class NpusimKernel:
                 flat.append(storage_span(value))
         launch_dir = self.launch_dir(shape_args)
         mode = functional_mode()
-        result = functional.launch(self.mlir_path, self.meta, flat, mode=mode, launch_dir=launch_dir)
-        for spec, value, produced in zip(specs, flat, result.outputs):
+        result = functional.launch(self.mlir_path, self.launch_meta, flat, mode=mode, launch_dir=launch_dir)
+        for spec, original, produced in zip(specs, args, result.outputs):
             if spec["kind"] in ("output", "inout") and produced is not None:
-                value.copy_(produced.view(value.dtype).reshape(value.shape))
+                # Only the view's own elements: its span may hold other kernels' results (cat, slices).
+                original.copy_(torch.as_strided(produced.view(original.dtype), original.shape, original.stride()))
         event = {"kernel": self.name, "kernel_hash": self.hash, "shape_args": shape_args,
                  "functional": mode, "instret": result.instret, "config": npu_config.load().name,
                  "artifacts": str(launch_dir or self.entry.dir), "elf": str(result.elf_path or "")}

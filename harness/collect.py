@@ -19,7 +19,7 @@ from compiler.errors import find_unsupported
 from harness import checks, reproducer
 from harness.session import CaseResult, HarnessState, events_since, now
 from harness.sizes import Sweep, sweeps
-from harness.spec import DTYPE_BITS, OpSpec
+from harness.spec import DTYPE_BITS, OpSpec, case_seed
 from npusim import config as npu_config
 from reports.schema import Prop, Status, format_sizes
 
@@ -46,6 +46,10 @@ class OpSpecModule(pytest.Module):
         config = npu_config.load()
         policy = self.config.getoption("--sizes")
         family = self.path.parent.name
+        names = [spec.name for spec in specs]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise self.CollectError(f"{self.path}: op spec names must be unique, repeated: {', '.join(duplicates)}")
         for spec in specs:
             spec.family = spec.family or family
             for dtype in spec.dtypes:
@@ -63,8 +67,8 @@ class OpSpecModule(pytest.Module):
                                                     dtype=dtype, sizes=sizes)
                         item.add_marker(group)
                         reason = spec.xfail_reason(dtype)
-                        if reason:
-                            item.add_marker(pytest.mark.xfail(strict=True, reason=reason))
+                        if reason:  # declared unsupported: only the backend's refusal counts
+                            item.add_marker(pytest.mark.xfail(strict=True, raises=CaseUnsupported, reason=reason))
                         yield item
                 if spec.xfail_reason(dtype):
                     continue  # a declared failure has no cycles to sweep
@@ -112,16 +116,16 @@ class CaseItem(NpusimItem):
         config_name = npu_config.load().name
         self.properties.update({Prop.OP: spec.name, Prop.FAMILY: spec.family, Prop.DTYPE: self.dtype,
                                 Prop.SIZES: format_sizes(self.sizes), Prop.CONFIG: config_name})
-        seed = abs(hash((spec.name, self.dtype, tuple(self.sizes.items())))) % (2**31)
-        inputs = spec.make_inputs(self.sizes, self.dtype, seed)
+        inputs = spec.make_inputs(self.sizes, self.dtype, case_seed(spec.name, self.dtype, self.sizes))
         case_dir = state.case_dir(self.nodeid)
         self.case_dir = case_dir
         compiled = state.compiled(self.op_key, spec.traced_fn())
         state.ran.setdefault(self.op_key, set()).add(tuple(self.sizes.items()))
         rtol, atol = spec.tolerance(self.dtype)
         started = now()
+        call_inputs = spec.call_inputs(inputs)
         try:
-            actual = compiled(*spec.call_inputs(inputs))
+            actual = compiled(*call_inputs)
         except Exception as exc:
             self._keep_inputs(inputs, rtol, atol)
             self._collect(started)
@@ -136,9 +140,12 @@ class CaseItem(NpusimItem):
             self._keep_inputs(inputs, rtol, atol)
             raise AssertionError("the compiled function launched no npusim kernel: its values came from "
                                  "somewhere else (an eager fallback?), so nothing was verified")
-        expected = spec.fn(*inputs)
+        eager_inputs = [t.clone() for t in inputs]  # `inputs` stay as drawn, for the reproducer
+        expected = spec.fn(*eager_inputs)
         try:
             checks.check_values(actual, expected, rtol, atol)
+            # an op that updates an input in place must update it the same way
+            checks.check_values(call_inputs, eager_inputs, rtol, atol)
         except AssertionError:
             self._keep_inputs(inputs, rtol, atol)
             raise
@@ -151,7 +158,7 @@ class CaseItem(NpusimItem):
     def _collect(self, started: float) -> None:
         """Metrics of this case from the run log: its launches and any compile it caused."""
         state = state_of(self.config)
-        events = events_since(started)
+        events = events_since(started, kind=None)
         launches = [e for e in events if e["event"] == "launch"]
         compiles = [e for e in events if e["event"] == "compile"]
         state.compiles.setdefault(self.op_key, []).extend(compiles)
@@ -235,7 +242,7 @@ def _kernel_tiles(hashes) -> dict:
 def failure_sections(item: NpusimItem, policy: str) -> list[tuple[str, str]]:
     """Where a failing case's artifacts are, and how to reproduce it in one line."""
     root = item.config.rootpath
-    cmd = reproducer.command(item.nodeid, root, npu_config.load().name,
+    cmd = reproducer.command(item.nodeid, root, os.environ.get("NPUSIM_CONFIG") or npu_config.load().name,
                              os.environ.get("NPUSIM_FUNCTIONAL", "spike"), policy)
     item.properties[Prop.REPRODUCER] = cmd
     lines = [f"reproduce: {cmd}"]

@@ -10,12 +10,14 @@ in the case matrix.
 from __future__ import annotations
 
 import os
+import time
 
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.checks import check_values
+from harness.session import events_since
 from harness.spec import OpSpec
 
 MAX_INNER = 5000  # innermost dim: covers several tiles and tails
@@ -44,9 +46,11 @@ def fuzz_test(spec: OpSpec, dtype: str | None = None):
         import compiler  # noqa: F401
 
         if "fn" not in compiled:
-            compiled["fn"] = torch.compile(spec.traced_fn(), backend="npusim", dynamic=True)
+            compiled["fn"] = torch.compile(spec.traced_fn(), backend="npusim", dynamic=True, fullgraph=True)
         inputs = spec.make_inputs(sizes, dtype, seed=len(sizes) + sum(sizes.values()))
+        started = time.time()
         actual = compiled["fn"](*spec.call_inputs(inputs))
+        assert events_since(started), "the compiled function launched no npusim kernel"
         check_values(actual, spec.fn(*inputs), *spec.tolerance(dtype))
 
     test.__name__ = f"test_fuzz_{spec.name}_{dtype}"

@@ -41,7 +41,8 @@ class HarnessState:
         if key not in self.compiled_fns:
             import compiler  # noqa: F401  (registers the backend)
 
-            self.compiled_fns[key] = torch.compile(fn, backend="npusim", dynamic=True)
+            # fullgraph: a graph break would run part of the op eagerly on the host, unverified.
+            self.compiled_fns[key] = torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)
         return self.compiled_fns[key]
 
     def case_dir(self, nodeid: str) -> Path:
@@ -51,9 +52,11 @@ class HarnessState:
         return path
 
 
-def events_since(start: float, pid: int | None = None) -> list[dict]:
+def events_since(start: float, pid: int | None = None, kind: str = "launch") -> list[dict]:
+    """This process's run-log events of `kind` (None: all) since `start`."""
     pid = pid or os.getpid()
-    return [e for e in runlog.read() if e.get("pid") == pid and e.get("ts", 0) >= start]
+    return [e for e in runlog.read() if e.get("pid") == pid and e.get("ts", 0) >= start
+            and (kind is None or e.get("event") == kind)]
 
 
 def write_json(path: Path, data) -> None:

@@ -12,6 +12,7 @@ integer (a static dim). `values` picks how inputs are drawn ("normal",
 from __future__ import annotations
 
 import types
+import zlib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -36,7 +37,8 @@ class OpSpec:
     values: str | list[str] = "normal"
     rtol: float | None = None
     atol: float | None = None
-    xfail: dict[str, str] = field(default_factory=dict)  # dtype (or "*") -> reason; strict
+    # dtype (or "*") -> reason: the op is expected to be refused (UnsupportedOp), strictly
+    xfail: dict[str, str] = field(default_factory=dict)
     family: str = ""  # filled from the suite folder when empty
 
     def dims(self) -> list[str]:
@@ -91,6 +93,11 @@ class OpSpec:
         generator = torch.Generator().manual_seed(seed)
         kinds = self.values if isinstance(self.values, list) else [self.values] * len(self.inputs)
         return [draw(shape, DTYPES[dtype], kind, generator) for shape, kind in zip(self.shapes(sizes), kinds)]
+
+
+def case_seed(op: str, dtype: str, sizes: dict[str, int]) -> int:
+    """The input seed of a case: stable across processes (str hashes are salted per process)."""
+    return zlib.crc32(repr((op, dtype, sorted(sizes.items()))).encode()) & 0x7FFFFFFF
 
 
 def draw(shape, dtype: torch.dtype, kind: str, generator: torch.Generator) -> torch.Tensor:

@@ -49,14 +49,22 @@ def read(log_path: Path | None = None) -> Iterator[dict]:
     target = log_path or path()
     if target is None or not Path(target).exists():
         return
-    with open(target, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                yield json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{target}:{number}: malformed run-log line: {exc}") from exc
+    with open(target, "rb") as handle:
+        # Writers append under LOCK_EX; the shared lock keeps a reader from seeing half a line.
+        fcntl.flock(handle.fileno(), fcntl.LOCK_SH)
+        try:
+            data = handle.read()
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    for number, line in enumerate(data.decode("utf-8").splitlines(keepends=True), 1):
+        if not line.strip():
+            continue
+        if not line.endswith("\n"):
+            break  # a line still being written by a writer that does not lock
+        try:
+            yield json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{target}:{number}: malformed run-log line: {exc}") from exc
 
 
 def events(kind: str, log_path: Path | None = None, **match: Any) -> list[dict]:

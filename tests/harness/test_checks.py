@@ -60,3 +60,15 @@ def test_op_scope_groups_cases_of_one_op_and_dtype():
     assert op_scope("suites/a/ops.py::add[f32-N=7]") != op_scope("suites/a/ops.py::add[i32-N=7]")
     assert op_scope("suites/a/ops.py::add[f32-N=7]") != op_scope("suites/b/ops.py::add[f32-N=7]")
     assert op_scope("tests/test_x.py::test_y[1-2]") == "tests/test_x.py::test_y[1-2]"
+
+
+def test_case_seed_is_the_same_in_another_process():
+    import subprocess
+    import sys
+
+    from harness.spec import case_seed
+
+    here = case_seed("add", "f32", {"M": 3, "N": 1025})
+    code = "from harness.spec import case_seed; print(case_seed('add', 'f32', {'N': 1025, 'M': 3}))"
+    there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert int(there) == here

@@ -162,3 +162,33 @@ def test_sweep_checks_the_selected_part(project):
     ids = [f"suites/fam/ops.py::add[f32-N={n}]" for n in (1, 7, TILE + 1)] + ["suites/fam/ops.py::add[f32-sweep-N]"]
     result = run(pytester, targets=tuple(ids))
     result.assert_outcomes(passed=4)
+
+
+def test_graph_break_is_not_a_silent_eager_pass(project):
+    """Boolean-mask indexing breaks the graph: part of the op would run eagerly, unverified."""
+    pytester = project('SPECS = [OpSpec("masked_select", lambda x: (x * 2)[x > 0] + 1, inputs=["N"])]\n')
+    result = run(pytester, targets=("suites/fam/ops.py::masked_select[f32-N=7]",))
+    result.assert_outcomes(failed=1)
+
+
+def test_in_place_update_of_an_input_is_checked(project):
+    conftest = '''
+import compiler.launcher as launcher
+
+_call = launcher.NpusimKernel.__call__
+
+def forget_in_place_updates(self, *args):
+    before = [a.clone() for a in args if hasattr(a, "clone")]
+    _call(self, *args)
+    for arg, old in zip([a for a in args if hasattr(a, "clone")], before):
+        if arg.data_ptr() == args[0].data_ptr():
+            arg.copy_(old)  # a broken write-back: the input keeps its old values
+
+launcher.NpusimKernel.__call__ = forget_in_place_updates
+'''
+    ops = 'SPECS = [OpSpec("mul_", lambda x, y: (x.mul_(2), y + 1)[1], inputs=["N", "N"])]\n'
+    pytester = project(ops)
+    run(pytester, targets=("suites/fam/ops.py::mul_[f32-N=7]",)).assert_outcomes(passed=1)
+    (pytester.path / "conftest.py").write_text(conftest)
+    result = run(pytester, targets=("suites/fam/ops.py::mul_[f32-N=7]",))
+    result.assert_outcomes(failed=1)
