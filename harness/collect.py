@@ -153,7 +153,7 @@ class CaseItem(NpusimItem):
         state.results.setdefault(self.op_key, []).append(CaseResult(
             sizes=dict(self.sizes), status=Status.PASS, cycles=self.properties.get(Prop.CYCLES),
             trace_records=self.properties.get(Prop.TRACE_RECORDS), instret=self.properties.get(Prop.INSTRET),
-            kernel_hashes=self.kernel_hashes, tiles=self.tiles, finished=now()))
+            kernel_hashes=self.kernel_hashes, finished=now()))
 
     def _collect(self, started: float) -> None:
         """Metrics of this case from the run log: its launches and any compile it caused."""
@@ -163,7 +163,6 @@ class CaseItem(NpusimItem):
         compiles = [e for e in events if e["event"] == "compile"]
         state.compiles.setdefault(self.op_key, []).extend(compiles)
         self.kernel_hashes = sorted({e["kernel_hash"] for e in launches})
-        self.tiles = {}
         for event in compiles:
             self.artifacts.append(event.get("artifacts", ""))
         for event in launches:

@@ -127,7 +127,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if STATE_KEY not in config.stash or _is_worker(config):
         return
     stats = terminalreporter.stats
-    npusim_reports = [r for key in ("passed", "failed", "skipped", "xfailed", "xpassed") for r in stats.get(key, [])
+    npusim_reports = [r for key in ("passed", "failed", "error", "skipped", "xfailed", "xpassed") for r in stats.get(key, [])
                       if any(name == Prop.STATUS for name, _ in getattr(r, "user_properties", []))]
     if not npusim_reports:
         return

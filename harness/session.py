@@ -22,7 +22,6 @@ class CaseResult:
     trace_records: int | None
     instret: int | None
     kernel_hashes: list
-    tiles: dict
     finished: float
 
 
