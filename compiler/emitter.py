@@ -292,7 +292,6 @@ class Emitted:
     mlir: str
     program: tile_ir.TileProgram
     tiles: dict
-    tensor_arg_names: list
 
     def metadata(self, kernel_hash: str, config_name: str) -> dict:
         args = []
@@ -610,7 +609,7 @@ class KernelEmitter:
                 raise UnsupportedOp("mlir", "emitted kernel failed verification")
             passmanager.PassManager.parse("builtin.module(cse)").run(module.operation)
             text = str(module)
-        return Emitted(mlir=text, program=program, tiles=dict(self.tiles), tensor_arg_names=self.tensor_names)
+        return Emitted(mlir=text, program=program, tiles=dict(self.tiles))
 
 
 class _SymbolEnv(dict):
@@ -627,9 +626,3 @@ class _SymbolEnv(dict):
 
     def __setitem__(self, key, value):
         super().__setitem__(str(key), value)
-
-    def copy_with(self, key, value):
-        new = _SymbolEnv({})
-        new.update(self)
-        new[key] = value
-        return new

@@ -159,9 +159,9 @@ class NpuKernel(SIMDKernel):
         if self.args.inplace_buffers:
             raise UnsupportedOp("inplace buffer", ", ".join(self.args.inplace_buffers))
         program = tile_ir.TileProgram(
-            name=getattr(self, "descriptive_name", "") or "kernel", xnumel=xnumel, rnumel=rnumel, xindex=roots["x"], rindex=roots["r0_"] if is_reduction else None,
-            stores=list(self.recorded_stores))
-        _, call_args, arg_types, _ = self.args.python_argdefs()
+            name=getattr(self, "descriptive_name", "") or "kernel", xnumel=xnumel, rnumel=rnumel,
+            xindex=roots["x"], rindex=roots["r0_"] if is_reduction else None, stores=list(self.recorded_stores))
+        _, _, arg_types, _ = self.args.python_argdefs()
         # By argument name: a buffer mutated in place is both an input (in_ptr) and an output (out_ptr).
         output_names = set(self.args.output_buffers.values())
         for arg in arg_types:
@@ -170,9 +170,7 @@ class NpuKernel(SIMDKernel):
                 numel = V.graph.get_buffer(arg.buffer).get_layout().storage_size()
                 program.buffer_numels[arg.name] = self.rename_indexing(numel)
                 program.tensor_args.append((arg.name, arg.buffer, arg.dtype, kind))
-            elif isinstance(arg, SizeArg):
-                program.size_args.append(arg.name)
-            else:
+            elif not isinstance(arg, SizeArg):
                 raise UnsupportedOp(type(arg).__name__, "kernel argument kind")
         # Stores to buffers Inductor removed (consumed only inside this kernel) are dropped,
         # as Triton's DeferredLine does; their values stay available as DAG nodes.

@@ -11,9 +11,6 @@ from __future__ import annotations
 import sympy
 from mlir import ir
 from mlir.dialects import arith
-from torch.utils._sympy.functions import (CleanDiv, FloorDiv, Identity, Mod, ModularIndexing,
-                                          PythonMod)
-
 from compiler.errors import UnsupportedOp
 
 
@@ -38,7 +35,10 @@ def to_i64(value: ir.Value) -> ir.Value:
 
 
 class IndexPrinter:
-    """Emits an i64 value for a sympy expression; `env` maps each free symbol to an i64 value."""
+    """Emits an i64 value for a sympy expression; `env` maps each free symbol to an i64 value.
+
+    Dispatch is by class name (`_print_FloorDiv` for torch's FloorDiv, ...), as sympy printers do.
+    """
 
     def __init__(self, env: dict[sympy.Symbol, ir.Value]):
         self.env = env
@@ -106,7 +106,3 @@ class IndexPrinter:
 
     def _print_Identity(self, expr):
         return self(expr.args[0])
-
-
-# Keep the imports referenced: these are the sympy function classes handled above.
-HANDLED = (CleanDiv, FloorDiv, Identity, Mod, ModularIndexing, PythonMod)

@@ -9,7 +9,6 @@ every case's cycles.
 from __future__ import annotations
 
 import os
-import traceback
 from pathlib import Path
 
 import pytest
@@ -258,7 +257,4 @@ def failure_sections(item: NpusimItem, policy: str) -> list[tuple[str, str]]:
             lines.append(f"artifacts: {path}")
     return [("npusim", "\n".join(lines))]
 
-
-def traceback_text(exc: BaseException) -> str:
-    return "".join(traceback.format_exception(exc))
 

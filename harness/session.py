@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -57,9 +56,6 @@ def events_since(start: float, pid: int | None = None, kind: str = "launch") -> 
     return [e for e in runlog.read() if e.get("pid") == pid and e.get("ts", 0) >= start
             and (kind is None or e.get("event") == kind)]
 
-
-def write_json(path: Path, data) -> None:
-    path.write_text(json.dumps(data, indent=1, default=str))
 
 
 def now() -> float:
