@@ -86,25 +86,26 @@ class NpusimKernel:
                 flat.append(storage_span(value))
         launch_dir = self.launch_dir(shape_args)
         mode = functional_mode()
+        config = npu_config.load()  # once per launch: NPUSIM_CONFIG may change between launches
         result = functional.launch(self.mlir_path, self.launch_meta, flat, mode=mode, launch_dir=launch_dir)
         for spec, original, produced in zip(specs, args, result.outputs):
             if spec["kind"] in ("output", "inout") and produced is not None:
                 # Only the view's own elements: its span may hold other kernels' results (cat, slices).
                 original.copy_(torch.as_strided(produced.view(original.dtype), original.shape, original.stride()))
         event = {"kernel": self.name, "kernel_hash": self.hash, "shape_args": shape_args,
-                 "functional": mode, "instret": result.instret, "config": npu_config.load().name,
+                 "functional": mode, "instret": result.instret, "config": config.name,
                  "artifacts": str(launch_dir or self.entry.dir), "elf": str(result.elf_path or "")}
         if trace_enabled():
-            event.update(self.simulate(shape_args, launch_dir))
+            event.update(self.simulate(shape_args, launch_dir, config))
         else:
             event["trace"] = "disabled (NPUSIM_TRACE=0)"
         event["wall_s"] = round(time.perf_counter() - started, 6)
         runlog.append("launch", event)
 
-    def simulate(self, shape_args: dict, launch_dir: Path) -> dict:
+    def simulate(self, shape_args: dict, launch_dir: Path | None, config: npu_config.NpuConfig) -> dict:
         from simulator import trace
 
-        sim = trace.simulate(self.entry.dir, self.meta, shape_args, npu_config.load())
+        sim = trace.simulate(self.entry.dir, self.meta, shape_args, config)
         return {"cycles": sim.cycles, "trace_records": sim.trace_records, "dram_bytes": sim.dram_bytes,
                 "busy_cycles": sim.busy_cycles, "trace_artifacts": sim.artifacts.get("launch_dir")}
 

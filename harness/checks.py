@@ -12,6 +12,13 @@ def check_values(actual, expected, rtol: float, atol: float) -> None:
     torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
 
 
+def check_kernel_launched(launches: list[dict]) -> None:
+    """Values count only when an npusim kernel produced them (not an eager fallback)."""
+    if not launches:
+        raise AssertionError("the compiled function launched no npusim kernel: its values came from "
+                             "somewhere else (an eager fallback?), so nothing was verified")
+
+
 def check_compile_once(compiles: list[dict], first_case_end: float) -> None:
     """One compile per kernel, and none after the first size ran."""
     by_hash: dict[str, int] = {}

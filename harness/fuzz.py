@@ -16,7 +16,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from harness.checks import check_values
+from harness.checks import check_kernel_launched, check_values
 from harness.session import events_since
 from harness.spec import OpSpec
 
@@ -50,7 +50,7 @@ def fuzz_test(spec: OpSpec, dtype: str | None = None):
         inputs = spec.make_inputs(sizes, dtype, seed=len(sizes) + sum(sizes.values()))
         started = time.time()
         actual = compiled["fn"](*spec.call_inputs(inputs))
-        assert events_since(started), "the compiled function launched no npusim kernel"
+        check_kernel_launched(events_since(started))
         check_values(actual, spec.fn(*inputs), *spec.tolerance(dtype))
 
     test.__name__ = f"test_fuzz_{spec.name}_{dtype}"

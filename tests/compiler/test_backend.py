@@ -12,11 +12,11 @@ from npusim import cache, runlog
 
 
 def compile_events(log):
-    return [e for e in runlog.read(log) if e["event"] == "compile"]
+    return runlog.events("compile", log)
 
 
 def launch_events(log):
-    return [e for e in runlog.read(log) if e["event"] == "launch"]
+    return runlog.events("launch", log)
 
 SIZES = [1024, 2048, 1000, 100, 7, 1]
 

@@ -24,7 +24,7 @@ def spike_env(npusim_env, monkeypatch):
 
 
 def events(log, kind):
-    return [e for e in runlog.read(log) if e["event"] == kind]
+    return runlog.events(kind, log)
 
 
 def test_dynamic_add_one_elf_one_compile_cycles_grow(spike_env):

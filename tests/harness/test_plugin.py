@@ -92,8 +92,8 @@ import compiler.launcher as launcher
 
 _simulate = launcher.NpusimKernel.simulate
 
-def cheaper_when_bigger(self, shape_args, launch_dir):
-    stats = _simulate(self, shape_args, launch_dir)
+def cheaper_when_bigger(self, shape_args, launch_dir, config):
+    stats = _simulate(self, shape_args, launch_dir, config)
     stats["cycles"] = 10**9 // max(1, sum(shape_args.values()))  # a broken timing model
     return stats
 
