@@ -56,7 +56,10 @@ def test_reductions_and_normalizations_on_spike(spike_env, op):
     compiled = torch.compile(fns[op], backend="npusim", dynamic=True)
     for shape in [(3, 1000), (5, 1), (2, 9000), (17, 65)]:
         x = torch.randn(shape)
-        torch.testing.assert_close(compiled(x), fns[op](x), rtol=1e-4, atol=1e-4)
+        # The float64 reference leaves only our kernel's rounding: a float32 running sum of n
+        # unit-normal values drifts by about eps * n, so the sum's bound grows with the row.
+        atol = max(1e-4, 4 * torch.finfo(torch.float32).eps * shape[-1]) if op == "sum_last" else 1e-4
+        torch.testing.assert_close(compiled(x), fns[op](x.double()).float(), rtol=1e-4, atol=atol)
     assert len(events(spike_env, "compile")) == 1
     launches = events(spike_env, "launch")
     assert len({e["elf"] for e in launches}) == 1
