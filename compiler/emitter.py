@@ -382,8 +382,7 @@ class KernelEmitter:
                                      ir.DenseI64ArrayAttr.get([0]), ir.DenseI64ArrayAttr.get([static_len]),
                                      ir.DenseI64ArrayAttr.get([1])).result
         src, dst = (dram_view, spad_view) if direction == "load" else (spad_view, dram_view)
-        linalg.copy(src, outs=[dst])
-        copy_op = ir.InsertionPoint.current.block.operations[len(ir.InsertionPoint.current.block.operations) - 1]
+        copy_op = linalg.copy(src, outs=[dst]).owner  # on memrefs: an empty result list that knows its op
         copy_op.attributes["npusim.dma"] = self.dma_attr(direction, arg, spad_id)
 
     def dma_attr(self, direction: str, arg: str, spad_id: int, mode: str | None = None) -> ir.Attribute:
@@ -589,8 +588,6 @@ class KernelEmitter:
                         program.size_args, list(self.entry_block.arguments)[len(program.tensor_args):])}
                     # size args by name, whatever assumptions their sympy symbols carry
                     env = _SymbolEnv(sizes)
-                    for arg in sizes.values():
-                        arith.index_cast(ir.IndexType.get(), arg)  # prologue: size args as index values
                     top = Scope(env=env)
                     if program.rnumel is None:
                         self.tile_loop(top, program.xindex, program.xnumel, list(program.stores),
