@@ -133,6 +133,28 @@ def test_trace_so_is_built_once_per_kernel(add_kernel, trace_cache):
     assert info["size_args"] == ["s0"] and info["kernel"] == "npusim_add_0"
 
 
+def test_artifacts_of_another_generator_are_rebuilt(add_kernel):
+    """Regression: trace.so and cost.json are cached by kernel hash alone, so a change to the trace
+    lowering or the cost sampler reused stale artifacts; `trace.key` names their generator."""
+    from npusim import cache
+    from simulator.trace.artifacts import KEY_FILE, generator_key, trace_artifacts
+
+    text = add_kernel["mlir"] + "\n// a kernel of its own for this test\n"
+    first = trace_artifacts(text, add_kernel["meta"])
+    entry = cache.entry(first.kernel_hash)
+    assert entry.path(KEY_FILE).read_text() == generator_key()
+    entry.put_text("cost.json", "{}")
+    built = first.trace_so.stat().st_mtime_ns
+    again = trace_artifacts(text, add_kernel["meta"])
+    assert again.trace_so.stat().st_mtime_ns == built and entry.valid("cost.json")  # same generator: kept
+
+    entry.path(KEY_FILE).write_text("an older generator")
+    rebuilt = trace_artifacts(text, add_kernel["meta"])
+    assert rebuilt.trace_so.stat().st_mtime_ns != built and entry.valid("trace.so")
+    assert not entry.path("cost.json").exists()
+    assert entry.path(KEY_FILE).read_text() == generator_key()
+
+
 def test_scf_parallel_tile_loop_becomes_a_for_nest(add_kernel, add_cost):
     from simulator.trace import simulate
 
