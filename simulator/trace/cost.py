@@ -19,7 +19,11 @@ a strip of VLEN/SEW elements (VLEN = 128) when the tile's loop is vectorised,
 one element otherwise; npu_elems = lanes * vlen_bits / SEW is one NPU vector
 op. So the per-element work (vector ops and the loop bookkeeping that repeats
 with them) runs once per NPU vector op, and the per-tile setup runs as
-sampled. The partial last tile is costed by the same line at its own n,
+sampled. In practice the samples are scalar: the outlined tile receives its
+loop bounds and step as arguments, and LLVM does not vectorise a loop of
+unknown step, so a sample counts scalar work per element (spike_elems = 1).
+Vectorised samples would need per-class strip widths: on rv64gcv without
+Zvfh, f16 conversions stay scalar while the loads around them vectorise. The partial last tile is costed by the same line at its own n,
 neither zero nor a full tile. A static kernel (no size args) has only the
 full-tile sample; its line goes through the origin (cost proportional to n).
 
