@@ -120,7 +120,7 @@ class CaseItem(NpusimItem):
         self.case_dir = case_dir
         compiled = state.compiled(self.op_key, spec.traced_fn())
         state.ran.setdefault(self.op_key, set()).add(tuple(self.sizes.items()))
-        rtol, atol = spec.tolerance(self.dtype)
+        rtol, atol = spec.tolerance(self.dtype, self.sizes)
         started = now()
         call_inputs = spec.call_inputs(inputs)
         try:

@@ -51,7 +51,7 @@ def fuzz_test(spec: OpSpec, dtype: str | None = None):
         started = time.time()
         actual = compiled["fn"](*spec.call_inputs(inputs))
         check_kernel_launched(events_since(started))
-        check_values(actual, spec.fn(*inputs), *spec.tolerance(dtype))
+        check_values(actual, spec.fn(*inputs), *spec.tolerance(dtype, sizes))
 
     test.__name__ = f"test_fuzz_{spec.name}_{dtype}"
     return test

@@ -7,13 +7,13 @@ from harness.spec import OpSpec
 REDUCE_TOL = dict(rtol=1e-4, atol=1e-4)  # summation order differs from ATen's
 
 SPECS = [
-    OpSpec("sum_all", lambda x: x.sum(), inputs=["N"], **REDUCE_TOL),
-    OpSpec("sum_last", lambda x: x.sum(-1), inputs=["M,N"], **REDUCE_TOL),
-    OpSpec("sum_last_lowp", lambda x: x.sum(-1), inputs=["M,N"], dtypes=("f16", "bf16")),
+    OpSpec("sum_all", lambda x: x.sum(), inputs=["N"], summed=("N",), **REDUCE_TOL),
+    OpSpec("sum_last", lambda x: x.sum(-1), inputs=["M,N"], summed=("N",), **REDUCE_TOL),
+    OpSpec("sum_last_lowp", lambda x: x.sum(-1), inputs=["M,N"], dtypes=("f16", "bf16"), summed=("N",)),
     OpSpec("mean_last", lambda x: x.mean(-1), inputs=["M,N"], **REDUCE_TOL),
     OpSpec("amax_last", lambda x: x.amax(-1), inputs=["M,N"]),
     OpSpec("amin_all", lambda x: x.amin(), inputs=["M,N"]),
     OpSpec("prod_last", lambda x: x.prod(-1), inputs=["M,N"], values="unit", rtol=1e-3, atol=1e-5),
-    OpSpec("sum_middle", lambda x: x.sum(1), inputs=["B,M,N"], **REDUCE_TOL),
+    OpSpec("sum_middle", lambda x: x.sum(1), inputs=["B,M,N"], summed=("M",), **REDUCE_TOL),
     OpSpec("sum_last_i32", lambda x: x.sum(-1), inputs=["M,N"], dtypes=("i32",)),
 ]

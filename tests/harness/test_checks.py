@@ -72,3 +72,30 @@ def test_case_seed_is_the_same_in_another_process():
     code = "from harness.spec import case_seed; print(case_seed('add', 'f32', {'N': 1025, 'M': 3}))"
     there = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert int(there) == here
+
+
+def test_sum_tolerance_grows_with_the_summed_length_and_still_catches_a_wrong_element():
+    """Regression: a wide f32 sum drifts about eps * n from eager (CI saw 1.7e-4 at n = 9000
+    against a fixed 1e-4); the spec's atol grows with the summed dims only."""
+    import torch
+
+    from harness.spec import OpSpec
+
+    total = OpSpec("sum_last", lambda x: x.sum(-1), inputs=["M,N"], summed=("N",), rtol=1e-4, atol=1e-4)
+    mean = OpSpec("mean_last", lambda x: x.mean(-1), inputs=["M,N"], rtol=1e-4, atol=1e-4)
+    wide = {"M": 3, "N": 131079}
+    rtol, atol = total.tolerance("f32", wide)
+    assert rtol == 1e-4 and atol == pytest.approx(torch.finfo(torch.float32).eps * 131079)
+    assert total.tolerance("f32", {"M": 3, "N": 7}) == (1e-4, 1e-4)  # short rows keep the spec's atol
+    assert total.tolerance("f32") == (1e-4, 1e-4)
+    assert total.tolerance("i32", wide) == (1e-4, 1e-4)  # integer sums are exact: no growth
+    assert mean.tolerance("f32", wide) == (1e-4, 1e-4)  # a mean is not a long running sum
+
+    x = torch.randn(3, 131079, generator=torch.Generator().manual_seed(0))
+    expected = x.double().sum(-1).float()
+    drifted = expected + 5e-3  # the size of the rounding drift at this length
+    checks.check_values(drifted, expected, rtol, atol)
+    wrong = expected.clone()
+    wrong[1] += 1.0  # one element counted twice or dropped moves a row's sum by about |x|
+    with pytest.raises(AssertionError):
+        checks.check_values(wrong, expected, rtol, atol)
