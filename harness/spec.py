@@ -6,7 +6,8 @@
 `inputs` gives one shape per argument: comma-separated dims, each a name (a
 dynamic dim the size policy sweeps; the same name means the same size) or an
 integer (a static dim). `values` picks how inputs are drawn ("normal",
-"positive", "int", "unit", "index": int64 indices in range).
+"positive", "int", "unit", "index": int64 indices in range). `summed` names
+the dims a sum runs over, so its atol grows with their product.
 """
 
 from __future__ import annotations
