@@ -163,45 +163,35 @@ TimingCore::Buffer &TimingCore::buffer(Core &c, int32_t spad) {
 
 double TimingCore::read_ready(Core &c, uint64_t mask) {
   double t = 0;
-  for (int b = 0; mask; ++b, mask >>= 1)
-    if (mask & 1) {
-      Buffer &buf = buffer(c, b);
-      t = std::max(t, buf.slots[static_cast<size_t>(buf.current)].ready);
-    }
+  for_each_buffer(c, mask, [&](Buffer &buf, int) { t = std::max(t, buf.current_slot().ready); });
   return t;
 }
 
 void TimingCore::mark_read(Core &c, uint64_t mask, double until) {
-  for (int b = 0; mask; ++b, mask >>= 1)
-    if (mask & 1) {
-      Buffer &buf = buffer(c, b);
-      Slot &s = buf.slots[static_cast<size_t>(buf.current)];
-      s.free = std::max(s.free, until);
-    }
+  for_each_buffer(c, mask, [&](Buffer &buf, int) {
+    Slot &s = buf.current_slot();
+    s.free = std::max(s.free, until);
+  });
 }
 
 // A buffer that is written but not read gets a fresh slot (double
 // buffering); one that is read and written is updated in place.
 double TimingCore::write_slots_free(Core &c, uint64_t mask, uint64_t reads) {
   double t = 0;
-  for (int b = 0; mask; ++b, mask >>= 1, reads >>= 1)
-    if (mask & 1) {
-      Buffer &buf = buffer(c, b);
-      if (!(reads & 1)) buf.current = (buf.current + 1) % effective_slots_;
-      Slot &s = buf.slots[static_cast<size_t>(buf.current)];
-      t = std::max(t, std::max(s.free, s.ready));
-    }
+  for_each_buffer(c, mask, [&](Buffer &buf, int b) {
+    if (!((reads >> b) & 1)) buf.current = (buf.current + 1) % effective_slots_;
+    const Slot &s = buf.current_slot();
+    t = std::max(t, std::max(s.free, s.ready));
+  });
   return t;
 }
 
 void TimingCore::mark_written(Core &c, uint64_t mask, double ready) {
-  for (int b = 0; mask; ++b, mask >>= 1)
-    if (mask & 1) {
-      Buffer &buf = buffer(c, b);
-      Slot &s = buf.slots[static_cast<size_t>(buf.current)];
-      s.ready = ready;
-      s.free = std::max(s.free, ready);
-    }
+  for_each_buffer(c, mask, [&](Buffer &buf, int) {
+    Slot &s = buf.current_slot();
+    s.ready = ready;
+    s.free = std::max(s.free, ready);
+  });
 }
 
 double TimingCore::reserve_queue_entry(Core &c) {

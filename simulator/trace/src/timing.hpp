@@ -112,6 +112,7 @@ class TimingCore {
   struct Buffer {
     std::vector<Slot> slots;
     int current = 0;
+    Slot &current_slot() { return slots[static_cast<size_t>(current)]; }
   };
   struct PendingDma {
     int32_t tag;
@@ -150,6 +151,12 @@ class TimingCore {
 
   Core &core() { return cores_[current_core_]; }
   Buffer &buffer(Core &c, int32_t spad);
+  // Calls f(buffer, spad id) for every scratchpad buffer whose bit is set in mask.
+  template <typename F>
+  void for_each_buffer(Core &c, uint64_t mask, F &&f) {
+    for (int b = 0; mask; ++b, mask >>= 1)
+      if (mask & 1) f(buffer(c, b), b);
+  }
   double reserve_queue_entry(Core &c);
   double read_ready(Core &c, uint64_t mask);
   void mark_read(Core &c, uint64_t mask, double until);
