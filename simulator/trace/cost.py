@@ -91,15 +91,10 @@ COST_ENTRY = "npusim_cost_tile"
 
 def _inside(op: ir.Operation) -> tuple[set, set]:
     """Values defined inside op's regions: op results and block arguments."""
-    results, block_args = set(), set()
-    for region in op.regions:
-        for block in region.blocks:
-            block_args.update(block.arguments)
-            for inner in block.operations:
-                results.update(inner.operation.results)
-                sub_results, sub_args = _inside(inner.operation)
-                results |= sub_results
-                block_args |= sub_args
+    nested = list(walk_ops(op))
+    results = {result for inner in nested for result in inner.results}
+    block_args = {arg for owner in (op, *nested) for region in owner.regions for block in region.blocks
+                  for arg in block.arguments}
     return results, block_args
 
 

@@ -23,7 +23,7 @@ from mlir.passmanager import PassManager
 
 from npusim.paths import cxx_compiler, mlir_tool
 from simulator.trace.errors import LoweringError
-from simulator.trace.skeleton import BODY_NAME, Skeleton
+from simulator.trace.skeleton import BODY_NAME, Skeleton, walk_ops
 
 INCLUDE_DIR = Path(__file__).resolve().parent / "include"
 PIPELINE = ("builtin.module(canonicalize, cse, remove-dead-values, canonicalize, lower-affine, cse, "
@@ -53,21 +53,13 @@ def lower_to_emitc(skeleton: Skeleton) -> ir.Module:
         PassManager.parse(PIPELINE).run(module.operation)
         with ir.InsertionPoint(module.body):
             emitc.VerbatimOp(_entry_verbatim(skeleton.n_size_args), [])
-        leftovers = sorted({op.name for op in _walk_all(module.operation)
+        leftovers = sorted({op.name for op in walk_ops(module.operation)
                             if not op.name.startswith(ALLOWED_AFTER_LOWERING)})
         if leftovers:
             raise LoweringError(f"ops left after convert-to-emitc (not printable as C++): {', '.join(leftovers)}")
         if not module.operation.verify():
             raise LoweringError("the lowered skeleton does not verify")
     return module
-
-
-def _walk_all(op: ir.Operation):
-    yield op
-    for region in op.regions:
-        for block in region.blocks:
-            for inner in block.operations:
-                yield from _walk_all(inner.operation)
 
 
 def emit_cpp(module: ir.Module) -> str:

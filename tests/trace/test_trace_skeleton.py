@@ -9,21 +9,11 @@ import pytest
 
 from simulator.trace.cost import COST_ENTRY, outline_tile, pin_loops_to_one_tile, sample_shape_args
 from simulator.trace.emitc import lower_to_emitc
-from simulator.trace.skeleton import SkeletonError, build_skeleton
+from simulator.trace.skeleton import SkeletonError, build_skeleton, walk_ops
 
 
 def _op_names(module: ir.Module) -> set[str]:
-    names = set()
-
-    def visit(op):
-        names.add(op.name)
-        for region in op.regions:
-            for block in region.blocks:
-                for inner in block.operations:
-                    visit(inner.operation)
-
-    visit(module.operation)
-    return names
+    return {module.operation.name} | {op.name for op in walk_ops(module.operation)}
 
 
 @pytest.mark.parametrize("fixture", ["add_kernel", "rowsum_kernel"])
@@ -71,18 +61,9 @@ def test_dma_without_descriptor_is_a_clear_error(add_kernel):
 def _tile_loop_upper_bounds(text: str) -> list[str]:
     with ir.Context():
         module = ir.Module.parse(text)
-        out = []
-
-        def visit(op):
-            if op.name == "scf.for" and "npusim.tile_loop" in op.attributes:
-                out.append(op.operands[1].owner.name if not isinstance(op.operands[1].owner, ir.Block) else "arg")
-            for region in op.regions:
-                for block in region.blocks:
-                    for inner in block.operations:
-                        visit(inner.operation)
-
-        visit(module.operation)
-        return out
+        return [op.operands[1].owner.name if not isinstance(op.operands[1].owner, ir.Block) else "arg"
+                for op in walk_ops(module.operation)
+                if op.name == "scf.for" and "npusim.tile_loop" in op.attributes]
 
 
 def test_pin_loops_to_one_tile_pins_symbolic_and_static_bounds(add_kernel):
