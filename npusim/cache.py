@@ -81,6 +81,27 @@ class CacheEntry:
     def put_text(self, name: str, text: str) -> tuple[Path, bool]:
         return self.build(name, lambda p: p.write_text(text))
 
+    def require_generator(self, record: str, generator: str, names: tuple[str, ...]) -> None:
+        """The entry's key is the kernel hash alone, but artifacts derived from kernel.mlir also
+        depend on the code that built them. `record` holds that code's key (`generator`);
+        under another key, `names` are deleted (so `build` makes them again) and the record
+        is updated."""
+        path = self.path(record)
+
+        def current() -> bool:
+            return path.exists() and path.read_text().strip() == generator
+
+        if current():
+            return
+        with self.lock():
+            if current():
+                return
+            for name in names:
+                self.path(name).unlink(missing_ok=True)
+            temporary = path.with_name(f".{record}.{os.getpid()}.tmp")
+            temporary.write_text(generator)
+            os.replace(temporary, path)
+
 
 def entry(key: str) -> CacheEntry:
     return CacheEntry(key)

@@ -9,13 +9,12 @@ Steps, each a FunctionalBuildError naming itself on failure:
 The ELF lives in the kernel's cache entry and is built under the entry's lock
 with a sha256 stamp, so it is built once across processes and rebuilt when
 the file is missing or corrupted, or when the runtime or the pipeline changed
-(kernel.elf.toolchain records the toolchain key and the ELF's sha256). The
+(kernel.elf.toolchain records the toolchain key, CacheEntry.require_generator). The
 intermediates are kept beside it.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
@@ -67,31 +66,6 @@ def toolchain_key() -> str:
     return cache.sha256_text("\0".join(parts))
 
 
-def _toolchain_record(key: str, elf: Path) -> str:
-    return f"{key} {cache.sha256_file(elf)}"
-
-
-def _elf_is_current(entry: cache.CacheEntry, key: str) -> bool:
-    record, elf = entry.path(ELF_NAME + ".toolchain"), entry.path(ELF_NAME)
-    try:
-        return record.read_text().strip() == _toolchain_record(key, elf)
-    except FileNotFoundError:
-        return False
-
-
-def _drop_stale_elf(entry: cache.CacheEntry, key: str) -> None:
-    """A kernel.elf built by another runtime or pipeline version is deleted,
-    so entry.build rebuilds it (the cache key is the kernel hash alone). The
-    record beside it names the toolchain key and the ELF's sha256; it is
-    written by the builder under the entry's lock, before the ELF is renamed
-    into place, so a reader never deletes an ELF another process just built."""
-    if not entry.path(ELF_NAME).exists() or _elf_is_current(entry, key):
-        return
-    with entry.lock():
-        if entry.path(ELF_NAME).exists() and not _elf_is_current(entry, key):
-            entry.path(ELF_NAME).unlink()
-
-
 def build_elf(kernel_mlir: str | Path, *, report: bool = False) -> Path | BuildReport:
     """Returns the path of kernel.elf for this kernel (building it if needed).
     With report=True returns a BuildReport (path, hash, built_now, step times)."""
@@ -99,15 +73,14 @@ def build_elf(kernel_mlir: str | Path, *, report: bool = False) -> Path | BuildR
     entry = cache.entry(kernel_hash)
     entry.put_text("kernel.mlir", text)
     steps: dict[str, float] = {}
-    key = toolchain_key()
-    _drop_stale_elf(entry, key)
-    elf, built = entry.build(ELF_NAME, lambda target: _build(entry, target, steps, key))
+    entry.require_generator(ELF_NAME + ".toolchain", toolchain_key(), (ELF_NAME,))
+    elf, built = entry.build(ELF_NAME, lambda target: _build(entry, target, steps))
     result = BuildReport(elf=elf, kernel_hash=kernel_hash, built=built, step_seconds=steps)
     build_log.append(result)
     return result if report else elf
 
 
-def _build(entry: cache.CacheEntry, target: Path, steps: dict[str, float], key: str) -> None:
+def _build(entry: cache.CacheEntry, target: Path, steps: dict[str, float]) -> None:
     archive = runtime_build.runtime_archive()
     with tempfile.TemporaryDirectory(prefix="elf-", dir=entry.dir) as work:
         work_dir = Path(work)
@@ -134,10 +107,6 @@ def _build(entry: cache.CacheEntry, target: Path, steps: dict[str, float], key: 
         for name in KEPT_INTERMEDIATES:
             shutil.copyfile(work_dir / name, entry.path(name))
         shutil.copyfile(elf, target)
-        record = entry.path(ELF_NAME + ".toolchain")
-        temporary = record.with_name(f".{record.name}.{os.getpid()}.tmp")
-        temporary.write_text(_toolchain_record(key, target))
-        os.replace(temporary, record)
 
 
 def intermediate(kernel_mlir: str | Path, name: str) -> Path:

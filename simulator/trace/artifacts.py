@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,30 +61,11 @@ def generator_key() -> str:
     return cache.sha256_text("\0".join(parts))
 
 
-def _drop_stale(entry: cache.CacheEntry) -> None:
-    """Delete the derived artifacts when another generator built them."""
-    key_file = entry.path(KEY_FILE)
-
-    def current() -> bool:
-        return key_file.exists() and key_file.read_text().strip() == generator_key()
-
-    if current():
-        return
-    with entry.lock():
-        if current():
-            return
-        for name in DERIVED:
-            entry.path(name).unlink(missing_ok=True)  # its .ok stamp no longer matches: rebuilt
-        temporary = key_file.with_name(f".{KEY_FILE}.{os.getpid()}.tmp")
-        temporary.write_text(generator_key())
-        os.replace(temporary, key_file)
-
-
 def trace_artifacts(kernel_text: str, meta: dict | None = None) -> TraceArtifacts:
     """Build (once) and return the trace artifacts of one kernel."""
     key = kernel_hash(kernel_text)
     entry = cache.entry(key)
-    _drop_stale(entry)
+    entry.require_generator(KEY_FILE, generator_key(), DERIVED)
     # The compiler normally wrote these already; never rewrite its files.
     if not entry.path("kernel.mlir").exists():
         entry.put_text("kernel.mlir", kernel_text)

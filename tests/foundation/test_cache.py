@@ -43,6 +43,19 @@ def test_build_once_then_reuse():
     assert (again, built_again, len(calls)) == (path, False, 1)
 
 
+def test_artifacts_of_another_generator_are_rebuilt_and_the_rest_kept():
+    entry, calls = cache.entry("h-gen"), []
+    entry.require_generator("elf.key", "toolchain-1", ("kernel.elf",))
+    entry.build("kernel.elf", good_builder(calls))
+    entry.put_text("kernel.mlir", "module {}")
+    entry.require_generator("elf.key", "toolchain-1", ("kernel.elf",))
+    assert not entry.build("kernel.elf", good_builder(calls))[1]  # same generator: reused
+    entry.require_generator("elf.key", "toolchain-2", ("kernel.elf",))
+    assert (entry.dir / "elf.key").read_text() == "toolchain-2"
+    assert entry.build("kernel.elf", good_builder(calls))[1] and len(calls) == 2
+    assert entry.valid("kernel.mlir")  # not derived by that generator: untouched
+
+
 def test_builder_crash_midway_leaves_nothing_trusted():
     entry = cache.entry("h2")
 
