@@ -5,6 +5,13 @@ scheduling and wrapper, runs Inductor's compile_fx, and restores it, so stock
 Inductor in the same process is unaffected. The swap is repeated inside
 inner_compile because AOTAutograd compiles the backward lazily, outside the
 first swap.
+
+Sizes 0 and 1 follow Dynamo's own rule (CONTRACTS.md, "Size rule"): the
+backend sets no process-wide switch. Dynamo specialises a dim whose size is 0
+or 1 at a call, which is what keeps a dim that broadcasts at 1 exact; every
+size >= 2 shares one compiled kernel. Each graph the backend compiles is
+recorded in the run log with Dynamo's reason for compiling it again, so the
+harness can tell a size-0/1 specialisation from an unexpected recompile.
 """
 
 from __future__ import annotations
@@ -14,11 +21,11 @@ import os
 import threading
 
 import torch
-import torch.fx.experimental._config as fx_config
 from torch._inductor import config as inductor_config
 from torch._inductor.codegen import common as codegen_common
 from torch._inductor.compile_fx import compile_fx, compile_fx_inner
 
+from npusim import runlog
 from npusim.paths import inductor_cache_dir
 
 _LOCK = threading.RLock()
@@ -35,20 +42,6 @@ CONFIG_PATCHES = {
     "triton.prefer_nd_tiling": False,
     "unroll_reductions_threshold": 1,  # keep small reductions as reductions, not unrolled adds
 }
-
-
-def enable_size_oblivious() -> None:
-    """One compile per kernel for every size; NPUSIM_SIZE_OBLIVIOUS=0 opts out.
-
-    * backed_size_oblivious: sizes 0/1 do not specialise (no `2 <= s` guard);
-    * no duck shapes: two dims that happen to be equal at the first call (3 x 3)
-      are not assumed equal forever, which would recompile at (3 x 7).
-    Dynamo reads both while tracing, before any backend runs, so they are set
-    when the backend is imported (torch.compile looks the backend up first).
-    """
-    if os.environ.get("NPUSIM_SIZE_OBLIVIOUS", "1") != "0":
-        fx_config.backed_size_oblivious = True
-        fx_config.use_duck_shape = False
 
 
 @contextlib.contextmanager
@@ -68,6 +61,30 @@ def npusim_codegen():
                 codegen_common.device_codegens["cpu"] = saved
 
 
+def _recompile_reason() -> str | None:
+    """Dynamo's reason for compiling this frame again (a failed guard), None for a first compile."""
+    try:
+        from torch._dynamo.utils import get_metrics_context
+
+        return get_metrics_context()._metrics.get("recompile_reason")  # torch 2.13: no public getter
+    except Exception:  # private API: the reason is a diagnostic, never a reason to fail a compile
+        return None
+
+
+def graph_event(gm: torch.fx.GraphModule) -> dict:
+    """What the run log records of one compiled graph: its input shapes (symbols or
+    specialised sizes) and why Dynamo compiled it."""
+    def dim(d) -> str:
+        return str(d.node.expr) if isinstance(d, torch.SymInt) else str(d)
+
+    # the placeholders' fake values carry the symbols; example_inputs are the real tensors
+    values = [node.meta.get("example_value") for node in gm.graph.find_nodes(op="placeholder")]
+    shapes = ["[" + ", ".join(dim(d) for d in v.shape) + "]" if isinstance(v, torch.Tensor) else dim(v)
+              for v in values]
+    return {"graph": gm.__class__.__name__, "inputs": shapes, "recompile_reason": _recompile_reason(),
+            "nodes": sum(1 for _ in gm.graph.nodes)}
+
+
 def _inner_compile(gm, example_inputs, **kwargs):
     with npusim_codegen(), inductor_config.patch(CONFIG_PATCHES):
         return compile_fx_inner(gm, example_inputs, **kwargs)
@@ -79,8 +96,7 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
     for value in example_inputs:
         if isinstance(value, torch.Tensor) and value.device.type != "cpu":
             raise RuntimeError(f"npusim compiles CPU tensors (the simulated NPU's host view), got {value.device}")
+    runlog.append("graph", graph_event(gm))
     with npusim_codegen(), inductor_config.patch(CONFIG_PATCHES):
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES)
 
-
-enable_size_oblivious()

@@ -31,6 +31,8 @@ class HarnessState:
     results: dict = field(default_factory=dict)  # (op key, dtype) -> list[CaseResult]
     first_case_end: dict = field(default_factory=dict)  # (op key, dtype) -> ts
     compiles: dict = field(default_factory=dict)  # (op key, dtype) -> [compile events]
+    # (op key, dtype) -> {size-0/1 pattern: [compile events]}: Dynamo's specialisations (CONTRACTS.md, Size rule)
+    specialisations: dict = field(default_factory=dict)
     ran: dict = field(default_factory=dict)  # (op key, dtype) -> sizes of the cases run here
     selected: dict = field(default_factory=dict)  # (op key, dtype) -> sizes of the cases selected to run
 

@@ -26,6 +26,9 @@ def dim_sizes(tile: int, policy: str) -> list[int]:
     return sorted({s for s in sizes if s >= 1})
 
 
+OUTER_FIXED = (3, 5, 6, 10)  # none is a size the innermost dim's sweep starts with
+
+
 def other_dim_sizes(tile: int, policy: str) -> list[int]:
     """Sizes for a non-innermost dim (rows): few, including 1 and a prime."""
     return [1, 5] if policy == "smoke" else [1, 2, 5, 17]
@@ -47,10 +50,13 @@ def sweeps(dims: list[str], config: NpuConfig, policy: str, elem_bits: int = 32)
     if not dims:
         return [Sweep("", ((),))]
     inner = dims[-1]
-    fixed = {d: 3 for d in dims[:-1]}
+    # Distinct fixed sizes for the outer dims: Dynamo takes dims that are equal at the first
+    # compile to be equal for good (duck shapes), so equal fixed sizes would make every later
+    # size of one of them recompile.
+    fixed = {d: OUTER_FIXED[i % len(OUTER_FIXED)] for i, d in enumerate(dims[:-1])}
     result = [Sweep(inner, tuple(tuple({**fixed, inner: n}.items()) for n in dim_sizes(tile, policy)))]
     for dim in dims[:-1]:
-        base = {d: 3 for d in dims[:-1]}
+        base = dict(fixed)
         base[inner] = tile + 1  # a tail in the innermost dim while the outer dim sweeps
         points = tuple(tuple({**base, dim: n}.items()) for n in other_dim_sizes(tile, policy))
         result.append(Sweep(dim, tuple(tuple(sorted(p, key=lambda kv: dims.index(kv[0]))) for p in points)))

@@ -34,10 +34,14 @@ def test_dynamic_add_one_elf_one_compile_cycles_grow(spike_env):
     for n in sizes:
         a, b = torch.randn(n), torch.randn(n)
         torch.testing.assert_close(compiled(a, b), a + b)
-    assert len(events(spike_env, "compile")) == 1
+    # one kernel for every size >= 2, and Dynamo's size-1 specialisation (CONTRACTS.md section 7)
+    assert len(events(spike_env, "compile")) == 2
     launches = events(spike_env, "launch")
     assert [e["functional"] for e in launches] == ["spike"] * len(sizes)
-    assert len({e["elf"] for e in launches}) == 1 and launches[0]["elf"].endswith("kernel.elf")
+    generic = [e for e in launches if e["shape_args"]]
+    assert len(generic) == len(sizes) - 1
+    assert len({e["elf"] for e in generic}) == 1 and generic[0]["elf"].endswith("kernel.elf")
+    launches = generic
     assert all(e["instret"] > 0 for e in launches)
     by_n = {e["shape_args"][next(iter(e["shape_args"]))]: e for e in launches}
     cycles = {n: e["cycles"] for n, e in by_n.items()}
@@ -56,13 +60,17 @@ def test_reductions_and_normalizations_on_spike(spike_env, op):
     compiled = torch.compile(fns[op], backend="npusim", dynamic=True)
     for shape in [(3, 1000), (5, 1), (2, 9000), (17, 65)]:
         x = torch.randn(shape)
-        # The float64 reference leaves only our kernel's rounding: a float32 running sum of n
-        # unit-normal values drifts by about eps * n, so the sum's bound grows with the row.
-        atol = max(1e-4, 4 * torch.finfo(torch.float32).eps * shape[-1]) if op == "sum_last" else 1e-4
-        torch.testing.assert_close(compiled(x), fns[op](x.double()).float(), rtol=1e-4, atol=atol)
-    assert len(events(spike_env, "compile")) == 1
+        # The float64 reference leaves only our kernel's rounding. The sum keeps partials
+        # (CONTRACTS.md section 1): a fixed 1e-4 holds at n = 9000, where a single running
+        # float drifted 1.7e-4 (CI saw it).
+        torch.testing.assert_close(compiled(x), fns[op](x.double()).float(), rtol=1e-4, atol=1e-4)
+    # the general kernel, and Dynamo's specialisation for N = 1 (CONTRACTS.md section 7)
+    assert len(events(spike_env, "compile")) == 2
     launches = events(spike_env, "launch")
-    assert len({e["elf"] for e in launches}) == 1
+    per_elf = {}
+    for event in launches:
+        per_elf.setdefault(event["elf"], []).append(event)
+    assert sorted(len(v) for v in per_elf.values()) == [1, 3], per_elf.keys()
     cycles = {tuple(e["shape_args"].values()): e["cycles"] for e in launches}
     assert all(c > 0 for c in cycles.values())
 
