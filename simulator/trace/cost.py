@@ -143,47 +143,92 @@ def outline_tile(kernel_text: str, tile_id: int) -> str:
         return str(module)
 
 
-def sample_shape_args(meta: dict, full: bool) -> dict[str, int]:
-    """Size args for the full-tile sample or the 1-element one (all 1).
-
-    Full tile: every size arg starts at 1; then each tiled dim whose extent
-    (kernel.json `xnumel` / `rnumel`, an expression over the size args) falls
-    short of its tile grows its last free size arg until the extent covers one
-    tile. A product like `ks0*ks1*ks2` so gets one full tile (`ks2` = tile),
-    not tile**3 elements. Without extents, the roles name the dims
-    (`<dim>numel`), as before.
-    """
+def _sample_exprs(meta: dict):
+    """The kernel's tiled extents (by dim) and buffer sizes as sympy expressions over its size args."""
     import sympy
 
     names = list(meta.get("size_args") or [])
+    symbols = {n: sympy.Symbol(n, integer=True, positive=True) for n in names}
+
+    def parse(text):
+        return sympy.sympify(str(text), locals=symbols)
+
+    extents = {dim: parse(meta[key]) for dim, key in (("x", "xnumel"), ("r", "rnumel")) if meta.get(key)}
+    numels = [parse(a["numel"]) for a in meta.get("args", []) if a.get("kind") != "size" and a.get("numel")]
+    return names, symbols, extents, numels
+
+
+def _evaluate(expr, symbols: dict, assignment: dict[str, int]) -> int | None:
+    """An expression's integer value at these sizes, None when it is not a finite integer (x // 0)."""
+    try:
+        value = expr.subs({symbols[k]: v for k, v in assignment.items() if k in symbols})
+    except (ValueError, TypeError, ZeroDivisionError):  # Max(1, zoo): a division by zero inside
+        return None
+    return int(value) if value.is_Integer else None
+
+
+def sample_shape_args(meta: dict, full: bool) -> dict[str, int]:
+    """Size args for the full-tile sample or the small one.
+
+    Small: the smallest common value of every size arg (1 where it can be) at which every
+    tiled extent has at least one element and every buffer size is defined: a kernel of
+    `x.view(n, -1, 2)` indexes with `ks1 // 2`, which is 0 at ks1 = 1, so its small sample
+    needs ks1 = 2.
+
+    Full tile: from the small sample, each tiled dim whose extent (kernel.json `xnumel` /
+    `rnumel`) falls short of its tile grows its last free size arg until the extent covers one
+    tile. A product like `ks0*ks1*ks2` so gets one full tile (`ks2` = tile), not tile**3
+    elements. A static extent cannot grow: its tiles have the same element count in both
+    samples. Without extents, the roles name the dims (`<dim>numel`), as before.
+    """
+    names, symbols, extents, numels = _sample_exprs(meta)
+
+    def consistent(assignment):
+        sizes = [_evaluate(e, symbols, assignment) for e in extents.values()]
+        counts = [_evaluate(e, symbols, assignment) for e in numels]
+        return all(v is not None and v >= 1 for v in sizes) and all(v is not None and v >= 0 for v in counts)
+
     out = {n: 1 for n in names}
+    for value in range(1, 257):
+        out = {n: value for n in names}
+        if consistent(out):
+            break
+    else:
+        raise CostSamplingError(f"no sizes up to 256 give kernel {meta.get('name')} a non-empty tile "
+                                f"(extents {meta.get('xnumel')}, {meta.get('rnumel')})")
     if not full:
         return out
     tiles = meta.get("tiles") or {}
-    extents = {"x": meta.get("xnumel"), "r": meta.get("rnumel")}
     roles = {a["name"]: a.get("role", "") for a in meta.get("args", []) if a.get("kind") == "size"}
     for dim, tile in tiles.items():
-        text = extents.get(dim)
-        if not text or int(tile) <= 1:
+        expr = extents.get(dim)
+        if expr is None or int(tile) <= 1:
             continue
-        expr = sympy.sympify(str(text), locals={n: sympy.Symbol(n) for n in names})
-        free = [n for n in names if sympy.Symbol(n) in expr.free_symbols]
+        free = [n for n in names if symbols[n] in expr.free_symbols]
         if not free:
             continue
         grow = free[-1]
-        while int(expr.subs({sympy.Symbol(k): v for k, v in out.items()})) < int(tile):
-            out[grow] *= 2
-        # back off to the smallest value that still covers the tile
-        low, high = out[grow] // 2, out[grow]
+
+        def covers(value: int) -> bool:
+            trial = {**out, grow: value}
+            extent = _evaluate(expr, symbols, trial)
+            return extent is not None and extent >= int(tile) and consistent(trial)
+
+        high = out[grow]
+        while not covers(high):
+            high *= 2
+            if high > 2 ** 40:
+                raise CostSamplingError(f"the {dim} extent {expr} of kernel {meta.get('name')} never covers "
+                                        f"its tile {tile}")
+        low = max(out[grow], high // 2)  # back off to the smallest value that still covers the tile
         while low + 1 < high:
             mid = (low + high) // 2
-            out[grow] = mid
-            if int(expr.subs({sympy.Symbol(k): v for k, v in out.items()})) >= int(tile):
+            if covers(mid):
                 high = mid
             else:
                 low = mid
         out[grow] = high
-    if not any(extents.values()):
+    if not extents:
         default = max(tiles.values()) if tiles else 1
         for name in names:
             role = roles.get(name, "")
@@ -281,9 +326,14 @@ def build_cost_table(artifacts: TraceArtifacts, kernel_text: str, meta: dict, wo
         for which, shape in samples.items():
             counts = count_tile_instructions(elf, meta, sample_arguments(meta, shape), tile_dir / which)
             entry[which] = {"n": elems[which].get(tile_id, 0), "shape_args": shape, "counts": counts}
-        if "one" in entry and entry["full"]["n"] <= entry["one"]["n"]:
+        if "one" in entry and entry["full"]["n"] == entry["one"]["n"] > 0:
+            # A tile over a static extent (nn.LayerNorm(96)) has the same element count at
+            # every size: its cost is the one measured, a line through the origin as for a
+            # static kernel.
+            del entry["one"]
+        elif "one" in entry and entry["full"]["n"] < entry["one"]["n"] or entry["full"]["n"] <= 0:
             raise CostSamplingError(f"tile {tile_id}: the full-tile sample has {entry['full']['n']} elements, "
-                                    f"the small one {entry['one']['n']}; cannot fit the per-element cost")
+                                    f"the small one {entry.get('one', {}).get('n')}; cannot fit the per-element cost")
         tiles[str(tile_id)] = entry
     return {"version": COST_TABLE_VERSION, "source": "spike", "spike_vlen_bits": SPIKE_VLEN_BITS,
             "model": "linear in n: fixed + per_elem * n (simulator/trace/cost.py)", "tiles": tiles}
