@@ -31,6 +31,7 @@ from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_
 from compiler.tiling import TileChoice, choose_tile, is_symbolic_dim
 from compiler.tile_ir import Constant, IndexValue, Load, Node, Op, Reduce, Store, walk
 from npusim.config import NpuConfig
+from simulator.functional.launch_args import MAX_KERNEL_ARGS
 
 ABI_VERSION = 1
 DYN = ir.ShapedType.get_dynamic_size() if hasattr(ir.ShapedType, "get_dynamic_size") else -(2**63)
@@ -85,9 +86,7 @@ def cast(value: ir.Value, src: torch.dtype, dst: torch.dtype) -> ir.Value:
             return arith.truncf(target, arith.extf(ir.F32Type.get(), value))
         return arith.extf(target, value) if dst_bits > src_bits else arith.truncf(target, value)
     if is_float(src):
-        # Through i64, then truncate: an out-of-range value wraps (as ATen on x86) instead of being poison.
-        wide = arith.fptosi(ir.IntegerType.get_signless(64), value)
-        return wide if elem_bits(dst) == 64 else arith.trunci(target, wide)
+        return float_to_int(value, src, dst)
     if is_float(dst):
         return arith.uitofp(target, value) if is_unsigned(src) else arith.sitofp(target, value)
     src_bits, dst_bits = (1 if src == torch.bool else elem_bits(src)), elem_bits(dst)
@@ -96,6 +95,22 @@ def cast(value: ir.Value, src: torch.dtype, dst: torch.dtype) -> ir.Value:
     if dst_bits < src_bits:
         return arith.trunci(target, value)
     return value
+
+
+def float_to_int(value: ir.Value, src: torch.dtype, dst: torch.dtype) -> ir.Value:
+    """Truncating float -> int as ATen does on x86-64 (cvttss2si and friends): int64 converts
+    at 64 bits, every narrower type at 32 bits and then wraps; a NaN or a value outside the
+    conversion's range gives its minimum (INT_MIN), never LLVM's poison or RISC-V's saturation."""
+    width = 64 if elem_bits(dst) == 64 else 32
+    if elem_bits(src) < 32:  # f16/bf16 cannot hold the range bounds
+        value, src = arith.extf(ir.F32Type.get(), value), torch.float32
+    low, high = constant(-(2.0 ** (width - 1)), src), constant(2.0 ** (width - 1), src)
+    in_range = arith.andi(arith.cmpf(arith.CmpFPredicate.OGE, value, low),
+                          arith.cmpf(arith.CmpFPredicate.OLT, value, high))  # false for NaN
+    wide_type = ir.IntegerType.get_signless(width)
+    converted = arith.fptosi(wide_type, arith.select(in_range, value, constant(0.0, src)))
+    wide = arith.select(in_range, converted, arith.constant(wide_type, -(2 ** (width - 1))))
+    return wide if elem_bits(dst) == width else arith.trunci(mlir_type(dst), wide)
 
 
 def constant(value, dtype: torch.dtype) -> ir.Value:
@@ -227,6 +242,13 @@ def accumulator_dtype(dtype: torch.dtype) -> torch.dtype:
     return torch.float32 if dtype in (torch.float16, torch.bfloat16) else dtype
 
 
+def keeps_partials(reduce: Reduce) -> bool:
+    """Float sums keep one partial per tile element: a single running float drifts about
+    eps * n from the exact sum (4.6e-4 relative at 2**20 elements), partials stay within an
+    ulp or two of eager's cascade sum (CONTRACTS.md section 1, Reductions)."""
+    return reduce.reduction_type == "sum" and is_float(accumulator_dtype(reduce.dtype))
+
+
 def reduction_identity(reduction_type: str, dtype: torch.dtype) -> ir.Value:
     if reduction_type == "sum":
         return constant(0, dtype)
@@ -277,6 +299,7 @@ class Transfer:
     spad_id: int
     base: ir.Value | None  # i64 offset of the tile at t = 0 (affine access)
     stride: ir.Value | int | None  # elements between consecutive t (affine access)
+    mask: Node | None = None  # a masked load: gathered where the mask holds, zero elsewhere
 
 
 def classify_access(index: sympy.Expr, t: sympy.Symbol) -> Access:
@@ -326,7 +349,9 @@ class KernelEmitter:
         """Loop symbols a node's value depends on; a reduction result no longer depends on r."""
         key = id(node)
         if key not in self._deps:
-            if isinstance(node, (Load, IndexValue)):
+            if isinstance(node, Load):
+                found = frozenset(node.symbols() & self.loop_syms) | (self.deps(node.mask) if node.mask else frozenset())
+            elif isinstance(node, IndexValue):
                 found = frozenset(node.symbols() & self.loop_syms)
             elif isinstance(node, Reduce):
                 found = self.deps(node.value) - {self.program.rindex}
@@ -393,22 +418,48 @@ class KernelEmitter:
         return ir.DictAttr.get(fields)
 
     def element_loop(self, direction: str, arg: str, spad: ir.Value, spad_id: int, access: Access,
-                     scope: Scope, t: sympy.Symbol, tile_base: ir.Value, length) -> None:
-        """Gather (load) or scatter (store) for an index that is not affine in the tile variable."""
+                     scope: Scope, t: sympy.Symbol, tile_base: ir.Value, length, mask: Node | None = None) -> None:
+        """Gather (load) or scatter (store) for an index that is not affine in the tile variable,
+        or a masked gather: element i is read only where the mask holds, else it is zero."""
         dram = self.func.arguments[self.arg_index(arg)]
         upper = const_index(length) if isinstance(length, int) else length
         loop = scf.ForOp(const_index(0), upper, const_index(1))
         with ir.InsertionPoint(loop.body):
             i = loop.induction_variable
             env = _SymbolEnv({**scope.env, str(t): arith.addi(tile_base, to_i64(i))})
-            where = to_index(IndexPrinter(env)(access.index))
-            if direction == "load":
-                memref.store(memref.load(dram, [where]), spad, [i])
+            if mask is None:
+                where = to_index(IndexPrinter(env)(access.index))
+                if direction == "load":
+                    memref.store(memref.load(dram, [where]), spad, [i])
+                else:
+                    memref.store(memref.load(spad, [i]), dram, [where])
             else:
-                memref.store(memref.load(spad, [i]), dram, [where])
+                self.masked_element(arg, spad, i, access.index, mask, Scope(env=env, memo=dict(scope.memo)), t)
             scf.YieldOp([])
         loop.attributes["npusim.dma"] = self.dma_attr(direction, arg, spad_id,
                                                       "gather" if direction == "load" else "scatter")
+
+    def mask_condition(self, mask: Node, scope: Scope, t: sympy.Symbol | None) -> ir.Value:
+        """The i1 value of a load mask; it may not read data the same tile loads (that data is
+        not in the scratchpad yet when the masked transfer runs)."""
+        for node in walk([mask]):
+            if isinstance(node, Load) and (t is None or t in self.deps(node)) and id(node) not in scope.memo:
+                raise UnsupportedOp("masked", "a load mask computed from data loaded in the same tile")
+        return cast(self.value(mask, scope), mask.dtype, torch.bool)
+
+    def masked_element(self, arg: str, spad: ir.Value, slot: ir.Value, index: sympy.Expr, mask: Node,
+                       scope: Scope, t: sympy.Symbol | None) -> None:
+        """spad[slot] = dram[index] where the mask holds, else zero; the address is formed only inside."""
+        branch = scf.IfOp(self.mask_condition(mask, scope, t), has_else=True)
+        dram = self.func.arguments[self.arg_index(arg)]
+        with ir.InsertionPoint(branch.then_block):
+            where = to_index(IndexPrinter(scope.env)(index))
+            memref.store(memref.load(dram, [where]), spad, [slot])
+            scf.YieldOp([])
+        with ir.InsertionPoint(branch.else_block):
+            dtype = self.arg_dtype(arg)
+            memref.store(constant(0, torch.int8 if dtype == torch.bool else dtype), spad, [slot])
+            scf.YieldOp([])
 
     # --- values --------------------------------------------------------------------------
     def value(self, node: Node, scope: Scope) -> ir.Value:
@@ -423,6 +474,14 @@ class KernelEmitter:
             if key in scope.spad_reads:
                 spad, where = scope.spad_reads[key]
                 result = memref.load(spad, [where])
+            elif node.mask is not None:  # uniform over the tile and masked: one guarded element
+                spad, spad_id = self.new_spad(self.arg_dtype(node.buffer), 1)
+                gather = scf.ForOp(const_index(0), const_index(1), const_index(1))
+                with ir.InsertionPoint(gather.body):
+                    self.masked_element(node.buffer, spad, const_index(0), node.index, node.mask, scope, None)
+                    scf.YieldOp([])
+                gather.attributes["npusim.dma"] = self.dma_attr("load", node.buffer, spad_id, "gather")
+                result = memref.load(spad, [const_index(0)])
             else:  # a value uniform over the tile: a one-element transfer
                 spad, spad_id = self.new_spad(self.arg_dtype(node.buffer), 1)
                 self.dma("load", node.buffer, spad, spad_id, IndexPrinter(scope.env)(node.index), 1, 1)
@@ -453,10 +512,12 @@ class KernelEmitter:
 
     # --- loops -------------------------------------------------------------------------------
     def plan_transfer(self, buffer: str, index: sympy.Expr, t: sympy.Symbol, tile: int,
-                      printer: IndexPrinter) -> Transfer:
+                      printer: IndexPrinter, mask: Node | None = None) -> Transfer:
         """A tile-sized scratchpad buffer, and the tile-invariant part of the DRAM address (outside the loop)."""
         access = classify_access(index, t)
         spad, spad_id = self.new_spad(self.arg_dtype(buffer), tile)
+        if mask is not None:  # element-wise, so that no masked-off address is formed
+            return Transfer(buffer, Access(index, None, None), spad, spad_id, None, None, mask)
         if not access.affine:
             return Transfer(buffer, access, spad, spad_id, None, None)
         stride = int(access.stride) if access.stride.is_Integer else printer(access.stride)
@@ -467,7 +528,7 @@ class KernelEmitter:
         """The DMA of one tile: strided when affine in the tile variable, else element-wise."""
         if not plan.access.affine:
             self.element_loop(direction, plan.buffer, plan.spad, plan.spad_id, plan.access, outer, t, tile_base,
-                              length)
+                              length, plan.mask)
             return
         step = plan.stride if isinstance(plan.stride, ir.Value) else const_i64(plan.stride)
         offset = arith.addi(plan.base, arith.muli(step, tile_base))
@@ -494,11 +555,22 @@ class KernelEmitter:
         printer = IndexPrinter(outer.env)
         extent_index = to_index(printer(extent))
 
-        load_plans = [(load, self.plan_transfer(load.buffer, load.index, t, choice.tile, printer)) for load in loads]
+        load_plans = [(load, self.plan_transfer(load.buffer, load.index, t, choice.tile, printer, load.mask))
+                      for load in loads]
         store_plans = [(store, self.plan_transfer(store.buffer, store.index, t, choice.tile, printer))
                        for store in stores]
+        for store, plan in store_plans:
+            if not plan.access.affine:
+                # The trace skeleton has no scatter event yet: refuse at compile time, by name,
+                # rather than fail at the first launch.
+                raise UnsupportedOp("scatter", f"the store to {store.buffer} at {store.index} is not affine in "
+                                    "the tile (cat, strided slices, transposes need the scatter DMA)")
 
-        inits = [reduction_identity(r.reduction_type, accumulator_dtype(r.dtype)) for r in reduces]
+        # Float sums add into one partial per tile element (PartialSums); the rest carry one
+        # running value per reduction as iter_args.
+        carried = [r for r in reduces if not keeps_partials(r)]
+        partials = {id(r): self.partial_sums(r, choice.tile) for r in reduces if keeps_partials(r)}
+        inits = [reduction_identity(r.reduction_type, accumulator_dtype(r.dtype)) for r in carried]
         tile_const = const_index(choice.tile)
         loop = scf.ForOp(const_index(0), extent_index, tile_const, inits)
         loop.attributes["npusim.tile_loop"] = ir.DictAttr.get(
@@ -521,24 +593,51 @@ class KernelEmitter:
                     element.spad_reads[id(load)] = (plan.spad, i)
                     element.memo.pop(id(load), None)
                 accumulators = []
-                for reduce, acc in zip(reduces, compute.inner_iter_args):
+                carried_values = iter(compute.inner_iter_args)
+                for reduce in reduces:
                     acc_dtype = accumulator_dtype(reduce.dtype)
                     value = cast(self.value(reduce.value, element), reduce.value.dtype, acc_dtype)
-                    accumulators.append(combine(reduce.reduction_type, acc_dtype)(acc, value))
+                    if id(reduce) in partials:
+                        partials[id(reduce)].accumulate(i, value)
+                    else:
+                        accumulators.append(combine(reduce.reduction_type, acc_dtype)(next(carried_values), value))
                 for store, plan in store_plans:
                     memref.store(self.stored_value(store, element), plan.spad, [i])
                 scf.YieldOp(accumulators)
-            compute.attributes["npusim.compute"] = ir.DictAttr.get({
-                "tile_id": ir.IntegerAttr.get(i64_type(), self.next_tile_id),
-                "unit": ir.StringAttr.get("vector"),
-                "reads": ir.ArrayAttr.get([ir.IntegerAttr.get(i64_type(), p.spad_id) for _, p in load_plans]),
-                "writes": ir.ArrayAttr.get([ir.IntegerAttr.get(i64_type(), p.spad_id) for _, p in store_plans])})
-            self.next_tile_id += 1
+            self.tag_compute(compute, reads=[p.spad_id for _, p in load_plans],
+                             writes=[p.spad_id for _, p in store_plans])
             for _, plan in store_plans:
                 self.issue_transfer("store", plan, outer, t, tile_base, length)
             scf.YieldOp(list(compute.results))
-        for reduce, result in zip(reduces, loop.results):
+        for reduce, result in zip(carried, loop.results):
             outer.memo[id(reduce)] = cast(result, accumulator_dtype(reduce.dtype), reduce.dtype)
+        for reduce in reduces:
+            if id(reduce) in partials:
+                total = partials[id(reduce)].combine(self)
+                outer.memo[id(reduce)] = cast(total, accumulator_dtype(reduce.dtype), reduce.dtype)
+
+    def tag_compute(self, op, reads: list[int], writes: list[int], kind: str | None = None) -> None:
+        """Mark `op` (an scf.for) as compute tile `next_tile_id` (CONTRACTS.md section 1)."""
+        fields = {"tile_id": ir.IntegerAttr.get(i64_type(), self.next_tile_id),
+                  "unit": ir.StringAttr.get("vector"),
+                  "reads": ir.ArrayAttr.get([ir.IntegerAttr.get(i64_type(), r) for r in reads]),
+                  "writes": ir.ArrayAttr.get([ir.IntegerAttr.get(i64_type(), w) for w in writes])}
+        if kind:
+            fields["kind"] = ir.StringAttr.get(kind)
+        op.attributes["npusim.compute"] = ir.DictAttr.get(fields)
+        self.next_tile_id += 1
+
+    def partial_sums(self, reduce: Reduce, tile: int) -> "PartialSums":
+        """A zeroed buffer of `tile` partial sums, allocated once at the top of the kernel."""
+        acc_type = mlir_type(accumulator_dtype(reduce.dtype))
+        with ir.InsertionPoint.at_block_begin(self.entry_block):
+            buffer = memref.alloca(ir.MemRefType.get([tile], acc_type), [], [])
+        with ir.InsertionPoint.after(buffer.owner):  # zeroed once; the combine re-zeroes it per row
+            zero_fill = scf.ForOp(const_index(0), const_index(tile), const_index(1))
+            with ir.InsertionPoint(zero_fill.body):
+                memref.store(arith.constant(acc_type, 0.0), buffer, [zero_fill.induction_variable])
+                scf.YieldOp([])
+        return PartialSums(buffer, tile, acc_type)
 
     def reduction_rows(self, scope: Scope) -> None:
         """Row loop of a reduction kernel: reduction loops by level, uniform stores when ready."""
@@ -578,6 +677,9 @@ class KernelEmitter:
                 shape = [DYN] if is_symbolic_dim(numel) else [max(1, int(numel))]
                 arg_types.append(ir.MemRefType.get(shape, storage_type(dtype)))
             arg_types += [i64_type()] * len(program.size_args)
+            if len(arg_types) > MAX_KERNEL_ARGS:
+                raise UnsupportedOp("kernel arguments", f"{program.name} takes {len(arg_types)} arguments; the "
+                                    f"functional launch ABI passes at most {MAX_KERNEL_ARGS}")
             with ir.InsertionPoint(module.body):
                 function = func.FuncOp("kernel", ir.FunctionType.get(arg_types, []))
                 function.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
@@ -607,6 +709,43 @@ class KernelEmitter:
             passmanager.PassManager.parse("builtin.module(cse)").run(module.operation)
             text = str(module)
         return Emitted(mlir=text, program=program, tiles=dict(self.tiles))
+
+
+@dataclass
+class PartialSums:
+    """The partial sums of one float reduction: element i of every tile adds into partial i
+    (a vector register file on the NPU), and after the reduction loop a pairwise tree adds
+    the partials into one value, zeroing them for the next row."""
+
+    buffer: ir.Value
+    size: int
+    acc_type: ir.Type
+
+    def accumulate(self, i: ir.Value, value: ir.Value) -> None:
+        memref.store(arith.addf(memref.load(self.buffer, [i]), value), self.buffer, [i])
+
+    def combine(self, emitter: "KernelEmitter") -> ir.Value:
+        """One compute op (a cross-lane reduction): the tree's levels are static loops inside it."""
+        zero = arith.constant(self.acc_type, 0.0)
+        op = scf.ForOp(const_index(0), const_index(1), const_index(1))
+        with ir.InsertionPoint(op.body):
+            width = self.size
+            while width > 1:
+                half = (width + 1) // 2
+                level = scf.ForOp(const_index(0), const_index(width - half), const_index(1))
+                with ir.InsertionPoint(level.body):
+                    low = level.induction_variable
+                    high = arith.addi(low, const_index(half))
+                    total = arith.addf(memref.load(self.buffer, [low]), memref.load(self.buffer, [high]))
+                    memref.store(total, self.buffer, [low])
+                    memref.store(zero, self.buffer, [high])
+                    scf.YieldOp([])
+                width = half
+            scf.YieldOp([])
+        emitter.tag_compute(op, reads=[], writes=[], kind="partials_combine")
+        result = memref.load(self.buffer, [const_index(0)])
+        memref.store(zero, self.buffer, [const_index(0)])
+        return result
 
 
 class _SymbolEnv(dict):

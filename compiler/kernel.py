@@ -86,7 +86,7 @@ class NpuKernel(SIMDKernel):
             return arg.name or f"const({arg.value!r}:{arg.const_dtype})"
 
         if isinstance(node, tile_ir.Load):
-            return f"load({node.buffer}, {node.index})"
+            return f"load({node.buffer}, {node.index}{', mask=' + node.mask.name if node.mask else ''})"
         if isinstance(node, tile_ir.Constant):
             return f"const({node.value!r}:{node.const_dtype})"
         if isinstance(node, tile_ir.IndexValue):
@@ -114,10 +114,13 @@ class NpuKernel(SIMDKernel):
 
     # --- memory ops ----------------------------------------------------------
     def load(self, name: str, index: sympy.Expr):
-        if self._load_mask:
-            raise UnsupportedOp("masked load")
+        mask = None
+        if self._load_mask:  # inside ops.masked (NpuOverrides.masked)
+            mask = getattr(self._load_mask, "node", None)
+            if mask is None:
+                raise UnsupportedOp("masked load", f"mask {self._load_mask!r} is not a kernel value")
         arg = self.args.input(name)
-        key = self.record(tile_ir.Load(arg, self.prepare_value_index(index)))
+        key = self.record(tile_ir.Load(arg, self.prepare_value_index(index), mask))
         return self.cse.generate(self.loads, key, dtype=V.graph.get_dtype(name))
 
     def store(self, name: str, index: sympy.Expr, value, mode=None) -> None:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import sympy
 import torch
-from torch._inductor.codegen.common import OpDecompositions
+from torch._inductor.codegen.common import OpDecompositions, OptimizationContext
 from torch._inductor.ops_handler import OpsHandler
-from torch._inductor.virtualized import V
+from torch._inductor.virtualized import V, ops
 
 from compiler.errors import UnsupportedOp
 from compiler.tile_ir import Constant, IndexValue, Op
@@ -81,8 +81,19 @@ class NpuOverrides(OpDecompositions):
         raise UnsupportedOp("to_dtype_bitcast")
 
     @staticmethod
-    def masked(mask, body, other) -> str:
-        raise UnsupportedOp("masked", "masked loads (pad, cat, slicing with masks) are not lowered yet")
+    def masked(mask, body, other):
+        """`body` where `mask` holds, else `other` (cf. HalideOverrides.masked): the loads in body
+        are recorded with the mask, so a masked-off address is never read."""
+        with V.kernel.mask_loads(mask, other) as new_mask:
+            result = body()
+        dtype = getattr(result, "dtype", None)
+        if dtype is None:
+            raise UnsupportedOp("masked", "the masked value has no dtype")
+        # Inductor's CSE proxy reads a masked value's dtype from the node's OptimizationContext
+        # when the CPU backend is "cpp" (ours keeps that name for dtype propagation).
+        node = V.interpreter.current_node
+        node.meta.setdefault(OptimizationContext.key, OptimizationContext()).dtype = dtype
+        return ops.where(new_mask, result, ops.constant(bool(other) if dtype == torch.bool else other, dtype))
 
     @staticmethod
     def indirect_indexing(var, size, check=True, wrap_neg=True):

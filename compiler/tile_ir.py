@@ -35,6 +35,12 @@ class Node:
 class Load(Node):
     buffer: str  # kernel tensor-arg name, e.g. in_ptr0
     index: sympy.Expr
+    # ops.masked: the element is read only where `mask` holds (a masked-off address, such as
+    # x[j - 1] at j = 0, is never dereferenced); elsewhere it reads as zero.
+    mask: Node | None = None
+
+    def operands(self):
+        return (self.mask,) if self.mask is not None else ()
 
     def symbols(self):
         return set(self.index.free_symbols)
