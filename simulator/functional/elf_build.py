@@ -26,6 +26,7 @@ from npusim import cache
 from simulator.functional import runtime_build, toolchain
 
 ELF_NAME = "kernel.elf"
+CALL_SHIM_VERSION = "call_shim/1"  # bump when call_shim() changes: it is part of every ELF
 KEPT_INTERMEDIATES = ("kernel.llvm.mlir", "kernel.ll", "kernel.s", "kernel.o")
 
 
@@ -61,7 +62,7 @@ def kernel_text_and_hash(kernel_mlir: str | Path) -> tuple[str, str]:
 def toolchain_key() -> str:
     """Everything besides kernel.mlir that goes into kernel.elf: the runtime
     (sources, flags, zig version), the lowering passes and the kernel flags."""
-    parts = [runtime_build.runtime_key(), *toolchain.LOWERING_PASSES, *toolchain.RISCV_TARGET_FLAGS,
+    parts = [runtime_build.runtime_key(), CALL_SHIM_VERSION, *toolchain.LOWERING_PASSES, *toolchain.RISCV_TARGET_FLAGS,
              *toolchain.KERNEL_CFLAGS, *toolchain.LINK_FLAGS]
     return cache.sha256_text("\0".join(parts))
 
@@ -99,14 +100,40 @@ def _build(entry: cache.CacheEntry, target: Path, steps: dict[str, float]) -> No
                                cc + toolchain.KERNEL_CFLAGS + ["-Wno-override-module", "-S", llvm_ir,
                                                                "-o", assembly], entry.dir)
         steps["assemble"] = run("assemble", cc + ["-c", assembly, "-o", obj], entry.dir)
+        shim_c, shim = work_dir / "call_shim.c", work_dir / "call_shim.o"
+        shim_c.write_text(call_shim(kernel_arity(entry.path("kernel.mlir").read_text())))
+        steps["shim"] = run("compile the call shim", cc + toolchain.KERNEL_CFLAGS + ["-c", shim_c, "-o", shim],
+                            entry.dir)
         steps["link"] = run("link (kernel + runtime)",
-                            cc + toolchain.LINK_FLAGS + ["-T", toolchain.LINKER_SCRIPT, obj,
+                            cc + toolchain.LINK_FLAGS + ["-T", toolchain.LINKER_SCRIPT, obj, shim,
                                                          "-Wl,--whole-archive", archive,
                                                          "-Wl,--no-whole-archive", "-o", elf], entry.dir)
         steps["llvm_ir_to_elf_wall"] = time.perf_counter() - start
         for name in KEPT_INTERMEDIATES:
             shutil.copyfile(work_dir / name, entry.path(name))
         shutil.copyfile(elf, target)
+
+
+def kernel_arity(kernel_text: str) -> int:
+    """Number of arguments of the kernel's entry function (CONTRACTS.md section 1)."""
+    from mlir import ir
+
+    with ir.Context():
+        module = ir.Module.parse(kernel_text)
+        for op in module.body.operations:
+            if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value == "kernel":
+                return len(ir.FunctionType(ir.TypeAttr(op.attributes["function_type"]).value).inputs)
+    raise ValueError("kernel.mlir has no func.func @kernel")
+
+
+def call_shim(arity: int) -> str:
+    """C source of `npusim_call_kernel(args)`: the runtime's call of _mlir_ciface_kernel with
+    exactly `arity` 64-bit integer-class arguments (memref descriptor pointers and sizes)."""
+    params = ", ".join(["uint64_t"] * arity) or "void"
+    call = ", ".join(f"args[{i}]" for i in range(arity))
+    return ("#include <stdint.h>\n"
+            f"extern void _mlir_ciface_kernel({params});\n"
+            f"void npusim_call_kernel(const uint64_t *args) {{ _mlir_ciface_kernel({call}); }}\n")
 
 
 def intermediate(kernel_mlir: str | Path, name: str) -> Path:

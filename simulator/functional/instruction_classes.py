@@ -3,7 +3,8 @@
 Runs Spike with `-l --log=FILE` (one line per executed instruction:
 `core   0: 0x<pc> (0x<bits>) <mnemonic> <operands>`) and counts the
 instructions executed inside the kernel call: from the first instruction of
-_mlir_ciface_kernel until control returns to its caller. That excludes the
+npusim_call_kernel (the per-kernel call shim, which may tail-call
+_mlir_ciface_kernel) until control returns to the runtime's main. That excludes the
 runtime's file I/O and HTIF polling, and includes what the kernel calls
 (memcpy, expf, ...), so the total matches `instret` up to the few
 instructions of the call sequence. scope="kernel" keeps only PCs inside
@@ -22,7 +23,7 @@ from simulator.functional.launch_args import prepare_arguments
 
 CLASSES = ("vector_load", "vector_store", "vector_fp", "vector_int", "vector_other",
            "scalar_mem", "scalar_fp", "scalar")
-KERNEL_ENTRY = "_mlir_ciface_kernel"
+KERNEL_ENTRY = "npusim_call_kernel"  # elf_build.call_shim: called, never tail-called
 
 _VECTOR_LOAD = re.compile(r"^vl(e\d|se\d|uxei|oxei|\dre|m\.v|seg|sseg|uxseg|oxseg)")
 _VECTOR_STORE = re.compile(r"^vs(e\d|se\d|uxei|oxei|\dr|m\.v|seg|sseg|uxseg|oxseg)")

@@ -17,7 +17,9 @@ import torch
 from simulator.functional.errors import LaunchArgumentError
 
 KIND_CODES = {"input": 0, "output": 1, "inout": 2, "size": 3}
-MAX_KERNEL_ARGS = 16
+# Far above what Inductor fuses into one kernel (npusim_rt.h NPUSIM_MAX_ARGS is the same
+# number); the compiler refuses a larger kernel at compile time.
+MAX_KERNEL_ARGS = 1024
 
 
 @dataclass

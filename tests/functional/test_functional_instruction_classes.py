@@ -33,7 +33,7 @@ def test_kernel_symbols_are_found(add_kernel):
     ranges = elf_symbols.function_ranges(elf)
     start, end = ranges["_mlir_ciface_kernel"]
     assert 0x80000000 <= start < end
-    assert {"main", "memcpy", "npusim_exit"} <= set(ranges)
+    assert {"main", "memcpy", "npusim_exit", "npusim_call_kernel"} <= set(ranges)
     symbols = {s.name: s for s in elf_symbols.read_symbols(elf)}
     assert symbols["tohost"].address % 64 == 0
 

@@ -19,7 +19,7 @@ from simulator.functional.errors import (
     SpikeOutputError,
     SpikeTimeout,
 )
-from simulator.functional.launch_args import prepare_arguments
+from simulator.functional.launch_args import MAX_KERNEL_ARGS, prepare_arguments
 
 pytestmark = pytest.mark.spike
 
@@ -180,9 +180,9 @@ def test_arguments_are_checked_against_metadata(add_kernel, tmp_path):
         prepare_arguments(meta, [torch.ones(2, dtype=torch.float64), torch.ones(2), None, 2])
     with pytest.raises(LaunchArgumentError, match="indexes 3"):
         prepare_arguments(meta, [torch.ones(2), torch.ones(2), None, 3])
-    too_many = {"name": "wide", "args": [{"name": f"s{i}", "kind": "size"} for i in range(17)]}
-    with pytest.raises(LaunchArgumentError, match="at most 16"):
-        prepare_arguments(too_many, list(range(17)))
+    too_many = {"name": "wide", "args": [{"name": f"s{i}", "kind": "size"} for i in range(MAX_KERNEL_ARGS + 1)]}
+    with pytest.raises(LaunchArgumentError, match=f"at most {MAX_KERNEL_ARGS}"):
+        prepare_arguments(too_many, list(range(MAX_KERNEL_ARGS + 1)))
 
 
 def test_build_error_names_step_and_artifact_dir():

@@ -20,11 +20,11 @@ typedef struct {
   int64_t stride;
 } memref_rank1;
 
-/* Every argument travels as a 64-bit integer-class value, so one 16-argument
- * signature calls any kernel under the LP64 ABI: the callee ignores extras. */
+/* Every argument travels as a 64-bit integer-class value. The ELF build links a
+ * per-kernel shim (elf_build.call_shim) that calls _mlir_ciface_kernel with exactly
+ * the kernel's argument count, so no arity is fixed here. */
 typedef uint64_t u64;
-extern void _mlir_ciface_kernel(u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64, u64,
-                                u64, u64, u64);
+extern void npusim_call_kernel(const u64 *args);
 
 static void fail_arg(const char *what, int index, int code) __attribute__((noreturn));
 static void fail_arg(const char *what, int index, int code) {
@@ -43,8 +43,13 @@ static void fail_arg(const char *what, int index, int code) {
 static void file_name(char *buffer, const char *prefix, int index) {
   int at = 0;
   for (; prefix[at]; at++) buffer[at] = prefix[at];
-  if (index >= 10) buffer[at++] = (char)('0' + index / 10);
-  buffer[at++] = (char)('0' + index % 10);
+  char digits[12];
+  int n = 0;
+  do {
+    digits[n++] = (char)('0' + index % 10);
+    index /= 10;
+  } while (index);
+  while (n) buffer[at++] = digits[--n];
   const char *suffix = ".bin";
   for (int k = 0; suffix[k]; k++) buffer[at++] = suffix[k];
   buffer[at] = 0;
@@ -83,14 +88,14 @@ int main(void) {
   static int64_t header[1 + 3 * NPUSIM_MAX_ARGS];
   static memref_rank1 descriptors[NPUSIM_MAX_ARGS];
   u64 call_args[NPUSIM_MAX_ARGS] = {0};
-  char name[16];
+  char name[24];
 
   long fd = npusim_open("launch.bin", O_RDONLY, 0);
   if (fd < 0) fail_arg("cannot open launch.bin", -1, NPUSIM_EXIT_LAUNCH_OPEN);
   if (read_exact((int)fd, header, 8)) fail_arg("launch.bin has no n_args word", -1, NPUSIM_EXIT_LAUNCH_SHORT);
   int64_t n_args = header[0];
   if (n_args < 0 || n_args > NPUSIM_MAX_ARGS)
-    fail_arg("launch.bin: n_args is negative or above 16", -1, NPUSIM_EXIT_TOO_MANY_ARGS);
+    fail_arg("launch.bin: n_args is negative or above NPUSIM_MAX_ARGS", -1, NPUSIM_EXIT_TOO_MANY_ARGS);
   if (read_exact((int)fd, header + 1, (uint64_t)n_args * 24))
     fail_arg("launch.bin shorter than 3 words per argument", -1, NPUSIM_EXIT_LAUNCH_SHORT);
   npusim_close((int)fd);
@@ -119,10 +124,8 @@ int main(void) {
     npusim_close((int)in);
   }
 
-  u64 *a = call_args;
   uint64_t before = read_minstret();
-  _mlir_ciface_kernel(a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11],
-                      a[12], a[13], a[14], a[15]);
+  npusim_call_kernel(call_args);
   uint64_t retired = read_minstret() - before;
 
   for (int i = 0; i < n_args; i++) {

@@ -10,7 +10,7 @@
 /* End of the RAM Spike provides with -m2048 (0x80000000 + 2 GiB). */
 #define NPUSIM_RAM_END 0x100000000ULL
 
-#define NPUSIM_MAX_ARGS 16
+#define NPUSIM_MAX_ARGS 1024 /* == launch_args.MAX_KERNEL_ARGS */
 
 enum npusim_exit_code {
   NPUSIM_EXIT_OK = 0,
