@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Callable
 
 from filelock import FileLock
 
-from npusim.paths import cache_dir
+from npusim.paths import CacheError, cache_dir
 
 
 def sha256_file(path: Path) -> str:
@@ -32,11 +33,25 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _remove(path: Path) -> None:
+    """Delete whatever stands at `path` (file, link, directory) so it can be made again."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
 class CacheEntry:
     def __init__(self, key: str, root: Path | None = None):
         self.key = key
         self.dir = (root or cache_dir()) / "kernels" / key
-        self.dir.mkdir(parents=True, exist_ok=True)
+        try:
+            if (self.dir.exists() or self.dir.is_symlink()) and not self.dir.is_dir():
+                _remove(self.dir)  # a damaged entry (a plain file, a dangling link): rebuilt from scratch
+            self.dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CacheError(f"cannot create the artifact cache entry {self.dir}: {exc.strerror or exc}; "
+                             "make it writable or set NPUSIM_CACHE_DIR to a writable directory") from exc
 
     def path(self, name: str) -> Path:
         return self.dir / name
@@ -49,19 +64,34 @@ class CacheEntry:
 
     def valid(self, name: str) -> bool:
         artifact, stamp = self.path(name), self._stamp(name)
-        if not artifact.exists() or not stamp.exists():
+        if not artifact.is_file() or not stamp.is_file():
             return False
-        return stamp.read_text().strip() == sha256_file(artifact)
+        try:
+            return stamp.read_text().strip() == sha256_file(artifact)
+        except (OSError, UnicodeDecodeError):  # unreadable or garbled: not trusted, rebuilt
+            return False
 
     def build(self, name: str, builder: Callable[[Path], None]) -> tuple[Path, bool]:
         """Return (artifact path, built_now). `builder(tmp_path)` must write tmp_path."""
         target = self.path(name)
         if self.valid(name):
             return target, False
+        try:
+            return self._build_locked(name, target, builder)
+        except OSError as exc:
+            if exc.filename is None or not str(exc.filename).startswith(str(self.dir)):
+                raise  # not the cache's own file: the builder's error, kept as it is
+            raise CacheError(f"cannot write {name} in the artifact cache entry {self.dir}: "
+                             f"{exc.strerror or exc}; make it writable or set NPUSIM_CACHE_DIR to a "
+                             "writable directory") from exc
+
+    def _build_locked(self, name: str, target: Path, builder: Callable[[Path], None]) -> tuple[Path, bool]:
         with self.lock():
             if self.valid(name):  # another process built it while we waited
                 return target, False
-            self._stamp(name).unlink(missing_ok=True)
+            _remove(self._stamp(name))
+            if target.is_dir() and not target.is_symlink():
+                _remove(target)  # a damaged artifact (a directory in its place)
             fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=self.dir)
             os.close(fd)
             tmp_path = Path(tmp)

@@ -16,16 +16,28 @@ class ToolNotFound(RuntimeError):
     """A required external tool is missing; the message says how to get it."""
 
 
+class CacheError(RuntimeError):
+    """The artifact cache cannot be used (unwritable, not a directory); the message names the path and the fix."""
+
+
 def cache_dir() -> Path:
     """Root of the artifact cache (CONTRACTS.md section 6)."""
     root = Path(os.environ.get("NPUSIM_CACHE_DIR", REPO_ROOT / ".npusim-cache"))
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CacheError(f"cannot use the artifact cache {root}: {exc.strerror or exc}; set NPUSIM_CACHE_DIR to "
+                         "a writable directory") from exc
     return root
 
 
 def inductor_cache_dir() -> Path:
     path = cache_dir() / "inductor"
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise CacheError(f"cannot use Inductor's cache {path}: {exc.strerror or exc}; set NPUSIM_CACHE_DIR to "
+                         "a writable directory") from exc
     return path
 
 

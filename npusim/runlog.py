@@ -17,6 +17,10 @@ from typing import Any, Iterator
 ENV_VAR = "NPUSIM_RUNLOG"
 
 
+class RunLogError(RuntimeError):
+    """The run log cannot be written or read; the message names the path and the fix."""
+
+
 def path() -> Path | None:
     value = os.environ.get(ENV_VAR)
     return Path(value) if value else None
@@ -29,8 +33,12 @@ def append(event: str, record: dict[str, Any] | None = None, *, log_path: Path |
     if target is None:
         return full
     line = (json.dumps(full, default=str, sort_keys=False) + "\n").encode()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise RunLogError(f"cannot append to the run log {target}: {exc.strerror or exc}; set {ENV_VAR} to a "
+                          "writable file") from exc
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
