@@ -67,7 +67,10 @@ class OpSpecModule(pytest.Module):
                         item.add_marker(group)
                         reason = spec.xfail_reason(dtype)
                         if reason:  # declared unsupported: only the backend's refusal counts
-                            item.add_marker(pytest.mark.xfail(strict=True, raises=CaseUnsupported, reason=reason))
+                            # At a size-0/1 specialisation the program may lose the refused op
+                            # (a matmul with a dim of 1 is a multiply): a pass there is no XPASS failure.
+                            strict = not any(v in (0, 1) for v in sizes.values())
+                            item.add_marker(pytest.mark.xfail(strict=strict, raises=CaseUnsupported, reason=reason))
                         yield item
                 if spec.xfail_reason(dtype):
                     continue  # a declared failure has no cycles to sweep
@@ -138,7 +141,7 @@ class CaseItem(NpusimItem):
             state.first_case_end.setdefault(self.op_key, now())
         eager_inputs = [t.clone() for t in inputs]  # `inputs` stay as drawn, for the reproducer
         try:
-            checks.check_kernel_launched(launches)
+            checks.check_kernel_launched(launches, actual)
             expected = spec.expected(eager_inputs)
             checks.check_values(actual, expected, rtol, atol)
             # an op that updates an input in place must update it the same way
@@ -230,6 +233,8 @@ class SweepItem(NpusimItem):
             pytest.skip("every case of this sweep ran at a specialised size (0 or 1)")
         checks.check_compile_once(compiles, state.first_case_end[self.op_key])
         dim = self.sweep.dim
+        if not any(r.kernel_hashes for r in ran):  # every output was empty (each case checked it)
+            pytest.skip("no case of this sweep launched a kernel: every output is empty")
         checks.check_monotonic([(r.sizes[dim], r.cycles) for r in ran], "cycles", dim)
         hashes = {h for r in ran for h in r.kernel_hashes}
         tiles = _kernel_tiles(hashes)

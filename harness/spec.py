@@ -47,7 +47,25 @@ class OpSpec:
     # far less), so a float case's atol grows to at least eps * n: a 131079-wide f32 row
     # allows 0.016, where a wrong or missing element moves the sum by about 1.
     summed: tuple[str, ...] = ()
+    # "eager": values are compared with fn on the same inputs; "float64": with fn on the inputs
+    # widened to float64 and rounded back, so a tolerance can bound the kernel's own rounding
+    # (an accurate sum stays within a few ulps; one running float drifts eps * n).
+    reference: str = "eager"
     family: str = ""  # filled from the suite folder when empty
+
+    def __post_init__(self):
+        if self.reference not in ("eager", "float64"):
+            raise ValueError(f"op spec {self.name}: reference must be 'eager' or 'float64', got {self.reference!r}")
+
+    def expected(self, inputs: list[torch.Tensor]):
+        """The values a case is checked against (see `reference`)."""
+        if self.reference == "eager":
+            return self.fn(*inputs)
+        wide = [t.double() if t.is_floating_point() else t for t in inputs]
+        result = self.fn(*wide)
+        if isinstance(result, torch.Tensor):
+            return result.to(inputs[0].dtype) if result.is_floating_point() else result
+        return type(result)(r.to(inputs[0].dtype) if r.is_floating_point() else r for r in result)
 
     def dims(self) -> list[str]:
         """Dynamic dim names in first-use order."""
@@ -115,6 +133,8 @@ def case_seed(op: str, dtype: str, sizes: dict[str, int]) -> int:
 def draw(shape, dtype: torch.dtype, kind: str, generator: torch.Generator) -> torch.Tensor:
     if kind == "index":  # int64 indices valid for any indexed dim (every dim has size >= 1)
         return torch.zeros(shape, dtype=torch.int64)
+    if kind == "edge":  # the values where semantics differ: NaN, infinities, signed zeros, extremes
+        return draw_edges(shape, dtype, generator)
     if not dtype.is_floating_point or kind == "int":
         return torch.randint(-100, 100, shape, generator=generator).to(dtype)
     if kind == "normal":
@@ -126,3 +146,20 @@ def draw(shape, dtype: torch.dtype, kind: str, generator: torch.Generator) -> to
     else:
         raise ValueError(f"unknown input kind {kind!r}")
     return value.to(dtype)
+
+
+def draw_edges(shape, dtype: torch.dtype, generator: torch.Generator) -> torch.Tensor:
+    """Normal (or small integer) values with about a third replaced by edge values of the dtype:
+    for floats NaN, +-inf, +-0, +-max, +-tiny; for integers the minimum, maximum, 0 and -1."""
+    if dtype.is_floating_point:
+        info = torch.finfo(dtype)
+        edges = torch.tensor([float("nan"), float("inf"), -float("inf"), 0.0, -0.0, info.max, -info.max,
+                              info.tiny, -info.tiny], dtype=torch.float64)
+        base = torch.randn(shape, generator=generator, dtype=torch.float64)
+    else:
+        info = torch.iinfo(dtype)
+        edges = torch.tensor([info.min, info.max, 0, -1 if info.min < 0 else 1], dtype=torch.int64)
+        base = torch.randint(-100, 100, shape, generator=generator, dtype=torch.int64)
+    pick = torch.randint(0, 3 * len(edges), shape, generator=generator)
+    chosen = edges[pick.clamp(max=len(edges) - 1)]
+    return torch.where(pick < len(edges), chosen, base).to(dtype)
