@@ -19,6 +19,7 @@ from torch._inductor import config as inductor_config
 from torch._inductor.codegen import common as codegen_common
 from torch._inductor.compile_fx import compile_fx, compile_fx_inner
 
+from compiler.matmul import matmul_lowerings
 from npusim.paths import inductor_cache_dir
 
 _LOCK = threading.RLock()
@@ -69,7 +70,7 @@ def npusim_codegen():
 
 
 def _inner_compile(gm, example_inputs, **kwargs):
-    with npusim_codegen(), inductor_config.patch(CONFIG_PATCHES):
+    with npusim_codegen(), matmul_lowerings(), inductor_config.patch(CONFIG_PATCHES):
         return compile_fx_inner(gm, example_inputs, **kwargs)
 
 
@@ -79,7 +80,7 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
     for value in example_inputs:
         if isinstance(value, torch.Tensor) and value.device.type != "cpu":
             raise RuntimeError(f"npusim compiles CPU tensors (the simulated NPU's host view), got {value.device}")
-    with npusim_codegen(), inductor_config.patch(CONFIG_PATCHES):
+    with npusim_codegen(), matmul_lowerings(), inductor_config.patch(CONFIG_PATCHES):
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES)
 
 

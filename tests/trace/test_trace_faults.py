@@ -65,11 +65,12 @@ def test_systolic_preload_and_accumulate_have_separate_occupancy_and_latency(tmp
     so, info = producer_builder("PRODUCER_SYSTOLIC")
     one = _launch(tmp_path, so, info, tiles=1)
     cfg = npu_config.load("tpuv3-1core").data["systolic"]
-    # one preload (128 rows) + one accumulate (128 rows, one pass) occupy the array ...
-    assert one["busy_cycles"]["systolic"] == 256
+    # one accumulate streams 128 rows through the array (the preload uses the load path) ...
+    assert one["busy_cycles"]["systolic"] == 128
     assert one["events"]["systolic_preload"] == 1 and one["events"]["systolic_accumulate"] == 1
-    # ... and the store waits for the accumulate's fill/drain latency
-    assert one["cycles"] > 256 + cfg["latency_cycles"]
+    # ... after the 128-row preload, and the store waits for the fill/drain skew
+    skew = cfg["hop_cycles"] * (128 + 128 - 2) + cfg["latency_cycles"]
+    assert one["cycles"] > 128 * cfg["preload_cycles_per_row"] + 128 + skew
     many = _launch(tmp_path, so, info, tiles=16)
     # pipelined over two arrays: far less than 16 serial tiles
     assert many["cycles"] < 16 * one["cycles"]

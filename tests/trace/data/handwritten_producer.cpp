@@ -6,7 +6,7 @@
 #define EXPORT extern "C" __attribute__((visibility("default")))
 
 #ifdef PRODUCER_WRONG_VERSION
-EXPORT int32_t npusim_trace_abi_version(void) { return NPUSIM_TRACE_ABI_VERSION + 41; }
+EXPORT int32_t npusim_trace_abi_version(void) { return 42; }
 #else
 EXPORT int32_t npusim_trace_abi_version(void) { return NPUSIM_TRACE_ABI_VERSION; }
 #endif
@@ -32,8 +32,8 @@ EXPORT int32_t npusim_trace_main(npusim_ctx *ctx, const int64_t *shape_args, int
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 1, 1, 32, t * 16384, 16384, 1, 1, 0, 1, t);
     npusim_barrier(ctx, 0, t);
     npusim_barrier(ctx, 1, t);
-    npusim_systolic_preload(ctx, 0, 128, 128);
-    npusim_systolic_accumulate(ctx, 0, 128, 128, 128, 0x2, 0x4);
+    npusim_systolic_preload(ctx, (int32_t)(t % 2), t, 0, 128, 128);
+    npusim_systolic_accumulate(ctx, 0, (int32_t)(t % 2), t, 128, 128, 128, 0x2, 0x4);
     npusim_dma(ctx, NPUSIM_DMA_STORE, 2, 2, 32, t * 16384, 16384, 1, 1, 0, 66, 0);
 #else
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
