@@ -53,7 +53,8 @@ class OpSpecModule(pytest.Module):
             spec.family = spec.family or family
             for dtype in spec.dtypes:
                 group = pytest.mark.xdist_group(f"{self.path.parent.name}.{spec.name}.{dtype}")
-                op_sweeps = sweeps(spec.dims(), config, policy, elem_bits=DTYPE_BITS[dtype])
+                op_sweeps = sweeps(spec.dims(), config, policy, elem_bits=DTYPE_BITS[dtype],
+                                   size_tile=spec.size_tile)
                 seen = set()
                 for sweep in op_sweeps:
                     for sizes in sweep.sizes():

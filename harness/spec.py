@@ -47,6 +47,10 @@ class OpSpec:
     # far less), so a float case's atol grows to at least eps * n: a 131079-wide f32 row
     # allows 0.016, where a wrong or missing element moves the sum by about 1.
     summed: tuple[str, ...] = ()
+    # Which tile the size policy's sizes follow: "vector" (the vector/DMA tile; the innermost dim
+    # sweeps, the others take a few sizes) or "systolic" (the array's rows; every dim sweeps the
+    # full list while the others stay small, as a GEMM's M, N and K each have their own tiles).
+    size_tile: str = "vector"
     family: str = ""  # filled from the suite folder when empty
 
     def dims(self) -> list[str]:
