@@ -225,7 +225,7 @@ class _Builder:
             elif DMA_ATTR in attrs:
                 self.emit_dma(op, ip, slot, pending, await_spads)
             elif COMPUTE_ATTR in attrs:
-                self.emit_compute(op, ip, await_spads)
+                self.emit_compute(op, ip, await_spads, slot)
             elif name in ("scf.for", "scf.parallel"):
                 if _has_sim_ops(op):
                     self.emit_loop(op, ip, in_work_item)
@@ -344,7 +344,7 @@ class _Builder:
         if direction == "load":
             pending[spad] = slot_value
 
-    def emit_compute(self, op, ip, await_spads) -> None:
+    def emit_compute(self, op, ip, await_spads, tile_base=None) -> None:
         attr = ir.DictAttr(op.attributes[COMPUTE_ATTR])
         tile_id = ir.IntegerAttr(attr["tile_id"]).value
         if tile_id in self.tile_ids or tile_id in self.systolic_tile_ids:
@@ -352,7 +352,7 @@ class _Builder:
         if op.name != "scf.for":
             raise SkeletonError(f"npusim.compute on {op.name}: expected scf.for")
         if "unit" in attr and ir.StringAttr(attr["unit"]).value == SYSTOLIC_UNIT:
-            self.emit_systolic(op, ip, attr, tile_id, await_spads)
+            self.emit_systolic(op, ip, attr, tile_id, await_spads, tile_base)
             return
         reads = set(_int_list(attr["reads"])) if "reads" in attr else None
         writes = set(_int_list(attr["writes"])) if "writes" in attr else None
@@ -382,11 +382,12 @@ class _Builder:
         self.tile_elem_bits[tile_id] = max(bits) if bits else 32
 
 
-    def emit_systolic(self, op, ip, attr, tile_id: int, await_spads) -> None:
+    def emit_systolic(self, op, ip, attr, tile_id: int, await_spads, tile_base) -> None:
         """A systolic compute (compiler/matmul.py): a loop nest m (op) > n > k over one A x B tile,
         split into the array's k x n weight tiles, each a preload and an accumulate of m rows.
-        Logical array = the weight tile's column block (so arrays split N), weight handle = its
-        index in the tile; the simulator maps both onto its arrays and weight slots."""
+        Logical array = the weight tile's column block (so arrays split N); weight handle = the
+        weight tile's row block in K (from the enclosing k tile loop's base) and column block,
+        unique within a work item; the simulator maps both onto its arrays and weight slots."""
         chain = [op]
         for _ in range(2):
             inner = [o.operation for o in chain[-1].regions[0].blocks[0].operations if o.operation.name == "scf.for"]
@@ -420,7 +421,8 @@ class _Builder:
         n_len = arith.MinSIOp(c_cols, arith.SubIOp(n, nb, ip=nip).result, ip=nip).result
         column_block = arith.DivSIOp(nb, c_cols, ip=nip).result
         array = arith.TruncIOp(i32, column_block, ip=nip).result
-        handle = arith.AddIOp(arith.MulIOp(arith.DivSIOp(kb, c_rows, ip=nip).result, n_blocks, ip=nip).result,
+        k_row = kb if tile_base is None else arith.AddIOp(tile_base, kb, ip=nip).result
+        handle = arith.AddIOp(arith.MulIOp(arith.DivSIOp(k_row, c_rows, ip=nip).result, n_blocks, ip=nip).result,
                               column_block, ip=nip).result
         self.call("npusim_systolic_preload", [array, handle, self.const(weights, i32, nip), k_len, n_len], nip)
         self.call("npusim_systolic_accumulate",

@@ -74,3 +74,14 @@ def test_systolic_preload_and_accumulate_have_separate_occupancy_and_latency(tmp
     many = _launch(tmp_path, so, info, tiles=16)
     # pipelined over two arrays: far less than 16 serial tiles
     assert many["cycles"] < 16 * one["cycles"]
+
+
+def test_systolic_accumulate_uses_the_latest_preload_of_a_handle(tmp_path, producer_builder):
+    """Each tile preloads under the same handle on one array: its accumulate waits for its own
+    128-row preload, which waits for the previous one (one load path), so tiles cost >= 128 each."""
+    so, info = producer_builder("PRODUCER_SYSTOLIC_REUSED_HANDLE")
+    six, seven = (_launch(tmp_path, so, info, tiles=n) for n in (6, 7))
+    assert seven["busy_cycles"]["systolic"] == 7 * 4
+    # the 7th tile's weights go to slot 0 while slot 1 still holds handle 0 from tile 6: with the
+    # stale slot its accumulate would start 124 cycles early and the kernel end 4 cycles later
+    assert seven["cycles"] - six["cycles"] >= 128

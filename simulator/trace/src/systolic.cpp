@@ -66,6 +66,7 @@ double SystolicUnit::preload(int32_t array, int64_t handle, double earliest, int
   a->load_free = start + occupancy;
   slot.loaded = start + occupancy;
   slot.handle = handle;
+  slot.sequence = ++preloads_;
   busy_preload_ += occupancy;
   return slot.loaded;
 }
@@ -77,7 +78,7 @@ SystolicUnit::Pass SystolicUnit::accumulate(int32_t array, int64_t handle, doubl
   if (!a) return pass;
   WeightSlot *slot = nullptr;
   for (WeightSlot &s : a->slots)
-    if (s.handle == handle) slot = &s;
+    if (s.handle == handle && (!slot || s.sequence > slot->sequence)) slot = &s;
   if (!slot) {
     if (error->empty())
       *error = "systolic accumulate on array " + std::to_string(array) + " with weight handle " +
@@ -94,6 +95,12 @@ SystolicUnit::Pass SystolicUnit::accumulate(int32_t array, int64_t handle, doubl
   pass.done = pass.end + cfg_.hop_cycles * static_cast<double>(used_rows + used_cols - 2) + cfg_.latency_cycles;
   busy_stream_ += occupancy;
   return pass;
+}
+
+double SystolicUnit::free_at() const {
+  double t = 0;
+  for (const Array &a : arrays_) t = std::max(t, a.free);
+  return t;
 }
 
 double SystolicUnit::output_wait(uint64_t key, double slot_ready) {

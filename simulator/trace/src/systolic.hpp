@@ -13,7 +13,7 @@
 //   and only its consumer waits for that.
 // * The producer names the array and the weight handle: array a runs on
 //   physical array a % arrays_per_core; an accumulate uses the slot its
-//   handle was preloaded into.
+//   handle was last preloaded into.
 #pragma once
 
 #include <cstdint>
@@ -49,6 +49,8 @@ class SystolicUnit {
   double output_wait(uint64_t key, double slot_ready);
   double output_written(uint64_t key, double slot_ready, double done);
 
+  // When every array has streamed its last accumulate (a core's arrays are part of its "free").
+  double free_at() const;
   double busy_stream() const { return busy_stream_; }
   double busy_preload() const { return busy_preload_; }
 
@@ -57,6 +59,7 @@ class SystolicUnit {
     double loaded = 0;    // weights resident
     double released = 0;  // last accumulate reading it has streamed
     int64_t handle = -1;
+    uint64_t sequence = 0;  // preload order: a reused handle means its latest preload
   };
   struct Array {
     double load_free = 0;  // preload path
@@ -76,6 +79,7 @@ class SystolicUnit {
   SystolicConfig cfg_;
   std::vector<Array> arrays_;
   std::vector<Pipeline> pipelines_;
+  uint64_t preloads_ = 0;
   double busy_stream_ = 0, busy_preload_ = 0;
 };
 

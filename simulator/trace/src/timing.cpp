@@ -294,10 +294,13 @@ void TimingCore::work_item_begin() {
   ++records_;
   ++n_work_items_;
   // The core that is free first takes the work item.
-  auto free_at = [](const Core &c) { return std::max({c.issue, c.gate, c.vector_free}); };
+  auto free_at = [&](int i) {
+    const Core &c = cores_[static_cast<size_t>(i)];
+    return std::max({c.issue, c.gate, c.vector_free, systolic_[static_cast<size_t>(i)].free_at()});
+  };
   int best = 0;
   for (int i = 1; i < cfg_.cores; ++i)
-    if (free_at(cores_[static_cast<size_t>(i)]) < free_at(cores_[static_cast<size_t>(best)])) best = i;
+    if (free_at(i) < free_at(best)) best = i;
   current_core_ = best;
   in_work_item_ = true;
   ++core().work_items;
