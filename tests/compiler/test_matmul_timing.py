@@ -84,3 +84,28 @@ def test_large_gemm_reaches_the_systolic_peak_and_no_size_beats_a_roofline(gemm,
     for m, n, k in [(64, 64, 64), (256, 256, 256), (1, 512, 512), (512, 64, 512), (1000, 7, 300)]:
         point = gemm_point(gemm, m, n, k, config)
         assert point.at_or_above_roofline, (m, n, k, point.cycles, point.mac_roofline, point.dram_roofline)
+
+
+def test_systolic_tile_is_costed_from_the_config_not_sampled(gemm):
+    """The skeleton turns the systolic compute into preload/accumulate calls; only the vector
+    tiles (the accumulator's zero fill) are in trace_info.json and sampled on Spike."""
+    import json
+
+    from mlir import ir
+
+    from simulator.trace.artifacts import trace_artifacts
+    from simulator.trace.skeleton import COMPUTE_ATTR, build_skeleton, walk_ops
+
+    text = (gemm / "kernel.mlir").read_text()
+    units = {}
+    with ir.Context():
+        for op in walk_ops(ir.Module.parse(text).operation):
+            if COMPUTE_ATTR in op.attributes:
+                attr = ir.DictAttr(op.attributes[COMPUTE_ATTR])
+                units[ir.IntegerAttr(attr["tile_id"]).value] = ir.StringAttr(attr["unit"]).value
+    assert sorted(units.values()) == ["systolic", "vector"]
+    skeleton = build_skeleton(text)
+    assert set(skeleton.tile_ids) == {t for t, unit in units.items() if unit == "vector"}
+    artifacts = trace_artifacts(text, json.loads((gemm / "kernel.json").read_text()))
+    assert "npusim_systolic_preload" in artifacts.trace_cpp.read_text()
+    assert {t["tile_id"] for t in artifacts.info()["tiles"]} == set(skeleton.tile_ids)
