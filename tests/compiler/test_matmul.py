@@ -135,3 +135,20 @@ def test_integer_matmul_is_refused_by_name(npusim_env):
         torch.compile(lambda a, b: a @ b, backend="npusim", dynamic=True)(a, a.t().contiguous())
     unsupported = find_unsupported(err.value)
     assert unsupported is not None and unsupported.op == "aten.mm", repr(err.value)
+
+
+def test_mlp_forward_and_backward(npusim_env):
+    """nn.Linear -> GELU -> nn.Linear over a dynamic batch, and its backward (mm of transposed grads)."""
+    mlp = torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.GELU(), torch.nn.Linear(64, 10))
+    compiled = torch.compile(mlp, backend="npusim", dynamic=True)
+    with torch.no_grad():
+        for batch in (7, 33):
+            x = torch.randn(batch, 32)
+            torch.testing.assert_close(compiled(x), mlp(x), rtol=1e-4, atol=1e-5)
+    x = torch.randn(5, 32, requires_grad=True)
+    compiled(x).sum().backward()
+    grad, x.grad = x.grad.clone(), None
+    mlp(x).sum().backward()
+    torch.testing.assert_close(grad, x.grad, rtol=1e-4, atol=1e-5)
+    matmuls = [e for e in runlog.events("compile", npusim_env) if "matmul" in kernel_meta(e)]
+    assert len(matmuls) >= 4  # two forward layers, and the backward's input gradients
