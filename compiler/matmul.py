@@ -435,10 +435,10 @@ class MatmulEmitter:
             zero_f32 = arith.constant(f32, 0.0)
             if spec.bias is not None and not low_precision:
                 # f32 bias: straight into the accumulator (a broadcast row is a stride-0 row)
-                sb, sr, sc = self.strides[spec.bias.buffer]
+                _, sr, sc = self.strides[spec.bias.buffer]
                 self.dma("load", spec.bias, acc, acc_id, self.address(spec.bias, b_index, m0, n0), mlen, nlen, sr, sc)
             elif spec.bias is not None:
-                sb, sr, sc = self.strides[spec.bias.buffer]
+                _, sr, sc = self.strides[spec.bias.buffer]
                 bias_rows = const_index(1) if bias_rows_broadcast else mlen
                 self.dma("load", spec.bias, out_spad, out_id, self.address(spec.bias, b_index, m0, n0),
                          bias_rows, nlen, sr, sc)
