@@ -34,6 +34,30 @@ class NpuScheduling(SIMDScheduling):
             raise UnsupportedOp(kernel.descriptive_name, f"Inductor codegen needs {error or 'an unimplemented hook'}") \
                 from error
 
+    # Matmul templates (compiler/matmul.py): rendered alone; what follows them is a separate npusim kernel.
+    def can_fuse_vertical(self, node1, node2):
+        return not (node1.is_template() or node2.is_template()) and super().can_fuse_vertical(node1, node2)
+
+    def can_fuse_horizontal(self, node1, node2):
+        return not (node1.is_template() or node2.is_template()) and super().can_fuse_horizontal(node1, node2)
+
+    def codegen_template(self, template_node, epilogue_nodes, prologue_nodes, *, only_gen_src_code=False,
+                         hint_override=None):
+        if epilogue_nodes or prologue_nodes:
+            raise UnsupportedOp("matmul", "fused prologue/epilogue (the scheduling refuses those fusions)")
+        kernel, render = template_node.node.make_kernel_render(template_node.node)
+        with V.set_kernel_handler(kernel):
+            src_code = render()
+            if only_gen_src_code:
+                return src_code
+            template_node.mark_run()
+        kernel.kernel_name = self.define_kernel(src_code, [template_node], kernel)
+        kernel.call_kernel(kernel.kernel_name, template_node.node)
+        V.graph.removed_buffers |= kernel.removed_buffers
+        V.graph.inplaced_to_remove |= kernel.inplaced_to_remove
+        self.free_buffers_in_scheduler()
+        return None
+
     def define_kernel(self, src_code, node_schedule, kernel):
         wrapper = V.graph.wrapper_code
         if src_code in wrapper.src_to_kernel:

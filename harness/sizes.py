@@ -45,10 +45,22 @@ class Sweep:
         return [dict(point) for point in self.points]
 
 
-def sweeps(dims: list[str], config: NpuConfig, policy: str, elem_bits: int = 32) -> list[Sweep]:
-    tile = base_tile(config, elem_bits)
+def sweeps(dims: list[str], config: NpuConfig, policy: str, elem_bits: int = 32,
+           size_tile: str = "vector") -> list[Sweep]:
     if not dims:
         return [Sweep("", ((),))]
+    if size_tile == "systolic":  # each dim of a GEMM sweeps around the array size, the others stay small
+        tile = config["systolic"]["rows"]
+        result = []
+        for dim in dims:
+            # distinct fixed sizes, as below: equal ones would be duck-shaped into one symbol
+            fixed = {d: OUTER_FIXED[i % len(OUTER_FIXED)] for i, d in enumerate(dims)}
+            points = tuple(tuple({**fixed, dim: n}.items()) for n in dim_sizes(tile, policy))
+            result.append(Sweep(dim, points))
+        return result
+    if size_tile != "vector":
+        raise ValueError(f"unknown size_tile {size_tile!r} (known: vector, systolic)")
+    tile = base_tile(config, elem_bits)
     inner = dims[-1]
     # Distinct fixed sizes for the outer dims: Dynamo takes dims that are equal at the first
     # compile to be equal for good (duck shapes), so equal fixed sizes would make every later

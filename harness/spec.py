@@ -51,6 +51,10 @@ class OpSpec:
     # widened to float64 and rounded back, so a tolerance can bound the kernel's own rounding
     # (an accurate sum stays within a few ulps; one running float drifts eps * n).
     reference: str = "eager"
+    # Which tile the size policy's sizes follow: "vector" (the vector/DMA tile; the innermost dim
+    # sweeps, the others take a few sizes) or "systolic" (the array's rows; every dim sweeps the
+    # full list while the others stay small, as a GEMM's M, N and K each have their own tiles).
+    size_tile: str = "vector"
     family: str = ""  # filled from the suite folder when empty
 
     def __post_init__(self):

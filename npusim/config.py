@@ -58,7 +58,10 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "cols": Field(int, "systolic array columns", 1, 4096),
         "arrays_per_core": Field(int, "systolic arrays per core", 0, 64),
         "weight_slots": Field(int, "resident weight slots per array", 1, 64),
-        "latency_cycles": Field(int, "fill + drain latency of one matmul tile", 0, 100000),
+        "preload_cycles_per_row": Field(float, "cycles to shift one weight row into an array", 0, 10000),
+        "hop_cycles": Field(float, "cycles per PE hop: fill + drain of a tile using k rows and n columns "
+                                   "is hop_cycles * (k + n - 2)", 0, 10000),
+        "latency_cycles": Field(int, "extra latency from the array's last column to the accumulator", 0, 100000),
     },
     "dma": {
         "queue_depth": Field(int, "outstanding DMA requests per core", 1, 4096),

@@ -30,12 +30,13 @@ class Prop:
     KERNEL_HASH = "npusim.kernel_hash"    # sha256 of kernel.mlir (several joined by ",")
     COMPILE_COUNT = "npusim.compile_count"  # int, compiles of this op's kernel(s) in the run
     SPECIALISATIONS = "npusim.specialisations"  # int, size-0/1 patterns Dynamo compiled apart (Size rule)
+    SPECIALISED_CYCLES = "npusim.specialised_cycles"  # "N=1:600,...": cycles of the 0/1 cases a sweep left out
     CONFIG = "npusim.config"              # NPU config name, "tpuv3-1core"
     ARTIFACTS = "npusim.artifacts"        # directory holding the case's artifacts
     REPRODUCER = "npusim.reproducer"      # one-line shell command reproducing the case
 
     ALL = (OP, FAMILY, DTYPE, SIZES, STATUS, CYCLES, INSTRET, TRACE_RECORDS,
-           KERNEL_HASH, COMPILE_COUNT, SPECIALISATIONS, CONFIG, ARTIFACTS, REPRODUCER)
+           KERNEL_HASH, COMPILE_COUNT, SPECIALISATIONS, SPECIALISED_CYCLES, CONFIG, ARTIFACTS, REPRODUCER)
     INTEGER = (CYCLES, INSTRET, TRACE_RECORDS, COMPILE_COUNT, SPECIALISATIONS)
 
 

@@ -108,7 +108,9 @@ def prepare_arguments(meta: dict, args: list, launch_dir: Path | None = None) ->
             raise LaunchArgumentError(f"{where}: tensor dtype {value.dtype} but kernel.json says {dtype}",
                                       launch_dir)
         flat = value.detach().to("cpu").contiguous().view(-1)
-        if expected is not None and flat.numel() < expected:
+        # An empty tensor is never indexed (its loops run zero times), though Inductor's storage
+        # size of a (5, 0) tensor, 1 + sum((size - 1) * stride), is not 0.
+        if expected is not None and 0 < flat.numel() < expected:
             raise LaunchArgumentError(f"{where}: tensor has {flat.numel()} elements, the kernel indexes "
                                       f"{expected} (numel {spec.get('numel')!r} at {sizes})", launch_dir)
         prepared.append(PreparedArg(index, name, kind, dtype, flat.numel(),

@@ -182,6 +182,10 @@ def sample_shape_args(meta: dict, full: bool) -> dict[str, int]:
     samples. Without extents, the roles name the dims (`<dim>numel`), as before.
     """
     names, symbols, extents, numels = _sample_exprs(meta)
+    # A kernel may name its samples itself (a matmul: a whole tile would be a TM x TN x TK GEMM).
+    given = (meta.get("cost_sample_shape_args") or {}).get("full" if full else "one")
+    if given is not None:
+        return {n: int(given[n]) for n in names}
 
     def consistent(assignment):
         sizes = [_evaluate(e, symbols, assignment) for e in extents.values()]
@@ -311,7 +315,8 @@ def build_cost_table(artifacts: TraceArtifacts, kernel_text: str, meta: dict, wo
     info = artifacts.info()
     pinned = pin_loops_to_one_tile(kernel_text)
     samples = {"full": sample_shape_args(meta, full=True)}
-    if meta.get("size_args"):  # a static kernel has no size to shrink to one element
+    given = meta.get("cost_sample_shape_args")
+    if meta.get("size_args") and (given is None or "one" in given):  # a static tile has no size to shrink
         samples["one"] = sample_shape_args(meta, full=False)
     elems = {which: _tile_elems(artifacts, args) for which, args in samples.items()}
     tiles = {}

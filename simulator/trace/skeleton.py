@@ -20,6 +20,11 @@ ABI helpers (`include/npusim/trace_abi.h`) in place of the simulator ops:
   inside it whose bounds are known outside the tile (rows x columns of a 2-D
   tile); reads/writes come from the attribute
   or, when absent, from the scratchpad buffers the body loads and stores;
+* a compute loop tagged `unit = "systolic"` (a matmul's m > n > k nest) ->
+  per k x n weight tile of the array (`array = [rows, cols]`), a
+  `npusim_systolic_preload(ctx, array, handle, weights, k, n)` and a
+  `npusim_systolic_accumulate(ctx, tile_id, array, handle, m, k, n, reads,
+  writes)`; its cost comes from the config, so it is not in `tiles`;
 * each iteration of an outermost parallel tile loop is a work item
   (`npusim_work_item_begin/end`); the core is left to the simulator;
 * an `scf.parallel` holding DMA/compute becomes a nest of `scf.for` (EmitC
@@ -51,6 +56,7 @@ DMA_ATTR = "npusim.dma"
 COMPUTE_ATTR = "npusim.compute"
 TILE_LOOP_ATTR = "npusim.tile_loop"
 SPAD_ATTR = "npusim.spad"
+SYSTOLIC_UNIT = "systolic"
 BODY_NAME = "npusim_trace_body"
 CTX_TYPE = '!emitc.ptr<!emitc.opaque<"npusim_ctx">>'
 STORE_TAG_BASE = 64
@@ -135,7 +141,8 @@ class _Builder:
         self.spad_of: dict[ir.Value, int] = {}  # alloca result -> spad id
         self.i32 = ir.IntegerType.get_signless(32)
         self.i64 = ir.IntegerType.get_signless(64)
-        self.tile_ids: list[int] = []
+        self.tile_ids: list[int] = []  # vector compute tiles (costed from the Spike sample)
+        self.systolic_tile_ids: list[int] = []  # costed from the config, never sampled
         self.tile_elem_bits: dict[int, int] = {}
         self.spads: dict[int, dict] = {}
 
@@ -218,7 +225,7 @@ class _Builder:
             elif DMA_ATTR in attrs:
                 self.emit_dma(op, ip, slot, pending, await_spads)
             elif COMPUTE_ATTR in attrs:
-                self.emit_compute(op, ip, await_spads)
+                self.emit_compute(op, ip, await_spads, slot)
             elif name in ("scf.for", "scf.parallel"):
                 if _has_sim_ops(op):
                     self.emit_loop(op, ip, in_work_item)
@@ -337,13 +344,16 @@ class _Builder:
         if direction == "load":
             pending[spad] = slot_value
 
-    def emit_compute(self, op, ip, await_spads) -> None:
+    def emit_compute(self, op, ip, await_spads, tile_base=None) -> None:
         attr = ir.DictAttr(op.attributes[COMPUTE_ATTR])
         tile_id = ir.IntegerAttr(attr["tile_id"]).value
-        if tile_id in self.tile_ids:
+        if tile_id in self.tile_ids or tile_id in self.systolic_tile_ids:
             raise SkeletonError(f"compute tile_id {tile_id} appears twice")
         if op.name != "scf.for":
             raise SkeletonError(f"npusim.compute on {op.name}: expected scf.for")
+        if "unit" in attr and ir.StringAttr(attr["unit"]).value == SYSTOLIC_UNIT:
+            self.emit_systolic(op, ip, attr, tile_id, await_spads, tile_base)
+            return
         reads = set(_int_list(attr["reads"])) if "reads" in attr else None
         writes = set(_int_list(attr["writes"])) if "writes" in attr else None
         if reads is None or writes is None:
@@ -370,6 +380,56 @@ class _Builder:
         self.tile_ids.append(tile_id)
         bits = [self.spads[s]["elem_bits"] for s in sorted(reads | writes) if s in self.spads]
         self.tile_elem_bits[tile_id] = max(bits) if bits else 32
+
+
+    def emit_systolic(self, op, ip, attr, tile_id: int, await_spads, tile_base) -> None:
+        """A systolic compute (compiler/matmul.py): a loop nest m (op) > n > k over one A x B tile,
+        split into the array's k x n weight tiles, each a preload and an accumulate of m rows.
+        Logical array = the weight tile's column block (so arrays split N); weight handle = the
+        weight tile's row block in K (from the enclosing k tile loop's base) and column block,
+        unique within a work item; the simulator maps both onto its arrays and weight slots."""
+        chain = [op]
+        for _ in range(2):
+            inner = [o.operation for o in chain[-1].regions[0].blocks[0].operations if o.operation.name == "scf.for"]
+            if not inner:
+                raise SkeletonError(f"systolic compute tile {tile_id} must be a loop nest m > n > k")
+            chain.append(inner[0])
+        m, n, k = (self.trip_count(loop, ip) for loop in chain)
+        if any(v is None for v in (m, n, k)):
+            raise SkeletonError(f"the bounds of systolic compute tile {tile_id} are not computable in the skeleton")
+        rows, cols = _int_list(attr["array"])
+        weights = ir.IntegerAttr(attr["weights"]).value
+        reads, writes = set(_int_list(attr["reads"])), set(_int_list(attr["writes"]))
+        await_spads(sorted(reads | writes))
+        index = ir.IndexType.get()
+        i64, i32 = self.i64, self.i32
+        c_rows, c_cols = self.const(rows, i64, ip), self.const(cols, i64, ip)
+        n_blocks = arith.DivSIOp(arith.AddIOp(n, self.const(cols - 1, i64, ip), ip=ip).result, c_cols, ip=ip).result
+        k_loop = scf.ForOp(self.const(0, index, ip), arith.IndexCastOp(index, k, ip=ip).result,
+                           self.const(rows, index, ip), ip=ip)
+        with ir.InsertionPoint(k_loop.body):
+            scf.YieldOp([])
+        kip = ir.InsertionPoint(k_loop.body.operations[0])
+        kb = self.to_i64(k_loop.induction_variable, kip)
+        n_loop = scf.ForOp(self.const(0, index, kip), arith.IndexCastOp(index, n, ip=kip).result,
+                           self.const(cols, index, kip), ip=kip)
+        with ir.InsertionPoint(n_loop.body):
+            scf.YieldOp([])
+        nip = ir.InsertionPoint(n_loop.body.operations[0])
+        nb = self.to_i64(n_loop.induction_variable, nip)
+        k_len = arith.MinSIOp(c_rows, arith.SubIOp(k, kb, ip=nip).result, ip=nip).result
+        n_len = arith.MinSIOp(c_cols, arith.SubIOp(n, nb, ip=nip).result, ip=nip).result
+        column_block = arith.DivSIOp(nb, c_cols, ip=nip).result
+        array = arith.TruncIOp(i32, column_block, ip=nip).result
+        k_row = kb if tile_base is None else arith.AddIOp(tile_base, kb, ip=nip).result
+        handle = arith.AddIOp(arith.MulIOp(arith.DivSIOp(k_row, c_rows, ip=nip).result, n_blocks, ip=nip).result,
+                              column_block, ip=nip).result
+        self.call("npusim_systolic_preload", [array, handle, self.const(weights, i32, nip), k_len, n_len], nip)
+        self.call("npusim_systolic_accumulate",
+                  [self.const(tile_id, i32, nip), array, handle, m, k_len, n_len,
+                   self.const(sum(1 << r for r in reads), i64, nip),
+                   self.const(sum(1 << w for w in writes), i64, nip)], nip)
+        self.systolic_tile_ids.append(tile_id)
 
 
 def find_kernel(module: ir.Module, entry: str = "kernel") -> func.FuncOp:

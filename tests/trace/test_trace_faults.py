@@ -65,11 +65,23 @@ def test_systolic_preload_and_accumulate_have_separate_occupancy_and_latency(tmp
     so, info = producer_builder("PRODUCER_SYSTOLIC")
     one = _launch(tmp_path, so, info, tiles=1)
     cfg = npu_config.load("tpuv3-1core").data["systolic"]
-    # one preload (128 rows) + one accumulate (128 rows, one pass) occupy the array ...
-    assert one["busy_cycles"]["systolic"] == 256
+    # one accumulate streams 128 rows through the array (the preload uses the load path) ...
+    assert one["busy_cycles"]["systolic"] == 128
     assert one["events"]["systolic_preload"] == 1 and one["events"]["systolic_accumulate"] == 1
-    # ... and the store waits for the accumulate's fill/drain latency
-    assert one["cycles"] > 256 + cfg["latency_cycles"]
+    # ... after the 128-row preload, and the store waits for the fill/drain skew
+    skew = cfg["hop_cycles"] * (128 + 128 - 2) + cfg["latency_cycles"]
+    assert one["cycles"] > 128 * cfg["preload_cycles_per_row"] + 128 + skew
     many = _launch(tmp_path, so, info, tiles=16)
     # pipelined over two arrays: far less than 16 serial tiles
     assert many["cycles"] < 16 * one["cycles"]
+
+
+def test_systolic_accumulate_uses_the_latest_preload_of_a_handle(tmp_path, producer_builder):
+    """Each tile preloads under the same handle on one array: its accumulate waits for its own
+    128-row preload, which waits for the previous one (one load path), so tiles cost >= 128 each."""
+    so, info = producer_builder("PRODUCER_SYSTOLIC_REUSED_HANDLE")
+    six, seven = (_launch(tmp_path, so, info, tiles=n) for n in (6, 7))
+    assert seven["busy_cycles"]["systolic"] == 7 * 4
+    # the 7th tile's weights go to slot 0 while slot 1 still holds handle 0 from tile 6: with the
+    # stale slot its accumulate would start 124 cycles early and the kernel end 4 cycles later
+    assert seven["cycles"] - six["cycles"] >= 128

@@ -57,10 +57,11 @@ const npusim_callbacks kCallbacks = {
     },
     [](void *s, int32_t tile, int64_t n, uint64_t r, uint64_t w) { sim_of(s)->compute(tile, n, r, w); },
     [](void *s, int32_t tag, int64_t slot) { sim_of(s)->barrier(tag, slot); },
-    [](void *s, int32_t spad, int64_t k, int64_t n) { sim_of(s)->systolic_preload(spad, k, n); },
-    [](void *s, int32_t tile, int64_t m, int64_t k, int64_t n, uint64_t r, uint64_t w) {
-      sim_of(s)->systolic_accumulate(tile, m, k, n, r, w);
+    [](void *s, int32_t array, int64_t handle, int32_t spad, int64_t k, int64_t n) {
+      sim_of(s)->systolic_preload(array, handle, spad, k, n);
     },
+    [](void *s, int32_t tile, int32_t array, int64_t handle, int64_t m, int64_t k, int64_t n, uint64_t r,
+       uint64_t w) { sim_of(s)->systolic_accumulate(tile, array, handle, m, k, n, r, w); },
 };
 
 [[noreturn]] void die(int code, const std::string &msg) {

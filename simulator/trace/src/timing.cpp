@@ -36,11 +36,7 @@ Config Config::from_json(const json::Value &v) {
   for (const auto &kv : v.at("vector").at("cycles_per_op").object) c.cycles_per_op[kv.first] = kv.second.num();
   c.spad_bytes = static_cast<int64_t>(section_num(v, "scratchpad", "kb_per_lane")) * 1024 * c.vector_lanes;
   c.buffers_per_operand = static_cast<int>(section_num(v, "scratchpad", "buffers_per_operand"));
-  c.systolic_rows = static_cast<int>(section_num(v, "systolic", "rows"));
-  c.systolic_cols = static_cast<int>(section_num(v, "systolic", "cols"));
-  c.systolic_arrays = static_cast<int>(section_num(v, "systolic", "arrays_per_core"));
-  c.systolic_weight_slots = static_cast<int>(section_num(v, "systolic", "weight_slots"));
-  c.systolic_latency = section_num(v, "systolic", "latency_cycles");
+  c.systolic = SystolicConfig::from_json(v.at("systolic"));
   c.dma_queue_depth = static_cast<int>(section_num(v, "dma", "queue_depth"));
   c.dma_issue_cycles = section_num(v, "dma", "issue_cycles");
   c.dram_channels = static_cast<int>(section_num(v, "dram", "channels"));
@@ -143,10 +139,9 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
                            cfg_.core_freq_mhz / cfg_.dram_freq_mhz);
   calendars_.assign(static_cast<size_t>(cfg_.dram_channels), {});
   cores_.resize(static_cast<size_t>(cfg_.cores));
+  systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
   for (Core &c : cores_) {
     c.buffers.resize(kMaxSpads);
-    c.arrays.resize(static_cast<size_t>(cfg_.systolic_arrays));
-    for (SystolicArray &a : c.arrays) a.weights_ready.assign(static_cast<size_t>(2 * cfg_.systolic_weight_slots), 0);
     c.dma_outstanding.reserve(static_cast<size_t>(cfg_.dma_queue_depth));
   }
 }
@@ -299,10 +294,13 @@ void TimingCore::work_item_begin() {
   ++records_;
   ++n_work_items_;
   // The core that is free first takes the work item.
-  auto free_at = [](const Core &c) { return std::max({c.issue, c.gate, c.vector_free}); };
+  auto free_at = [&](int i) {
+    const Core &c = cores_[static_cast<size_t>(i)];
+    return std::max({c.issue, c.gate, c.vector_free, systolic_[static_cast<size_t>(i)].free_at()});
+  };
   int best = 0;
   for (int i = 1; i < cfg_.cores; ++i)
-    if (free_at(cores_[static_cast<size_t>(i)]) < free_at(cores_[static_cast<size_t>(best)])) best = i;
+    if (free_at(i) < free_at(best)) best = i;
   current_core_ = best;
   in_work_item_ = true;
   ++core().work_items;
@@ -433,72 +431,43 @@ void TimingCore::barrier(int32_t tag, int64_t slot) {
   }
 }
 
-void TimingCore::systolic_preload(int32_t weights_spad, int64_t k, int64_t n) {
+void TimingCore::systolic_preload(int32_t array, int64_t handle, int32_t weights_spad, int64_t k, int64_t n) {
   ++records_;
   ++n_preload_;
   Core &c = core();
-  if (c.arrays.empty()) {
-    if (error_.empty()) error_ = "systolic preload on a config without systolic arrays";
-    return;
-  }
-  int idx = c.next_array;
-  c.next_array = (c.next_array + 1) % static_cast<int>(c.arrays.size());
-  SystolicArray &a = c.arrays[static_cast<size_t>(idx)];
-  int ws = a.next_weight_slot;
-  a.next_weight_slot = (ws + 1) % cfg_.systolic_weight_slots;
   const uint64_t mask = uint64_t{1} << (static_cast<unsigned>(weights_spad) & 63);
-  // weights_ready[2*ws] = loaded, weights_ready[2*ws+1] = last use done
-  double start = std::max({c.gate, a.load_free, read_ready(c, mask), a.weights_ready[static_cast<size_t>(2 * ws + 1)]});
-  // Weights shift in one row per cycle, once per column block.
-  double occupancy = static_cast<double>(std::min<int64_t>(k, cfg_.systolic_rows) *
-                                         ceil_div(k, cfg_.systolic_rows) * ceil_div(n, cfg_.systolic_cols));
-  a.load_free = start + occupancy;
-  a.weights_ready[static_cast<size_t>(2 * ws)] = start + occupancy;
-  mark_read(c, mask, start + occupancy);
-  c.last_array = idx;
-  c.busy_systolic += occupancy;
-  note_end(start + occupancy);
-  c.last_weight_slot = ws;
+  double loaded = systolic_[static_cast<size_t>(current_core_)].preload(
+      array, handle, std::max(c.gate, read_ready(c, mask)), k, n, &error_);
+  mark_read(c, mask, loaded);
+  note_end(loaded);
 }
 
-void TimingCore::systolic_accumulate(int32_t tile_id, int64_t m, int64_t k, int64_t n, uint64_t reads,
-                                     uint64_t writes) {
+void TimingCore::systolic_accumulate(int32_t tile_id, int32_t array, int64_t handle, int64_t m, int64_t k,
+                                     int64_t n, uint64_t reads, uint64_t writes) {
   ++records_;
   ++n_accumulate_;
   Core &c = core();
-  if (c.arrays.empty() || c.last_array < 0) {
-    if (error_.empty()) error_ = "systolic accumulate without a preceding weight preload";
-    return;
-  }
-  SystolicArray &a = c.arrays[static_cast<size_t>(c.last_array)];
-  size_t ws = static_cast<size_t>(c.last_weight_slot);
-  double start = std::max({c.gate, a.free, a.weights_ready[2 * ws], read_ready(c, reads),
-                           write_slots_free(c, writes, reads)});
-  // Inputs stream one row per cycle through each (rows x cols) pass; passes
-  // into the same output pipeline back to back (occupancy), the result is
-  // ready after the fill/drain latency.
-  double occupancy = static_cast<double>(m * ceil_div(k, cfg_.systolic_rows) * ceil_div(n, cfg_.systolic_cols));
-  a.free = start + occupancy;
-  a.weights_ready[2 * ws + 1] = start + occupancy;
-  double done = start + occupancy + cfg_.systolic_latency;
-  mark_read(c, reads, start + occupancy);
-  mark_written(c, writes, done);
-  c.busy_systolic += occupancy;
+  SystolicUnit &unit = systolic_[static_cast<size_t>(current_core_)];
+  const double out_ready = read_ready(c, writes);
+  double earliest = std::max({c.gate, read_ready(c, reads & ~writes), unit.output_wait(writes, out_ready)});
+  SystolicUnit::Pass pass = unit.accumulate(array, handle, earliest, m, k, n, &error_);
+  mark_read(c, reads, pass.end);
+  mark_written(c, writes, unit.output_written(writes, out_ready, pass.done));
   TileStats &ts = tile_stats_[tile_id];
   ++ts.calls;
   ts.elems += m * n;
   ts.max_elems = std::max(ts.max_elems, m * n);
-  ts.cycles += occupancy;
-  note_end(done);
+  ts.cycles += pass.end - pass.start;
+  note_end(pass.done);
 }
 
 std::string TimingCore::report_json(double wall_s, int32_t producer_status) const {
   double end = end_time_;
   double busy_vector = 0, busy_systolic = 0, busy_dma_issue = 0;
+  for (const SystolicUnit &unit : systolic_) busy_systolic += unit.busy_stream();
   for (const Core &c : cores_) {
     end = std::max(end, c.issue);
     busy_vector += c.busy_vector;
-    busy_systolic += c.busy_systolic;
     busy_dma_issue += c.busy_dma_issue;
   }
   std::ostringstream o;

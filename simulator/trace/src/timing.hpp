@@ -23,11 +23,9 @@
 // * Vector unit. Occupancy (issue cycles of the tile, from the cost table)
 //   serialises ops on one core's unit; the result is ready `latency_cycles`
 //   after the occupancy ends, so pipelined ops overlap and consumers wait.
-// * Systolic arrays. A weight preload occupies an array's load path for k
-//   cycles and must finish before the accumulate that uses it; preloads on one
-//   array serialise, up to `weight_slots` weight tiles stay resident, and an
-//   accumulate occupies the array for m cycles per (rows x cols) pass, with
-//   `latency_cycles` fill/drain before its result is ready.
+// * Systolic arrays (systolic.hpp): weight-stationary preloads and
+//   accumulates with explicit array and weight handles; the core's gate and
+//   scratchpad dependencies apply to them as to vector compute.
 #pragma once
 
 #include <cstdint>
@@ -36,6 +34,7 @@
 #include <vector>
 
 #include "json.hpp"
+#include "systolic.hpp"
 
 namespace npusim {
 
@@ -48,8 +47,7 @@ struct Config {
   std::map<std::string, double> cycles_per_op;
   int64_t spad_bytes = 0;
   int buffers_per_operand = 2;
-  int systolic_rows = 128, systolic_cols = 128, systolic_arrays = 2, systolic_weight_slots = 2;
-  double systolic_latency = 256;
+  SystolicConfig systolic;
   int dma_queue_depth = 16;
   double dma_issue_cycles = 1;
   int dram_channels = 16;
@@ -93,9 +91,9 @@ class TimingCore {
                   int64_t slot);
   void compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint64_t writes);
   void barrier(int32_t tag, int64_t slot);
-  void systolic_preload(int32_t weights_spad, int64_t k, int64_t n);
-  void systolic_accumulate(int32_t tile_id, int64_t m, int64_t k, int64_t n, uint64_t reads,
-                           uint64_t writes);
+  void systolic_preload(int32_t array, int64_t handle, int32_t weights_spad, int64_t k, int64_t n);
+  void systolic_accumulate(int32_t tile_id, int32_t array, int64_t handle, int64_t m, int64_t k, int64_t n,
+                           uint64_t reads, uint64_t writes);
 
   std::string report_json(double wall_s, int32_t producer_status) const;
   uint64_t records() const { return records_; }
@@ -119,12 +117,6 @@ class TimingCore {
     int64_t slot;
     double done;
   };
-  struct SystolicArray {
-    double load_free = 0;  // weight load path
-    double free = 0;       // compute path
-    std::vector<double> weights_ready;  // per resident weight slot
-    int next_weight_slot = 0;
-  };
   struct Core {
     double issue = 0;        // DMA issue stream
     double gate = 0;         // compute may not start before (barriers)
@@ -132,12 +124,8 @@ class TimingCore {
     std::vector<double> dma_outstanding;  // completion times, size <= queue depth
     std::vector<PendingDma> pending;
     std::vector<Buffer> buffers;
-    std::vector<SystolicArray> arrays;
-    int next_array = 0;
-    int last_array = -1;
-    int last_weight_slot = 0;
     uint64_t work_items = 0;
-    double busy_vector = 0, busy_systolic = 0, busy_dma_issue = 0;
+    double busy_vector = 0, busy_dma_issue = 0;
   };
   struct Interval {
     double begin, end;
@@ -175,6 +163,7 @@ class TimingCore {
   std::map<int, TileCost> costs_;
   std::vector<TileCost> cost_by_id_;
   std::vector<Core> cores_;
+  std::vector<SystolicUnit> systolic_;  // per core
   int current_core_ = 0;
   bool in_work_item_ = false;
   int effective_slots_ = 1;

@@ -1,12 +1,12 @@
 // Hand-written trace producers for the simulator's own tests: a faulty one
 // (segfault / never returns / wrong ABI version, chosen by a #define the test
-// prepends) and one exercising the systolic-array seam no compiler emits yet.
+// prepends) and ones exercising the systolic-array events directly.
 #include "npusim/trace_abi.h"
 
 #define EXPORT extern "C" __attribute__((visibility("default")))
 
 #ifdef PRODUCER_WRONG_VERSION
-EXPORT int32_t npusim_trace_abi_version(void) { return NPUSIM_TRACE_ABI_VERSION + 41; }
+EXPORT int32_t npusim_trace_abi_version(void) { return 42; }
 #else
 EXPORT int32_t npusim_trace_abi_version(void) { return NPUSIM_TRACE_ABI_VERSION; }
 #endif
@@ -26,14 +26,21 @@ EXPORT int32_t npusim_trace_main(npusim_ctx *ctx, const int64_t *shape_args, int
       for (volatile int64_t spin = 0;; spin = spin + 1) {
       }
 #endif
-#if defined(PRODUCER_SYSTOLIC)
+#if defined(PRODUCER_SYSTOLIC_REUSED_HANDLE)
+    // every tile preloads its weights under handle 0 on array 0: the accumulate must use the
+    // latest preload of the handle (regression: it took the other slot's stale weights)
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 16384, 16384, 1, 1, 0, 0, t);
+    npusim_barrier(ctx, 0, t);
+    npusim_systolic_preload(ctx, 0, 0, 0, 128, 128);
+    npusim_systolic_accumulate(ctx, 0, 0, 0, 4, 128, 128, 0x2, 0x4);
+#elif defined(PRODUCER_SYSTOLIC)
     // weights (spad 0) -> array, inputs (spad 1) streamed, outputs to spad 2
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 16384, 16384, 1, 1, 0, 0, t);
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 1, 1, 32, t * 16384, 16384, 1, 1, 0, 1, t);
     npusim_barrier(ctx, 0, t);
     npusim_barrier(ctx, 1, t);
-    npusim_systolic_preload(ctx, 0, 128, 128);
-    npusim_systolic_accumulate(ctx, 0, 128, 128, 128, 0x2, 0x4);
+    npusim_systolic_preload(ctx, (int32_t)(t % 2), t, 0, 128, 128);
+    npusim_systolic_accumulate(ctx, 0, (int32_t)(t % 2), t, 128, 128, 128, 0x2, 0x4);
     npusim_dma(ctx, NPUSIM_DMA_STORE, 2, 2, 32, t * 16384, 16384, 1, 1, 0, 66, 0);
 #else
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);

@@ -1,5 +1,5 @@
 /*
- * npusim trace ABI, version 1 (CONTRACTS.md section 4).
+ * npusim trace ABI, version 2 (CONTRACTS.md section 4).
  *
  * The single contract between a generated trace producer (trace.so) and the
  * C++ cycle simulator. trace.so exports two C symbols:
@@ -21,7 +21,7 @@
 
 #include <stdint.h>
 
-#define NPUSIM_TRACE_ABI_VERSION 1
+#define NPUSIM_TRACE_ABI_VERSION 2
 
 /* npusim_dma dir */
 #define NPUSIM_DMA_LOAD 0  /* DRAM -> scratchpad */
@@ -57,12 +57,18 @@ typedef struct npusim_callbacks {
                   uint64_t writes_mask);
   /* Wait until the async DMA issued with (tag, slot) has completed. */
   void (*barrier)(void *sim, int32_t tag, int64_t slot);
-  /* Systolic array (weight stationary): load a k x n weight tile from spad
-   * `weights_spad` into a resident weight slot ... */
-  void (*systolic_preload)(void *sim, int32_t weights_spad, int64_t k, int64_t n);
-  /* ... then stream m input rows through it, accumulating into the output. */
-  void (*systolic_accumulate)(void *sim, int32_t tile_id, int64_t m, int64_t k, int64_t n,
-                              uint64_t reads_mask, uint64_t writes_mask);
+  /* Systolic array (weight stationary). `array` names a logical array (the
+   * simulator runs it on array % arrays_per_core of the current core);
+   * `weight_handle` names the weight tile: a preload loads the k x n tile
+   * from spad `weights_spad` into a free weight slot of that array ... */
+  void (*systolic_preload)(void *sim, int32_t array, int64_t weight_handle, int32_t weights_spad,
+                           int64_t k, int64_t n);
+  /* ... and an accumulate streams m input rows through the slot holding
+   * `weight_handle` on that array, accumulating into the output (writes_mask;
+   * reads_mask without it are the streamed inputs). */
+  void (*systolic_accumulate)(void *sim, int32_t tile_id, int32_t array, int64_t weight_handle,
+                              int64_t m, int64_t k, int64_t n, uint64_t reads_mask,
+                              uint64_t writes_mask);
 } npusim_callbacks;
 
 typedef struct npusim_ctx {
@@ -96,15 +102,17 @@ static inline void npusim_barrier(npusim_ctx *ctx, int32_t tag, int64_t slot) {
   ctx->cb->barrier(ctx->sim, tag, slot);
 }
 
-static inline void npusim_systolic_preload(npusim_ctx *ctx, int32_t weights_spad, int64_t k,
-                                           int64_t n) {
-  ctx->cb->systolic_preload(ctx->sim, weights_spad, k, n);
+static inline void npusim_systolic_preload(npusim_ctx *ctx, int32_t array, int64_t weight_handle,
+                                           int32_t weights_spad, int64_t k, int64_t n) {
+  ctx->cb->systolic_preload(ctx->sim, array, weight_handle, weights_spad, k, n);
 }
 
-static inline void npusim_systolic_accumulate(npusim_ctx *ctx, int32_t tile_id, int64_t m,
-                                              int64_t k, int64_t n, uint64_t reads_mask,
+static inline void npusim_systolic_accumulate(npusim_ctx *ctx, int32_t tile_id, int32_t array,
+                                              int64_t weight_handle, int64_t m, int64_t k,
+                                              int64_t n, uint64_t reads_mask,
                                               uint64_t writes_mask) {
-  ctx->cb->systolic_accumulate(ctx->sim, tile_id, m, k, n, reads_mask, writes_mask);
+  ctx->cb->systolic_accumulate(ctx->sim, tile_id, array, weight_handle, m, k, n, reads_mask,
+                               writes_mask);
 }
 
 /* Exported by trace.so. */

@@ -1,0 +1,541 @@
+"""Matmul on the systolic array: a template kernel for aten mm / addmm / bmm / baddbmm.
+
+Inside the backend's codegen scope (`matmul_lowerings()`), Inductor's lowerings
+of these ops are swapped for ours: each builds a `MatmulBuffer` (an Inductor
+TemplateBuffer) over its realised operands with their own layouts, so a
+transposed weight (`w.t()` of linear) is a stride, not a copy. The
+scheduling renders it through `MatmulKernel`, which emits one kernel.mlir
+(CONTRACTS.md section 1) per template:
+
+    for t in 0 .. batch * ceil(M/TM) * ceil(N/TN)      parallel tile loop "x" (a work item per C tile)
+      acc[TM x TN] (f32) = 0, or the bias tile          vector compute (or a bias DMA straight into acc)
+      for k0 in 0 .. K step TK                          tile loop "r"
+        DMA A[mlen x klen], B[klen x nlen] (2-D, runtime strides)
+        acc += A @ B                                    compute {unit = "systolic"}
+      C = acc (cast to the output dtype)                vector compute when the output is not f32
+      DMA C[mlen x nlen]
+
+Tails in M, N and K are clamped (`arith.minsi(tile, extent - base)`), K = 0
+leaves the bias or zeros, f16/bf16 operands accumulate in f32. TK is the
+array's rows, TN and TM whole multiples of its columns/rows, so one
+scratchpad tile feeds several weight tiles and the trace skeleton splits the
+systolic compute into per-array preload/accumulate events (skeleton.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from dataclasses import dataclass
+
+import sympy
+import torch
+from mlir import ir, passmanager
+from mlir.dialects import arith, func, linalg, memref, scf
+from torch._inductor import ir as inductor_ir
+from torch._inductor.codegen.common import Kernel, SizeArg, TensorArg
+from torch._inductor.virtualized import V
+
+from compiler.emitter import ABI_VERSION, DYN, _SymbolEnv, elem_bits, mlir_type, storage_type
+from compiler.errors import UnsupportedOp
+from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_i64, to_index
+from npusim import cache, runlog
+from npusim.config import NpuConfig
+
+# Tile shape in array units: TM = TILE_ARRAYS * rows, TN = TILE_ARRAYS * cols, TK = rows. An A tile
+# is reused over TN / cols weight tiles and a B tile over TM rows, which keeps a large GEMM
+# compute-bound on the default config (2 x 128x128 arrays, ~510 B/cycle of DRAM: a 1024x1024
+# C tile needs 256 B/cycle at full array rate).
+TILE_ARRAYS = 8
+# Scratchpad buffers are memref.alloca on the bare-metal runtime's 8 MiB stack (runtime/link.ld)
+# and on the host JIT's thread stack: the tiles shrink until their buffers fit this budget.
+STACK_BUDGET_BYTES = 6 << 20
+SYSTOLIC_UNIT = "systolic"
+
+
+@dataclass
+class Operand:
+    """One matrix operand as the kernel addresses it: flat buffer + offset + (batch, row, col) strides."""
+
+    buffer: str       # graph buffer name
+    dtype: torch.dtype
+    offset: sympy.Expr
+    strides: tuple    # (batch, row, col), batch stride 0 for a 2-D operand
+
+
+def _operand(node, batched: bool) -> Operand:
+    layout = node.get_layout()
+    stride = list(layout.stride)
+    if not batched:
+        stride = [sympy.Integer(0), *stride]
+    return Operand(node.get_name(), layout.dtype, sympy.sympify(layout.offset), tuple(sympy.sympify(s) for s in stride))
+
+
+class MatmulBuffer(inductor_ir.TemplateBuffer):
+    """C = A @ B (+ bias), batched or not; rendered by MatmulKernel."""
+
+    def __init__(self, layout, inputs, *, batched: bool, has_bias: bool, op_name: str):
+        self.batched = batched
+        self.has_bias = has_bias
+        self.op_name = op_name
+        super().__init__(layout=layout, inputs=inputs, make_kernel_render=_make_kernel_render)
+
+
+def _fixed(node):
+    """A realised operand with a fixed layout (Inductor may not change its strides afterwards)."""
+    from torch._inductor.select_algorithm import realize_inputs
+
+    node = realize_inputs(node)
+    if isinstance(node.get_layout(), inductor_ir.FlexibleLayout):
+        node.freeze_layout()
+    return node
+
+
+def _matmul(op_name: str, mat1, mat2, bias=None, batched: bool = False):
+    from torch._inductor.kernel.mm_common import mm_args
+
+    if bias is None:
+        m, n, k, layout, mat1, mat2 = mm_args(mat1, mat2)
+    else:
+        m, n, k, layout, mat1, mat2, bias = mm_args(mat1, mat2, bias)
+    for node in (mat1, mat2) + ((bias,) if bias is not None else ()):
+        if node.get_dtype() != layout.dtype or not layout.dtype.is_floating_point or layout.dtype == torch.float64:
+            raise UnsupportedOp(op_name, f"operands of dtype {node.get_dtype()} (f32/f16/bf16, all alike)")
+    inputs = [_fixed(mat1), _fixed(mat2)] + ([_fixed(bias)] if bias is not None else [])
+    buffer = MatmulBuffer(layout, inputs, batched=batched, has_bias=bias is not None, op_name=op_name)
+    return inductor_ir.TensorBox.create(buffer)
+
+
+def lower_mm(mat1, mat2, out_dtype=None, **kwargs):
+    if out_dtype is not None:
+        raise UnsupportedOp("aten.mm", "out_dtype")
+    return _matmul("aten.mm", mat1, mat2)
+
+
+def lower_bmm(mat1, mat2, out_dtype=None, **kwargs):
+    if out_dtype is not None:
+        raise UnsupportedOp("aten.bmm", "out_dtype")
+    return _matmul("aten.bmm", mat1, mat2, batched=True)
+
+
+def _lower_with_bias(op_name: str, batched: bool):
+    def lower(inp, mat1, mat2, *, beta=1, alpha=1, out_dtype=None, **kwargs):
+        from torch._inductor.lowering import lowerings
+
+        if out_dtype is not None:
+            raise UnsupportedOp(op_name, "out_dtype")
+        if alpha == 1 and beta == 1:  # the bias initialises the accumulator tile
+            return _matmul(op_name, mat1, mat2, inp, batched=batched)
+        # Scaled forms: the product on the array, the scaling and the add as npusim vector kernels.
+        product = _matmul(op_name, mat1, mat2, batched=batched)
+        product = product if alpha == 1 else lowerings[torch.ops.aten.mul.Tensor](product, alpha)
+        if beta == 0:
+            return product
+        scaled_bias = inp if beta == 1 else lowerings[torch.ops.aten.mul.Tensor](inp, beta)
+        return lowerings[torch.ops.aten.add.Tensor](product, scaled_bias)
+
+    return lower
+
+
+MATMUL_LOWERINGS = {
+    "mm": lower_mm,
+    "bmm": lower_bmm,
+    "addmm": _lower_with_bias("aten.addmm", batched=False),
+    "baddbmm": _lower_with_bias("aten.baddbmm", batched=True),
+}
+
+
+@contextlib.contextmanager
+def matmul_lowerings():
+    """Inductor's lowerings of the matmul ops replaced by ours for the duration; restored after."""
+    from torch._inductor.lowering import lowerings
+
+    saved = {}
+    for name, lowering in MATMUL_LOWERINGS.items():
+        packet = getattr(torch.ops.aten, name)
+        for overload in packet.overloads():
+            op = getattr(packet, overload)
+            if op in lowerings and overload in ("default", "dtype"):
+                saved[op] = lowerings[op]
+                lowerings[op] = lowering
+    try:
+        yield
+    finally:
+        lowerings.update(saved)
+
+
+# --- the kernel ----------------------------------------------------------------------------
+def _make_kernel_render(node: MatmulBuffer, hint_override=None):
+    kernel = MatmulKernel(node)
+    return kernel, kernel.render
+
+
+@dataclass(frozen=True)
+class MatmulTiles:
+    tm: int
+    tn: int
+    tk: int
+    rows: int
+    cols: int
+
+
+def choose_tiles(config: NpuConfig, in_bits: int, out_bits: int, has_bias: bool) -> MatmulTiles:
+    """TK = array rows; TM, TN whole multiples of the array, halved until the buffers fit."""
+    rows, cols = config["systolic"]["rows"], config["systolic"]["cols"]
+    budget = min(STACK_BUDGET_BYTES, config.scratchpad_bytes // config["scratchpad"]["buffers_per_operand"])
+    mult_m = mult_n = TILE_ARRAYS
+
+    def need(mm: int, mn: int) -> int:
+        tm, tn, tk = mm * rows, mn * cols, rows
+        total = tm * tn * 4 + (tm * tk + tk * tn) * in_bits // 8
+        if out_bits != 32 or has_bias:
+            total += tm * tn * out_bits // 8
+        return total
+
+    while need(mult_m, mult_n) > budget and (mult_m > 1 or mult_n > 1):
+        if mult_m >= mult_n and mult_m > 1:
+            mult_m //= 2
+        else:
+            mult_n //= 2
+    if need(mult_m, mult_n) > budget:
+        raise UnsupportedOp("matmul", f"a {rows}x{cols} array tile does not fit the scratchpad budget {budget}")
+    return MatmulTiles(tm=mult_m * rows, tn=mult_n * cols, tk=rows, rows=rows, cols=cols)
+
+
+class MatmulKernel(Kernel):
+    """Inductor's Kernel for the template: owns the args; `render` emits kernel.mlir."""
+
+    def __init__(self, node: MatmulBuffer):
+        from npusim import config as npu_config
+
+        super().__init__()
+        self.node = node
+        self.npu_config = npu_config.load()
+        self.prologue_fused_inputs = set()
+        self.kernel_name = None
+        self.started = time.perf_counter()
+
+    def get_unfused_epilogues(self):
+        return []
+
+    def render(self) -> str:
+        node = self.node
+        inputs = list(node.inputs)
+        a, b = _operand(inputs[0], node.batched), _operand(inputs[1], node.batched)
+        bias = _operand(inputs[2], node.batched) if node.has_bias else None
+        out = _operand(node, node.batched)
+        size = list(node.get_layout().size)
+        batch = size[0] if node.batched else sympy.Integer(1)
+        m, n = size[-2], size[-1]
+        k = inputs[0].get_size()[-1]
+        names = {}
+        for operand in (a, b, bias):
+            if operand is not None:
+                names[operand.buffer] = self.args.input(operand.buffer)
+        names[out.buffer] = self.args.output(out.buffer)
+        rename = self.rename_indexing
+        dims = {"batch": rename(batch), "M": rename(m), "N": rename(n), "K": rename(k)}
+
+        def renamed(operand):
+            if operand is None:
+                return None
+            return Operand(names[operand.buffer], operand.dtype, rename(operand.offset),
+                           tuple(rename(s) for s in operand.strides))
+
+        spec = MatmulSpec(name=f"{node.op_name.split('.')[-1]}", dims=dims, a=renamed(a), b=renamed(b),
+                          bias=renamed(bias), out=renamed(out))
+        _, call_args, arg_types, _ = self.args.python_argdefs()
+        tensor_args, numels = [], {}
+        for arg in arg_types:
+            if isinstance(arg, TensorArg):
+                kind = "output" if arg.name == names[out.buffer] else "input"
+                tensor_args.append((arg.name, arg.dtype, kind))
+                numels[arg.name] = rename(V.graph.get_buffer(arg.buffer).get_layout().storage_size())
+            elif not isinstance(arg, SizeArg):
+                raise UnsupportedOp(type(arg).__name__, "matmul kernel argument kind")
+        _, call_args, arg_types, _ = self.args.python_argdefs()  # renaming numels may add size args
+        spec.tensor_args = tensor_args
+        spec.numels = numels
+        spec.size_args = [a.name for a in arg_types if isinstance(a, SizeArg)]
+        self.call_args = [V.graph.wrapper_code.codegen_python_sizevar(x) if isinstance(x, sympy.Expr) else str(x)
+                          for x in call_args]
+        emitted = MatmulEmitter(spec, self.npu_config).emit()
+        kernel_hash = cache.sha256_text(emitted["mlir"])
+        entry = cache.entry(kernel_hash)
+        entry.put_text("kernel.mlir", emitted["mlir"])
+        meta = emitted["metadata"](kernel_hash)
+        entry.put_text("kernel.json", json.dumps(meta, indent=1))
+        self.kernel_hash = kernel_hash
+        self.kernel_meta = meta
+        runlog.append("compile", {"kernel": meta["name"], "kernel_hash": kernel_hash,
+                                  "wall_s": round(time.perf_counter() - self.started, 6),
+                                  "config": self.npu_config.name, "artifacts": str(entry.dir)})
+        return f"load_npusim_kernel({kernel_hash!r})"
+
+    def call_kernel(self, name: str, node=None, deallocate_ws: bool = True):
+        V.graph.wrapper_code.generate_kernel_call(
+            name, self.call_args, device=V.graph.get_current_device_or_throw(), triton=False)
+
+
+@dataclass
+class MatmulSpec:
+    name: str
+    dims: dict           # batch, M, N, K: sympy over the kernel's size args
+    a: Operand
+    b: Operand
+    bias: Operand | None
+    out: Operand
+    tensor_args: list = None   # (kernel arg name, dtype, kind) in argument order
+    numels: dict = None        # kernel arg name -> storage numel
+    size_args: list = None
+
+
+def _dict_attr(fields: dict) -> ir.Attribute:
+    def attr(value):
+        if isinstance(value, str):
+            return ir.StringAttr.get(value)
+        if isinstance(value, bool):
+            return ir.BoolAttr.get(value)
+        if isinstance(value, int):
+            return ir.IntegerAttr.get(i64_type(), value)
+        if isinstance(value, (list, tuple)):
+            return ir.ArrayAttr.get([attr(v) for v in value])
+        raise TypeError(value)
+
+    return ir.DictAttr.get({k: attr(v) for k, v in fields.items()})
+
+
+class MatmulEmitter:
+    def __init__(self, spec: MatmulSpec, config: NpuConfig):
+        self.spec = spec
+        self.config = config
+        self.in_dtype = spec.a.dtype
+        self.out_dtype = spec.out.dtype
+        self.tiles = choose_tiles(config, elem_bits(self.in_dtype), elem_bits(self.out_dtype), spec.bias is not None)
+        self.next_spad = 0
+        self.next_tile_id = 0
+
+    # --- building blocks ---------------------------------------------------------------
+    def arg_index(self, name: str) -> int:
+        return [n for n, _, _ in self.spec.tensor_args].index(name)
+
+    def new_spad(self, dtype: ir.Type, shape: list[int]) -> tuple[ir.Value, int]:
+        with ir.InsertionPoint.at_block_begin(self.entry_block):
+            buffer = memref.alloca(ir.MemRefType.get(shape, dtype), [], [])
+        spad_id = self.next_spad
+        self.next_spad += 1
+        buffer.owner.attributes["npusim.spad"] = ir.IntegerAttr.get(i64_type(), spad_id)
+        return buffer, spad_id
+
+    def dma(self, direction: str, operand: Operand, spad: ir.Value, spad_id: int, offset: ir.Value,
+            rows: ir.Value, cols: ir.Value, row_stride: ir.Value, col_stride: ir.Value) -> None:
+        """A 2-D DRAM <-> scratchpad transfer: rows x cols elements at offset + r*row_stride + c*col_stride."""
+        element = storage_type(operand.dtype)
+        dram = self.func.arguments[self.arg_index(operand.buffer)]
+        view_type = ir.MemRefType.get([DYN, DYN], element, layout=ir.StridedLayoutAttr.get(DYN, [DYN, DYN]))
+        dram_view = memref.ReinterpretCastOp(
+            view_type, dram, [to_index(offset)], [rows, cols], [to_index(row_stride), to_index(col_stride)],
+            ir.DenseI64ArrayAttr.get([DYN]), ir.DenseI64ArrayAttr.get([DYN, DYN]),
+            ir.DenseI64ArrayAttr.get([DYN, DYN])).result
+        spad_shape = ir.MemRefType(spad.type).shape
+        spad_type = ir.MemRefType.get([DYN, DYN], element, layout=ir.StridedLayoutAttr.get(0, [spad_shape[1], 1]))
+        spad_view = memref.SubViewOp(spad_type, spad, [], [rows, cols], [], ir.DenseI64ArrayAttr.get([0, 0]),
+                                     ir.DenseI64ArrayAttr.get([DYN, DYN]), ir.DenseI64ArrayAttr.get([1, 1])).result
+        src, dst = (dram_view, spad_view) if direction == "load" else (spad_view, dram_view)
+        copy_op = linalg.copy(src, outs=[dst]).owner
+        copy_op.attributes["npusim.dma"] = _dict_attr(
+            {"dir": direction, "arg": self.arg_index(operand.buffer), "spad": spad_id})
+
+    def element_nest(self, rows: ir.Value, cols: ir.Value, body, attr: dict) -> None:
+        """A compute tile over rows x cols elements: `body(i, j)` per element (index values)."""
+        outer = scf.ForOp(const_index(0), rows, const_index(1))
+        with ir.InsertionPoint(outer.body):
+            inner = scf.ForOp(const_index(0), cols, const_index(1))
+            with ir.InsertionPoint(inner.body):
+                body(outer.induction_variable, inner.induction_variable)
+                scf.YieldOp([])
+            scf.YieldOp([])
+        outer.attributes["npusim.compute"] = _dict_attr({"tile_id": self.next_tile_id, **attr})
+        self.next_tile_id += 1
+
+    def address(self, operand: Operand, batch: ir.Value, row: ir.Value, col: ir.Value) -> ir.Value:
+        """Element offset of (batch, row, col) of an operand (i64)."""
+        sb, sr, sc = self.strides[operand.buffer]
+        value = arith.addi(self.offsets[operand.buffer], arith.muli(batch, sb))
+        return arith.addi(value, arith.addi(arith.muli(row, sr), arith.muli(col, sc)))
+
+    # --- the kernel ----------------------------------------------------------------------
+    def emit(self) -> dict:
+        spec, tiles = self.spec, self.tiles
+        with ir.Context(), ir.Location.unknown():
+            module = ir.Module.create()
+            module.operation.attributes["npusim.kernel_name"] = ir.StringAttr.get(spec.name)
+            module.operation.attributes["npusim.abi_version"] = ir.IntegerAttr.get(i64_type(), ABI_VERSION)
+            module.operation.attributes["npusim.config"] = ir.StringAttr.get(self.config.name)
+            module.operation.attributes["npusim.arg_dtypes"] = ir.ArrayAttr.get(
+                [ir.StringAttr.get(str(dtype).replace("torch.", "")) for _, dtype, _ in spec.tensor_args])
+            arg_types = []
+            for name, dtype, _ in spec.tensor_args:
+                numel = spec.numels[name]
+                static = isinstance(numel, sympy.Expr) and numel.is_number or isinstance(numel, int)
+                arg_types.append(ir.MemRefType.get([max(1, int(numel))] if static else [DYN], storage_type(dtype)))
+            arg_types += [i64_type()] * len(spec.size_args)
+            with ir.InsertionPoint(module.body):
+                function = func.FuncOp("kernel", ir.FunctionType.get(arg_types, []))
+                function.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
+                self.func = function
+                self.entry_block = function.add_entry_block()
+                with ir.InsertionPoint(self.entry_block):
+                    sizes = dict(zip(spec.size_args, list(self.entry_block.arguments)[len(spec.tensor_args):]))
+                    self.build(IndexPrinter(_SymbolEnv(sizes)))
+                    func.ReturnOp([])
+            if not module.operation.verify():
+                raise UnsupportedOp("mlir", "emitted matmul kernel failed verification")
+            passmanager.PassManager.parse("builtin.module(cse)").run(module.operation)
+            text = str(module)
+        return {"mlir": text, "metadata": self.metadata}
+
+    def build(self, printer: IndexPrinter) -> None:
+        spec, t = self.spec, self.tiles
+        f32 = ir.F32Type.get()
+        in_type, out_type = storage_type(self.in_dtype), storage_type(self.out_dtype)
+        operands = [o for o in (spec.a, spec.b, spec.bias, spec.out) if o is not None]
+        self.offsets = {o.buffer: printer(o.offset) for o in operands}
+        self.strides = {o.buffer: tuple(printer(s) for s in o.strides) for o in operands}
+        batch, m, n, k = (printer(spec.dims[d]) for d in ("batch", "M", "N", "K"))
+        tm, tn, tk = const_i64(t.tm), const_i64(t.tn), const_i64(t.tk)
+        one = const_i64(1)
+        m_tiles = arith.floordivsi(arith.addi(m, arith.subi(tm, one)), tm)
+        n_tiles = arith.floordivsi(arith.addi(n, arith.subi(tn, one)), tn)
+        total = arith.muli(batch, arith.muli(m_tiles, n_tiles))
+
+        acc, acc_id = self.new_spad(f32, [t.tm, t.tn])
+        a_spad, a_id = self.new_spad(in_type, [t.tm, t.tk])
+        b_spad, b_id = self.new_spad(in_type, [t.tk, t.tn])
+        low_precision = self.out_dtype != torch.float32
+        bias_rows_broadcast = spec.bias is not None and spec.bias.strides[1] == 0
+        out_spad = out_id = None
+        if low_precision:  # the narrowed C tile, and the bias on its way into the f32 accumulator
+            out_spad, out_id = self.new_spad(out_type, [t.tm, t.tn])
+
+        loop = scf.ForOp(const_index(0), to_index(total), const_index(1))
+        loop.attributes["npusim.tile_loop"] = _dict_attr({"dim": "x", "parallel": True})
+        with ir.InsertionPoint(loop.body):
+            tile = to_i64(loop.induction_variable)
+            n_index = arith.remsi(tile, n_tiles)
+            rest = arith.floordivsi(tile, n_tiles)
+            m_index = arith.remsi(rest, m_tiles)
+            b_index = arith.floordivsi(rest, m_tiles)
+            m0, n0 = arith.muli(m_index, tm), arith.muli(n_index, tn)
+            mlen = to_index(arith.minsi(tm, arith.subi(m, m0)))
+            nlen = to_index(arith.minsi(tn, arith.subi(n, n0)))
+
+            # the accumulator tile: bias or zeros
+            zero_f32 = arith.constant(f32, 0.0)
+            if spec.bias is not None and not low_precision:
+                # f32 bias: straight into the accumulator (a broadcast row is a stride-0 row)
+                _, sr, sc = self.strides[spec.bias.buffer]
+                self.dma("load", spec.bias, acc, acc_id, self.address(spec.bias, b_index, m0, n0), mlen, nlen, sr, sc)
+            elif spec.bias is not None:
+                _, sr, sc = self.strides[spec.bias.buffer]
+                bias_rows = const_index(1) if bias_rows_broadcast else mlen
+                self.dma("load", spec.bias, out_spad, out_id, self.address(spec.bias, b_index, m0, n0),
+                         bias_rows, nlen, sr, sc)
+
+                def init(i, j):
+                    row = const_index(0) if bias_rows_broadcast else i
+                    memref.store(arith.extf(f32, memref.load(out_spad, [row, j])), acc, [i, j])
+
+                self.element_nest(mlen, nlen, init, {"unit": "vector", "reads": [out_id], "writes": [acc_id]})
+            else:
+                self.element_nest(mlen, nlen, lambda i, j: memref.store(zero_f32, acc, [i, j]),
+                                  {"unit": "vector", "reads": [], "writes": [acc_id]})
+
+            k_loop = scf.ForOp(const_index(0), to_index(k), const_index(t.tk))
+            k_loop.attributes["npusim.tile_loop"] = _dict_attr({"dim": "r", "parallel": False})
+            with ir.InsertionPoint(k_loop.body):
+                k0 = to_i64(k_loop.induction_variable)
+                klen = to_index(arith.minsi(tk, arith.subi(k, k0)))
+                _, a_rows, a_cols = self.strides[spec.a.buffer]
+                _, b_rows, b_cols = self.strides[spec.b.buffer]
+                self.dma("load", spec.a, a_spad, a_id, self.address(spec.a, b_index, m0, k0), mlen, klen,
+                         a_rows, a_cols)
+                self.dma("load", spec.b, b_spad, b_id, self.address(spec.b, b_index, k0, n0), klen, nlen,
+                         b_rows, b_cols)
+                self.systolic(a_spad, a_id, b_spad, b_id, acc, acc_id, mlen, nlen, klen)
+                scf.YieldOp([])
+
+            store_spad, store_id = acc, acc_id
+            if low_precision:
+                def narrow(i, j):
+                    memref.store(arith.truncf(out_type, memref.load(acc, [i, j])), out_spad, [i, j])
+
+                self.element_nest(mlen, nlen, narrow, {"unit": "vector", "reads": [acc_id], "writes": [out_id]})
+                store_spad, store_id = out_spad, out_id
+            _, c_rows, c_cols = self.strides[spec.out.buffer]
+            self.dma("store", spec.out, store_spad, store_id, self.address(spec.out, b_index, m0, n0), mlen, nlen,
+                     c_rows, c_cols)
+            scf.YieldOp([])
+
+    def systolic(self, a_spad, a_id, b_spad, b_id, acc, acc_id, mlen, nlen, klen) -> None:
+        """acc[i, j] += sum_k A[i, k] * B[k, j]: rows i stream through the k x n weight tiles of B.
+
+        The loop nest is m (outer), n, k (inner), which the trace skeleton reads as the
+        accumulate's m, n and k; its weights are `weights`, the array shape `array`."""
+        f32 = ir.F32Type.get()
+        widen = self.in_dtype != torch.float32
+        outer = scf.ForOp(const_index(0), mlen, const_index(1))
+        with ir.InsertionPoint(outer.body):
+            i = outer.induction_variable
+            cols = scf.ForOp(const_index(0), nlen, const_index(1))
+            with ir.InsertionPoint(cols.body):
+                j = cols.induction_variable
+                red = scf.ForOp(const_index(0), klen, const_index(1), [memref.load(acc, [i, j])])
+                with ir.InsertionPoint(red.body):
+                    kk = red.induction_variable
+                    x = memref.load(a_spad, [i, kk])
+                    w = memref.load(b_spad, [kk, j])
+                    if widen:
+                        x, w = arith.extf(f32, x), arith.extf(f32, w)
+                    scf.YieldOp([arith.addf(red.inner_iter_args[0], arith.mulf(x, w))])
+                memref.store(red.results[0], acc, [i, j])
+                scf.YieldOp([])
+            scf.YieldOp([])
+        outer.attributes["npusim.compute"] = _dict_attr({
+            "tile_id": self.next_tile_id, "unit": SYSTOLIC_UNIT, "reads": [a_id, b_id], "writes": [acc_id],
+            "weights": b_id, "array": [self.tiles.rows, self.tiles.cols]})
+        self.next_tile_id += 1
+
+    def metadata(self, kernel_hash: str) -> dict:
+        spec = self.spec
+        args = [{"name": name, "kind": kind, "dtype": str(dtype).replace("torch.", ""), "elem_bits": elem_bits(dtype),
+                 "numel": str(spec.numels[name])} for name, dtype, kind in spec.tensor_args]
+        roles = {str(spec.dims["M"]): "M", str(spec.dims["N"]): "N", str(spec.dims["K"]): "K",
+                 str(spec.dims["batch"]): "batch"}
+        for name in spec.size_args:
+            args.append({"name": name, "kind": "size", "dtype": "int64", "role": roles.get(name, "size")})
+        dims = {d: str(e) for d, e in spec.dims.items()}
+        return {"abi_version": ABI_VERSION, "name": spec.name, "hash": kernel_hash, "entry": "kernel",
+                "args": args, "size_args": list(spec.size_args),
+                "tiles": {"m": self.tiles.tm, "n": self.tiles.tn, "k": self.tiles.tk},
+                "xnumel": None, "rnumel": None, "matmul": dims,
+                "cost_sample_shape_args": self.cost_samples(),
+                "config": self.config.name}
+
+    def cost_samples(self) -> dict:
+        """Size args of the vector tiles' two Spike cost samples: a few rows/columns, and one element.
+
+        The generic sampler grows dims to whole tiles, which here would be a
+        TM x TN x TK GEMM per sample; the vector tiles' cost is linear in their
+        element count, so a small tile gives the same line."""
+        small = {name: 1 for name in self.spec.size_args}
+        full = dict(small)
+        for dim in ("M", "N"):
+            expr = self.spec.dims[dim]
+            if isinstance(expr, sympy.Symbol) and str(expr) in full:
+                full[str(expr)] = 16
+        samples = {"full": full}
+        if full != small:
+            samples["one"] = small
+        return samples

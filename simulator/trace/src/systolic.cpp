@@ -1,0 +1,123 @@
+#include "systolic.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace npusim {
+
+namespace {
+
+int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
+
+double number(const json::Value &section, const char *key) {
+  try {
+    return section.at(key).num();
+  } catch (const std::exception &e) {
+    throw std::runtime_error(std::string("config: systolic.") + key + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+SystolicConfig SystolicConfig::from_json(const json::Value &s) {
+  SystolicConfig c;
+  c.rows = static_cast<int>(number(s, "rows"));
+  c.cols = static_cast<int>(number(s, "cols"));
+  c.arrays = static_cast<int>(number(s, "arrays_per_core"));
+  c.weight_slots = static_cast<int>(number(s, "weight_slots"));
+  c.preload_cycles_per_row = number(s, "preload_cycles_per_row");
+  c.hop_cycles = number(s, "hop_cycles");
+  c.latency_cycles = number(s, "latency_cycles");
+  if (c.rows < 1 || c.cols < 1 || c.weight_slots < 1 || c.arrays < 0)
+    throw std::runtime_error("config: systolic rows/cols/weight_slots below 1 or arrays_per_core below 0");
+  return c;
+}
+
+SystolicUnit::SystolicUnit(const SystolicConfig &cfg) : cfg_(cfg) {
+  arrays_.resize(static_cast<size_t>(cfg_.arrays));
+  for (Array &a : arrays_) a.slots.resize(static_cast<size_t>(cfg_.weight_slots));
+}
+
+SystolicUnit::Array *SystolicUnit::array_of(int32_t array, std::string *error) {
+  if (arrays_.empty() || array < 0) {
+    if (error->empty())
+      *error = arrays_.empty() ? "systolic event on a config without systolic arrays"
+                               : "systolic event on array " + std::to_string(array);
+    return nullptr;
+  }
+  return &arrays_[static_cast<size_t>(array) % arrays_.size()];
+}
+
+// A tile larger than the array runs as several (rows x cols) passes.
+int64_t SystolicUnit::passes(int64_t k, int64_t n) const {
+  return std::max<int64_t>(1, ceil_div(k, cfg_.rows)) * std::max<int64_t>(1, ceil_div(n, cfg_.cols));
+}
+
+double SystolicUnit::preload(int32_t array, int64_t handle, double earliest, int64_t k, int64_t n,
+                             std::string *error) {
+  Array *a = array_of(array, error);
+  if (!a) return earliest;
+  WeightSlot &slot = a->slots[static_cast<size_t>(a->next_slot)];
+  a->next_slot = (a->next_slot + 1) % cfg_.weight_slots;
+  double start = std::max({earliest, a->load_free, slot.released});
+  // one weight row per step, the rows the tile really has
+  double occupancy = cfg_.preload_cycles_per_row * static_cast<double>(std::min<int64_t>(k, cfg_.rows)) *
+                     static_cast<double>(passes(k, n));
+  a->load_free = start + occupancy;
+  slot.loaded = start + occupancy;
+  slot.handle = handle;
+  slot.sequence = ++preloads_;
+  busy_preload_ += occupancy;
+  return slot.loaded;
+}
+
+SystolicUnit::Pass SystolicUnit::accumulate(int32_t array, int64_t handle, double earliest, int64_t m, int64_t k,
+                                            int64_t n, std::string *error) {
+  Pass pass{earliest, earliest, earliest};
+  Array *a = array_of(array, error);
+  if (!a) return pass;
+  WeightSlot *slot = nullptr;
+  for (WeightSlot &s : a->slots)
+    if (s.handle == handle && (!slot || s.sequence > slot->sequence)) slot = &s;
+  if (!slot) {
+    if (error->empty())
+      *error = "systolic accumulate on array " + std::to_string(array) + " with weight handle " +
+               std::to_string(handle) + " that no resident preload holds";
+    return pass;
+  }
+  if (m <= 0 || k <= 0 || n <= 0) return pass;
+  pass.start = std::max({earliest, a->free, slot->loaded});
+  double occupancy = static_cast<double>(m) * static_cast<double>(passes(k, n));
+  pass.end = pass.start + occupancy;
+  a->free = pass.end;
+  slot->released = std::max(slot->released, pass.end);
+  int64_t used_rows = std::min<int64_t>(k, cfg_.rows), used_cols = std::min<int64_t>(n, cfg_.cols);
+  pass.done = pass.end + cfg_.hop_cycles * static_cast<double>(used_rows + used_cols - 2) + cfg_.latency_cycles;
+  busy_stream_ += occupancy;
+  return pass;
+}
+
+double SystolicUnit::free_at() const {
+  double t = 0;
+  for (const Array &a : arrays_) t = std::max(t, a.free);
+  return t;
+}
+
+double SystolicUnit::output_wait(uint64_t key, double slot_ready) {
+  for (Pipeline &p : pipelines_)
+    if (p.key == key) {
+      if (slot_ready != p.last) p.base = slot_ready;  // rewritten since: a new tile's initialisation
+      return p.base;
+    }
+  pipelines_.push_back(Pipeline{key, slot_ready, -1});
+  return slot_ready;
+}
+
+double SystolicUnit::output_written(uint64_t key, double slot_ready, double done) {
+  double ready = std::max(slot_ready, done);
+  for (Pipeline &p : pipelines_)
+    if (p.key == key) p.last = ready;
+  return ready;
+}
+
+}  // namespace npusim
