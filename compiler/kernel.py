@@ -29,6 +29,20 @@ from npusim.config import NpuConfig
 SUPPORTED_REDUCTIONS = ("sum", "prod", "max", "min", "any")
 
 
+def publish_kernel(mlir: str, metadata, config_name: str, started: float) -> tuple[str, dict]:
+    """Store kernel.mlir and kernel.json under the kernel's hash (CONTRACTS.md section 6) and log
+    the compile event; `metadata(hash)` builds kernel.json. Returns (hash, metadata)."""
+    kernel_hash = cache.sha256_text(mlir)
+    entry = cache.entry(kernel_hash)
+    entry.put_text("kernel.mlir", mlir)
+    meta = metadata(kernel_hash)
+    entry.put_text("kernel.json", json.dumps(meta, indent=1))
+    runlog.append("compile", {"kernel": meta["name"], "kernel_hash": kernel_hash,
+                              "wall_s": round(time.perf_counter() - started, 6),
+                              "config": config_name, "artifacts": str(entry.dir)})
+    return kernel_hash, meta
+
+
 class NpuCSEVariable(CSEVariable):
     def __init__(self, name, bounds, dtype=None, shape=None):
         super().__init__(name, bounds, dtype, shape)
@@ -189,17 +203,10 @@ class NpuKernel(SIMDKernel):
                           for a in call_args]
         program.size_args = [a.name for a in arg_types if isinstance(a, SizeArg)]
         emitted = KernelEmitter(program, self.npu_config).emit()
-        kernel_hash = cache.sha256_text(emitted.mlir)
-        entry = cache.entry(kernel_hash)
-        entry.put_text("kernel.mlir", emitted.mlir)
-        meta = emitted.metadata(kernel_hash, self.npu_config.name)
-        entry.put_text("kernel.json", json.dumps(meta, indent=1))
-        self.kernel_hash = kernel_hash
-        self.kernel_meta = meta
-        runlog.append("compile", {"kernel": meta["name"], "kernel_hash": kernel_hash,
-                                  "wall_s": round(time.perf_counter() - self.started, 6),
-                                  "config": self.npu_config.name, "artifacts": str(entry.dir)})
-        return f"load_npusim_kernel({kernel_hash!r})"
+        self.kernel_hash, self.kernel_meta = publish_kernel(
+            emitted.mlir, lambda digest: emitted.metadata(digest, self.npu_config.name), self.npu_config.name,
+            self.started)
+        return f"load_npusim_kernel({self.kernel_hash!r})"
 
     def call_kernel(self, name: str, node=None, deallocate_ws: bool = True):
         V.graph.wrapper_code.generate_kernel_call(

@@ -25,7 +25,6 @@ systolic compute into per-array preload/accumulate events (skeleton.py).
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from dataclasses import dataclass
 
@@ -39,8 +38,8 @@ from torch._inductor.virtualized import V
 
 from compiler.emitter import ABI_VERSION, DYN, _SymbolEnv, elem_bits, mlir_type, storage_type
 from compiler.errors import UnsupportedOp
+from compiler.kernel import publish_kernel
 from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_i64, to_index
-from npusim import cache, runlog
 from npusim.config import NpuConfig
 
 # Tile shape in array units: TM = TILE_ARRAYS * rows, TN = TILE_ARRAYS * cols, TK = rows. An A tile
@@ -261,17 +260,9 @@ class MatmulKernel(Kernel):
         self.call_args = [V.graph.wrapper_code.codegen_python_sizevar(x) if isinstance(x, sympy.Expr) else str(x)
                           for x in call_args]
         emitted = MatmulEmitter(spec, self.npu_config).emit()
-        kernel_hash = cache.sha256_text(emitted["mlir"])
-        entry = cache.entry(kernel_hash)
-        entry.put_text("kernel.mlir", emitted["mlir"])
-        meta = emitted["metadata"](kernel_hash)
-        entry.put_text("kernel.json", json.dumps(meta, indent=1))
-        self.kernel_hash = kernel_hash
-        self.kernel_meta = meta
-        runlog.append("compile", {"kernel": meta["name"], "kernel_hash": kernel_hash,
-                                  "wall_s": round(time.perf_counter() - self.started, 6),
-                                  "config": self.npu_config.name, "artifacts": str(entry.dir)})
-        return f"load_npusim_kernel({kernel_hash!r})"
+        self.kernel_hash, self.kernel_meta = publish_kernel(emitted["mlir"], emitted["metadata"],
+                                                            self.npu_config.name, self.started)
+        return f"load_npusim_kernel({self.kernel_hash!r})"
 
     def call_kernel(self, name: str, node=None, deallocate_ws: bool = True):
         V.graph.wrapper_code.generate_kernel_call(
