@@ -25,7 +25,7 @@ from torch._inductor import config as inductor_config
 from torch._inductor.codegen import common as codegen_common
 from torch._inductor.compile_fx import compile_fx, compile_fx_inner
 
-from compiler.matmul import matmul_lowerings
+from compiler.matmul import matmul_decompositions, matmul_lowerings
 from npusim import runlog
 from npusim.paths import inductor_cache_dir
 
@@ -99,5 +99,6 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
             raise RuntimeError(f"npusim compiles CPU tensors (the simulated NPU's host view), got {value.device}")
     runlog.append("graph", graph_event(gm))
     with npusim_codegen(), matmul_lowerings(), inductor_config.patch(CONFIG_PATCHES):
-        return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES)
+        return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES,
+                          decompositions=matmul_decompositions())
 

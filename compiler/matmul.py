@@ -164,6 +164,17 @@ def matmul_lowerings():
         lowerings.update(saved)
 
 
+def matmul_decompositions() -> dict:
+    """Inductor's decomposition table without its CPU shortcuts for the matmul ops (an mm with
+    M = 1 and N = 1 as a sum of products, a small addmm with M = 1 as mul + sum): on the NPU a
+    GEMV or a dot product still runs on the systolic array, so a size-1 specialisation of a
+    matmul keeps the kernel its other sizes run (CONTRACTS.md section 7)."""
+    from torch._inductor.decomposition import select_decomp_table
+
+    own = {getattr(torch.ops.aten, name) for name in MATMUL_LOWERINGS}
+    return {op: fn for op, fn in select_decomp_table().items() if getattr(op, "overloadpacket", None) not in own}
+
+
 # --- the kernel ----------------------------------------------------------------------------
 def _make_kernel_render(node: MatmulBuffer, hint_override=None):
     kernel = MatmulKernel(node)
