@@ -18,7 +18,7 @@ from typing import Callable
 
 from filelock import FileLock
 
-from npusim.paths import CacheError, cache_dir
+from npusim.paths import CacheError, cache_dir  # noqa: F401  (CacheError: part of this module's API)
 
 
 def sha256_file(path: Path) -> str:

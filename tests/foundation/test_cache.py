@@ -158,3 +158,61 @@ def test_concurrent_builders_in_processes_build_exactly_once(tmp_path):
     assert len(builds_log.read_text().splitlines()) == 1
     entry = cache.entry("shared")
     assert entry.valid("kernel.elf") and leftovers(entry) == []
+
+
+# --- damaged entries and unusable caches (bad input gets a clear error and loses nothing) -----
+@pytest.mark.parametrize("damage", ["plain file", "dangling link"])
+def test_a_damaged_entry_is_rebuilt(damage, tmp_path):
+    entry, calls = cache.entry("d1"), []
+    entry.build("kernel.elf", good_builder(calls))
+    import shutil
+
+    shutil.rmtree(entry.dir)
+    if damage == "plain file":
+        entry.dir.write_text("not a directory")
+    else:
+        entry.dir.symlink_to(tmp_path / "nowhere")
+    again = cache.entry("d1")
+    path, built = again.build("kernel.elf", good_builder(calls))
+    assert again.dir.is_dir() and built and path.read_bytes() == PAYLOAD and len(calls) == 2
+
+
+def test_a_directory_in_place_of_an_artifact_is_rebuilt():
+    entry, calls = cache.entry("d2"), []
+    (entry.dir / "kernel.elf").mkdir()
+    (entry.dir / "kernel.elf" / "junk").write_text("x")
+    (entry.dir / "kernel.elf.ok").mkdir()
+    path, built = entry.build("kernel.elf", good_builder(calls))
+    assert built and path.read_bytes() == PAYLOAD
+    assert entry.valid("kernel.elf")
+
+
+def test_a_garbled_stamp_is_not_trusted():
+    entry, calls = cache.entry("d3"), []
+    entry.build("kernel.elf", good_builder(calls))
+    (entry.dir / "kernel.elf.ok").write_bytes(b"\xff\xfe not utf-8")
+    assert not entry.valid("kernel.elf")
+    entry.build("kernel.elf", good_builder(calls))
+    assert len(calls) == 2
+
+
+def test_an_unusable_cache_dir_is_one_clear_error(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    monkeypatch.setenv("NPUSIM_CACHE_DIR", str(blocker / "cache"))  # a path under a file
+    with pytest.raises(cache.CacheError) as error:
+        cache.entry("d4")
+    message = str(error.value)
+    assert str(blocker / "cache") in message and "NPUSIM_CACHE_DIR" in message and "\n" not in message
+
+
+def test_an_unwritable_entry_is_one_clear_error(tmp_path, monkeypatch):
+    entry = cache.entry("d5")
+    import shutil
+
+    shutil.rmtree(entry.dir)
+    entry.dir.parent.joinpath("d5").write_text("x")
+    monkeypatch.setattr(cache, "_remove", lambda path: None)  # the damaged entry cannot be removed
+    with pytest.raises(cache.CacheError) as error:
+        cache.entry("d5")
+    assert str(entry.dir) in str(error.value) and "NPUSIM_CACHE_DIR" in str(error.value)

@@ -92,3 +92,14 @@ def test_malformed_line_is_reported_with_its_number(tmp_path):
         handle.write('{"event": "launch", "kernel": \n')
     with pytest.raises(ValueError, match=r"run.jsonl:2: malformed"):
         list(runlog.read(log))
+
+
+def test_an_unwritable_run_log_is_one_clear_error(tmp_path):
+    from npusim.runlog import RunLogError
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    target = blocker / "runlog.jsonl"
+    with pytest.raises(RunLogError) as error:
+        runlog.append("launch", {"kernel": "k"}, log_path=target)
+    assert str(target) in str(error.value) and "NPUSIM_RUNLOG" in str(error.value)
