@@ -83,9 +83,9 @@ class MatmulBuffer(inductor_ir.TemplateBuffer):
 
 def _fixed(node):
     """A realised operand with a fixed layout (Inductor may not change its strides afterwards)."""
-    from torch._inductor.select_algorithm import realize_inputs
-
-    node = realize_inputs(node)
+    # ExternKernel.realize_input turns a view that strides can express into a ReinterpretView, so
+    # w.t() of a (1, K) weight (a reshape-like view once N = 1 is specialised) is a stride, not a copy
+    node = inductor_ir.ExternKernel.realize_input(node)
     if isinstance(node.get_layout(), inductor_ir.FlexibleLayout):
         node.freeze_layout()
     return node
@@ -94,10 +94,13 @@ def _fixed(node):
 def _matmul(op_name: str, mat1, mat2, bias=None, batched: bool = False):
     from torch._inductor.kernel.mm_common import mm_args
 
-    if bias is None:
-        m, n, k, layout, mat1, mat2 = mm_args(mat1, mat2)
-    else:
-        m, n, k, layout, mat1, mat2, bias = mm_args(mat1, mat2, bias)
+    from torch._inductor.lowering import expand
+
+    m, n, k, layout, mat1, mat2 = mm_args(mat1, mat2)
+    if bias is not None:
+        # The bias broadcast to C's shape is a strided view (stride 0 where it broadcasts), read in
+        # place; mm_args would realise it, a copy kernel once a dim of 1 is specialised.
+        bias = inductor_ir.TensorBox(inductor_ir.ExternKernel.realize_input(expand(bias, layout.size)))
     for node in (mat1, mat2) + ((bias,) if bias is not None else ()):
         if node.get_dtype() != layout.dtype or not layout.dtype.is_floating_point or layout.dtype == torch.float64:
             raise UnsupportedOp(op_name, f"operands of dtype {node.get_dtype()} (f32/f16/bf16, all alike)")

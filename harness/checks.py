@@ -57,11 +57,15 @@ def check_monotonic(points: list[tuple[int, int | None]], what: str, dim: str) -
                                  f"sweep: {ordered}")
 
 
-def check_trace_scaling(points: list[tuple[int, int | None]], tile: int, dim: str) -> None:
-    """Trace records grow with the tile count: more tiles, strictly more records."""
+def check_trace_scaling(points: list[tuple[int, int | None]], tile: int, dim: str,
+                        extents: list[int | None] | None = None) -> None:
+    """Trace records grow with the tile count: more tiles, strictly more records. `extents` are the
+    kernel's tiled extents at each point when they differ from the swept size (a pad's N + 3)."""
     check_monotonic(points, "trace records", dim)
-    ordered = sorted(points)
-    for (small, low), (big, high) in zip(ordered, ordered[1:]):
-        if math.ceil(big / tile) > math.ceil(small / tile) and not high > low:
+    extents = extents or [size for size, _ in points]
+    ordered = sorted(((size, records, extent if extent is not None else size)
+                      for (size, records), extent in zip(points, extents)))
+    for (small, low, small_extent), (big, high, big_extent) in zip(ordered, ordered[1:]):
+        if math.ceil(big_extent / tile) > math.ceil(small_extent / tile) and not high > low:
             raise AssertionError(f"trace records did not grow with the tile count (tile {tile}): "
                                  f"{dim}={small} -> {low} records, {dim}={big} -> {high} records")

@@ -154,7 +154,7 @@ class CaseItem(NpusimItem):
         state.results.setdefault(self.op_key, []).append(CaseResult(
             sizes=dict(self.sizes), status=Status.PASS, cycles=self.properties.get(Prop.CYCLES),
             trace_records=self.properties.get(Prop.TRACE_RECORDS), instret=self.properties.get(Prop.INSTRET),
-            kernel_hashes=self.kernel_hashes, finished=now()))
+            kernel_hashes=self.kernel_hashes, finished=now(), shape_args=dict(self.shape_args)))
 
     def specialised_dims(self) -> tuple[tuple[str, int], ...]:
         """The dynamic dims this case sets to 0 or 1: Dynamo specialises them (CONTRACTS.md, Size rule)."""
@@ -177,6 +177,7 @@ class CaseItem(NpusimItem):
             state.compiles.setdefault(self.op_key, []).extend(compiles)
         self.properties[Prop.SPECIALISATIONS] = len(known)
         self.kernel_hashes = sorted({e["kernel_hash"] for e in launches})
+        self.shape_args = {e["kernel_hash"]: e.get("shape_args") or {} for e in launches}
         for event in compiles:
             self.artifacts.append(event.get("artifacts", ""))
         for event in launches:
@@ -246,15 +247,19 @@ class SweepItem(NpusimItem):
             pytest.skip("no case of this sweep launched a kernel: every output is empty")
         checks.check_monotonic([(r.sizes[dim], r.cycles) for r in everything if r.kernel_hashes], "cycles", dim)
         hashes = {h for r in ran for h in r.kernel_hashes}
-        tiles = _kernel_tiles(hashes)
-        tile = tiles.get("r") or tiles.get("x") if dim == self.spec.dims()[-1] else None
+        meta = _kernel_meta(hashes)
+        tiled = "r" if meta.get("rnumel") else "x"
+        tile = (meta.get("tiles") or {}).get(tiled) if dim == self.spec.dims()[-1] else None
         if len(hashes) == 1 and tile:
-            checks.check_trace_scaling([(r.sizes[dim], r.trace_records) for r in ran], tile, dim)
+            # tiles of the kernel's own extent at each case (pad's output is N + 3, not N)
+            extents = [_extent(meta[f"{tiled}numel"], r.shape_args.get(next(iter(hashes)), {})) for r in ran]
+            checks.check_trace_scaling([(r.sizes[dim], r.trace_records) for r in ran], tile, dim,
+                                       extents=extents)
         else:
             checks.check_monotonic([(r.sizes[dim], r.trace_records) for r in ran], "trace records", dim)
 
 
-def _kernel_tiles(hashes) -> dict:
+def _kernel_meta(hashes) -> dict:
     import json
 
     from npusim import cache
@@ -262,7 +267,18 @@ def _kernel_tiles(hashes) -> dict:
     if len(hashes) != 1:
         return {}
     meta = cache.entry(next(iter(hashes))).path("kernel.json")
-    return json.loads(meta.read_text()).get("tiles", {}) if meta.exists() else {}
+    return json.loads(meta.read_text()) if meta.exists() else {}
+
+
+def _extent(expression: str, shape_args: dict) -> int | None:
+    """A kernel extent (kernel.json xnumel / rnumel) at the size args of one launch."""
+    import sympy
+
+    try:
+        value = sympy.sympify(str(expression)).subs({sympy.Symbol(k): v for k, v in shape_args.items()})
+        return int(value) if value.is_Integer else None
+    except (sympy.SympifyError, TypeError, ValueError):
+        return None
 
 
 def failure_sections(item: NpusimItem, policy: str) -> list[tuple[str, str]]:

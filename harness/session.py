@@ -22,6 +22,7 @@ class CaseResult:
     instret: int | None
     kernel_hashes: list
     finished: float
+    shape_args: dict = field(default_factory=dict)  # kernel hash -> the size args it was launched with
 
 
 @dataclass
