@@ -35,6 +35,18 @@ EXPORT int32_t npusim_trace_main(npusim_ctx *ctx, const int64_t *shape_args, int
     npusim_systolic_preload(ctx, 0, 128, 128);
     npusim_systolic_accumulate(ctx, 0, 128, 128, 128, 0x2, 0x4);
     npusim_dma(ctx, NPUSIM_DMA_STORE, 2, 2, 32, t * 16384, 16384, 1, 1, 0, 66, 0);
+#elif defined(PRODUCER_BAD_SPAD)
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 64, 32, t * 1024, 1024, 1, 1, 0, 0, t);
+#elif defined(PRODUCER_UNMATCHED_BARRIER)
+    npusim_barrier(ctx, 7, t);
+#elif defined(PRODUCER_READ_UNWRITTEN)
+    npusim_compute(ctx, 0, 1024, 0x1, 0x2);
+#elif defined(PRODUCER_STORE_UNWRITTEN)
+    npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, t * 1024, 1024, 1, 1, 0, 65, 0);
+#elif defined(PRODUCER_NEVER_WAITS)
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
+#elif defined(PRODUCER_NESTED_WORK_ITEM)
+    npusim_work_item_begin(ctx);
 #else
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
     npusim_barrier(ctx, 0, t);
