@@ -47,6 +47,9 @@ class OpSpec:
     # far less), so a float case's atol grows to at least eps * n: a 131079-wide f32 row
     # allows 0.016, where a wrong or missing element moves the sum by about 1.
     summed: tuple[str, ...] = ()
+    # Multiply-accumulates of one case, from its sizes (a matmul's M*N*K): the systolic term of the
+    # physical-limit floor (harness/checks.py roofline). None: no MACs.
+    macs: Callable[[dict[str, int]], int] | None = None
     family: str = ""  # filled from the suite folder when empty
 
     def dims(self) -> list[str]:
@@ -97,6 +100,9 @@ class OpSpec:
             summed_length = math.prod(sizes[dim] for dim in self.summed)
             atol = max(atol, torch.finfo(torch.float32).eps * summed_length)  # low-precision sums accumulate in f32
         return rtol, atol
+
+    def macs_of(self, sizes: dict[str, int]) -> int:
+        return int(self.macs(sizes)) if self.macs is not None else 0
 
     def xfail_reason(self, dtype: str) -> str | None:
         return self.xfail.get(dtype) or self.xfail.get("*")

@@ -85,6 +85,13 @@ double TileCost::occupancy(int64_t n) const {
   return cycles;
 }
 
+double TileCost::peak_work(int64_t n) const {
+  if (n <= 0) return 0;
+  double cycles = fixed_cycles + cycles_per_elem * static_cast<double>(n);
+  for (const Width &w : widths) cycles += static_cast<double>(n) / w.elems_per_op * w.issue_cycles;
+  return cycles;
+}
+
 // cost.json (cost.py): per tile, either the ops of one element, each with
 // its class, operand width and the ops it depends on, or a hand-given line
 // {fixed_cycles, cycles_per_elem}. Every class must be in the config and no
@@ -467,6 +474,7 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
   mark_read(c, reads, start + occupancy);
   mark_written(c, writes, done);
   c.busy_vector += occupancy;
+  if (cost) c.vector_at_peak += cost->peak_work(n_elems);
   TileStats &ts = tile_stats_[tile_id];
   ++ts.calls;
   ts.elems += n_elems;
@@ -550,8 +558,9 @@ void TimingCore::systolic_accumulate(int32_t tile_id, int64_t m, int64_t k, int6
 
 std::string TimingCore::report_json(double wall_s, int32_t producer_status) const {
   double end = end_time_;
-  double busy_vector = 0, busy_systolic = 0, busy_dma_issue = 0;
+  double busy_vector = 0, busy_systolic = 0, busy_dma_issue = 0, vector_at_peak = 0;
   for (const Core &c : cores_) {
+    vector_at_peak += c.vector_at_peak;
     end = std::max(end, c.issue);
     busy_vector += c.busy_vector;
     busy_systolic += c.busy_systolic;
@@ -562,7 +571,7 @@ std::string TimingCore::report_json(double wall_s, int32_t producer_status) cons
   o << "{\"cycles\": " << static_cast<uint64_t>(std::ceil(end)) << ", \"trace_records\": " << records_
     << ", \"dram_bytes\": " << dram_bytes_ << ", \"dram_bursts\": " << dram_bursts_
     << ", \"busy_cycles\": {\"vector\": " << busy_vector << ", \"systolic\": " << busy_systolic
-    << ", \"dma_issue\": " << busy_dma_issue << ", \"dram_channel_avg\": " << busy_dram_channel_ / cfg_.dram_channels
+    << ", \"vector_at_peak\": " << vector_at_peak << ", \"dma_issue\": " << busy_dma_issue << ", \"dram_channel_avg\": " << busy_dram_channel_ / cfg_.dram_channels
     << "}, \"events\": {\"work_items\": " << n_work_items_ << ", \"dma\": " << n_dma_ << ", \"dma_gather\": " << n_gather_
     << ", \"compute\": " << n_compute_ << ", \"barrier\": " << n_barrier_ << ", \"systolic_preload\": " << n_preload_
     << ", \"systolic_accumulate\": " << n_accumulate_ << "}, \"cores\": [";

@@ -104,6 +104,9 @@ struct TileCost {
   double latency = 0;                            // result ready after occupancy
   bool after_previous = false;  // uses a register result of the previous compute
   double occupancy(int64_t n) const;
+  // The same ops at the unit's peak throughput (no partial vector op rounded
+  // up): what the physical-limit check takes as the vector work.
+  double peak_work(int64_t n) const;
 };
 
 struct SpadBuffer {
@@ -180,6 +183,7 @@ class TimingCore {
     int last_weight_slot = 0;
     uint64_t work_items = 0;
     double busy_vector = 0, busy_systolic = 0, busy_dma_issue = 0;
+    double vector_at_peak = 0;
   };
   struct Interval {
     double begin, end;
