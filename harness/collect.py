@@ -144,6 +144,8 @@ class CaseItem(NpusimItem):
             # an op that updates an input in place must update it the same way
             checks.check_values(call_inputs, eager_inputs, rtol, atol)
             self._check_floor(launches, call_inputs, actual)
+            if self.config.getoption("--hardware-monotonic"):
+                self._check_hardware_monotonic(launches)
         except AssertionError:
             self._keep_inputs(inputs, rtol, atol)
             raise
@@ -193,6 +195,21 @@ class CaseItem(NpusimItem):
         self.properties[Prop.ROOFLINE] = math.ceil(roof["cycles"])
         self.properties[Prop.ROOFLINE_RATIO] = round(cycles / roof["cycles"], 3)
         checks.check_floor(cycles, roof, config.name)
+
+    def _check_hardware_monotonic(self, launches: list[dict]) -> None:
+        """The case's launches re-simulated (trace only) on its config with each resource doubled."""
+        from npusim import cache
+        from simulator.trace import simulate
+
+        base = self.properties.get(Prop.CYCLES)
+        if base is None or not launches:
+            return
+        config = npu_config.load()
+        scaled = {}
+        for resource, variant in npu_config.scaled_variants(config).items():
+            scaled[resource] = sum(simulate(cache.entry(e["kernel_hash"]).dir, None, e["shape_args"], variant).cycles
+                                   for e in launches)
+        checks.check_hardware_monotonic(base, scaled, config.name)
 
     def _keep_inputs(self, inputs, rtol, atol) -> None:
         """A failing case keeps its inputs and a standalone reproducer beside them."""

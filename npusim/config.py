@@ -118,6 +118,33 @@ class NpuConfig:
         return self["scratchpad"]["kb_per_lane"] * 1024 * self["vector"]["lanes"]
 
 
+# Resources that more of must never cost cycles (the hardware-monotonicity check): name ->
+# (section, key). A scaled variant doubles one of them.
+SCALABLE_RESOURCES = {
+    "dram bandwidth": ("dram", "gbps_per_channel"),
+    "dram channels": ("dram", "channels"),
+    "vector lanes": ("vector", "lanes"),
+    "cores": ("core", "count"),
+    "systolic arrays": ("systolic", "arrays_per_core"),
+    "scratchpad": ("scratchpad", "kb_per_lane"),
+}
+
+
+def scaled_variants(config: "NpuConfig", factor: int = 2) -> dict[str, dict]:
+    """The config with one resource scaled up by `factor` each, validated: resource name -> config dict."""
+    import copy
+
+    variants = {}
+    for resource, (section, key) in SCALABLE_RESOURCES.items():
+        data = copy.deepcopy(config.data)
+        value = data[section][key]
+        data[section][key] = value * factor if value else factor  # 0 arrays -> some arrays
+        data["name"] = f"{config.name}+{key}x{factor}"
+        validate(data, Path(f"<{config.name} with {resource} x{factor}>"))
+        variants[resource] = data
+    return variants
+
+
 def _check_value(path: Path, key: str, value: Any, field: Field) -> None:
     where = f"{path}: key '{key}'"
     expected = field.type

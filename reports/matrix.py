@@ -210,6 +210,51 @@ def _row_max_ratio(table: MatrixTable, row) -> float | None:
     return max(ratios) if ratios else None
 
 
+def config_comparison(cases: list[CaseResult]) -> tuple[list[str], list[tuple[tuple, dict[str, CaseResult]]]]:
+    """The same case (op, dtype, sizes) on several configs: (configs in first-seen order, rows of
+    (key, config -> case)), for the cases run on at least two configs."""
+    configs: list[str] = []
+    by_key: dict[tuple, dict[str, CaseResult]] = {}
+    for case in cases:
+        if not case.is_matrix_case or not case.config:
+            continue
+        if case.config not in configs:
+            configs.append(case.config)
+        key = (case.family or "", case.op, case.dtype or "", tuple(case.sizes.items()))
+        by_key.setdefault(key, {})[case.config] = case
+    rows = [(key, per_config) for key, per_config in sorted(by_key.items()) if len(per_config) >= 2]
+    return configs, rows
+
+
+def _comparison_cells(configs: list[str], per_config: dict[str, CaseResult]) -> list[str]:
+    """cycles per config, then the ratio of each later config to the first."""
+    base = per_config.get(configs[0])
+    cells = [_cycles_text(per_config[c].cycles) if c in per_config else "" for c in configs]
+    for config in configs[1:]:
+        other = per_config.get(config)
+        if base is None or other is None or not base.cycles or other.cycles is None:
+            cells.append("")
+        else:
+            cells.append(f"{other.cycles / base.cycles:.3f}")
+    return cells
+
+
+def _comparison_html(cases: list[CaseResult]) -> str:
+    configs, rows = config_comparison(cases)
+    if len(configs) < 2 or not rows:
+        return ""
+    heads = ["family", "op", "dtype", "sizes"] + [f"cycles {c}" for c in configs] + \
+        [f"{c} / {configs[0]}" for c in configs[1:]]
+    out = [f'<h2 id="configs">Configs side by side ({len(rows)} cases)</h2>',
+           "<table class='configs'><tr>" + "".join(f"<th>{_e(h)}</th>" for h in heads) + "</tr>"]
+    for (family, op, dtype, sizes), per_config in rows:
+        label = ",".join(f"{k}={v}" for k, v in sizes) or "-"
+        cells = [family, op, dtype, label] + _comparison_cells(configs, per_config)
+        out.append("<tr>" + "".join(f"<td class='num'>{_e(c)}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
 def efficiency_findings(cases: list[CaseResult]) -> list[CaseResult]:
     """Cases above EFFICIENCY_FINDING_RATIO times their physical floor, worst first."""
     found = [c for c in cases if c.roofline_ratio is not None and c.roofline_ratio > EFFICIENCY_FINDING_RATIO]
@@ -357,6 +402,7 @@ def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
         out.append("<p>None.</p>")
     out.extend(_problem_html(case, anchors[case.case_id]) for case in problems)
     out.append(_sweeps_html(cycle_monotonicity_violations(cases)))
+    out.append(_comparison_html(cases))
     findings = efficiency_findings(cases)
     out.append(f'<h2 id="efficiency">Efficiency findings: cases above {EFFICIENCY_FINDING_RATIO}× their '
                f'roofline ({len(findings)})</h2>')
@@ -455,6 +501,16 @@ def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = N
             lines.append(f"  - artifacts: `{case.artifacts}`")
     if not problems:
         lines.append("None.")
+    configs, rows = config_comparison(cases)
+    if len(configs) >= 2 and rows:
+        heads = ["family", "op", "dtype", "sizes"] + [f"cycles {c}" for c in configs] + \
+            [f"{c} / {configs[0]}" for c in configs[1:]]
+        lines += ["", f"## Configs side by side ({len(rows)} cases)", "", "| " + " | ".join(heads) + " |",
+                  "|" + "---|" * 4 + "---:|" * (len(heads) - 4)]
+        for (family, op, dtype, sizes), per_config in rows:
+            label = ",".join(f"{k}={v}" for k, v in sizes) or "-"
+            lines.append("| " + " | ".join([_md(family), _md(op), _md(dtype), label]
+                                           + _comparison_cells(configs, per_config)) + " |")
     findings = efficiency_findings(cases)
     lines += ["", f"## Efficiency findings: cases above {EFFICIENCY_FINDING_RATIO}× their roofline "
               f"({len(findings)})", ""]

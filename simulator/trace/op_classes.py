@@ -183,7 +183,10 @@ def store_ops(store: ir.Operation) -> list[dict]:
     while pending:
         v = pending.pop()
         owner = v.owner
-        if isinstance(owner, ir.Block) or owner in seen or owner.name in ("scf.for", "scf.while"):
+        if isinstance(owner, ir.Block):
+            continue
+        owner = owner.operation
+        if owner in seen or owner.name in ("scf.for", "scf.while"):
             continue
         if owner.block != store.block:
             continue

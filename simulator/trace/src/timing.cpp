@@ -248,39 +248,67 @@ double TimingCore::reserve_queue_entry(Core &c) {
 
 // Book `duration` cycles on a channel in the first gap at or after
 // `earliest`; returns the end of the booking.
+// Book `duration` cycles (whole bursts) on a channel from `earliest` on,
+// burst by burst in the free gaps, as a controller interleaves requests: a
+// transfer is not held back behind a short one booked in the middle of its
+// window (a contiguous booking was, so more bandwidth could cost cycles).
+// Returns the end of the last burst.
 double TimingCore::book_channel(int channel, double earliest, double duration) {
   auto &cal = calendars_[static_cast<size_t>(channel)];
   busy_dram_channel_ += duration;
   // No booking is shorter than one burst, so a gap shorter than that can
   // never be used: bookings that leave one are merged with their neighbour,
   // which keeps the calendars short without changing any outcome.
-  const double unusable = burst_cycles_;
+  const double unit = burst_cycles_;
   // Common case: the request starts after everything booked so far.
   if (cal.empty() || earliest >= cal.back().end) {
-    if (!cal.empty() && earliest - cal.back().end < unusable)
+    if (!cal.empty() && earliest - cal.back().end < unit)
       cal.back().end = earliest + duration;
     else
       cal.push_back(Interval{earliest, earliest + duration});
     return earliest + duration;
   }
-  auto it = std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= earliest; });
-  double cand = earliest;
-  while (it != cal.end() && it->begin < cand + duration) {
-    cand = std::max(cand, it->end);
-    ++it;
-  }
-  double end = cand + duration;
-  bool joins_prev = it != cal.begin() && cand - std::prev(it)->end < unusable;
-  bool joins_next = it != cal.end() && it->begin - end < unusable;
-  if (joins_prev && joins_next) {
-    std::prev(it)->end = it->end;
-    cal.erase(it);
-  } else if (joins_prev) {
-    std::prev(it)->end = end;
-  } else if (joins_next) {
-    it->begin = std::min(it->begin, cand);
-  } else {
-    cal.insert(it, Interval{cand, end});
+  size_t i = static_cast<size_t>(
+      std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= earliest; }) -
+      cal.begin());
+  double cand = earliest, remaining = duration, end = earliest;
+  while (remaining > 1e-9) {
+    if (i < cal.size() && cal[i].begin <= cand) {  // inside a booking: skip past it
+      cand = std::max(cand, cal[i].end);
+      ++i;
+      continue;
+    }
+    const double gap = i < cal.size() ? cal[i].begin - cand : remaining;
+    double take = remaining;
+    if (gap < remaining) {
+      take = std::floor(gap / unit + 1e-9) * unit;
+      if (take <= 0) {  // too short for a burst
+        cand = cal[i].end;
+        ++i;
+        continue;
+      }
+    }
+    end = cand + take;
+    remaining -= take;
+    // insert [cand, end) before cal[i], merged with neighbours closer than a burst
+    const bool joins_prev = i > 0 && cand - cal[i - 1].end < unit;
+    const bool joins_next = i < cal.size() && cal[i].begin - end < unit;
+    if (joins_prev && joins_next) {
+      cal[i - 1].end = cal[i].end;
+      cal.erase(cal.begin() + static_cast<std::ptrdiff_t>(i));
+      cand = cal[i - 1].end;
+    } else if (joins_prev) {
+      cal[i - 1].end = end;
+      cand = end;
+    } else if (joins_next) {
+      cal[i].begin = std::min(cal[i].begin, cand);
+      cand = cal[i].end;
+      ++i;
+    } else {
+      cal.insert(cal.begin() + static_cast<std::ptrdiff_t>(i), Interval{cand, end});
+      ++i;
+      cand = end;
+    }
   }
   return end;
 }
