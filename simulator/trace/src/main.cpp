@@ -119,9 +119,9 @@ int main(int argc, char **argv) {
       stage = cost_path;
       if (!cost_path.empty()) costs = npusim::load_cost_table(read_json(cost_path), cfg);
       stage = "the timing model";
-    if (static_cast<int>(shape_args.size()) != info.n_size_args)
-      die(2, "the attribute file has " + std::to_string(shape_args.size()) + " shape_args, the kernel takes " +
-                 std::to_string(info.n_size_args));
+      if (static_cast<int>(shape_args.size()) != info.n_size_args)
+        die(2, "the attribute file has " + std::to_string(shape_args.size()) + " shape_args, the kernel takes " +
+                   std::to_string(info.n_size_args));
       sim = std::make_unique<TimingCore>(cfg, info, std::move(costs), allow_missing_costs);
     } catch (const std::exception &e) {
       die(2, stage + ": " + e.what());

@@ -192,13 +192,14 @@ TimingCore::Buffer &TimingCore::buffer(Core &c, int32_t spad) {
   return b;
 }
 
-double TimingCore::read_ready(Core &c, uint64_t mask, const char *reader) {
+double TimingCore::read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id) {
   double t = 0;
   for_each_buffer(c, mask, [&](Buffer &buf, int b) {
     const Slot &s = buf.current_slot();
     if (!s.written)
-      throw TraceError(std::string(reader) + " reads scratchpad " + std::to_string(b) + " (slot " +
-                       std::to_string(buf.current) + ") before anything wrote it");
+      throw TraceError(std::string(reader) + (tile_id >= 0 ? " " + std::to_string(tile_id) : std::string()) +
+                       " reads scratchpad " + std::to_string(b) + " (slot " + std::to_string(buf.current) +
+                       ") before anything wrote it");
     t = std::max(t, s.ready);
   });
   return t;
@@ -480,7 +481,6 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
   ++records_;
   ++n_compute_;
   if (n_elems < 0) throw TraceError("compute tile " + std::to_string(tile_id) + " with a negative element count");
-  if ((reads | writes) >> kMaxSpads) throw TraceError("compute mask names a scratchpad id beyond 63");
   Core &c = core();
   const TileCost *cost = nullptr;
   if (tile_id >= 0 && static_cast<size_t>(tile_id) < cost_by_id_.size() &&
@@ -492,8 +492,7 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
     missing_costs_.push_back(tile_id);
   const double occupancy = cost ? cost->occupancy(n_elems) : 0;
   const double latency = cost && n_elems > 0 ? cost->latency : 0;
-  const std::string reader = "compute tile " + std::to_string(tile_id);
-  double start = std::max({c.gate, c.vector_free, read_ready(c, reads, reader.c_str()),
+  double start = std::max({c.gate, c.vector_free, read_ready(c, reads, "compute tile", tile_id),
                            write_slots_free(c, writes, reads)});
   if (cost && cost->after_previous) start = std::max(start, c.vector_result);
   c.vector_free = start + occupancy;

@@ -213,7 +213,7 @@ class TimingCore {
   }
   static uint64_t spad_bit(int32_t spad, const char *what);
   double reserve_queue_entry(Core &c);
-  double read_ready(Core &c, uint64_t mask, const char *reader);
+  double read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id = -1);
   void mark_read(Core &c, uint64_t mask, double until);
   double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
   void mark_written(Core &c, uint64_t mask, double ready);
