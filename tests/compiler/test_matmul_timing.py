@@ -88,7 +88,7 @@ def test_large_gemm_reaches_the_systolic_peak_and_no_size_beats_a_roofline(gemm,
 
 def test_systolic_tile_is_costed_from_the_config_not_sampled(gemm):
     """The skeleton turns the systolic compute into preload/accumulate calls; only the vector
-    tiles (the accumulator's zero fill) are in trace_info.json and sampled on Spike."""
+    tiles (the accumulator's zero fill) are in trace_info.json, costed by their op classes."""
     import json
 
     from mlir import ir
