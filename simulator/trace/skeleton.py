@@ -37,6 +37,9 @@ ABI helpers (`include/npusim/trace_abi.h`) in place of the simulator ops:
 * a reduction tile loop (an `npusim.tile_loop` with results) is followed by
   a tile of its own costing the cross-lane reductions that combine its
   per-lane partial accumulators;
+* a `memref.load` / `vector.load` of a scratchpad outside a compute op (a
+  value uniform over the tile, read into a register) awaits that buffer's
+  load, so the compute using the value waits for its DMA;
 * any other op that writes a scratchpad outside a DMA or compute op is a
   SkeletonError;
 * each iteration of an outermost parallel tile loop is a work item
@@ -271,6 +274,11 @@ class _Builder:
                 self.emit_compute(op, ip, await_spads, slot)
             elif _is_spad_store(op):
                 self.emit_spad_store(op, ip, await_spads)
+            elif name in ("memref.load", "vector.load") and _is_spad(op.operands[0]):
+                # a scratchpad value read into a register outside a compute op (a value uniform
+                # over the tile, e.g. both operands of a size-1 add): the compute using it waits
+                # for its DMA
+                await_spads([self.spad_id(op.operands[0], f"{name} outside a compute op")])
             elif name in ("scf.for", "scf.parallel"):
                 if _has_sim_ops(op):
                     self.emit_loop(op, ip, in_work_item)
