@@ -525,22 +525,4 @@ class MatmulEmitter:
                 "args": args, "size_args": list(spec.size_args),
                 "tiles": {"m": self.tiles.tm, "n": self.tiles.tn, "k": self.tiles.tk},
                 "xnumel": None, "rnumel": None, "matmul": dims,
-                "cost_sample_shape_args": self.cost_samples(),
                 "config": self.config.name}
-
-    def cost_samples(self) -> dict:
-        """Size args of the vector tiles' two Spike cost samples: a few rows/columns, and one element.
-
-        The generic sampler grows dims to whole tiles, which here would be a
-        TM x TN x TK GEMM per sample; the vector tiles' cost is linear in their
-        element count, so a small tile gives the same line."""
-        small = {name: 1 for name in self.spec.size_args}
-        full = dict(small)
-        for dim in ("M", "N"):
-            expr = self.spec.dims[dim]
-            if isinstance(expr, sympy.Symbol) and str(expr) in full:
-                full[str(expr)] = 16
-        samples = {"full": full}
-        if full != small:
-            samples["one"] = small
-        return samples

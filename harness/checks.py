@@ -69,3 +69,63 @@ def check_trace_scaling(points: list[tuple[int, int | None]], tile: int, dim: st
         if math.ceil(big_extent / tile) > math.ceil(small_extent / tile) and not high > low:
             raise AssertionError(f"trace records did not grow with the tile count (tile {tile}): "
                                  f"{dim}={small} -> {low} records, {dim}={big} -> {high} records")
+
+
+def roofline(config, *, input_bytes: int, output_bytes: int, vector_at_peak: float, macs: int = 0) -> dict:
+    """The physical-limit floor of a case, in core cycles, from its own tensors and the NPU config.
+
+    Throughput terms at the config's peak: DRAM = the case's input and output tensors, each moved
+    once (the least traffic any schedule needs) / peak bandwidth; vector = the kernels' ops at each
+    class's peak throughput (the trace simulator's busy_cycles.vector_at_peak summed over launches,
+    no partial vector op rounded up) / cores; systolic = MACs (OpSpec.macs) / (cores x arrays x rows
+    x cols). Latency terms: L_r = DRAM read + NoC latency, L_w = write + NoC latency.
+
+        floor = max(dram + L_w,                          all traffic, then the last write lands
+                    L_r + max(vector, systolic, dram_out) + L_w)   compute and output traffic
+                                                         follow the first input, then a write lands
+    (an L_r / L_w term is 0 when the case reads / writes no tensor). The simpler
+    max(dram, vector, systolic) + L_r + L_w is not a floor: a pipelined schedule moves tile k+1's
+    inputs while tile k's load latency elapses, and the timing core does.
+    """
+    dram, noc, systolic = config["dram"], config["noc"]["latency_cycles"], config["systolic"]
+    cores = config["core"]["count"]
+    bytes_moved = input_bytes + output_bytes
+    macs_per_cycle = cores * systolic["arrays_per_core"] * systolic["rows"] * systolic["cols"]
+    parts = {"dram": bytes_moved / config.dram_bytes_per_cycle if hasattr(config, "dram_bytes_per_cycle")
+             else bytes_moved / _dram_bytes_per_cycle(config),
+             "vector": vector_at_peak / cores,
+             "systolic": macs / macs_per_cycle if macs and macs_per_cycle else 0.0}
+    read = dram["read_latency_cycles"] + noc if input_bytes else 0
+    write = dram["write_latency_cycles"] + noc if output_bytes else 0
+    out_traffic = parts["dram"] * output_bytes / bytes_moved if bytes_moved else 0.0
+    streaming = parts["dram"] + (write or read)
+    compute = read + max(parts["vector"], parts["systolic"], out_traffic) + write
+    bound = max(parts, key=parts.get)
+    return {"cycles": max(streaming, compute), "bound": bound, "parts": parts, "latency": read + write,
+            "bytes": bytes_moved, "macs": macs}
+
+
+def _dram_bytes_per_cycle(config) -> float:
+    return config["dram"]["channels"] * config["dram"]["gbps_per_channel"] * 1000.0 / config["core"]["freq_mhz"]
+
+
+def check_hardware_monotonic(base_cycles: int, scaled_cycles: dict[str, int], config_name: str) -> None:
+    """More of a resource (bandwidth, channels, lanes, cores, arrays, scratchpad) never costs cycles."""
+    worse = {resource: cycles for resource, cycles in scaled_cycles.items() if cycles > base_cycles}
+    if worse:
+        raise AssertionError(
+            f"more hardware cost more cycles: {base_cycles:,} cycles on {config_name}, but "
+            + ", ".join(f"{cycles:,} with {resource} doubled" for resource, cycles in worse.items())
+            + f" (all variants: {scaled_cycles})")
+
+
+def check_floor(cycles: int, roof: dict, config_name: str) -> None:
+    """A case may not finish faster than the hardware allows."""
+    if cycles < roof["cycles"] - 1e-6:
+        parts = ", ".join(f"{k} {v:,.1f}" for k, v in roof["parts"].items())
+        raise AssertionError(
+            f"faster than the hardware allows: {cycles:,} cycles, below the physical floor of "
+            f"{roof['cycles']:,.1f} on {config_name} ({parts} at peak, {roof['bound']}-bound, with "
+            f"{roof['latency']} cycles of load + store latency; {roof['bytes']:,} bytes, "
+            f"{roof['macs']:,} MACs): the timing model let something happen before its inputs existed or "
+            "moved data faster than the config's peak")

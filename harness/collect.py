@@ -8,6 +8,7 @@ every case's cycles.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -147,6 +148,9 @@ class CaseItem(NpusimItem):
             checks.check_values(actual, expected, rtol, atol)
             # an op that updates an input in place must update it the same way
             checks.check_values(call_inputs, eager_inputs, rtol, atol)
+            self._check_floor(launches, call_inputs, actual)
+            if self.config.getoption("--hardware-monotonic"):
+                self._check_hardware_monotonic(launches)
         except AssertionError:
             self._keep_inputs(inputs, rtol, atol)
             raise
@@ -197,6 +201,34 @@ class CaseItem(NpusimItem):
         self.properties[Prop.COMPILE_COUNT] = len(state.compiles.get(self.op_key, []))
         self.properties[Prop.ARTIFACTS] = str(self.case_dir)
         return launches
+
+    def _check_floor(self, launches: list[dict], inputs, outputs) -> None:
+        """cycles / roofline as properties; a case faster than the hardware allows fails."""
+        cycles = self.properties.get(Prop.CYCLES)
+        if cycles is None:  # trace disabled: no cycles to bound
+            return
+        config = npu_config.load()
+        vector = sum((event.get("busy_cycles") or {}).get("vector_at_peak", 0.0) for event in launches)
+        roof = checks.roofline(config, input_bytes=_tensor_bytes(inputs), output_bytes=_tensor_bytes(outputs),
+                               vector_at_peak=vector, macs=self.spec.macs_of(self.sizes))
+        self.properties[Prop.ROOFLINE] = math.ceil(roof["cycles"])
+        self.properties[Prop.ROOFLINE_RATIO] = round(cycles / roof["cycles"], 3)
+        checks.check_floor(cycles, roof, config.name)
+
+    def _check_hardware_monotonic(self, launches: list[dict]) -> None:
+        """The case's launches re-simulated (trace only) on its config with each resource doubled."""
+        from npusim import cache
+        from simulator.trace import simulate
+
+        base = self.properties.get(Prop.CYCLES)
+        if base is None or not launches:
+            return
+        config = npu_config.load()
+        scaled = {}
+        for resource, variant in npu_config.scaled_variants(config).items():
+            scaled[resource] = sum(simulate(cache.entry(e["kernel_hash"]).dir, None, e["shape_args"], variant).cycles
+                                   for e in launches)
+        checks.check_hardware_monotonic(base, scaled, config.name)
 
     def _keep_inputs(self, inputs, rtol, atol) -> None:
         """A failing case keeps its inputs and a standalone reproducer beside them."""
@@ -257,6 +289,18 @@ class SweepItem(NpusimItem):
                                        extents=extents)
         else:
             checks.check_monotonic([(r.sizes[dim], r.trace_records) for r in ran], "trace records", dim)
+
+
+def _tensor_bytes(values) -> int:
+    """Bytes of the distinct tensors in a (nested) value, each storage once."""
+    from torch.utils._pytree import tree_leaves
+
+    seen, total = set(), 0
+    for leaf in tree_leaves(values):
+        if isinstance(leaf, torch.Tensor) and leaf.data_ptr() not in seen:
+            seen.add(leaf.data_ptr())
+            total += leaf.numel() * leaf.element_size()
+    return total
 
 
 def _kernel_meta(hashes) -> dict:

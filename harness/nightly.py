@@ -25,7 +25,9 @@ def parse(argv):
     parser = argparse.ArgumentParser(prog="npusim nightly", description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=os.environ.get("NPUSIM_SIZES", "nightly"), choices=("smoke", "nightly"),
                         help="size policy (default: $NPUSIM_SIZES or nightly, the full matrix)")
-    parser.add_argument("--npu-config", default=None, help="NPU config name or path (default: tpuv3-1core)")
+    parser.add_argument("--npu-config", default=None,
+                        help="NPU config name or path (default: tpuv3-1core); several comma-separated "
+                             "(a,b,c) run the suites once per config and report them side by side")
     parser.add_argument("--functional", default=None, choices=("spike", "host"))
     parser.add_argument("--out", default=None, help="report folder (default: reports/out/<date-time>)")
     parser.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (default: auto)")
@@ -39,30 +41,45 @@ def main(argv=None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     out = Path(args.out or REPO_ROOT / "reports" / "out" / time.strftime("%Y-%m-%d-%H%M%S")).resolve()
     out.mkdir(parents=True, exist_ok=True)
-    junit = out / "junit.xml"
-    env = dict(os.environ, NPUSIM_OUT=str(out / "run"), NPUSIM_RUNLOG=str(out / "run" / "runlog.jsonl"))
-    command = [sys.executable, "-m", "pytest", *args.suites, "-n", str(args.workers), f"--sizes={args.sizes}",
-               "-o", "junit_family=xunit1", f"--junitxml={junit}", "-p", "no:cacheprovider", "-rfE"]
-    if args.npu_config:
-        command.append(f"--npu-config={args.npu_config}")
-    if args.functional:
-        command.append(f"--functional={args.functional}")
-    extra = [a for a in args.pytest_args if a != "--"]
-    command += extra
-    print(f"[nightly] {' '.join(command)}", flush=True)
-    started = time.perf_counter()
-    tests = subprocess.run(command, cwd=REPO_ROOT, env=env)
-    print(f"[nightly] suites finished in {time.perf_counter() - started:.0f} s with exit status {tests.returncode}",
-          flush=True)
-    if not junit.exists():
-        print(f"[nightly] no JUnit file was written ({junit}); pytest failed before running cases", file=sys.stderr)
-        return tests.returncode or 2
+    configs = [c.strip() for c in args.npu_config.split(",") if c.strip()] if args.npu_config else [None]
+    several = len(configs) > 1
+    junits, returncodes = [], []
+    for config in configs:
+        # one pytest run per config; with several, case ids carry the config (--junit-prefix)
+        suffix = f"-{Path(config).stem}" if several else ""
+        junit = out / f"junit{suffix}.xml"
+        run_dir = out / f"run{suffix}"
+        env = dict(os.environ, NPUSIM_OUT=str(run_dir), NPUSIM_RUNLOG=str(run_dir / "runlog.jsonl"))
+        command = [sys.executable, "-m", "pytest", *args.suites, "-n", str(args.workers), f"--sizes={args.sizes}",
+                   "-o", "junit_family=xunit1", f"--junitxml={junit}", "-p", "no:cacheprovider", "-rfE"]
+        if config:
+            command.append(f"--npu-config={config}")
+        if several:
+            command.append(f"--junit-prefix={Path(config).stem}")
+        if args.functional:
+            command.append(f"--functional={args.functional}")
+        command += [a for a in args.pytest_args if a != "--"]
+        print(f"[nightly] {' '.join(command)}", flush=True)
+        started = time.perf_counter()
+        tests = subprocess.run(command, cwd=REPO_ROOT, env=env)
+        print(f"[nightly] suites finished in {time.perf_counter() - started:.0f} s with exit status "
+              f"{tests.returncode}", flush=True)
+        if not junit.exists():
+            print(f"[nightly] no JUnit file was written ({junit}); pytest failed before running cases",
+                  file=sys.stderr)
+            return tests.returncode or 2
+        junits.append(str(junit))
+        returncodes.append(tests.returncode)
+    bad = [code for code in returncodes if code not in (0, 1)]
+    tests = subprocess.CompletedProcess(args=[], returncode=bad[0] if bad else max(returncodes))
 
     from reports.cli import diff_main, report_main
 
-    report_status = report_main([str(junit), "--out", str(out)])
+    report_status = report_main([*junits, "--out", str(out)])
     diff_status = 0
-    if Path(args.baseline).exists():
+    if several:
+        print("[nightly] several configs: baseline diff skipped (the baseline is one config's run)", flush=True)
+    elif Path(args.baseline).exists():
         print(f"[nightly] diff against baseline {args.baseline}", flush=True)
         diff_status = diff_main([args.baseline, str(out / "summary.json")])
     else:

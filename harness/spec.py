@@ -55,6 +55,9 @@ class OpSpec:
     # sweeps, the others take a few sizes) or "systolic" (the array's rows; every dim sweeps the
     # full list while the others stay small, as a GEMM's M, N and K each have their own tiles).
     size_tile: str = "vector"
+    # Multiply-accumulates of one case, from its sizes (a matmul's M*N*K): the systolic term of the
+    # physical-limit floor (harness/checks.py roofline). None: no MACs.
+    macs: Callable[[dict[str, int]], int] | None = None
     family: str = ""  # filled from the suite folder when empty
 
     def __post_init__(self):
@@ -119,6 +122,9 @@ class OpSpec:
             summed_length = math.prod(sizes[dim] for dim in self.summed)
             atol = max(atol, torch.finfo(torch.float32).eps * summed_length)  # low-precision sums accumulate in f32
         return rtol, atol
+
+    def macs_of(self, sizes: dict[str, int]) -> int:
+        return int(self.macs(sizes)) if self.macs is not None else 0
 
     def xfail_reason(self, dtype: str) -> str | None:
         return self.xfail.get(dtype) or self.xfail.get("*")

@@ -46,8 +46,10 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "vector": {
         "lanes": Field(int, "vector lanes per core", 1, 4096),
         "vlen_bits": Field(int, "vector register length per lane in bits", 32, 65536),
-        "latency_cycles": Field(int, "pipeline latency of one vector op", 0, 10000),
-        "cycles_per_op": Field(dict, "issue cycles per instruction class of the one-tile sample"),
+        "op_classes": Field(dict, "per op class of the compute body (arith, compare_select, special, div_sqrt, "
+                                  "convert, spad_access, lane_reduce): {issue_cycles: cycles one NPU vector op "
+                                  "occupies the unit (1 / throughput), latency_cycles: until its result is usable}"),
+        "op_classes_source": Field(str, "where the op class numbers come from"),
     },
     "scratchpad": {
         "kb_per_lane": Field(int, "scratchpad capacity per lane in KiB", 1, 1 << 20),
@@ -71,8 +73,11 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "channels": Field(int, "DRAM channels", 1, 1024),
         "freq_mhz": Field(float, "DRAM clock in MHz", 1, 100000),
         "gbps_per_channel": Field(float, "bandwidth per channel in GB/s", 0.001, 10000),
-        "latency_cycles": Field(int, "access latency in core cycles", 0, 100000),
+        "read_latency_cycles": Field(int, "read access latency in core cycles (activate + CAS + burst)", 0, 100000),
+        "write_latency_cycles": Field(int, "write access latency in core cycles (activate + CWL + burst)", 0, 100000),
         "burst_bytes": Field(int, "access granularity in bytes", 1, 65536),
+        "interleave_bytes": Field(int, "consecutive blocks of this many bytes go to consecutive channels", 1, 1 << 30),
+        "source": Field(str, "where the DRAM numbers come from"),
     },
     "noc": {
         "latency_cycles": Field(int, "interconnect latency in core cycles", 0, 100000),
@@ -80,6 +85,9 @@ SCHEMA: dict[str, dict[str, Field]] = {
 }
 
 REQUIRED_SECTIONS = tuple(s for s in SCHEMA if s)
+OP_CLASS_KEYS = ("issue_cycles", "latency_cycles")
+# The classes the cost model (simulator/trace/cost.py) sorts the ops of a compute body into.
+OP_CLASSES = ("arith", "compare_select", "special", "div_sqrt", "convert", "spad_access", "lane_reduce")
 
 
 @dataclass(frozen=True)
@@ -98,9 +106,46 @@ class NpuConfig:
         """Elements of one vector tile: lanes x (vlen / element width)."""
         return self["vector"]["lanes"] * max(1, self["vector"]["vlen_bits"] // elem_bits)
 
+    def vector_elems_per_cycle(self, elem_bits: int, op_class: str = "arith") -> float:
+        """Peak elements per core cycle of one op class at this width (all cores)."""
+        issue = self["vector"]["op_classes"][op_class]["issue_cycles"]
+        return self["core"]["count"] * self.tile_elems(elem_bits) / issue if issue > 0 else float("inf")
+
+    @property
+    def dram_bytes_per_cycle(self) -> float:
+        """Peak DRAM bytes per core cycle, all channels."""
+        return self["dram"]["channels"] * self["dram"]["gbps_per_channel"] * 1000.0 / self["core"]["freq_mhz"]
+
     @property
     def scratchpad_bytes(self) -> int:
         return self["scratchpad"]["kb_per_lane"] * 1024 * self["vector"]["lanes"]
+
+
+# Resources that more of must never cost cycles (the hardware-monotonicity check): name ->
+# (section, key). A scaled variant doubles one of them.
+SCALABLE_RESOURCES = {
+    "dram bandwidth": ("dram", "gbps_per_channel"),
+    "dram channels": ("dram", "channels"),
+    "vector lanes": ("vector", "lanes"),
+    "cores": ("core", "count"),
+    "systolic arrays": ("systolic", "arrays_per_core"),
+    "scratchpad": ("scratchpad", "kb_per_lane"),
+}
+
+
+def scaled_variants(config: "NpuConfig", factor: int = 2) -> dict[str, dict]:
+    """The config with one resource scaled up by `factor` each, validated: resource name -> config dict."""
+    import copy
+
+    variants = {}
+    for resource, (section, key) in SCALABLE_RESOURCES.items():
+        data = copy.deepcopy(config.data)
+        value = data[section][key]
+        data[section][key] = value * factor if value else factor  # 0 arrays -> some arrays
+        data["name"] = f"{config.name}+{key}x{factor}"
+        validate(data, Path(f"<{config.name} with {resource} x{factor}>"))
+        variants[resource] = data
+    return variants
 
 
 def _check_value(path: Path, key: str, value: Any, field: Field) -> None:
@@ -118,8 +163,12 @@ def _check_value(path: Path, key: str, value: Any, field: Field) -> None:
         raise ConfigError(f"{where} = {value!r} is not one of {field.choices}")
     if expected is dict:
         for k, v in value.items():
-            if not isinstance(k, str) or isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
-                raise ConfigError(f"{path}: key '{key}.{k}' must map a name to a non-negative number, got {v!r}")
+            if not isinstance(k, str) or not isinstance(v, dict) or set(v) != set(OP_CLASS_KEYS):
+                raise ConfigError(f"{path}: key '{key}.{k}' must be a mapping with exactly "
+                                  f"{', '.join(OP_CLASS_KEYS)}, got {v!r}")
+            for sub, number in v.items():
+                if isinstance(number, bool) or not isinstance(number, (int, float)) or number < 0:
+                    raise ConfigError(f"{path}: key '{key}.{k}.{sub}' must be a non-negative number, got {number!r}")
 
 
 def validate(data: Any, path: Path) -> dict:
@@ -145,6 +194,9 @@ def validate(data: Any, path: Path) -> dict:
         missing = [k for k in SCHEMA[section] if k not in data.get(section, {})]
         if missing:
             raise ConfigError(f"{path}: missing key(s) {', '.join(repr(section + '.' + m) for m in missing)}")
+    missing = [c for c in OP_CLASSES if c not in data["vector"]["op_classes"]]
+    if missing:
+        raise ConfigError(f"{path}: vector.op_classes lacks {', '.join(missing)} (every class needs its cost)")
     return data
 
 

@@ -307,6 +307,35 @@ def check_cxx(work: Path) -> str:
     return f"{version}: shared library built and loaded with ctypes"
 
 
+JSON_HINT = "apt-get install nlohmann-json3-dev (make setup does this)"
+JSON_SOURCE = r"""
+#include <nlohmann/json.hpp>
+#include <cstdio>
+int main() {
+  auto v = nlohmann::json::parse(R"({"s": "caf\u00e9", "n": 3})");
+  bool nan_rejected = false;
+  try { (void)nlohmann::json::parse("[NaN]"); } catch (const nlohmann::json::parse_error &) { nan_rejected = true; }
+  std::printf("%d.%d.%d %s %d %d\n", NLOHMANN_JSON_VERSION_MAJOR, NLOHMANN_JSON_VERSION_MINOR,
+              NLOHMANN_JSON_VERSION_PATCH, v["s"].get<std::string>().c_str(), v["n"].get<int>(), nan_rejected);
+}
+"""
+
+
+def check_nlohmann_json(work: Path) -> str:
+    """The trace simulator parses its JSON inputs with Debian's nlohmann-json."""
+    try:
+        cxx = paths.cxx_compiler()
+    except paths.ToolNotFound as exc:
+        raise Missing("no C++ compiler to build against nlohmann/json.hpp", JSON_HINT) from exc
+    (work / "json_check.cpp").write_text(JSON_SOURCE)
+    _run([cxx, "-std=c++17", "json_check.cpp", "-o", "json_check"], "nlohmann/json.hpp", JSON_HINT, work)
+    version, text, number, nan_rejected = _run([str(work / "json_check")], "json_check", JSON_HINT,
+                                               work).stdout.split()
+    if text != "café" or number != "3" or nan_rejected != "1":
+        raise Missing(f"nlohmann-json {version} misparsed the check (got {text!r} {number} {nan_rejected})", JSON_HINT)
+    return f"nlohmann-json {version}: escapes decoded, NaN rejected"
+
+
 COMPONENTS = [
     Component("torch", f"torch=={TORCH_VERSION}", check_torch),
     Component("python pins", "requirements.lock", check_python_pins),
@@ -316,6 +345,7 @@ COMPONENTS = [
     Component("dtc", "device-tree-compiler", check_dtc),
     Component("spike", "spike", check_spike),
     Component("c++", "g++", check_cxx),
+    Component("nlohmann-json", "nlohmann-json3-dev", check_nlohmann_json),
 ]
 
 

@@ -98,6 +98,12 @@ def report_main(argv: list[str]) -> int:
           + f" ({len(report.cases)} total)")
     if report.duplicates:
         print(f"{len(report.duplicates)} case ids appeared in more than one input; the worst status was kept")
+    from reports.matrix import EFFICIENCY_FINDING_RATIO, efficiency_findings
+
+    findings = efficiency_findings(report.cases)
+    if findings:
+        print(f"{len(findings)} efficiency findings (cycles above {EFFICIENCY_FINDING_RATIO}x the roofline), worst: "
+              + ", ".join(f"{c.case_id} x{c.roofline_ratio:,.1f}" for c in findings[:5]))
     if report.sweep_violations:
         print(f"{len(report.sweep_violations)} cycle monotonicity violations over the merged run (see the HTML)")
     print(f"merged:   {report.junit}")

@@ -58,6 +58,8 @@ class CaseResult:
     message: str | None = None
     time: float | None = None
     sweep: str | None = None   # swept dim of a sweep-level check item (sizes "sweep=N")
+    roofline: int | float | None = None        # physical-limit floor of the case, cycles
+    roofline_ratio: int | float | None = None  # cycles / roofline
     # Failure/error text (traceback), truncated; not part of comparisons.
     details: str | None = field(default=None, repr=False)
 
@@ -262,6 +264,8 @@ def case_result(case: TestCase) -> CaseResult:
         time=case.time,
         sweep=sweep,
         details=details,
+        roofline=_number(props.get(Prop.ROOFLINE)),
+        roofline_ratio=_number(props.get(Prop.ROOFLINE_RATIO)),
     )
 
 

@@ -112,6 +112,8 @@ def _anchor_ids(cases: list[CaseResult]) -> dict[str, str]:
 def _tooltip(case: CaseResult) -> str:
     lines = [case.case_id, f"status: {case.status}"]
     for label, value in (("cycles", _cycles_text(case.cycles)), ("instret", case.instret),
+                         ("roofline", _cycles_text(case.roofline) if case.roofline else None),
+                         ("cycles / roofline", case.roofline_ratio),
                          ("trace records", case.trace_records), ("compile count", case.compile_count),
                          ("kernel", case.kernel_hash and case.kernel_hash[:16]), ("config", case.config)):
         if value not in (None, ""):
@@ -136,6 +138,7 @@ th { background: #f3f3f3; font-weight: 600; }
 table.matrix th.col { font-size: 11px; white-space: nowrap; }
 table.matrix td.cell { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; font-size: 12px; min-width: 4em; }
 table.matrix td.cell .st { display: block; font-size: 10px; text-align: left; opacity: 0.8; }
+table.matrix td.cell .rl { display: block; font-size: 9px; text-align: right; opacity: 0.7; }
 table.matrix td.none { background: repeating-linear-gradient(45deg, #fafafa, #fafafa 4px, #f0f0f0 4px, #f0f0f0 8px); }
 table.matrix td.cell a { color: inherit; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
@@ -189,8 +192,73 @@ def _summary_html(matrix: Matrix) -> str:
     return "\n".join(out)
 
 
+EFFICIENCY_FINDING_RATIO = 20  # cycles / roofline above this: listed as an efficiency finding
+
+
 def _row_heads(table: MatrixTable, matrix: Matrix) -> list[str]:
-    return ["op", "dtype"] + (["config"] if matrix.multi_config else []) + list(table.lead_dims)
+    return ["op", "dtype"] + (["config"] if matrix.multi_config else []) + list(table.lead_dims) + \
+        ["max ×roofline"]
+
+
+def _ratio_text(ratio) -> str:
+    return "" if ratio is None else f"×{ratio:,.1f}"
+
+
+def _row_max_ratio(table: MatrixTable, row) -> float | None:
+    ratios = [case.roofline_ratio for column in table.columns
+              if (case := table.cells.get((row, column))) is not None and case.roofline_ratio is not None]
+    return max(ratios) if ratios else None
+
+
+def config_comparison(cases: list[CaseResult]) -> tuple[list[str], list[tuple[tuple, dict[str, CaseResult]]]]:
+    """The same case (op, dtype, sizes) on several configs: (configs in first-seen order, rows of
+    (key, config -> case)), for the cases run on at least two configs."""
+    configs: list[str] = []
+    by_key: dict[tuple, dict[str, CaseResult]] = {}
+    for case in cases:
+        if not case.is_matrix_case or not case.config:
+            continue
+        if case.config not in configs:
+            configs.append(case.config)
+        key = (case.family or "", case.op, case.dtype or "", tuple(case.sizes.items()))
+        by_key.setdefault(key, {})[case.config] = case
+    rows = [(key, per_config) for key, per_config in sorted(by_key.items()) if len(per_config) >= 2]
+    return configs, rows
+
+
+def _comparison_cells(configs: list[str], per_config: dict[str, CaseResult]) -> list[str]:
+    """cycles per config, then the ratio of each later config to the first."""
+    base = per_config.get(configs[0])
+    cells = [_cycles_text(per_config[c].cycles) if c in per_config else "" for c in configs]
+    for config in configs[1:]:
+        other = per_config.get(config)
+        if base is None or other is None or not base.cycles or other.cycles is None:
+            cells.append("")
+        else:
+            cells.append(f"{other.cycles / base.cycles:.3f}")
+    return cells
+
+
+def _comparison_html(cases: list[CaseResult]) -> str:
+    configs, rows = config_comparison(cases)
+    if len(configs) < 2 or not rows:
+        return ""
+    heads = ["family", "op", "dtype", "sizes"] + [f"cycles {c}" for c in configs] + \
+        [f"{c} / {configs[0]}" for c in configs[1:]]
+    out = [f'<h2 id="configs">Configs side by side ({len(rows)} cases)</h2>',
+           "<table class='configs'><tr>" + "".join(f"<th>{_e(h)}</th>" for h in heads) + "</tr>"]
+    for (family, op, dtype, sizes), per_config in rows:
+        label = ",".join(f"{k}={v}" for k, v in sizes) or "-"
+        cells = [family, op, dtype, label] + _comparison_cells(configs, per_config)
+        out.append("<tr>" + "".join(f"<td class='num'>{_e(c)}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def efficiency_findings(cases: list[CaseResult]) -> list[CaseResult]:
+    """Cases above EFFICIENCY_FINDING_RATIO times their physical floor, worst first."""
+    found = [c for c in cases if c.roofline_ratio is not None and c.roofline_ratio > EFFICIENCY_FINDING_RATIO]
+    return sorted(found, key=lambda c: -c.roofline_ratio)
 
 
 def _table_html(table: MatrixTable, matrix: Matrix, anchors: dict[str, str], plots: dict[str, str]) -> str:
@@ -214,6 +282,7 @@ def _table_html(table: MatrixTable, matrix: Matrix, anchors: dict[str, str], plo
         if matrix.multi_config:
             cells.append(f"<td>{_e(config)}</td>")
         cells.extend(f"<td class='num'>{_e(value)}</td>" for value in lead)
+        cells.append(f"<td class='num roofline'>{_e(_ratio_text(_row_max_ratio(table, row)))}</td>")
         for column in table.columns:
             case = table.cells.get((row, column))
             if case is None:
@@ -221,12 +290,15 @@ def _table_html(table: MatrixTable, matrix: Matrix, anchors: dict[str, str], plo
                 continue
             label = STATUS_STYLE.get(case.status, ("", "", case.status, ""))[2]
             body = f'<span class="st">{_e(label)}</span>{_e(_cycles_text(case.cycles))}'
+            if case.roofline_ratio is not None:
+                body += f'<span class="rl"> {_e(_ratio_text(case.roofline_ratio))}</span>'
             if case.status in PROBLEM_STATUSES:
                 body = f'<a href="#{anchors[case.case_id]}">{body}</a>'
             cells.append(
                 f'<td class="cell st-{_e(case.status)}" data-case="{_e(case.case_id)}" data-op="{_e(op)}" '
                 f'data-dtype="{_e(dtype)}" data-size="{_e(case.size_label)}" data-status="{_e(case.status)}" '
-                f'data-cycles="{_e(case.cycles)}" title="{_e(_tooltip(case))}">{body}</td>')
+                f'data-cycles="{_e(case.cycles)}" data-roofline-ratio="{_e(case.roofline_ratio)}" '
+                f'title="{_e(_tooltip(case))}">{body}</td>')
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
     return "\n".join(out)
@@ -312,7 +384,9 @@ def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
            + (f"; from {_e(', '.join(sources))}" if sources else "") + "</p>",
            "<h2>Summary</h2>", _summary_html(matrix),
            f"<p>{legend}</p>",
-           "<p class='meta'>Each cell: status and cycles. Hover a cell for the metrics, message and "
+           "<p class='meta'>Each cell: status, cycles and ×(cycles / roofline), the roofline being the "
+           "case's physical floor (DRAM bytes, vector work, MACs at the config's peak plus the minimal load "
+           "and store latency). Hover a cell for the metrics, message and "
            "reproducer; a cell that did not pass links to its entry under Non-passing cases.</p>",
            "<h2>Matrix</h2>"]
     if not matrix.tables:
@@ -328,6 +402,18 @@ def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
         out.append("<p>None.</p>")
     out.extend(_problem_html(case, anchors[case.case_id]) for case in problems)
     out.append(_sweeps_html(cycle_monotonicity_violations(cases)))
+    out.append(_comparison_html(cases))
+    findings = efficiency_findings(cases)
+    out.append(f'<h2 id="efficiency">Efficiency findings: cases above {EFFICIENCY_FINDING_RATIO}× their '
+               f'roofline ({len(findings)})</h2>')
+    if findings:
+        out.append("<table class='findings'><tr><th>case</th><th>cycles</th><th>roofline</th><th>×</th></tr>")
+        out.extend(f"<tr><td>{_e(c.case_id)}</td><td class='num'>{_e(_cycles_text(c.cycles))}</td>"
+                   f"<td class='num'>{_e(_cycles_text(c.roofline))}</td>"
+                   f"<td class='num'>{_e(_ratio_text(c.roofline_ratio))}</td></tr>" for c in findings)
+        out.append("</table>")
+    else:
+        out.append("<p>None.</p>")
     if matrix.other_cases:
         out.append(f"<h2>Other tests ({len(matrix.other_cases)})</h2><table class='others'>"
                    "<tr><th>test</th><th>status</th><th>message</th></tr>")
@@ -383,6 +469,7 @@ def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = N
             op_text = f"[{op}]({plots[op]})" if op in plots else op
             cells = [_md(op_text), _md(dtype)] + ([_md(config)] if matrix.multi_config else [])
             cells += [str(value) for value in lead]
+            cells.append(_ratio_text(_row_max_ratio(table, row)))
             for column in table.columns:
                 case = table.cells.get((row, column))
                 if case is None:
@@ -414,6 +501,21 @@ def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = N
             lines.append(f"  - artifacts: `{case.artifacts}`")
     if not problems:
         lines.append("None.")
+    configs, rows = config_comparison(cases)
+    if len(configs) >= 2 and rows:
+        heads = ["family", "op", "dtype", "sizes"] + [f"cycles {c}" for c in configs] + \
+            [f"{c} / {configs[0]}" for c in configs[1:]]
+        lines += ["", f"## Configs side by side ({len(rows)} cases)", "", "| " + " | ".join(heads) + " |",
+                  "|" + "---|" * 4 + "---:|" * (len(heads) - 4)]
+        for (family, op, dtype, sizes), per_config in rows:
+            label = ",".join(f"{k}={v}" for k, v in sizes) or "-"
+            lines.append("| " + " | ".join([_md(family), _md(op), _md(dtype), label]
+                                           + _comparison_cells(configs, per_config)) + " |")
+    findings = efficiency_findings(cases)
+    lines += ["", f"## Efficiency findings: cases above {EFFICIENCY_FINDING_RATIO}× their roofline "
+              f"({len(findings)})", ""]
+    lines += [f"- `{c.case_id}`: {_cycles_text(c.cycles)} cycles, roofline {_cycles_text(c.roofline)} "
+              f"({_ratio_text(c.roofline_ratio)})" for c in findings] or ["None."]
     violations = cycle_monotonicity_violations(cases)
     lines += ["", f"## Cycle monotonicity over the merged run ({len(violations)})", ""]
     if violations:

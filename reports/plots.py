@@ -80,8 +80,12 @@ def plot_op(op: str, cases: list[CaseResult], out_path: Path) -> Path | None:
             ys = [c.cycles for c in points]
             xs_all += xs
             ys_all += ys
-            axes.plot(xs, ys, marker="o", markersize=3.5, linewidth=1.2,
-                      label=_series_label(dtype, config, dict(fixed), show_config))
+            line, = axes.plot(xs, ys, marker="o", markersize=3.5, linewidth=1.2,
+                              label=_series_label(dtype, config, dict(fixed), show_config))
+            roof = [(c.sizes[swept], c.roofline) for c in points if c.roofline]
+            if roof:  # the physical-limit floor of the same cases, dashed in the series' colour
+                axes.plot(*zip(*roof), linestyle="--", linewidth=0.9, color=line.get_color(), alpha=0.7)
+                ys_all += [y for _, y in roof]
             bad = [(c.sizes[swept], c.cycles) for c in points if c.status in Status.BAD]
             if bad:
                 axes.plot(*zip(*bad), linestyle="none", marker="x", color="red", markersize=8, mew=2)
@@ -102,6 +106,8 @@ def plot_op(op: str, cases: list[CaseResult], out_path: Path) -> Path | None:
             axes.legend(fontsize=7, loc="best", ncol=2 if len(shown) > 6 else 1)
     families = sorted({c.family for c in measured if c.family})
     heading = f"{op} ({', '.join(families)})" if families else op
+    if any(c.roofline for c in measured):
+        heading += "; dashed = roofline (physical floor)"
     if any(c.status in Status.BAD for c in measured):
         heading += "; red x = failing case"
     fig.suptitle(heading, fontsize=11)

@@ -34,10 +34,13 @@ class Prop:
     CONFIG = "npusim.config"              # NPU config name, "tpuv3-1core"
     ARTIFACTS = "npusim.artifacts"        # directory holding the case's artifacts
     REPRODUCER = "npusim.reproducer"      # one-line shell command reproducing the case
+    ROOFLINE = "npusim.roofline_cycles"   # int, the case's physical-limit floor (harness/checks.py roofline)
+    ROOFLINE_RATIO = "npusim.roofline_ratio"  # float, cycles / roofline (>= 1; above 20 an efficiency finding)
 
     ALL = (OP, FAMILY, DTYPE, SIZES, STATUS, CYCLES, INSTRET, TRACE_RECORDS,
-           KERNEL_HASH, COMPILE_COUNT, SPECIALISATIONS, SPECIALISED_CYCLES, CONFIG, ARTIFACTS, REPRODUCER)
-    INTEGER = (CYCLES, INSTRET, TRACE_RECORDS, COMPILE_COUNT, SPECIALISATIONS)
+           KERNEL_HASH, COMPILE_COUNT, SPECIALISATIONS, SPECIALISED_CYCLES, CONFIG, ARTIFACTS, REPRODUCER,
+           ROOFLINE, ROOFLINE_RATIO)
+    INTEGER = (CYCLES, INSTRET, TRACE_RECORDS, COMPILE_COUNT, SPECIALISATIONS, ROOFLINE)
 
 
 class Status:

@@ -43,6 +43,17 @@ if ! command -v dtc >/dev/null 2>&1; then
     fi
 fi
 
+# The trace simulator parses its JSON inputs with Debian's nlohmann-json.
+if [ ! -f /usr/include/nlohmann/json.hpp ]; then
+    say "nlohmann/json.hpp missing: installing Debian package nlohmann-json3-dev"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nlohmann-json3-dev >/dev/null; }; then
+        say "ERROR: could not install nlohmann-json3-dev; install it by hand: apt-get install nlohmann-json3-dev"
+        exit 1
+    fi
+fi
+
 # The C++ trace simulator (simulator/trace) is built by its own build step.
 if [ -f simulator/trace/build.py ]; then
     "$VENV/bin/python" -m simulator.trace.build

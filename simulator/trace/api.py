@@ -115,7 +115,7 @@ def simulate(kernel: str | os.PathLike | Mapping, meta: dict | None = None,
     {"mlir": text, "meta": kernel.json dict}. shape_args: {size arg name: value} or
     values in the kernel's size-arg order. config: NpuConfig, name, path or validated
     dict (default config when None). cost_table: the per-tile cost table (a cost.json
-    path or dict); None builds it from the Spike sample (cost.py).
+    path or dict); None builds it from the kernel's compute bodies (cost.py).
     """
     started = time.monotonic()
     kernel_text, meta = _load_kernel(kernel, meta)
@@ -153,7 +153,8 @@ def simulate(kernel: str | os.PathLike | Mapping, meta: dict | None = None,
         "size_args": info["size_args"], "shape_args": values,
         "trace_so": str(artifacts.trace_so), "cost": str(cost_path)})
     result_json = launch_dir / f"result.{os.getpid()}.{uuid.uuid4().hex[:8]}.json"
-    paths = {"trace.so": str(artifacts.trace_so), "trace_info.json": str(artifacts.info_json),
+    paths = {"kernel": f"{info['kernel']} ({artifacts.kernel_hash[:12]})", "artifact dir": str(artifacts.dir),
+             "trace.so": str(artifacts.trace_so), "trace_info.json": str(artifacts.info_json),
              "cost.json": str(cost_path), "launch.json": str(attribute_json), "config.json": str(config_json),
              "kernel.mlir": str(artifacts.kernel_mlir)}
     stats = run_simulator(artifacts.trace_so, artifacts.info_json, attribute_json, config_json, cost_path,

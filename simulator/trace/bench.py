@@ -35,7 +35,7 @@ def throughput(name: str, shape: list[int], config: str, repeat: int) -> dict:
     """Best of `repeat` runs: records per second of the simulator's own run of the producer."""
     from simulator.trace import simulate
 
-    kernel, cost = _kernel(name), DATA / f"{name}_cost_sample.json"
+    kernel, cost = _kernel(name), DATA / f"{name}_cost.json"
     runs = [simulate(kernel, shape_args=shape, config=config, cost_table=cost) for _ in range(repeat)]
     best = min(runs, key=lambda r: r.stats["sim_wall_s"])
     return {"kernel": name, "config": config, "shape_args": best.shape_args, "trace_records": best.trace_records,
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("NPUSIM_CACHE_DIR", tempfile.mkdtemp(prefix="npusim-bench-"))
     from simulator.trace import simulate
 
-    add, add_cost = _kernel("add"), DATA / "add_cost_sample.json"
+    add, add_cost = _kernel("add"), DATA / "add_cost.json"
     started = time.monotonic()
     simulate(add, shape_args=[1000], cost_table=add_cost)  # builds trace.so once
     first_launch_s = time.monotonic() - started

@@ -127,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
     # SCALE-Sim's compute cycles assume operands already in its SRAMs: the same kernel with an
     # ideal memory (no DRAM/NoC latency, bandwidth at the schema's limit) isolates the arrays.
     ideal = config_with(config, arrays_per_core=1)
-    ideal["dram"] = {**ideal["dram"], "latency_cycles": 0, "gbps_per_channel": 10000.0}
+    ideal["dram"] = {**ideal["dram"], "read_latency_cycles": 0, "write_latency_cycles": 0, "gbps_per_channel": 10000.0}
     ideal["noc"] = {"latency_cycles": 0}
     print(f"{'M':>5} {'N':>5} {'K':>5} {'SCALE-Sim':>10} {'ours':>8} {'ratio':>6} {'ideal mem':>10} {'ratio':>6} "
           f"{'array busy':>11}")

@@ -1,359 +1,70 @@
-"""The per-tile cost table (`cost.json`), built once per kernel from Spike.
+"""The per-tile cost table (`cost.json`), read from the kernel MLIR: NPU work, not RISC-V work.
 
-Model. A compute tile's cost is linear in its element count n:
+What is modelled. A compute tile's cost is the NPU vector work of its
+compute body. The trace skeleton (skeleton.py, with op_classes.py) lists the
+ops of one element of each tile with their class (arith, compare_select,
+special, div_sqrt, convert, spad_access, lane_reduce), their width and the
+ops they depend on; this module stores that list per tile. The simulator
+(timing.cpp `load_cost_table`) turns it into cycles with the config's
+`vector.op_classes`:
 
-    cycles(tile, n) = fixed + per_elem * n            (n >= 1; 0 for an empty tile)
+    occupancy(n) = sum over ops  ceil(n / (lanes * vlen_bits / width)) * issue_cycles[class]
+    latency      = longest dependency chain of one element, in latency_cycles[class]
 
-Both terms come from two one-tile samples of the kernel run on Spike with
-instruction classes counted: a full tile (n_full elements) and a 1-element
-tile (n_one = 1). Per class c the sample counts give a slope
-S_c = (C_full - C_one) / (n_full - n_one) and an intercept I_c = C_one - S_c * n_one.
-The simulator (C++, timing.cpp `load_cost_table`) turns them into cycles with
-the config's `vector.cycles_per_op[c]`:
+so a tile of n elements issues one NPU vector op per op and vector of
+elements, a partial last tile costs its own n (ceil: a partial vector op is a
+whole one), f16/bf16 run natively at twice the f32 elements per op, and its
+result is ready `latency` after its last issue. Work the kernel does outside
+its compute ops is costed the same way as tiles the skeleton adds: the
+store of a reduction's result into its scratchpad (and the ops computing
+it, e.g. mean = sum / n), and one cross-lane reduction per accumulator after
+each reduction tile loop, which combines the per-lane partial sums the
+vector adds kept (partials live in registers, so a reduction is vector adds
+at the full width plus one cross-lane reduction per row).
 
-    fixed    = sum_c cpo_c * I_c
-    per_elem = sum_c cpo_c * S_c * (spike_elems / npu_elems)
+What is measured elsewhere. Spike runs the compiled kernel for the output
+values and its retired-instruction count (`instret` in the run log); it no
+longer prices NPU time: a scalar RISC-V sample counted soft-float f16
+conversions and libm's exp as vector-unit work. Costs come from the same
+kernel.mlir as the values and the trace; the numbers per class are the
+config's, each with its source named.
 
-spike_elems is what one repetition of the per-element work covers on Spike:
-a strip of VLEN/SEW elements (VLEN = 128) when the tile's loop is vectorised,
-one element otherwise; npu_elems = lanes * vlen_bits / SEW is one NPU vector
-op. So the per-element work (vector ops and the loop bookkeeping that repeats
-with them) runs once per NPU vector op, and the per-tile setup runs as
-sampled. In practice the samples are scalar: the outlined tile receives its
-loop bounds and step as arguments, and LLVM does not vectorise a loop of
-unknown step, so a sample counts scalar work per element (spike_elems = 1).
-Vectorised samples would need per-class strip widths: on rv64gcv without
-Zvfh, f16 conversions stay scalar while the loads around them vectorise. The partial last tile is costed by the same line at its own n,
-neither zero nor a full tile. A static kernel (no size args) has only the
-full-tile sample; its line goes through the origin (cost proportional to n).
-
-Sampling. `pin_loops_to_one_tile` rewrites every tile loop that could run
-more than once (static or symbolic bound) to run exactly one tile
-(ub := lb + step). `outline_tile(k)` then moves compute tile k into its own
-non-inlined function, and the sample counts the instructions executed inside
-that one call (its callees, e.g. expf, included; DMAs, loop control and the
-kernel's prologue excluded). The rest of the kernel stays, so the tile's
-inputs and outputs stay live under -O2. The full-tile sample sets each size arg to its dim's tile
-size (from kernel.json `tiles` and the size arg's role), the 1-element sample
-sets every size arg to 1; the element count each sample gives tile k is read
-from the trace skeleton itself (a simulator run at the same shape args), so
-n is defined exactly as at simulation time.
+COST_TABLE_VERSION 2 (version 1 held Spike instruction counts of two
+one-tile samples).
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
 from pathlib import Path
 
-import mlir.ir as ir
-from mlir.dialects import arith, func
-
 from npusim import cache
-from simulator.trace.errors import CostSamplingError
 from simulator.trace.artifacts import TraceArtifacts
-from simulator.trace.skeleton import COMPUTE_ATTR, TILE_LOOP_ATTR, walk_ops
+from simulator.trace.errors import CostSamplingError
 
-COST_TABLE_VERSION = 1
-SPIKE_VLEN_BITS = 128
-INSTRUCTION_CLASSES = ("vector_load", "vector_store", "vector_fp", "vector_int", "vector_other",
-                       "scalar_mem", "scalar_fp", "scalar")
+COST_TABLE_VERSION = 2
 
 
-def _constant_index(value: ir.Value) -> int | None:
-    owner = value.owner
-    if isinstance(owner, ir.Block) or owner.name != "arith.constant":
-        return None
-    attr = owner.attributes["value"]
-    return ir.IntegerAttr(attr).value if isinstance(attr, ir.IntegerAttr) else None
-
-
-def pin_loops_to_one_tile(kernel_text: str) -> str:
-    """Every tile loop that would iterate more than once runs one tile (ub := lb + step)."""
-    with ir.Context(), ir.Location.unknown():
-        module = ir.Module.parse(kernel_text)
-        for op in list(walk_ops(module.operation)):
-            if op.name != "scf.for" or TILE_LOOP_ATTR not in op.attributes:
-                continue
-            lb, ub, step = op.operands[0], op.operands[1], op.operands[2]
-            lb_c, ub_c, step_c = (_constant_index(v) for v in (lb, ub, step))
-            if None not in (lb_c, ub_c, step_c) and ub_c - lb_c <= step_c:
-                continue  # statically at most one iteration already
-            one_tile_end = arith.AddIOp(lb, step, ip=ir.InsertionPoint(op)).result
-            op.operands[1] = one_tile_end
-        if not module.operation.verify():
-            raise CostSamplingError("the pinned kernel does not verify")
-        return str(module)
-
-
-COST_ENTRY = "npusim_cost_tile"
-
-
-def _inside(op: ir.Operation) -> tuple[set, set]:
-    """Values defined inside op's regions: op results and block arguments."""
-    nested = list(walk_ops(op))
-    results = {result for inner in nested for result in inner.results}
-    block_args = {arg for owner in (op, *nested) for region in owner.regions for block in region.blocks
-                  for arg in block.arguments}
-    return results, block_args
-
-
-def outline_tile(kernel_text: str, tile_id: int) -> str:
-    """The kernel with compute tile `tile_id` moved into its own non-inlined
-    function `npusim_cost_tile`, so its instructions (and only its) can be
-    counted on Spike by entry address. Everything else stays, so the tile's
-    inputs and outputs stay live under -O2 (removing the DMAs instead would let
-    LLVM delete the compute as dead)."""
-    with ir.Context(), ir.Location.unknown():
-        module = ir.Module.parse(kernel_text)
-        compute = None
-        for op in walk_ops(module.operation):
-            if COMPUTE_ATTR in op.attributes and \
-                    ir.IntegerAttr(ir.DictAttr(op.attributes[COMPUTE_ATTR])["tile_id"]).value == tile_id:
-                compute = op
-                break
-        if compute is None:
-            raise CostSamplingError(f"the kernel has no compute tile {tile_id}")
-        results, block_args = _inside(compute)
-        captured: list[ir.Value] = []
-        for inner in [compute, *walk_ops(compute)]:
-            for value in inner.operands:
-                if value not in results and value not in block_args and value not in captured:
-                    captured.append(value)
-        result_types = [r.type for r in compute.results]
-        with ir.InsertionPoint(module.body):
-            outlined = func.FuncOp(COST_ENTRY, ir.FunctionType.get([v.type for v in captured], result_types))
-            outlined.attributes["passthrough"] = ir.ArrayAttr.get([ir.StringAttr.get("noinline")])
-            body = outlined.add_entry_block()
-        with ir.InsertionPoint(body):
-            ret = func.ReturnOp([])
-        call = func.CallOp(result_types, ir.FlatSymbolRefAttr.get(COST_ENTRY), captured,
-                           ip=ir.InsertionPoint(compute))
-        for old, new in zip(compute.results, call.results):
-            old.replace_all_uses_with(new)
-        compute.move_before(ret)
-        for inner in [compute, *walk_ops(compute)]:
-            for value, arg in zip(captured, body.arguments):
-                inner.replace_uses_of_with(value, arg)
-        ret.erase()
-        with ir.InsertionPoint(body):
-            func.ReturnOp(list(compute.results))
-        if not module.operation.verify():
-            raise CostSamplingError(f"the kernel with tile {tile_id} outlined does not verify")
-        return str(module)
-
-
-def _sample_exprs(meta: dict):
-    """The kernel's tiled extents (by dim) and buffer sizes as sympy expressions over its size args."""
-    import sympy
-
-    names = list(meta.get("size_args") or [])
-    symbols = {n: sympy.Symbol(n, integer=True, positive=True) for n in names}
-
-    def parse(text):
-        return sympy.sympify(str(text), locals=symbols)
-
-    extents = {dim: parse(meta[key]) for dim, key in (("x", "xnumel"), ("r", "rnumel")) if meta.get(key)}
-    numels = [parse(a["numel"]) for a in meta.get("args", []) if a.get("kind") != "size" and a.get("numel")]
-    return names, symbols, extents, numels
-
-
-def _evaluate(expr, symbols: dict, assignment: dict[str, int]) -> int | None:
-    """An expression's integer value at these sizes, None when it is not a finite integer (x // 0)."""
-    try:
-        value = expr.subs({symbols[k]: v for k, v in assignment.items() if k in symbols})
-    except (ValueError, TypeError, ZeroDivisionError):  # Max(1, zoo): a division by zero inside
-        return None
-    return int(value) if value.is_Integer else None
-
-
-def sample_shape_args(meta: dict, full: bool) -> dict[str, int]:
-    """Size args for the full-tile sample or the small one.
-
-    Small: the smallest common value of every size arg (1 where it can be) at which every
-    tiled extent has at least one element and every buffer size is defined: a kernel of
-    `x.view(n, -1, 2)` indexes with `ks1 // 2`, which is 0 at ks1 = 1, so its small sample
-    needs ks1 = 2.
-
-    Full tile: from the small sample, each tiled dim whose extent (kernel.json `xnumel` /
-    `rnumel`) falls short of its tile grows its last free size arg until the extent covers one
-    tile. A product like `ks0*ks1*ks2` so gets one full tile (`ks2` = tile), not tile**3
-    elements. A static extent cannot grow: its tiles have the same element count in both
-    samples. Without extents, the roles name the dims (`<dim>numel`), as before.
-    """
-    names, symbols, extents, numels = _sample_exprs(meta)
-    # A kernel may name its samples itself (a matmul: a whole tile would be a TM x TN x TK GEMM).
-    given = (meta.get("cost_sample_shape_args") or {}).get("full" if full else "one")
-    if given is not None:
-        return {n: int(given[n]) for n in names}
-
-    def consistent(assignment):
-        sizes = [_evaluate(e, symbols, assignment) for e in extents.values()]
-        counts = [_evaluate(e, symbols, assignment) for e in numels]
-        return all(v is not None and v >= 1 for v in sizes) and all(v is not None and v >= 0 for v in counts)
-
-    out = {n: 1 for n in names}
-    for value in range(1, 257):
-        out = {n: value for n in names}
-        if consistent(out):
-            break
-    else:
-        raise CostSamplingError(f"no sizes up to 256 give kernel {meta.get('name')} a non-empty tile "
-                                f"(extents {meta.get('xnumel')}, {meta.get('rnumel')})")
-    if not full:
-        return out
-    tiles = meta.get("tiles") or {}
-    roles = {a["name"]: a.get("role", "") for a in meta.get("args", []) if a.get("kind") == "size"}
-    for dim, tile in tiles.items():
-        expr = extents.get(dim)
-        if expr is None or int(tile) <= 1:
-            continue
-        free = [n for n in names if symbols[n] in expr.free_symbols]
-        if not free:
-            continue
-        grow = free[-1]
-
-        def covers(value: int) -> bool:
-            trial = {**out, grow: value}
-            extent = _evaluate(expr, symbols, trial)
-            return extent is not None and extent >= int(tile) and consistent(trial)
-
-        high = out[grow]
-        while not covers(high):
-            high *= 2
-            if high > 2 ** 40:
-                raise CostSamplingError(f"the {dim} extent {expr} of kernel {meta.get('name')} never covers "
-                                        f"its tile {tile}")
-        low = max(out[grow], high // 2)  # back off to the smallest value that still covers the tile
-        while low + 1 < high:
-            mid = (low + high) // 2
-            if covers(mid):
-                high = mid
-            else:
-                low = mid
-        out[grow] = high
-    if not extents:
-        default = max(tiles.values()) if tiles else 1
-        for name in names:
-            role = roles.get(name, "")
-            dim = role[:-len("numel")] if role.endswith("numel") else None
-            out[name] = int(tiles.get(dim, default)) if dim else int(default)
-    return out
-
-
-def _tile_elems(artifacts: TraceArtifacts, shape_args: dict[str, int]) -> dict[int, int]:
-    """Elements each compute tile gets at these sizes, as the skeleton reports them."""
-    from simulator.trace.api import _write_json_atomic, run_simulator
-    from npusim import config as npu_config
-
-    with tempfile.TemporaryDirectory(prefix="npusim-cost-") as tmp:
-        tmp_path = Path(tmp)
-        info = artifacts.info()
-        _write_json_atomic(tmp_path / "config.json", npu_config.load().data)
-        _write_json_atomic(tmp_path / "launch.json", {"shape_args": [shape_args[n] for n in info["size_args"]]})
-        report = run_simulator(artifacts.trace_so, artifacts.info_json, tmp_path / "launch.json",
-                               tmp_path / "config.json", None, tmp_path / "report.json", timeout_s=60,
-                               allow_missing_costs=True)
-    return {int(k): int(v["max_elems"]) for k, v in report.get("tiles", {}).items()}
-
-
-def count_tile_instructions(elf: Path, meta: dict, args: list, launch_dir: Path,
-                            timeout_s: float = 300.0) -> dict[str, int]:
-    """Instruction classes executed inside the one call of `npusim_cost_tile`
-    (callees such as expf included) in a Spike run of the sample ELF.
-
-    Built on simulator.functional's Spike runner and log classifier, pointed at
-    the outlined tile's entry instead of the kernel's."""
-    try:
-        from simulator.functional import elf_symbols, spike
-        from simulator.functional.instruction_classes import count_log
-        from simulator.functional.launch_args import prepare_arguments
-    except ImportError as exc:
-        raise CostSamplingError("the Spike cost sample needs simulator.functional's Spike runner and "
-                                f"instruction classifier, which are not available ({exc}); pass an explicit "
-                                "cost table") from exc
-    symbols = elf_symbols.function_ranges(elf)
-    if COST_ENTRY not in symbols:
-        raise CostSamplingError(f"{elf} has no {COST_ENTRY} symbol (was the outlined tile inlined?)")
-    launch_dir.mkdir(parents=True, exist_ok=True)
-    spike.write_launch_files(prepare_arguments(meta, args, launch_dir), launch_dir)
-    log_path = launch_dir / "spike-trace.log"
-    code, output = spike.run_process(spike.spike_command(elf, "-l", f"--log={log_path}"), launch_dir, timeout_s)
-    if code != 0:
-        tail = output[-2000:].decode(errors="replace") if isinstance(output, bytes) else str(output)[-2000:]
-        raise CostSamplingError(f"Spike exited with {code} on the cost sample {elf}: {tail}")
-    counts = count_log(log_path, symbols[COST_ENTRY][0], None)
-    log_path.unlink(missing_ok=True)  # large; the counts are what we keep
-    if not counts:
-        raise CostSamplingError(f"no instruction executed inside {COST_ENTRY} of {elf}")
-    return {c: int(counts.get(c, 0)) for c in INSTRUCTION_CLASSES}
-
-
-def sample_arguments(meta: dict, shape_args: dict[str, int]) -> list:
-    """The kernel's flat arguments for a sample launch: zero tensors sized by their
-    `numel` expressions at these sizes, then the size values (kernel.json order)."""
-    import sympy
-    import torch
-
-    out = []
-    for arg in meta["args"]:
-        if arg["kind"] == "size":
-            out.append(int(shape_args[arg["name"]]))
-            continue
-        numel = int(sympy.sympify(str(arg["numel"])).subs({sympy.Symbol(k): v for k, v in shape_args.items()}))
-        out.append(torch.zeros(max(numel, 1), dtype=getattr(torch, arg["dtype"])))
-    return out
-
-
-def build_cost_table(artifacts: TraceArtifacts, kernel_text: str, meta: dict, work_dir: Path) -> dict:
-    """Sample every compute tile on Spike (full tile and 1-element tile); the cost.json dict."""
-    try:
-        from simulator.functional import build_elf
-    except ImportError as exc:
-        raise CostSamplingError(f"simulator.functional.build_elf is not available ({exc}); "
-                                "pass an explicit cost table") from exc
+def build_cost_table(artifacts: TraceArtifacts, kernel_text: str | None = None, meta: dict | None = None,
+                     work_dir: Path | None = None) -> dict:
+    """The cost.json dict of a kernel: each tile's ops, as the skeleton read them from kernel.mlir."""
     info = artifacts.info()
-    pinned = pin_loops_to_one_tile(kernel_text)
-    samples = {"full": sample_shape_args(meta, full=True)}
-    given = meta.get("cost_sample_shape_args")
-    if meta.get("size_args") and (given is None or "one" in given):  # a static tile has no size to shrink
-        samples["one"] = sample_shape_args(meta, full=False)
-    elems = {which: _tile_elems(artifacts, args) for which, args in samples.items()}
     tiles = {}
     for tile in info["tiles"]:
-        tile_id = tile["tile_id"]
-        sample_text = outline_tile(pinned, tile_id)
-        tile_dir = work_dir / f"tile{tile_id}"
-        tile_dir.mkdir(parents=True, exist_ok=True)
-        (tile_dir / "kernel.mlir").write_text(sample_text)
-        elf = build_elf(sample_text)  # cached under the sample's own hash
-        entry = {"elem_bits": tile["elem_bits"], "elf": str(elf)}
-        for which, shape in samples.items():
-            counts = count_tile_instructions(elf, meta, sample_arguments(meta, shape), tile_dir / which)
-            entry[which] = {"n": elems[which].get(tile_id, 0), "shape_args": shape, "counts": counts}
-        if "one" in entry and entry["full"]["n"] == entry["one"]["n"] > 0:
-            # A tile over a static extent (nn.LayerNorm(96)) has the same element count at
-            # every size: its cost is the one measured, a line through the origin as for a
-            # static kernel.
-            del entry["one"]
-        elif "one" in entry and entry["full"]["n"] < entry["one"]["n"] or entry["full"]["n"] <= 0:
-            raise CostSamplingError(f"tile {tile_id}: the full-tile sample has {entry['full']['n']} elements, "
-                                    f"the small one {entry.get('one', {}).get('n')}; cannot fit the per-element cost")
-        tiles[str(tile_id)] = entry
-    return {"version": COST_TABLE_VERSION, "source": "spike", "spike_vlen_bits": SPIKE_VLEN_BITS,
-            "model": "linear in n: fixed + per_elem * n (simulator/trace/cost.py)", "tiles": tiles}
+        if "ops" not in tile:
+            raise CostSamplingError(f"trace_info.json of {info.get('kernel')} has no ops for tile "
+                                    f"{tile['tile_id']}: rebuild its trace artifacts")
+        tiles[str(tile["tile_id"])] = {key: tile[key] for key in ("kind", "elem_bits", "ops", "after_previous")}
+    return {"version": COST_TABLE_VERSION, "source": "kernel.mlir",
+            "model": "per-element NPU vector ops by class (simulator/trace/cost.py)", "tiles": tiles}
 
 
-def cost_table_path(artifacts: TraceArtifacts, kernel_text: str, meta: dict | None) -> Path:
-    """cost.json of the kernel, built (once, in its cache entry) from the Spike samples."""
-    if meta is None:
-        raise CostSamplingError("the Spike cost sample needs the kernel's metadata (kernel.json)")
+def cost_table_path(artifacts: TraceArtifacts, kernel_text: str | None = None, meta: dict | None = None) -> Path:
+    """cost.json of the kernel, built once in its cache entry."""
     entry = cache.entry(artifacts.kernel_hash)
 
     def builder(tmp: Path) -> None:
-        work_dir = entry.dir / "cost-sample"
-        work_dir.mkdir(exist_ok=True)
-        tmp.write_text(json.dumps(build_cost_table(artifacts, kernel_text, meta, work_dir), indent=1))
+        tmp.write_text(json.dumps(build_cost_table(artifacts), indent=1))
 
     path, _ = entry.build("cost.json", builder)
     return path

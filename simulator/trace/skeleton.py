@@ -20,11 +20,28 @@ ABI helpers (`include/npusim/trace_abi.h`) in place of the simulator ops:
   inside it whose bounds are known outside the tile (rows x columns of a 2-D
   tile); reads/writes come from the attribute
   or, when absent, from the scratchpad buffers the body loads and stores;
+* a compute loop of kind `partials_combine` (a float sum's tile-wide
+  partial sums, registers, added into one value) -> `npusim_compute` over
+  the partial buffer's elements (one vector add per vector of partials)
+  followed by a one-element lane_reduce tile; no scratchpad dependency, it
+  waits for the previous compute's result;
 * a compute loop tagged `unit = "systolic"` (a matmul's m > n > k nest) ->
   per k x n weight tile of the array (`array = [rows, cols]`), a
   `npusim_systolic_preload(ctx, array, handle, weights, k, n)` and a
   `npusim_systolic_accumulate(ctx, tile_id, array, handle, m, k, n, reads,
   writes)`; its cost comes from the config, so it is not in `tiles`;
+* a `memref.store` / `vector.store` into a scratchpad outside a compute op
+  (a reduction's result stored for its DMA) -> `npusim_compute` of a tile of
+  its own (id above the kernel's compute tiles, one element, writes that
+  buffer), so the store DMA that reads it waits for it;
+* a reduction tile loop (an `npusim.tile_loop` with results) is followed by
+  a tile of its own costing the cross-lane reductions that combine its
+  per-lane partial accumulators;
+* a `memref.load` / `vector.load` of a scratchpad outside a compute op (a
+  value uniform over the tile, read into a register) awaits that buffer's
+  load, so the compute using the value waits for its DMA;
+* any other op that writes a scratchpad outside a DMA or compute op is a
+  SkeletonError;
 * each iteration of an outermost parallel tile loop is a work item
   (`npusim_work_item_begin/end`); the core is left to the simulator;
 * an `scf.parallel` holding DMA/compute becomes a nest of `scf.for` (EmitC
@@ -50,6 +67,7 @@ from dataclasses import dataclass, field
 import mlir.ir as ir
 from mlir.dialects import arith, emitc, func, scf
 
+from simulator.trace import op_classes
 from simulator.trace.errors import SkeletonError
 
 DMA_ATTR = "npusim.dma"
@@ -57,6 +75,7 @@ COMPUTE_ATTR = "npusim.compute"
 TILE_LOOP_ATTR = "npusim.tile_loop"
 SPAD_ATTR = "npusim.spad"
 SYSTOLIC_UNIT = "systolic"
+PARTIALS_COMBINE = "partials_combine"  # compute kind of a float sum's partials combine (emitter.py)
 BODY_NAME = "npusim_trace_body"
 CTX_TYPE = '!emitc.ptr<!emitc.opaque<"npusim_ctx">>'
 STORE_TAG_BASE = 64
@@ -85,6 +104,8 @@ class Skeleton:
     tile_ids: list[int]
     tile_elem_bits: dict[int, int] = field(default_factory=dict)
     kernel_name: str = ""
+    # tile id -> {"kind": compute|store|lane_reduce, "ops": [...], "after_previous": bool} (op_classes.py)
+    tile_work: dict[int, dict] = field(default_factory=dict)
 
 
 def _is_int_like(t: ir.Type) -> bool:
@@ -112,8 +133,29 @@ def walk_ops(op: ir.Operation):
                 yield from walk_ops(inner.operation)
 
 
+def _is_spad(value: ir.Value) -> bool:
+    root = _root_of(value)
+    return not isinstance(root.owner, ir.Block) and root.owner.name == "memref.alloca" and \
+        SPAD_ATTR in root.owner.attributes
+
+
+SPAD_STORES = {"memref.store": 1, "vector.store": 1}  # op -> operand index of the memref
+
+
+def _is_spad_store(op: ir.Operation) -> bool:
+    index = SPAD_STORES.get(op.name)
+    return index is not None and len(op.operands) > index and _is_spad(op.operands[index])
+
+
 def _has_sim_ops(op: ir.Operation) -> bool:
-    return any(DMA_ATTR in o.attributes or COMPUTE_ATTR in o.attributes for o in walk_ops(op))
+    """Holds DMA or compute ops, or a scratchpad store outside them."""
+    def visit(o: ir.Operation) -> bool:
+        if DMA_ATTR in o.attributes or COMPUTE_ATTR in o.attributes or _is_spad_store(o):
+            return True
+        return any(visit(inner.operation) for region in o.regions for block in region.blocks
+                   for inner in block.operations)
+    return any(visit(inner.operation) for region in op.regions for block in region.blocks
+               for inner in block.operations)
 
 
 def _root_of(value: ir.Value) -> ir.Value:
@@ -141,10 +183,14 @@ class _Builder:
         self.spad_of: dict[ir.Value, int] = {}  # alloca result -> spad id
         self.i32 = ir.IntegerType.get_signless(32)
         self.i64 = ir.IntegerType.get_signless(64)
-        self.tile_ids: list[int] = []  # vector compute tiles (costed from the Spike sample)
-        self.systolic_tile_ids: list[int] = []  # costed from the config, never sampled
+        self.tile_ids: list[int] = []  # vector tiles (costed from their op classes, op_classes.py)
+        self.systolic_tile_ids: list[int] = []  # costed from the config's systolic section
         self.tile_elem_bits: dict[int, int] = {}
+        self.tile_work: dict[int, dict] = {}
         self.spads: dict[int, dict] = {}
+        ids = [ir.IntegerAttr(ir.DictAttr(o.attributes[COMPUTE_ATTR])["tile_id"]).value
+               for o in walk_ops(kernel) if COMPUTE_ATTR in o.attributes]
+        self.next_tile_id = max(ids, default=-1) + 1  # ids of the tiles the skeleton adds
 
     # -- small emitters -------------------------------------------------
     def const(self, value: int, ty: ir.Type, ip: ir.InsertionPoint) -> ir.Value:
@@ -226,6 +272,13 @@ class _Builder:
                 self.emit_dma(op, ip, slot, pending, await_spads)
             elif COMPUTE_ATTR in attrs:
                 self.emit_compute(op, ip, await_spads, slot)
+            elif _is_spad_store(op):
+                self.emit_spad_store(op, ip, await_spads)
+            elif name in ("memref.load", "vector.load") and _is_spad(op.operands[0]):
+                # a scratchpad value read into a register outside a compute op (a value uniform
+                # over the tile, e.g. both operands of a size-1 add): the compute using it waits
+                # for its DMA
+                await_spads([self.spad_id(op.operands[0], f"{name} outside a compute op")])
             elif name in ("scf.for", "scf.parallel"):
                 if _has_sim_ops(op):
                     self.emit_loop(op, ip, in_work_item)
@@ -242,6 +295,10 @@ class _Builder:
                         self.values[old] = res
             elif op.regions and _has_sim_ops(op):
                 raise SkeletonError(f"{name} containing DMA/compute ops is not supported by the trace skeleton")
+            elif name not in VIEW_OPS and name not in ("memref.load", "vector.load") and \
+                    any(isinstance(v.type, ir.MemRefType) and _is_spad(v) for v in op.operands):
+                raise SkeletonError(f"{name} touches a scratchpad outside a DMA or compute op: the trace "
+                                    "skeleton cannot order it")
             # anything else (memref, float math, terminators) has no timing dependency
         await_spads(list(pending))
 
@@ -252,6 +309,7 @@ class _Builder:
             bounds = list(zip(view.lowerBound, view.upperBound, view.step))
         else:
             bounds = [tuple(op.operands[:3])]
+        after_loop = ip
         old_body = op.regions[0].blocks[0]
         for index, (lb, ub, step) in enumerate(bounds):
             loop = scf.ForOp(*(self.mapped(v, "a tile loop bound") for v in (lb, ub, step)), ip=ip)
@@ -268,6 +326,27 @@ class _Builder:
         self.emit_block(old_body, ip, slot, in_work_item or work_item)
         if work_item:
             self.call("npusim_work_item_end", [], ip)
+        if tile is not None and len(op.results):
+            ops = op_classes.lane_reduce_ops(op)
+            if ops:  # the per-lane partials of the loop's accumulators meet in one value each
+                self.emit_added_tile("lane_reduce", ops, after_loop, reads=set(), writes=set(), bits=ops[0]["bits"])
+
+    def emit_added_tile(self, kind: str, ops: list[dict], ip, reads: set, writes: set, bits: int) -> None:
+        """A one-element compute event for work the kernel does outside its compute ops."""
+        tile_id = self.next_tile_id
+        self.next_tile_id += 1
+        self.call("npusim_compute", [self.const(tile_id, self.i32, ip), self.const(1, self.i64, ip),
+                                     self.const(sum(1 << s for s in reads), self.i64, ip),
+                                     self.const(sum(1 << s for s in writes), self.i64, ip)], ip)
+        self.tile_ids.append(tile_id)
+        self.tile_elem_bits[tile_id] = bits
+        self.tile_work[tile_id] = {"kind": kind, "ops": ops, "after_previous": True}
+
+    def emit_spad_store(self, op, ip, await_spads) -> None:
+        spad = self.spad_id(op.operands[1], f"{op.name} outside a compute op")
+        await_spads([spad])
+        ops = op_classes.store_ops(op)
+        self.emit_added_tile("store", ops, ip, reads=set(), writes={spad}, bits=ops[-1]["bits"] if ops else 32)
 
     def emit_if(self, op: ir.Operation, ip: ir.InsertionPoint, slot, in_work_item: bool) -> None:
         """An scf.if around DMA/compute (e.g. a guarded tail) keeps its condition; its results are dropped."""
@@ -354,6 +433,9 @@ class _Builder:
         if "unit" in attr and ir.StringAttr(attr["unit"]).value == SYSTOLIC_UNIT:
             self.emit_systolic(op, ip, attr, tile_id, await_spads, tile_base)
             return
+        if "kind" in attr and ir.StringAttr(attr["kind"]).value == PARTIALS_COMBINE:
+            self.emit_partials_combine(op, ip, tile_id)
+            return
         reads = set(_int_list(attr["reads"])) if "reads" in attr else None
         writes = set(_int_list(attr["writes"])) if "writes" in attr else None
         if reads is None or writes is None:
@@ -380,7 +462,24 @@ class _Builder:
         self.tile_ids.append(tile_id)
         bits = [self.spads[s]["elem_bits"] for s in sorted(reads | writes) if s in self.spads]
         self.tile_elem_bits[tile_id] = max(bits) if bits else 32
+        ops, after_previous = op_classes.compute_ops(op, tile_id)
+        self.tile_work[tile_id] = {"kind": "compute", "ops": ops, "after_previous": after_previous}
 
+
+    def emit_partials_combine(self, op, ip, tile_id: int) -> None:
+        """The combine of a float sum's partials (compiler/emitter.py PartialSums): registers, so no
+        scratchpad dependency; it waits for the reduction loop's last compute (after_previous) and
+        is followed by the cross-lane reduction of the vector it leaves."""
+        n, ops = op_classes.partials_combine_ops(op)
+        self.call("npusim_compute", [self.const(tile_id, self.i32, ip), self.const(n, self.i64, ip),
+                                     self.const(0, self.i64, ip), self.const(0, self.i64, ip)], ip)
+        self.tile_ids.append(tile_id)
+        bits = ops[0]["bits"] if ops else 32
+        self.tile_elem_bits[tile_id] = bits
+        self.tile_work[tile_id] = {"kind": "compute", "ops": ops, "after_previous": True}
+        if ops:
+            self.emit_added_tile("lane_reduce", [{"op": "lane_reduce", "class": "lane_reduce", "bits": bits,
+                                                  "deps": []}], ip, reads=set(), writes=set(), bits=bits)
 
     def emit_systolic(self, op, ip, attr, tile_id: int, await_spads, tile_base) -> None:
         """A systolic compute (compiler/matmul.py): a loop nest m (op) > n > k over one A x B tile,
@@ -476,5 +575,5 @@ def build_skeleton(kernel_text: str, entry: str = "kernel", context: ir.Context 
         return Skeleton(module=module, n_size_args=len(size_arg_indices),
                         spads=[builder.spads[k] for k in sorted(builder.spads)],
                         tile_ids=builder.tile_ids, tile_elem_bits=builder.tile_elem_bits,
-                        kernel_name=kernel_name)
+                        kernel_name=kernel_name, tile_work=builder.tile_work)
 

@@ -1,6 +1,7 @@
 """Matmul on the systolic array: mm, transposed operands, linear with and without bias, addmm,
 bmm with a dynamic batch, batched matmul. Every dim (M, N, K, B) sweeps around the array size
-while the others stay small (`size_tile="systolic"`); the K sum grows the tolerance."""
+while the others stay small (`size_tile="systolic"`); the K sum grows the tolerance; the MACs
+(`gemm_macs`) give the floor its systolic term."""
 
 import torch
 import torch.nn.functional as F
@@ -8,7 +9,15 @@ import torch.nn.functional as F
 from harness.spec import OpSpec
 
 FLOATS = ("f32", "f16", "bf16")
-GEMM = dict(summed=("K",), size_tile="systolic")
+
+
+def gemm_macs(sizes: dict[str, int]) -> int:
+    """M*N*K multiply-accumulates per matrix (times the batch B when there is one): the systolic
+    term of the physical-limit floor."""
+    return sizes.get("B", 1) * sizes["M"] * sizes["N"] * sizes["K"]
+
+
+GEMM = dict(summed=("K",), size_tile="systolic", macs=gemm_macs)
 
 SPECS = [
     OpSpec("mm", lambda a, b: a @ b, inputs=["M,K", "K,N"], dtypes=FLOATS, **GEMM),

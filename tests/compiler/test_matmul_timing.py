@@ -74,7 +74,13 @@ def test_gemv_follows_dram_bandwidth(gemm, default_config):
     slower = gemm_point(gemm, 1, 2048, 2048, slow)
     assert 1.7 < slower.cycles / point.cycles < 2.1
     fewer_arrays = gemm_point(gemm, 1, 2048, 2048, config_with(default_config, arrays_per_core=1))
-    assert abs(fewer_arrays.cycles - point.cycles) < 0.05 * point.cycles
+    # One array loads every weight tile through its single load path (one row of `cols` weights
+    # per preload_cycles_per_row), which on the HBM2 config is a little slower than DRAM: the
+    # GEMV is then bound by that path, never faster than with more arrays.
+    systolic = default_config["systolic"]
+    preload_bound = (2048 // systolic["cols"]) * 2048 * systolic["preload_cycles_per_row"]
+    assert point.cycles <= fewer_arrays.cycles <= 1.1 * max(fewer_arrays.dram_roofline, preload_bound), \
+        (fewer_arrays.cycles, fewer_arrays.dram_roofline, preload_bound)
 
 
 def test_large_gemm_reaches_the_systolic_peak_and_no_size_beats_a_roofline(gemm, default_config):
@@ -88,7 +94,7 @@ def test_large_gemm_reaches_the_systolic_peak_and_no_size_beats_a_roofline(gemm,
 
 def test_systolic_tile_is_costed_from_the_config_not_sampled(gemm):
     """The skeleton turns the systolic compute into preload/accumulate calls; only the vector
-    tiles (the accumulator's zero fill) are in trace_info.json and sampled on Spike."""
+    tiles (the accumulator's zero fill) are in trace_info.json, costed by their op classes."""
     import json
 
     from mlir import ir

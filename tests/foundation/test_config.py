@@ -83,7 +83,7 @@ def mutate_above_maximum(d):
 
 
 def mutate_missing_key(d):
-    del d["dram"]["latency_cycles"]
+    del d["dram"]["read_latency_cycles"]
 
 
 def mutate_missing_top_level_key(d):
@@ -99,7 +99,7 @@ def mutate_section_not_mapping(d):
 
 
 def mutate_bad_cost_table(d):
-    d["vector"]["cycles_per_op"]["vector_fp"] = -1
+    d["vector"]["op_classes"]["special"]["issue_cycles"] = -1
 
 
 @pytest.mark.parametrize(
@@ -112,11 +112,11 @@ def mutate_bad_cost_table(d):
         (mutate_bool_for_int, "core.count"),
         (mutate_out_of_range, "core.count"),
         (mutate_above_maximum, "scratchpad.buffers_per_operand"),
-        (mutate_missing_key, "dram.latency_cycles"),
+        (mutate_missing_key, "dram.read_latency_cycles"),
         (mutate_missing_top_level_key, "name"),
         (mutate_missing_section, "noc.latency_cycles"),
         (mutate_section_not_mapping, "dma"),
-        (mutate_bad_cost_table, "vector.cycles_per_op.vector_fp"),
+        (mutate_bad_cost_table, "vector.op_classes.special.issue_cycles"),
     ],
     ids=lambda v: v.__name__.removeprefix("mutate_") if callable(v) else None,
 )

@@ -44,17 +44,17 @@ def softmax_kernel() -> dict:
 
 @pytest.fixture(scope="session")
 def add_cost() -> Path:
-    return DATA / "add_cost_sample.json"
+    return DATA / "add_cost.json"
 
 
 @pytest.fixture(scope="session")
 def rowsum_cost() -> Path:
-    return DATA / "rowsum_cost_sample.json"
+    return DATA / "rowsum_cost.json"
 
 
 @pytest.fixture(scope="session")
 def softmax_cost() -> Path:
-    return DATA / "softmax_cost_sample.json"
+    return DATA / "softmax_cost.json"
 
 
 @pytest.fixture(scope="session")
@@ -75,3 +75,10 @@ def producer_builder(tmp_path_factory):
         return built[define], info
 
     return build
+
+
+@pytest.fixture(scope="session")
+def compiler_sum_kernel() -> dict:
+    """x.sum(-1) as the compiler emits it: the row's result stored into its scratchpad outside compute."""
+    return {"mlir": (DATA / "compiler_sum.mlir").read_text(),
+            "meta": json.loads((DATA / "compiler_sum.json").read_text())}

@@ -85,3 +85,40 @@ def test_systolic_accumulate_uses_the_latest_preload_of_a_handle(tmp_path, produ
     # the 7th tile's weights go to slot 0 while slot 1 still holds handle 0 from tile 6: with the
     # stale slot its accumulate would start 124 cycles early and the kernel end 4 cycles later
     assert seven["cycles"] - six["cycles"] >= 128
+@pytest.mark.parametrize("define,message", [
+    ("PRODUCER_BAD_SPAD", "scratchpad id 64 is outside 0..63"),
+    ("PRODUCER_UNMATCHED_BARRIER", "barrier on tag 7 slot 0 waits for no outstanding DMA"),
+    ("PRODUCER_READ_UNWRITTEN", "compute tile 0 reads scratchpad 0 .* before anything wrote it"),
+    ("PRODUCER_STORE_UNWRITTEN", "a DMA store reads scratchpad 1 .* before anything wrote it"),
+    ("PRODUCER_NEVER_WAITS", "4096 asynchronous DMAs are outstanding without a barrier"),
+    ("PRODUCER_NESTED_WORK_ITEM", "work_item_begin inside a work item"),
+])
+def test_impossible_trace_is_rejected_loudly(tmp_path, producer_builder, define, message):
+    """No masking, evicting or ignoring: the timing core refuses the trace, exit 5, with the reason."""
+    so, info = producer_builder(define)
+    with pytest.raises(TraceSimError, match=f"exit 5.*rejected the trace: (.*: )?{message}") as err:
+        _launch(tmp_path, so, info, tiles=5000, cost=HAND_COST)
+    assert str(so) in str(err.value)
+
+
+def test_reduction_result_store_is_a_dependency(compiler_sum_kernel):
+    """sum over one element: the store DMA waits for the result written into its scratchpad, so the
+    launch takes at least a load and a store latency (it took 123 cycles against a 221 floor when the
+    store DMA read a never-written slot at cycle 2)."""
+    from simulator.trace import simulate
+
+    cfg = npu_config.load("tpuv3-1core")
+    result = simulate(compiler_sum_kernel, shape_args={"ks0": 1, "ks1": 1}, config=cfg)
+    floor = cfg["dram"]["read_latency_cycles"] + cfg["dram"]["write_latency_cycles"] + 2 * cfg["noc"]["latency_cycles"]
+    assert result.cycles >= floor + cfg["vector"]["op_classes"]["lane_reduce"]["latency_cycles"]
+
+
+def test_json_inputs_reject_nan(tmp_path, producer_builder):
+    so, info = producer_builder("PRODUCER_OK")
+    (tmp_path / "config.json").write_text(json.dumps(npu_config.load("tpuv3-1core").data).replace(
+        '"gbps_per_channel": 32', '"gbps_per_channel": NaN'))
+    (tmp_path / "launch.json").write_text(json.dumps({"shape_args": [1]}))
+    (tmp_path / "cost.json").write_text(json.dumps(HAND_COST))
+    with pytest.raises(TraceSimError, match="exit 2.*config.json.*parse error"):
+        run_simulator(so, info, tmp_path / "launch.json", tmp_path / "config.json", tmp_path / "cost.json",
+                      tmp_path / "out.json")

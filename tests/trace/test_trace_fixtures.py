@@ -13,7 +13,6 @@ from mlir.execution_engine import ExecutionEngine
 from mlir.passmanager import PassManager
 from mlir.runtime import get_ranked_memref_descriptor
 
-from simulator.trace.cost import outline_tile, pin_loops_to_one_tile
 
 TO_LLVM = ("builtin.module(convert-linalg-to-loops, lower-affine, convert-scf-to-cf, expand-strided-metadata, "
            "finalize-memref-to-llvm, convert-math-to-llvm, convert-arith-to-llvm, convert-index-to-llvm, convert-cf-to-llvm, "
@@ -72,33 +71,3 @@ def test_softmax_fixture_normalises_rows(softmax_kernel, s0, s1):
     rows = x.reshape(s0, s1)
     expected = np.exp(rows - rows.max(1, keepdims=True))
     np.testing.assert_allclose(out.reshape(s0, s1), expected / expected.sum(1, keepdims=True), rtol=1e-5)
-
-
-def test_pinned_sample_touches_one_tile_only(add_kernel):
-    engine, _ctx = _jit(pin_loops_to_one_tile(add_kernel["mlir"]))
-    n = 4096
-    a, b = np.ones(n, np.float32), np.ones(n, np.float32)
-    out = np.zeros(n, np.float32)
-    _run(engine, (a, b, out), (n,))
-    assert (out[:1024] == 2).all() and (out[1024:] == 0).all()
-
-
-@pytest.mark.parametrize("fixture,tiles", [("rowsum_kernel", 2), ("softmax_kernel", 4), ("add_kernel", 1)])
-def test_outlined_tile_samples_still_compute_the_first_tile(fixture, tiles, request):
-    kernel = request.getfixturevalue(fixture)
-    pinned = pin_loops_to_one_tile(kernel["mlir"])
-    reference, _ctx = _jit(pinned)
-    n_inputs = sum(1 for a in kernel["meta"]["args"] if a["kind"] == "input")
-    n_outputs = sum(1 for a in kernel["meta"]["args"] if a["kind"] == "output")
-    sizes = [300] * len(kernel["meta"]["size_args"])
-    numel = 300 ** len(sizes)
-    rng = np.random.default_rng(4)
-    inputs = [rng.random(numel, dtype=np.float32) for _ in range(n_inputs)]
-    expected = [np.zeros(numel, np.float32) for _ in range(n_outputs)]
-    _run(reference, (*inputs, *expected), sizes)
-    for tile_id in range(tiles):
-        engine, _ctx2 = _jit(outline_tile(pinned, tile_id))
-        outputs = [np.zeros(numel, np.float32) for _ in range(n_outputs)]
-        _run(engine, (*inputs, *outputs), sizes)
-        for got, want in zip(outputs, expected):
-            np.testing.assert_allclose(got, want, rtol=1e-6)

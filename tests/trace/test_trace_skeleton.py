@@ -7,7 +7,6 @@ import json
 import mlir.ir as ir
 import pytest
 
-from simulator.trace.cost import COST_ENTRY, outline_tile, pin_loops_to_one_tile, sample_shape_args
 from simulator.trace.emitc import lower_to_emitc
 from simulator.trace.skeleton import SkeletonError, build_skeleton, walk_ops
 
@@ -56,50 +55,6 @@ def test_dma_without_descriptor_is_a_clear_error(add_kernel):
     assert broken != add_kernel["mlir"]
     with pytest.raises(SkeletonError, match="reinterpret_cast"):
         build_skeleton(broken)
-
-
-def _tile_loop_upper_bounds(text: str) -> list[str]:
-    with ir.Context():
-        module = ir.Module.parse(text)
-        return [op.operands[1].owner.name if not isinstance(op.operands[1].owner, ir.Block) else "arg"
-                for op in walk_ops(module.operation)
-                if op.name == "scf.for" and "npusim.tile_loop" in op.attributes]
-
-
-def test_pin_loops_to_one_tile_pins_symbolic_and_static_bounds(add_kernel):
-    static = add_kernel["mlir"].replace("scf.for %xbase = %c0 to %xnumel step %tile",
-                                        "%c4096 = arith.constant 4096 : index\n    scf.for %xbase = %c0 to %c4096 step %tile")
-    for text in (add_kernel["mlir"], static):
-        pinned = pin_loops_to_one_tile(text)
-        assert _tile_loop_upper_bounds(pinned) == ["arith.addi"]  # ub = lb + step: one tile
-
-
-def test_pinned_kernel_runs_one_tile_at_any_size(add_kernel, add_cost):
-    from simulator.trace import simulate
-
-    pinned = {"mlir": pin_loops_to_one_tile(add_kernel["mlir"]), "meta": add_kernel["meta"]}
-    for n in (1024, 5000, 1 << 20):
-        result = simulate(pinned, shape_args={"s0": n}, cost_table=add_cost)
-        assert result.stats["events"]["work_items"] == 1
-        assert result.stats["tiles"]["0"]["max_elems"] == 1024
-
-
-def test_outline_tile_moves_one_compute_tile_into_its_own_function(rowsum_kernel):
-    text = outline_tile(pin_loops_to_one_tile(rowsum_kernel["mlir"]), 1)
-    with ir.Context():
-        module = ir.Module.parse(text)
-        functions = {ir.StringAttr(op.attributes["sym_name"]).value: op for op in module.body.operations}
-    assert set(functions) == {"kernel", COST_ENTRY}
-    outlined = str(functions[COST_ENTRY])
-    assert "tile_id = 1" in outlined and "noinline" in outlined and "npusim.dma" not in outlined
-    kernel = str(functions["kernel"])
-    assert "tile_id = 0" in kernel and "npusim.dma" in kernel and f"call @{COST_ENTRY}" in kernel
-
-
-def test_sample_shape_args_follow_tiles_and_roles(rowsum_kernel, add_kernel):
-    assert sample_shape_args(rowsum_kernel["meta"], full=True) == {"s0": 8, "s1": 128}
-    assert sample_shape_args(rowsum_kernel["meta"], full=False) == {"s0": 1, "s1": 1}
-    assert sample_shape_args(add_kernel["meta"], full=True) == {"s0": 1024}
 
 
 def test_trace_so_is_built_once_per_kernel(add_kernel, trace_cache):

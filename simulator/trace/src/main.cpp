@@ -19,7 +19,6 @@
 #include <string>
 #include <vector>
 
-#include "json.hpp"
 #include "npusim/trace_abi.h"
 #include "timing.hpp"
 
@@ -35,39 +34,53 @@ std::string read_file(const std::string &path) {
   return s.str();
 }
 
-npusim::json::Value read_json(const std::string &path) {
+// nlohmann::json rejects what JSON does not allow (NaN, Infinity, bad escapes).
+npusim::Json read_json(const std::string &path) {
   try {
-    return npusim::json::parse(read_file(path));
+    return npusim::Json::parse(read_file(path));
   } catch (const std::exception &e) {
     throw std::runtime_error(path + ": " + e.what());
   }
 }
 
-TimingCore *sim_of(void *p) { return static_cast<TimingCore *>(p); }
-
-const npusim_callbacks kCallbacks = {
-    [](void *s) { sim_of(s)->work_item_begin(); },
-    [](void *s) { sim_of(s)->work_item_end(); },
-    [](void *s, int32_t dir, int32_t arg, int32_t spad, int32_t bits, int64_t off, int64_t d0, int64_t st0,
-       int64_t d1, int64_t st1, int32_t tag, int64_t slot) {
-      sim_of(s)->dma(dir, arg, spad, bits, off, d0, st0, d1, st1, tag, slot);
-    },
-    [](void *s, int32_t arg, int32_t spad, int32_t bits, int64_t n, int32_t tag, int64_t slot) {
-      sim_of(s)->dma_gather(arg, spad, bits, n, tag, slot);
-    },
-    [](void *s, int32_t tile, int64_t n, uint64_t r, uint64_t w) { sim_of(s)->compute(tile, n, r, w); },
-    [](void *s, int32_t tag, int64_t slot) { sim_of(s)->barrier(tag, slot); },
-    [](void *s, int32_t array, int64_t handle, int32_t spad, int64_t k, int64_t n) {
-      sim_of(s)->systolic_preload(array, handle, spad, k, n);
-    },
-    [](void *s, int32_t tile, int32_t array, int64_t handle, int64_t m, int64_t k, int64_t n, uint64_t r,
-       uint64_t w) { sim_of(s)->systolic_accumulate(tile, array, handle, m, k, n, r, w); },
-};
-
 [[noreturn]] void die(int code, const std::string &msg) {
   std::fprintf(stderr, "npusim-trace-sim: error: %s\n", msg.c_str());
   std::exit(code);
 }
+
+TimingCore *sim_of(void *p) { return static_cast<TimingCore *>(p); }
+
+// A trace the timing model rejects ends the run at that event (exit 5): the
+// exception does not unwind through the producer's frames.
+template <typename F>
+void guarded(F &&f) {
+  try {
+    f();
+  } catch (const std::exception &e) {
+    die(5, std::string("the timing model rejected the trace: ") + e.what());
+  }
+}
+
+const npusim_callbacks kCallbacks = {
+    [](void *s) { guarded([&] { sim_of(s)->work_item_begin(); }); },
+    [](void *s) { guarded([&] { sim_of(s)->work_item_end(); }); },
+    [](void *s, int32_t dir, int32_t arg, int32_t spad, int32_t bits, int64_t off, int64_t d0, int64_t st0,
+       int64_t d1, int64_t st1, int32_t tag, int64_t slot) {
+      guarded([&] { sim_of(s)->dma(dir, arg, spad, bits, off, d0, st0, d1, st1, tag, slot); });
+    },
+    [](void *s, int32_t arg, int32_t spad, int32_t bits, int64_t n, int32_t tag, int64_t slot) {
+      guarded([&] { sim_of(s)->dma_gather(arg, spad, bits, n, tag, slot); });
+    },
+    [](void *s, int32_t tile, int64_t n, uint64_t r, uint64_t w) {
+      guarded([&] { sim_of(s)->compute(tile, n, r, w); });
+    },
+    [](void *s, int32_t tag, int64_t slot) { guarded([&] { sim_of(s)->barrier(tag, slot); }); },
+    [](void *s, int32_t array, int64_t handle, int32_t spad, int64_t k, int64_t n) {
+      guarded([&] { sim_of(s)->systolic_preload(array, handle, spad, k, n); });
+    },
+    [](void *s, int32_t tile, int32_t array, int64_t handle, int64_t m, int64_t k, int64_t n, uint64_t r,
+       uint64_t w) { guarded([&] { sim_of(s)->systolic_accumulate(tile, array, handle, m, k, n, r, w); }); },
+};
 
 }  // namespace
 
@@ -101,16 +114,16 @@ int main(int argc, char **argv) {
       stage = info_path;
       npusim::KernelInfo info = npusim::KernelInfo::from_json(read_json(info_path));
       stage = attribute_path;
-      const npusim::json::Value attributes = read_json(attribute_path);
-      for (const auto &v : attributes.at("shape_args").array) shape_args.push_back(v.i64());
+      const npusim::Json attributes = read_json(attribute_path);
+      for (const auto &v : attributes.at("shape_args")) shape_args.push_back(v.get<int64_t>());
       std::map<int, npusim::TileCost> costs;
       stage = cost_path;
       if (!cost_path.empty()) costs = npusim::load_cost_table(read_json(cost_path), cfg);
       stage = "the timing model";
-    if (static_cast<int>(shape_args.size()) != info.n_size_args)
-      die(2, "the attribute file has " + std::to_string(shape_args.size()) + " shape_args, the kernel takes " +
-                 std::to_string(info.n_size_args));
-      sim = std::make_unique<TimingCore>(cfg, info, std::move(costs));
+      if (static_cast<int>(shape_args.size()) != info.n_size_args)
+        die(2, "the attribute file has " + std::to_string(shape_args.size()) + " shape_args, the kernel takes " +
+                   std::to_string(info.n_size_args));
+      sim = std::make_unique<TimingCore>(cfg, info, std::move(costs), allow_missing_costs);
     } catch (const std::exception &e) {
       die(2, stage + ": " + e.what());
     }
@@ -134,9 +147,7 @@ int main(int argc, char **argv) {
   int32_t status = main_fn(&ctx, shape_args.data(), static_cast<int32_t>(shape_args.size()));
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (status != 0) die(4, "the producer returned status " + std::to_string(status));
-  if (!sim->error().empty() &&
-      !(allow_missing_costs && sim->error().rfind("no cost for", 0) == 0))
-    die(5, sim->error());
+  guarded([&] { sim->finish(); });
 
   std::string report = sim->report_json(wall, status);
   if (out_path.empty()) {

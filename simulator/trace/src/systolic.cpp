@@ -9,17 +9,18 @@ namespace {
 
 int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
 
-double number(const json::Value &section, const char *key) {
-  try {
-    return section.at(key).num();
-  } catch (const std::exception &e) {
-    throw std::runtime_error(std::string("config: systolic.") + key + ": " + e.what());
-  }
+double number(const nlohmann::json &section, const char *key) {
+  if (!section.is_object() || !section.contains(key))
+    throw std::runtime_error(std::string("config: systolic: missing key '") + key + "'");
+  const nlohmann::json &x = section.at(key);
+  if (!x.is_number())
+    throw std::runtime_error(std::string("config: systolic.") + key + ": expected a number, got " + x.dump());
+  return x.get<double>();
 }
 
 }  // namespace
 
-SystolicConfig SystolicConfig::from_json(const json::Value &s) {
+SystolicConfig SystolicConfig::from_json(const nlohmann::json &s) {
   SystolicConfig c;
   c.rows = static_cast<int>(number(s, "rows"));
   c.cols = static_cast<int>(number(s, "cols"));
@@ -30,6 +31,8 @@ SystolicConfig SystolicConfig::from_json(const json::Value &s) {
   c.latency_cycles = number(s, "latency_cycles");
   if (c.rows < 1 || c.cols < 1 || c.weight_slots < 1 || c.arrays < 0)
     throw std::runtime_error("config: systolic rows/cols/weight_slots below 1 or arrays_per_core below 0");
+  if (c.preload_cycles_per_row < 0 || c.hop_cycles < 0 || c.latency_cycles < 0)
+    throw std::runtime_error("config: a systolic latency is negative");
   return c;
 }
 
@@ -38,14 +41,10 @@ SystolicUnit::SystolicUnit(const SystolicConfig &cfg) : cfg_(cfg) {
   for (Array &a : arrays_) a.slots.resize(static_cast<size_t>(cfg_.weight_slots));
 }
 
-SystolicUnit::Array *SystolicUnit::array_of(int32_t array, std::string *error) {
-  if (arrays_.empty() || array < 0) {
-    if (error->empty())
-      *error = arrays_.empty() ? "systolic event on a config without systolic arrays"
-                               : "systolic event on array " + std::to_string(array);
-    return nullptr;
-  }
-  return &arrays_[static_cast<size_t>(array) % arrays_.size()];
+SystolicUnit::Array &SystolicUnit::array_of(int32_t array, const char *event) {
+  if (arrays_.empty()) throw TraceError(std::string(event) + " on a config without systolic arrays");
+  if (array < 0) throw TraceError(std::string(event) + " on array " + std::to_string(array));
+  return arrays_[static_cast<size_t>(array) % arrays_.size()];
 }
 
 // A tile larger than the array runs as several (rows x cols) passes.
@@ -53,10 +52,10 @@ int64_t SystolicUnit::passes(int64_t k, int64_t n) const {
   return std::max<int64_t>(1, ceil_div(k, cfg_.rows)) * std::max<int64_t>(1, ceil_div(n, cfg_.cols));
 }
 
-double SystolicUnit::preload(int32_t array, int64_t handle, double earliest, int64_t k, int64_t n,
-                             std::string *error) {
-  Array *a = array_of(array, error);
-  if (!a) return earliest;
+double SystolicUnit::preload(int32_t array, int64_t handle, double earliest, int64_t k, int64_t n) {
+  Array *a = &array_of(array, "a systolic preload");
+  if (k < 0 || n < 0)
+    throw TraceError("a systolic preload of a " + std::to_string(k) + " x " + std::to_string(n) + " weight tile");
   WeightSlot &slot = a->slots[static_cast<size_t>(a->next_slot)];
   a->next_slot = (a->next_slot + 1) % cfg_.weight_slots;
   double start = std::max({earliest, a->load_free, slot.released});
@@ -72,20 +71,19 @@ double SystolicUnit::preload(int32_t array, int64_t handle, double earliest, int
 }
 
 SystolicUnit::Pass SystolicUnit::accumulate(int32_t array, int64_t handle, double earliest, int64_t m, int64_t k,
-                                            int64_t n, std::string *error) {
+                                            int64_t n) {
   Pass pass{earliest, earliest, earliest};
-  Array *a = array_of(array, error);
-  if (!a) return pass;
+  Array *a = &array_of(array, "a systolic accumulate");
   WeightSlot *slot = nullptr;
   for (WeightSlot &s : a->slots)
     if (s.handle == handle && (!slot || s.sequence > slot->sequence)) slot = &s;
-  if (!slot) {
-    if (error->empty())
-      *error = "systolic accumulate on array " + std::to_string(array) + " with weight handle " +
-               std::to_string(handle) + " that no resident preload holds";
-    return pass;
-  }
-  if (m <= 0 || k <= 0 || n <= 0) return pass;
+  if (!slot)
+    throw TraceError("systolic accumulate on array " + std::to_string(array) + " with weight handle " +
+                     std::to_string(handle) + " that no resident preload holds");
+  if (m < 0 || k < 0 || n < 0)
+    throw TraceError("a systolic accumulate of " + std::to_string(m) + " x " + std::to_string(k) + " x " +
+                     std::to_string(n));
+  if (m == 0 || k == 0 || n == 0) return pass;
   pass.start = std::max({earliest, a->free, slot->loaded});
   double occupancy = static_cast<double>(m) * static_cast<double>(passes(k, n));
   pass.end = pass.start + occupancy;

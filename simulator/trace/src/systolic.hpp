@@ -14,13 +14,17 @@
 // * The producer names the array and the weight handle: array a runs on
 //   physical array a % arrays_per_core; an accumulate uses the slot its
 //   handle was last preloaded into.
+// * A systolic event the arrays cannot run (no arrays in the config, a
+//   negative array, a handle no resident preload holds) throws TraceError.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "json.hpp"
+#include <nlohmann/json.hpp>
+
+#include "trace_error.hpp"
 
 namespace npusim {
 
@@ -28,7 +32,8 @@ struct SystolicConfig {
   int rows = 128, cols = 128, arrays = 2, weight_slots = 2;
   double preload_cycles_per_row = 1, hop_cycles = 1, latency_cycles = 0;
 
-  static SystolicConfig from_json(const json::Value &systolic_section);
+  // Every key must be present and a number (the config section `systolic:`).
+  static SystolicConfig from_json(const nlohmann::json &systolic_section);
 };
 
 class SystolicUnit {
@@ -40,9 +45,8 @@ class SystolicUnit {
   explicit SystolicUnit(const SystolicConfig &cfg);
 
   // Weights whose scratchpad data is ready at `earliest`; returns when they are resident.
-  double preload(int32_t array, int64_t handle, double earliest, int64_t k, int64_t n, std::string *error);
-  Pass accumulate(int32_t array, int64_t handle, double earliest, int64_t m, int64_t k, int64_t n,
-                  std::string *error);
+  double preload(int32_t array, int64_t handle, double earliest, int64_t k, int64_t n);
+  Pass accumulate(int32_t array, int64_t handle, double earliest, int64_t m, int64_t k, int64_t n);
 
   // The output pipeline of one accumulator (keyed by its scratchpad mask): accumulates into it
   // wait for what wrote it before the pipeline (its initialisation), not for each other's drain.
@@ -73,7 +77,7 @@ class SystolicUnit {
     double last = -1;  // ready time the pipeline itself last set
   };
 
-  Array *array_of(int32_t array, std::string *error);
+  Array &array_of(int32_t array, const char *event);
   int64_t passes(int64_t k, int64_t n) const;
 
   SystolicConfig cfg_;

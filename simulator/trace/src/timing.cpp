@@ -9,112 +9,138 @@ namespace npusim {
 
 namespace {
 
-double section_num(const json::Value &cfg, const char *section, const char *key) {
-  try {
-    return cfg.at(section).at(key).num();
-  } catch (const std::exception &e) {
-    throw std::runtime_error(std::string("config: ") + section + "." + key + ": " + e.what());
-  }
+const Json &member(const Json &v, const std::string &key, const std::string &where) {
+  if (!v.is_object() || !v.contains(key)) throw std::runtime_error(where + ": missing key '" + key + "'");
+  return v.at(key);
 }
 
-const char *const kVectorClasses[] = {"vector_load", "vector_store", "vector_fp", "vector_int",
-                                      "vector_other"};
-const char *const kAllClasses[] = {"vector_load", "vector_store", "vector_fp",  "vector_int",
-                                   "vector_other", "scalar_mem",  "scalar_fp", "scalar"};
+double number(const Json &v, const std::string &key, const std::string &where) {
+  const Json &x = member(v, key, where);
+  if (!x.is_number()) throw std::runtime_error(where + "." + key + ": expected a number, got " + x.dump());
+  return x.get<double>();
+}
+
+double section_num(const Json &cfg, const char *section, const char *key) {
+  return number(member(cfg, section, "config"), key, std::string("config: ") + section);
+}
 
 int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
 
 }  // namespace
 
-Config Config::from_json(const json::Value &v) {
+Config Config::from_json(const Json &v) {
   Config c;
   c.cores = static_cast<int>(section_num(v, "core", "count"));
   c.core_freq_mhz = section_num(v, "core", "freq_mhz");
   c.vector_lanes = static_cast<int>(section_num(v, "vector", "lanes"));
   c.vector_vlen_bits = static_cast<int>(section_num(v, "vector", "vlen_bits"));
-  c.vector_latency = section_num(v, "vector", "latency_cycles");
-  for (const auto &kv : v.at("vector").at("cycles_per_op").object) c.cycles_per_op[kv.first] = kv.second.num();
+  for (const auto &kv : member(member(v, "vector", "config"), "op_classes", "config: vector").items()) {
+    const std::string where = "config: vector.op_classes." + kv.key();
+    OpClass oc{number(kv.value(), "issue_cycles", where), number(kv.value(), "latency_cycles", where)};
+    if (oc.issue_cycles < 0 || oc.latency_cycles < 0) throw std::runtime_error(where + ": negative cycles");
+    c.op_classes[kv.key()] = oc;
+  }
   c.spad_bytes = static_cast<int64_t>(section_num(v, "scratchpad", "kb_per_lane")) * 1024 * c.vector_lanes;
   c.buffers_per_operand = static_cast<int>(section_num(v, "scratchpad", "buffers_per_operand"));
-  c.systolic = SystolicConfig::from_json(v.at("systolic"));
+  c.systolic = SystolicConfig::from_json(member(v, "systolic", "config"));
   c.dma_queue_depth = static_cast<int>(section_num(v, "dma", "queue_depth"));
   c.dma_issue_cycles = section_num(v, "dma", "issue_cycles");
   c.dram_channels = static_cast<int>(section_num(v, "dram", "channels"));
   c.dram_freq_mhz = section_num(v, "dram", "freq_mhz");
   c.dram_gbps_per_channel = section_num(v, "dram", "gbps_per_channel");
-  c.dram_latency = section_num(v, "dram", "latency_cycles");
+  c.dram_read_latency = section_num(v, "dram", "read_latency_cycles");
+  c.dram_write_latency = section_num(v, "dram", "write_latency_cycles");
   c.dram_burst_bytes = static_cast<int64_t>(section_num(v, "dram", "burst_bytes"));
+  c.dram_interleave_bytes = static_cast<int64_t>(section_num(v, "dram", "interleave_bytes"));
   c.noc_latency = section_num(v, "noc", "latency_cycles");
   if (c.cores < 1 || c.dram_channels < 1 || c.dma_queue_depth < 1 || c.dram_burst_bytes < 1 ||
-      c.buffers_per_operand < 1 || c.vector_lanes < 1)
+      c.dram_interleave_bytes < 1 || c.buffers_per_operand < 1 || c.vector_lanes < 1 || c.vector_vlen_bits < 1)
     throw std::runtime_error("config: a count is below 1");
+  if (c.dram_gbps_per_channel <= 0 || c.core_freq_mhz <= 0 || c.dram_freq_mhz <= 0)
+    throw std::runtime_error("config: a bandwidth or clock is not positive");
+  if (c.dram_read_latency < 0 || c.dram_write_latency < 0 || c.noc_latency < 0 || c.dma_issue_cycles < 0 ||
+      c.systolic.latency_cycles < 0 || c.systolic.hop_cycles < 0 || c.systolic.preload_cycles_per_row < 0)
+    throw std::runtime_error("config: a latency is negative");
   return c;
 }
 
-KernelInfo KernelInfo::from_json(const json::Value &v) {
+KernelInfo KernelInfo::from_json(const Json &v) {
   KernelInfo info;
-  for (const auto &s : v.at("spads").array) {
-    int id = static_cast<int>(s.at("id").i64());
-    info.spads[id].bytes = s.at("bytes").i64();
+  for (const auto &s : member(v, "spads", "trace_info")) {
+    int id = s.at("id").get<int>();
+    info.spads[id].bytes = s.at("bytes").get<int64_t>();
   }
-  info.n_size_args = static_cast<int>(v.at("size_args").array.size());
+  info.n_size_args = static_cast<int>(member(v, "size_args", "trace_info").size());
   return info;
 }
 
-// A tile's cost is linear in its element count: fixed + per_elem * n.
-// Either given directly (a hand-written table) or derived from the
-// instruction-class counts of two Spike samples of the tile, a full tile and
-// a 1-element tile (cost.py documents the model).
-std::map<int, TileCost> load_cost_table(const json::Value &table, const Config &cfg) {
+double TileCost::occupancy(int64_t n) const {
+  if (n <= 0) return 0;
+  double cycles = fixed_cycles + cycles_per_elem * static_cast<double>(n);
+  for (const Width &w : widths) cycles += std::ceil(static_cast<double>(n) / w.elems_per_op) * w.issue_cycles;
+  return cycles;
+}
+
+double TileCost::peak_work(int64_t n) const {
+  if (n <= 0) return 0;
+  double cycles = fixed_cycles + cycles_per_elem * static_cast<double>(n);
+  for (const Width &w : widths) cycles += static_cast<double>(n) / w.elems_per_op * w.issue_cycles;
+  return cycles;
+}
+
+// cost.json (cost.py): per tile, either the ops of one element, each with
+// its class, operand width and the ops it depends on, or a hand-given line
+// {fixed_cycles, cycles_per_elem}. Every class must be in the config and no
+// cost may be negative.
+std::map<int, TileCost> load_cost_table(const Json &table, const Config &cfg) {
   std::map<int, TileCost> out;
-  if (!table.has("tiles")) return out;
-  for (const auto &kv : table.at("tiles").object) {
-    int tile_id = std::stoi(kv.first);
-    const json::Value &t = kv.second;
+  for (const auto &kv : member(table, "tiles", "cost table").items()) {
+    const std::string where = "cost table: tile " + kv.key();
+    const int tile_id = std::stoi(kv.key());
+    const Json &t = kv.value();
     TileCost cost;
-    if (t.has("fixed_cycles")) {
-      cost.fixed_cycles = t.at("fixed_cycles").num();
-      cost.cycles_per_elem = t.at("cycles_per_elem").num();
+    cost.defined = true;
+    if (t.contains("fixed_cycles")) {
+      cost.fixed_cycles = number(t, "fixed_cycles", where);
+      cost.cycles_per_elem = number(t, "cycles_per_elem", where);
+      cost.latency = t.contains("latency_cycles") ? number(t, "latency_cycles", where) : 0;
     } else {
-      // Without a 1-element sample (a static kernel has no size to shrink)
-      // the line goes through the origin: all of the tile's work per element.
-      const json::Value empty_sample = json::parse("{\"n\": 0, \"counts\": {}}");
-      const json::Value &full = t.at("full"), &one = t.has("one") ? t.at("one") : empty_sample;
-      double n_full = full.at("n").num(), n_one = one.at("n").num();
-      double elem_bits = t.at("elem_bits").num();
-      double spike_vlen = table.has("spike_vlen_bits") ? table.at("spike_vlen_bits").num() : 128;
-      auto count = [](const json::Value &sample, const char *cls) {
-        const json::Value &counts = sample.at("counts");
-        return counts.has(cls) ? counts.at(cls).num() : 0.0;
-      };
-      double dn = n_full - n_one;
-      bool vectorised = false;
-      for (const char *cls : kVectorClasses)
-        if (count(full, cls) - count(one, cls) > 0) vectorised = true;
-      // Elements one repetition of the per-element work covers on Spike (a
-      // strip of VLEN/SEW when the loop is vectorised, else one element) and
-      // on the NPU (one op of lanes x vlen / SEW elements).
-      double spike_elems = vectorised ? std::max(1.0, spike_vlen / elem_bits) : 1.0;
-      double npu_elems = std::max(1.0, cfg.vector_lanes * std::floor(cfg.vector_vlen_bits / elem_bits));
-      double strip_scale = spike_elems / npu_elems;
-      for (const char *cls : kAllClasses) {
-        auto cpo_it = cfg.cycles_per_op.find(cls);
-        double cpo = cpo_it == cfg.cycles_per_op.end() ? 1.0 : cpo_it->second;
-        double slope = dn > 0 ? (count(full, cls) - count(one, cls)) / dn : 0.0;
-        double intercept = count(one, cls) - slope * n_one;
-        cost.cycles_per_elem += cpo * slope * strip_scale;
-        cost.fixed_cycles += cpo * intercept;
+      const Json &ops = member(t, "ops", where);
+      std::map<double, double> by_width;  // elems per vector op -> issue cycles
+      std::vector<double> ready(ops.size(), 0);
+      for (size_t i = 0; i < ops.size(); ++i) {
+        const Json &op = ops[i];
+        const std::string cls = member(op, "class", where).get<std::string>();
+        auto it = cfg.op_classes.find(cls);
+        if (it == cfg.op_classes.end())
+          throw std::runtime_error(where + ": op " + op.value("op", std::string("?")) + " has class '" + cls +
+                                   "', which the config's vector.op_classes does not define");
+        const double bits = number(op, "bits", where);
+        if (bits <= 0) throw std::runtime_error(where + ": op width must be positive");
+        const double elems = cfg.vector_lanes * std::max(1.0, std::floor(cfg.vector_vlen_bits / bits));
+        by_width[elems] += it->second.issue_cycles * (op.contains("count") ? number(op, "count", where) : 1.0);
+        double start = 0;
+        for (const auto &dep : op.value("deps", Json::array())) {
+          const size_t d = dep.get<size_t>();
+          if (d >= i) throw std::runtime_error(where + ": op " + std::to_string(i) + " depends on a later op");
+          start = std::max(start, ready[d]);
+        }
+        ready[i] = start + it->second.latency_cycles;
+        cost.latency = std::max(cost.latency, ready[i]);
       }
-      cost.cycles_per_elem = std::max(0.0, cost.cycles_per_elem);
-      cost.fixed_cycles = std::max(0.0, cost.fixed_cycles);
+      for (const auto &w : by_width) cost.widths.push_back(TileCost::Width{w.first, w.second});
+      cost.after_previous = t.value("after_previous", false);
     }
+    if (cost.fixed_cycles < 0 || cost.cycles_per_elem < 0 || cost.latency < 0)
+      throw std::runtime_error(where + ": negative cost");
     out[tile_id] = cost;
   }
   return out;
 }
 
-TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, TileCost> costs)
-    : cfg_(cfg), info_(info), costs_(std::move(costs)) {
+TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, TileCost> costs,
+                       bool allow_missing_costs)
+    : cfg_(cfg), info_(info), costs_(std::move(costs)), allow_missing_costs_(allow_missing_costs) {
   int64_t need = 0;
   for (const auto &kv : info_.spads) {
     if (kv.first < 0 || kv.first >= kMaxSpads)
@@ -130,9 +156,11 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
     effective_slots_ = static_cast<int>(std::min<int64_t>(effective_slots_, fit));
   }
   int max_id = costs_.empty() ? -1 : costs_.rbegin()->first;
-  cost_by_id_.assign(static_cast<size_t>(max_id + 1), TileCost{-1, -1});
-  for (const auto &kv : costs_)
-    if (kv.first >= 0) cost_by_id_[static_cast<size_t>(kv.first)] = kv.second;
+  cost_by_id_.assign(static_cast<size_t>(max_id + 1), TileCost{});
+  for (const auto &kv : costs_) {
+    if (kv.first < 0) throw std::runtime_error("cost table: negative tile id " + std::to_string(kv.first));
+    cost_by_id_[static_cast<size_t>(kv.first)] = kv.second;
+  }
 
   double bytes_per_cycle = cfg_.dram_gbps_per_channel * 1000.0 / cfg_.core_freq_mhz;
   burst_cycles_ = std::max(static_cast<double>(cfg_.dram_burst_bytes) / bytes_per_cycle,
@@ -146,19 +174,29 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   }
 }
 
+uint64_t TimingCore::spad_bit(int32_t spad, const char *what) {
+  if (spad < 0 || spad >= kMaxSpads)
+    throw TraceError(std::string(what) + ": scratchpad id " + std::to_string(spad) + " is outside 0.." +
+                     std::to_string(kMaxSpads - 1));
+  return uint64_t{1} << spad;
+}
+
 TimingCore::Buffer &TimingCore::buffer(Core &c, int32_t spad) {
-  if (spad < 0 || spad >= kMaxSpads) {
-    if (error_.empty()) error_ = "scratchpad id " + std::to_string(spad) + " out of range";
-    spad = 0;
-  }
   Buffer &b = c.buffers[static_cast<size_t>(spad)];
   if (b.slots.empty()) b.slots.resize(static_cast<size_t>(effective_slots_));
   return b;
 }
 
-double TimingCore::read_ready(Core &c, uint64_t mask) {
+double TimingCore::read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id) {
   double t = 0;
-  for_each_buffer(c, mask, [&](Buffer &buf, int) { t = std::max(t, buf.current_slot().ready); });
+  for_each_buffer(c, mask, [&](Buffer &buf, int b) {
+    const Slot &s = buf.current_slot();
+    if (!s.written)
+      throw TraceError(std::string(reader) + (tile_id >= 0 ? " " + std::to_string(tile_id) : std::string()) +
+                       " reads scratchpad " + std::to_string(b) + " (slot " + std::to_string(buf.current) +
+                       ") before anything wrote it");
+    t = std::max(t, s.ready);
+  });
   return t;
 }
 
@@ -173,19 +211,24 @@ void TimingCore::mark_read(Core &c, uint64_t mask, double until) {
 // buffering); one that is read and written is updated in place.
 double TimingCore::write_slots_free(Core &c, uint64_t mask, uint64_t reads) {
   double t = 0;
-  for_each_buffer(c, mask, [&](Buffer &buf, int b) {
-    if (!((reads >> b) & 1)) buf.current = (buf.current + 1) % effective_slots_;
-    const Slot &s = buf.current_slot();
-    t = std::max(t, std::max(s.free, s.ready));
+  for_each_target_core(c, [&](Core &target) {
+    for_each_buffer(target, mask, [&](Buffer &buf, int b) {
+      if (!((reads >> b) & 1)) buf.current = (buf.current + 1) % effective_slots_;
+      const Slot &s = buf.current_slot();
+      t = std::max(t, std::max(s.free, s.ready));
+    });
   });
   return t;
 }
 
 void TimingCore::mark_written(Core &c, uint64_t mask, double ready) {
-  for_each_buffer(c, mask, [&](Buffer &buf, int) {
-    Slot &s = buf.current_slot();
-    s.ready = ready;
-    s.free = std::max(s.free, ready);
+  for_each_target_core(c, [&](Core &target) {
+    for_each_buffer(target, mask, [&](Buffer &buf, int) {
+      Slot &s = buf.current_slot();
+      s.ready = ready;
+      s.free = std::max(s.free, ready);
+      s.written = true;
+    });
   });
 }
 
@@ -201,39 +244,67 @@ double TimingCore::reserve_queue_entry(Core &c) {
 
 // Book `duration` cycles on a channel in the first gap at or after
 // `earliest`; returns the end of the booking.
+// Book `duration` cycles (whole bursts) on a channel from `earliest` on,
+// burst by burst in the free gaps, as a controller interleaves requests: a
+// transfer is not held back behind a short one booked in the middle of its
+// window (a contiguous booking was, so more bandwidth could cost cycles).
+// Returns the end of the last burst.
 double TimingCore::book_channel(int channel, double earliest, double duration) {
   auto &cal = calendars_[static_cast<size_t>(channel)];
   busy_dram_channel_ += duration;
   // No booking is shorter than one burst, so a gap shorter than that can
   // never be used: bookings that leave one are merged with their neighbour,
   // which keeps the calendars short without changing any outcome.
-  const double unusable = burst_cycles_;
+  const double unit = burst_cycles_;
   // Common case: the request starts after everything booked so far.
   if (cal.empty() || earliest >= cal.back().end) {
-    if (!cal.empty() && earliest - cal.back().end < unusable)
+    if (!cal.empty() && earliest - cal.back().end < unit)
       cal.back().end = earliest + duration;
     else
       cal.push_back(Interval{earliest, earliest + duration});
     return earliest + duration;
   }
-  auto it = std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= earliest; });
-  double cand = earliest;
-  while (it != cal.end() && it->begin < cand + duration) {
-    cand = std::max(cand, it->end);
-    ++it;
-  }
-  double end = cand + duration;
-  bool joins_prev = it != cal.begin() && cand - std::prev(it)->end < unusable;
-  bool joins_next = it != cal.end() && it->begin - end < unusable;
-  if (joins_prev && joins_next) {
-    std::prev(it)->end = it->end;
-    cal.erase(it);
-  } else if (joins_prev) {
-    std::prev(it)->end = end;
-  } else if (joins_next) {
-    it->begin = std::min(it->begin, cand);
-  } else {
-    cal.insert(it, Interval{cand, end});
+  size_t i = static_cast<size_t>(
+      std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= earliest; }) -
+      cal.begin());
+  double cand = earliest, remaining = duration, end = earliest;
+  while (remaining > 1e-9) {
+    if (i < cal.size() && cal[i].begin <= cand) {  // inside a booking: skip past it
+      cand = std::max(cand, cal[i].end);
+      ++i;
+      continue;
+    }
+    const double gap = i < cal.size() ? cal[i].begin - cand : remaining;
+    double take = remaining;
+    if (gap < remaining) {
+      take = std::floor(gap / unit + 1e-9) * unit;
+      if (take <= 0) {  // too short for a burst
+        cand = cal[i].end;
+        ++i;
+        continue;
+      }
+    }
+    end = cand + take;
+    remaining -= take;
+    // insert [cand, end) before cal[i], merged with neighbours closer than a burst
+    const bool joins_prev = i > 0 && cand - cal[i - 1].end < unit;
+    const bool joins_next = i < cal.size() && cal[i].begin - end < unit;
+    if (joins_prev && joins_next) {
+      cal[i - 1].end = cal[i].end;
+      cal.erase(cal.begin() + static_cast<std::ptrdiff_t>(i));
+      cand = cal[i - 1].end;
+    } else if (joins_prev) {
+      cal[i - 1].end = end;
+      cand = end;
+    } else if (joins_next) {
+      cal[i].begin = std::min(cal[i].begin, cand);
+      cand = cal[i].end;
+      ++i;
+    } else {
+      cal.insert(cal.begin() + static_cast<std::ptrdiff_t>(i), Interval{cand, end});
+      ++i;
+      cand = end;
+    }
   }
   return end;
 }
@@ -249,23 +320,26 @@ void TimingCore::prune_calendars() {
   }
 }
 
-// A request's bursts spread evenly over min(bursts, channels) channels (the
-// interleaving of consecutive bursts), starting at a rotating channel so
-// small requests share the channels out. Spreading by count, not address,
-// keeps the cost monotone in the transfer size.
-double TimingCore::dram_transfer(double start, int64_t n_bursts) {
+// Burst i of a request whose first burst is `first_burst` (its byte address /
+// interleave_bytes) goes to channel (first_burst + i) % channels, so each of
+// the min(bursts, channels) channels it touches gets floor or ceil of
+// bursts / channels bursts, whatever the alignment: a bigger transfer never
+// gets cheaper. `latency` is the read or write latency of the access.
+double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
   const int64_t channels = cfg_.dram_channels;
   const int64_t used = std::min(n_bursts, channels);
-  const double per_channel = static_cast<double>(n_bursts) * burst_cycles_ / static_cast<double>(used);
+  const int64_t base = n_bursts / channels, extra = n_bursts % channels;
   double done = start;
-  for (int64_t i = 0; i < used; ++i)
-    done = std::max(done, book_channel(static_cast<int>((next_channel_ + i) % channels), start, per_channel));
-  next_channel_ = (next_channel_ + used) % channels;
+  for (int64_t i = 0; i < used; ++i) {
+    const int64_t bursts_here = base + (i < extra ? 1 : 0);
+    const int channel = static_cast<int>((first_burst + i) % channels);
+    done = std::max(done, book_channel(channel, start, static_cast<double>(bursts_here) * burst_cycles_));
+  }
   if (++bookings_since_prune_ >= 16) {
     bookings_since_prune_ = 0;
     prune_calendars();
   }
-  return done + cfg_.dram_latency + cfg_.noc_latency;
+  return done + latency + cfg_.noc_latency;
 }
 
 void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
@@ -274,17 +348,15 @@ void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
     c.issue = std::max(c.issue, done);  // synchronous: the whole core waits
     c.gate = std::max(c.gate, done);
   } else {
-    if (c.pending.size() >= kMaxPending) {
-      // Loads nobody waits for: forget the oldest half, a barrier on them
-      // would find them long complete.
-      c.pending.erase(c.pending.begin(), c.pending.begin() + kMaxPending / 2);
-    }
     for (PendingDma &p : c.pending)
       if (p.tag == tag && p.slot == slot) {
-        p.done = done;
+        p.done = std::max(p.done, done);
         note_end(done);
         return;
       }
+    if (c.pending.size() >= kMaxPending)
+      throw TraceError(std::to_string(kMaxPending) + " asynchronous DMAs are outstanding without a barrier "
+                       "(the producer never waits for its loads)");
     c.pending.push_back(PendingDma{tag, slot, done});
   }
   note_end(done);
@@ -292,6 +364,7 @@ void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
 
 void TimingCore::work_item_begin() {
   ++records_;
+  if (in_work_item_) throw TraceError("work_item_begin inside a work item (work items do not nest)");
   ++n_work_items_;
   // The core that is free first takes the work item.
   auto free_at = [&](int i) {
@@ -308,27 +381,33 @@ void TimingCore::work_item_begin() {
 
 void TimingCore::work_item_end() {
   ++records_;
+  if (!in_work_item_) throw TraceError("work_item_end without a work_item_begin");
   in_work_item_ = false;
   current_core_ = 0;
 }
 
 void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, int64_t offset, int64_t d0,
                      int64_t stride0, int64_t d1, int64_t stride1, int32_t tag, int64_t slot) {
-  (void)arg;
   ++records_;
   ++n_dma_;
+  if (dir != 0 && dir != 1) throw TraceError("DMA direction " + std::to_string(dir) + " is neither load nor store");
+  if (arg < 0) throw TraceError("DMA on tensor argument " + std::to_string(arg));
+  if (elem_bits <= 0 || elem_bits % 8) throw TraceError("DMA element width " + std::to_string(elem_bits) + " bits");
+  if (d0 < 0 || d1 < 0 || offset < 0)
+    throw TraceError("DMA descriptor with a negative offset or dim (offset " + std::to_string(offset) + ", dims " +
+                     std::to_string(d1) + "x" + std::to_string(d0) + ")");
+  const uint64_t mask = spad_bit(spad, dir == 0 ? "a DMA load" : "a DMA store");
   Core &c = core();
   double t = std::max(c.issue, reserve_queue_entry(c));
   c.issue = t + cfg_.dma_issue_cycles;
   c.busy_dma_issue += cfg_.dma_issue_cycles;
-  const uint64_t mask = uint64_t{1} << (static_cast<unsigned>(spad) & 63);
   double start = c.issue;
   if (dir == 0)
     start = std::max(start, write_slots_free(c, mask, 0));
   else
-    start = std::max(start, read_ready(c, mask));
+    start = std::max(start, read_ready(c, mask, "a DMA store"));
 
-  const int64_t elem_bytes = std::max<int64_t>(1, elem_bits / 8);
+  const int64_t elem_bytes = elem_bits / 8;
   const int64_t burst = cfg_.dram_burst_bytes;
   int64_t bursts = 0;
   auto add_run = [&](int64_t n) {
@@ -339,9 +418,8 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
   // Address misalignment is deliberately not modelled: it would make a
   // bigger transfer cheaper (a 128-column row is 8 aligned bursts, a
   // 127-column row at an odd offset 9), breaking cycle monotonicity in size.
-  auto add_row = [&](int64_t row_offset, int64_t n, int64_t stride) {
+  auto add_row = [&](int64_t n, int64_t stride) {
     if (n <= 0) return;
-    (void)row_offset;
     int64_t a = std::abs(stride);
     if (a <= 1 || n == 1)
       add_run(ceil_div(n * elem_bytes, burst));
@@ -352,40 +430,46 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
   };
   if (d0 > 0 && d1 > 0) {
     if ((stride0 == 1 && (d1 == 1 || stride1 == d0)))
-      add_row(offset, d0 * d1, 1);
+      add_row(d0 * d1, 1);
     else
-      for (int64_t r = 0; r < d1; ++r) add_row(offset + r * stride1, d0, stride0);
+      for (int64_t r = 0; r < d1; ++r) add_row(d0, stride0);
   }
   double done = start;
+  const double latency = dir == 0 ? cfg_.dram_read_latency : cfg_.dram_write_latency;
   if (bursts > 0) {
     dram_bursts_ += static_cast<uint64_t>(bursts);
     dram_bytes_ += static_cast<uint64_t>(d0 * d1 * elem_bytes);
-    done = dram_transfer(start, bursts);
+    const int64_t address = (static_cast<int64_t>(arg) << 32) + offset * elem_bytes;
+    done = dram_transfer(start, address / cfg_.dram_interleave_bytes, bursts, latency);
   }
   if (dir == 0)
     mark_written(c, mask, done);
   else  // the scratchpad slot is free once its data left for DRAM
-    mark_read(c, mask, bursts > 0 ? done - cfg_.dram_latency - cfg_.noc_latency : done);
+    mark_read(c, mask, bursts > 0 ? done - latency - cfg_.noc_latency : done);
   finish_dma(c, done, tag, slot);
 }
 
 void TimingCore::dma_gather(int32_t arg, int32_t spad, int32_t elem_bits, int64_t n_elems, int32_t tag,
                             int64_t slot) {
-  (void)arg;
   ++records_;
   ++n_gather_;
+  if (arg < 0 || n_elems < 0 || elem_bits <= 0 || elem_bits % 8)
+    throw TraceError("gather DMA with argument " + std::to_string(arg) + ", " + std::to_string(n_elems) +
+                     " elements of " + std::to_string(elem_bits) + " bits");
+  const uint64_t mask = spad_bit(spad, "a gather DMA");
   Core &c = core();
   double t = std::max(c.issue, reserve_queue_entry(c));
   c.issue = t + cfg_.dma_issue_cycles;
   c.busy_dma_issue += cfg_.dma_issue_cycles;
-  const uint64_t mask = uint64_t{1} << (static_cast<unsigned>(spad) & 63);
   double start = std::max(c.issue, write_slots_free(c, mask, 0));
   double done = start;
   if (n_elems > 0) {
     // Addresses are data dependent: one burst per element.
     dram_bursts_ += static_cast<uint64_t>(n_elems);
-    dram_bytes_ += static_cast<uint64_t>(n_elems * std::max(1, elem_bits / 8));
-    done = dram_transfer(start, n_elems);
+    dram_bytes_ += static_cast<uint64_t>(n_elems * (elem_bits / 8));
+    // Addresses are unknown: the elements spread over the channels from the argument's base.
+    done = dram_transfer(start, (static_cast<int64_t>(arg) << 32) / cfg_.dram_interleave_bytes, n_elems,
+                         cfg_.dram_read_latency);
   }
   mark_written(c, mask, done);
   finish_dma(c, done, tag, slot);
@@ -394,21 +478,28 @@ void TimingCore::dma_gather(int32_t arg, int32_t spad, int32_t elem_bits, int64_
 void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint64_t writes) {
   ++records_;
   ++n_compute_;
+  if (n_elems < 0) throw TraceError("compute tile " + std::to_string(tile_id) + " with a negative element count");
   Core &c = core();
-  double occupancy = 0;
+  const TileCost *cost = nullptr;
   if (tile_id >= 0 && static_cast<size_t>(tile_id) < cost_by_id_.size() &&
-      cost_by_id_[static_cast<size_t>(tile_id)].fixed_cycles >= 0) {
-    const TileCost &cost = cost_by_id_[static_cast<size_t>(tile_id)];
-    if (n_elems > 0) occupancy = cost.fixed_cycles + cost.cycles_per_elem * static_cast<double>(n_elems);
-  } else if (error_.empty()) {
-    error_ = "no cost for compute tile_id " + std::to_string(tile_id) + " in the cost table";
-  }
-  double start = std::max({c.gate, c.vector_free, read_ready(c, reads), write_slots_free(c, writes, reads)});
+      cost_by_id_[static_cast<size_t>(tile_id)].defined)
+    cost = &cost_by_id_[static_cast<size_t>(tile_id)];
+  else if (!allow_missing_costs_)
+    throw TraceError("no cost for compute tile_id " + std::to_string(tile_id) + " in the cost table");
+  else if (std::find(missing_costs_.begin(), missing_costs_.end(), tile_id) == missing_costs_.end())
+    missing_costs_.push_back(tile_id);
+  const double occupancy = cost ? cost->occupancy(n_elems) : 0;
+  const double latency = cost && n_elems > 0 ? cost->latency : 0;
+  double start = std::max({c.gate, c.vector_free, read_ready(c, reads, "compute tile", tile_id),
+                           write_slots_free(c, writes, reads)});
+  if (cost && cost->after_previous) start = std::max(start, c.vector_result);
   c.vector_free = start + occupancy;
-  double done = start + occupancy + cfg_.vector_latency;
+  const double done = start + occupancy + latency;
+  c.vector_result = std::max(c.vector_result, done);
   mark_read(c, reads, start + occupancy);
   mark_written(c, writes, done);
   c.busy_vector += occupancy;
+  if (cost) c.vector_at_peak += cost->peak_work(n_elems);
   TileStats &ts = tile_stats_[tile_id];
   ++ts.calls;
   ts.elems += n_elems;
@@ -429,15 +520,21 @@ void TimingCore::barrier(int32_t tag, int64_t slot) {
       return;
     }
   }
+  throw TraceError("barrier on tag " + std::to_string(tag) + " slot " + std::to_string(slot) +
+                   " waits for no outstanding DMA");
+}
+
+void TimingCore::finish() {
+  if (in_work_item_) throw TraceError("the trace ended inside a work item (no work_item_end)");
 }
 
 void TimingCore::systolic_preload(int32_t array, int64_t handle, int32_t weights_spad, int64_t k, int64_t n) {
   ++records_;
   ++n_preload_;
   Core &c = core();
-  const uint64_t mask = uint64_t{1} << (static_cast<unsigned>(weights_spad) & 63);
+  const uint64_t mask = spad_bit(weights_spad, "a systolic weight preload");
   double loaded = systolic_[static_cast<size_t>(current_core_)].preload(
-      array, handle, std::max(c.gate, read_ready(c, mask)), k, n, &error_);
+      array, handle, std::max(c.gate, read_ready(c, mask, "a systolic weight preload")), k, n);
   mark_read(c, mask, loaded);
   note_end(loaded);
 }
@@ -448,9 +545,10 @@ void TimingCore::systolic_accumulate(int32_t tile_id, int32_t array, int64_t han
   ++n_accumulate_;
   Core &c = core();
   SystolicUnit &unit = systolic_[static_cast<size_t>(current_core_)];
-  const double out_ready = read_ready(c, writes);
-  double earliest = std::max({c.gate, read_ready(c, reads & ~writes), unit.output_wait(writes, out_ready)});
-  SystolicUnit::Pass pass = unit.accumulate(array, handle, earliest, m, k, n, &error_);
+  const double out_ready = read_ready(c, writes, "the output of systolic accumulate", tile_id);
+  double earliest = std::max({c.gate, read_ready(c, reads & ~writes, "systolic accumulate", tile_id),
+                              unit.output_wait(writes, out_ready)});
+  SystolicUnit::Pass pass = unit.accumulate(array, handle, earliest, m, k, n);
   mark_read(c, reads, pass.end);
   mark_written(c, writes, unit.output_written(writes, out_ready, pass.done));
   TileStats &ts = tile_stats_[tile_id];
@@ -463,9 +561,10 @@ void TimingCore::systolic_accumulate(int32_t tile_id, int32_t array, int64_t han
 
 std::string TimingCore::report_json(double wall_s, int32_t producer_status) const {
   double end = end_time_;
-  double busy_vector = 0, busy_systolic = 0, busy_dma_issue = 0;
+  double busy_vector = 0, busy_systolic = 0, busy_dma_issue = 0, vector_at_peak = 0;
   for (const SystolicUnit &unit : systolic_) busy_systolic += unit.busy_stream();
   for (const Core &c : cores_) {
+    vector_at_peak += c.vector_at_peak;
     end = std::max(end, c.issue);
     busy_vector += c.busy_vector;
     busy_dma_issue += c.busy_dma_issue;
@@ -475,7 +574,7 @@ std::string TimingCore::report_json(double wall_s, int32_t producer_status) cons
   o << "{\"cycles\": " << static_cast<uint64_t>(std::ceil(end)) << ", \"trace_records\": " << records_
     << ", \"dram_bytes\": " << dram_bytes_ << ", \"dram_bursts\": " << dram_bursts_
     << ", \"busy_cycles\": {\"vector\": " << busy_vector << ", \"systolic\": " << busy_systolic
-    << ", \"dma_issue\": " << busy_dma_issue << ", \"dram_channel_avg\": " << busy_dram_channel_ / cfg_.dram_channels
+    << ", \"vector_at_peak\": " << vector_at_peak << ", \"dma_issue\": " << busy_dma_issue << ", \"dram_channel_avg\": " << busy_dram_channel_ / cfg_.dram_channels
     << "}, \"events\": {\"work_items\": " << n_work_items_ << ", \"dma\": " << n_dma_ << ", \"dma_gather\": " << n_gather_
     << ", \"compute\": " << n_compute_ << ", \"barrier\": " << n_barrier_ << ", \"systolic_preload\": " << n_preload_
     << ", \"systolic_accumulate\": " << n_accumulate_ << "}, \"cores\": [";
@@ -489,7 +588,9 @@ std::string TimingCore::report_json(double wall_s, int32_t producer_status) cons
       << ", \"max_elems\": " << kv.second.max_elems << ", \"cycles\": " << kv.second.cycles << "}";
     first = false;
   }
-  o << "}, \"dram_calendar_peak\": " << calendar_peak_ << ", \"scratchpad_slots\": " << effective_slots_ << ", \"producer_status\": " << producer_status
+  o << "}, \"dram_calendar_peak\": " << calendar_peak_ << ", \"scratchpad_slots\": " << effective_slots_ << ", \"missing_costs\": ["; 
+  for (size_t i = 0; i < missing_costs_.size(); ++i) o << (i ? ", " : "") << missing_costs_[i];
+  o << "]" << ", \"producer_status\": " << producer_status
     << ", \"sim_wall_s\": " << wall_s << "}";
   return o.str();
 }

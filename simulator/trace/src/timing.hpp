@@ -13,16 +13,30 @@
 //   load or a compute that writes a buffer without reading it fills the next
 //   slot (waiting for that slot's last reader: write-after-read); a reader
 //   waits for the current slot's data (read-after-write).
+//   Every scratchpad write is a dependency: a read of a slot nothing wrote
+//   is an error, not a read of data ready at cycle 0. Data written outside a
+//   work item (a scalar loaded once) is written to every core's buffer.
 // * DMA engine. A per-core queue of `queue_depth` outstanding requests; each
 //   descriptor costs `issue_cycles` to issue. DRAM is shared by all cores:
-//   each row of a transfer moves as whole `burst_bytes` bursts, interleaved
-//   over `channels`, each channel moving `gbps_per_channel` (at least one
-//   DRAM clock per burst), then `dram.latency + noc.latency`. Channels are booked on a
+//   each row of a transfer moves as whole `burst_bytes` bursts; burst i of a
+//   row starting at byte address a goes to channel
+//   ((a / interleave_bytes) + i) % channels (an argument's base address is
+//   arg * 2^32, so equal offsets of two tensors share a channel), each channel
+//   moving `gbps_per_channel` (at least one DRAM clock per burst), then the
+//   read or write latency plus `noc.latency`. Channels are booked on a
 //   calendar with gap filling, so a request that became ready early is not
 //   queued behind one issued earlier that waits for its data.
-// * Vector unit. Occupancy (issue cycles of the tile, from the cost table)
-//   serialises ops on one core's unit; the result is ready `latency_cycles`
-//   after the occupancy ends, so pipelined ops overlap and consumers wait.
+// * Vector unit. A tile's occupancy is the issue cycles of its NPU vector
+//   ops (cost.json lists the ops of one element with their class and width;
+//   the config gives each class's issue cycles and latency): per op,
+//   ceil(n / (lanes * vlen / width)) vector ops. Occupancy serialises tiles
+//   on one core's unit; the result is ready after the tile's critical path
+//   (sum of class latencies along the longest dependency chain of one
+//   element), so pipelined tiles overlap and consumers wait.
+// * Errors. A malformed event (scratchpad id out of range, a read of a
+//   never-written slot, a barrier nobody issued a DMA for, unmatched work
+//   item brackets, an overflowing list of unawaited DMAs, a tile without
+//   cost) throws TraceError; the driver exits non-zero with its message.
 // * Systolic arrays (systolic.hpp): weight-stationary preloads and
 //   accumulates with explicit array and weight handles; the core's gate and
 //   scratchpad dependencies apply to them as to vector compute.
@@ -33,18 +47,25 @@
 #include <string>
 #include <vector>
 
-#include "json.hpp"
+#include <nlohmann/json.hpp>
+
 #include "systolic.hpp"
+#include "trace_error.hpp"
 
 namespace npusim {
+
+using Json = nlohmann::json;
 
 struct Config {
   int cores = 1;
   double core_freq_mhz = 940;
   int vector_lanes = 128;
   int vector_vlen_bits = 256;
-  double vector_latency = 4;
-  std::map<std::string, double> cycles_per_op;
+  struct OpClass {
+    double issue_cycles = 1;    // per NPU vector op (1 / throughput)
+    double latency_cycles = 1;  // until its result can be used
+  };
+  std::map<std::string, OpClass> op_classes;
   int64_t spad_bytes = 0;
   int buffers_per_operand = 2;
   SystolicConfig systolic;
@@ -53,17 +74,32 @@ struct Config {
   int dram_channels = 16;
   double dram_freq_mhz = 940;
   double dram_gbps_per_channel = 30;
-  double dram_latency = 100;
+  double dram_read_latency = 100;
+  double dram_write_latency = 100;
   int64_t dram_burst_bytes = 64;
+  int64_t dram_interleave_bytes = 64;
   double noc_latency = 10;
 
-  static Config from_json(const json::Value &v);
+  static Config from_json(const Json &v);
 };
 
-// Cost of compute(tile_id, n): linear in n (see cost.py for the model).
+// Cost of compute(tile_id, n) (cost.py documents the model). Either the ops
+// of one element (occupancy = sum over op widths of ceil(n / elems per vector
+// op) * issue cycles), or a hand-given line fixed + per_elem * n.
 struct TileCost {
-  double fixed_cycles = 0;     // per call
-  double cycles_per_elem = 0;  // per element of the tile
+  bool defined = false;
+  struct Width {
+    double elems_per_op;  // elements one NPU vector op covers at this width
+    double issue_cycles;  // summed over the element's ops of this width
+  };
+  std::vector<Width> widths;
+  double fixed_cycles = 0, cycles_per_elem = 0;  // hand-given line
+  double latency = 0;                            // result ready after occupancy
+  bool after_previous = false;  // uses a register result of the previous compute
+  double occupancy(int64_t n) const;
+  // The same ops at the unit's peak throughput (no partial vector op rounded
+  // up): what the physical-limit check takes as the vector work.
+  double peak_work(int64_t n) const;
 };
 
 struct SpadBuffer {
@@ -73,14 +109,15 @@ struct SpadBuffer {
 struct KernelInfo {
   std::map<int, SpadBuffer> spads;
   int n_size_args = 0;
-  static KernelInfo from_json(const json::Value &v);
+  static KernelInfo from_json(const Json &v);
 };
 
-std::map<int, TileCost> load_cost_table(const json::Value &table, const Config &cfg);
+std::map<int, TileCost> load_cost_table(const Json &table, const Config &cfg);
 
 class TimingCore {
  public:
-  TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, TileCost> costs);
+  TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, TileCost> costs,
+             bool allow_missing_costs = false);
 
   // Event handlers (called from the ABI callbacks).
   void work_item_begin();
@@ -97,7 +134,8 @@ class TimingCore {
 
   std::string report_json(double wall_s, int32_t producer_status) const;
   uint64_t records() const { return records_; }
-  const std::string &error() const { return error_; }
+  // Checks at the end of the trace (unclosed work item); throws TraceError.
+  void finish();
 
  private:
   static constexpr int kMaxSpads = 64;
@@ -106,6 +144,7 @@ class TimingCore {
   struct Slot {
     double ready = 0;  // data written
     double free = 0;   // last reader done
+    bool written = false;
   };
   struct Buffer {
     std::vector<Slot> slots;
@@ -121,11 +160,13 @@ class TimingCore {
     double issue = 0;        // DMA issue stream
     double gate = 0;         // compute may not start before (barriers)
     double vector_free = 0;
+    double vector_result = 0;  // result of the last compute ready
     std::vector<double> dma_outstanding;  // completion times, size <= queue depth
     std::vector<PendingDma> pending;
     std::vector<Buffer> buffers;
     uint64_t work_items = 0;
     double busy_vector = 0, busy_dma_issue = 0;
+    double vector_at_peak = 0;
   };
   struct Interval {
     double begin, end;
@@ -145,13 +186,22 @@ class TimingCore {
     for (int b = 0; mask; ++b, mask >>= 1)
       if (mask & 1) f(buffer(c, b), b);
   }
+  // The cores whose buffers a write reaches: this one, or all outside a work item.
+  template <typename F>
+  void for_each_target_core(Core &c, F &&f) {
+    if (in_work_item_)
+      f(c);
+    else
+      for (Core &other : cores_) f(other);
+  }
+  static uint64_t spad_bit(int32_t spad, const char *what);
   double reserve_queue_entry(Core &c);
-  double read_ready(Core &c, uint64_t mask);
+  double read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id = -1);
   void mark_read(Core &c, uint64_t mask, double until);
   double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
   void mark_written(Core &c, uint64_t mask, double ready);
   double book_channel(int channel, double earliest, double duration);
-  double dram_transfer(double start, int64_t n_bursts);
+  double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
   void finish_dma(Core &c, double done, int32_t tag, int64_t slot);
   void note_end(double t) {
     if (t > end_time_) end_time_ = t;
@@ -162,6 +212,7 @@ class TimingCore {
   KernelInfo info_;
   std::map<int, TileCost> costs_;
   std::vector<TileCost> cost_by_id_;
+  bool allow_missing_costs_ = false;
   std::vector<Core> cores_;
   std::vector<SystolicUnit> systolic_;  // per core
   int current_core_ = 0;
@@ -169,7 +220,6 @@ class TimingCore {
   int effective_slots_ = 1;
   double burst_cycles_ = 1;
   std::vector<std::vector<Interval>> calendars_;
-  int64_t next_channel_ = 0;
   size_t calendar_peak_ = 0;  // longest channel calendar seen (a performance diagnostic)
   uint64_t bookings_since_prune_ = 0;
   double end_time_ = 0;
@@ -179,7 +229,7 @@ class TimingCore {
            n_accumulate_ = 0, n_work_items_ = 0;
   double busy_dram_channel_ = 0;
   std::map<int, TileStats> tile_stats_;
-  std::string error_;
+  std::vector<int> missing_costs_;
 };
 
 }  // namespace npusim

@@ -29,19 +29,40 @@ EXPORT int32_t npusim_trace_main(npusim_ctx *ctx, const int64_t *shape_args, int
 #if defined(PRODUCER_SYSTOLIC_REUSED_HANDLE)
     // every tile preloads its weights under handle 0 on array 0: the accumulate must use the
     // latest preload of the handle (regression: it took the other slot's stale weights)
+    // inputs (spad 1) and the accumulator's initial value (spad 2) are loaded: every
+    // scratchpad read needs a write before it
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 16384, 16384, 1, 1, 0, 0, t);
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 1, 1, 32, t * 512, 512, 1, 1, 0, 1, t);
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 2, 2, 32, t * 512, 512, 1, 1, 0, 2, t);
     npusim_barrier(ctx, 0, t);
+    npusim_barrier(ctx, 1, t);
+    npusim_barrier(ctx, 2, t);
     npusim_systolic_preload(ctx, 0, 0, 0, 128, 128);
     npusim_systolic_accumulate(ctx, 0, 0, 0, 4, 128, 128, 0x2, 0x4);
 #elif defined(PRODUCER_SYSTOLIC)
-    // weights (spad 0) -> array, inputs (spad 1) streamed, outputs to spad 2
+    // weights (spad 0) -> array, inputs (spad 1) streamed, outputs accumulate into spad 2
+    // (loaded first: an accumulate adds to what its output holds)
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 16384, 16384, 1, 1, 0, 0, t);
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 1, 1, 32, t * 16384, 16384, 1, 1, 0, 1, t);
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 2, 2, 32, t * 16384, 16384, 1, 1, 0, 2, t);
     npusim_barrier(ctx, 0, t);
     npusim_barrier(ctx, 1, t);
+    npusim_barrier(ctx, 2, t);
     npusim_systolic_preload(ctx, (int32_t)(t % 2), t, 0, 128, 128);
     npusim_systolic_accumulate(ctx, 0, (int32_t)(t % 2), t, 128, 128, 128, 0x2, 0x4);
     npusim_dma(ctx, NPUSIM_DMA_STORE, 2, 2, 32, t * 16384, 16384, 1, 1, 0, 66, 0);
+#elif defined(PRODUCER_BAD_SPAD)
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 64, 32, t * 1024, 1024, 1, 1, 0, 0, t);
+#elif defined(PRODUCER_UNMATCHED_BARRIER)
+    npusim_barrier(ctx, 7, t);
+#elif defined(PRODUCER_READ_UNWRITTEN)
+    npusim_compute(ctx, 0, 1024, 0x1, 0x2);
+#elif defined(PRODUCER_STORE_UNWRITTEN)
+    npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, t * 1024, 1024, 1, 1, 0, 65, 0);
+#elif defined(PRODUCER_NEVER_WAITS)
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
+#elif defined(PRODUCER_NESTED_WORK_ITEM)
+    npusim_work_item_begin(ctx);
 #else
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
     npusim_barrier(ctx, 0, t);
