@@ -12,11 +12,22 @@ def check_values(actual, expected, rtol: float, atol: float) -> None:
     torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
 
 
-def check_kernel_launched(launches: list[dict]) -> None:
-    """Values count only when an npusim kernel produced them (not an eager fallback)."""
+def check_kernel_launched(launches: list[dict], graph_calls: list[dict] | None = None) -> None:
+    """Values count only when npusim kernels produced them: some kernel launched, and every kernel
+    a called graph scheduled launched (a kernel that did not run left its work to something else)."""
     if not launches:
         raise AssertionError("the compiled function launched no npusim kernel: its values came from "
                              "somewhere else (an eager fallback?), so nothing was verified")
+    launched = {e["kernel_hash"] for e in launches}
+    missing: dict[str, list[str]] = {}
+    for call in graph_calls or []:
+        for kernel_hash in call.get("kernels", []):
+            if kernel_hash not in launched:
+                missing.setdefault(call["graph"], []).append(kernel_hash[:12])
+    if missing:
+        detail = "; ".join(f"graph {graph}: {', '.join(hashes)}" for graph, hashes in missing.items())
+        raise AssertionError(f"kernels the compiled graph scheduled did not launch ({detail}): their work ran "
+                             "elsewhere or not at all, so the values were not all produced on npusim")
 
 
 def check_compile_once(compiles: list[dict], first_case_end: float) -> None:

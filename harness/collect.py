@@ -18,7 +18,7 @@ from compiler.errors import find_unsupported
 from harness import checks, reproducer
 from harness.session import CaseResult, HarnessState, events_since, now
 from harness.sizes import Sweep, sweeps
-from harness.spec import DTYPE_BITS, OpSpec, case_seed
+from harness.spec import DTYPE_BITS, OpSpec, case_seed, refusal_matches
 from npusim import config as npu_config
 from reports.schema import Prop, Status, format_sizes
 
@@ -131,13 +131,17 @@ class CaseItem(NpusimItem):
             unsupported = find_unsupported(exc)
             if unsupported is not None:
                 self.status = Status.UNSUPPORTED
+                gap = spec.declared_gap(self.dtype)
+                if gap is not None and not refusal_matches(gap[0], unsupported.op):
+                    raise AssertionError(f"declared gap for op '{gap[0]}' ({gap[1]}), but the backend refused "
+                                         f"a different op '{unsupported.op}': {unsupported}") from exc
                 raise CaseUnsupported(str(unsupported)) from exc
             raise
         launches = self._collect(started)
         state.first_case_end.setdefault(self.op_key, now())
         eager_inputs = [t.clone() for t in inputs]  # `inputs` stay as drawn, for the reproducer
         try:
-            checks.check_kernel_launched(launches)
+            checks.check_kernel_launched(launches, self.graph_calls)
             expected = spec.fn(*eager_inputs)
             checks.check_values(actual, expected, rtol, atol)
             # an op that updates an input in place must update it the same way
@@ -156,6 +160,7 @@ class CaseItem(NpusimItem):
         state = state_of(self.config)
         events = events_since(started, kind=None)
         launches = [e for e in events if e["event"] == "launch"]
+        self.graph_calls = [e for e in events if e["event"] == "graph_call"]
         compiles = [e for e in events if e["event"] == "compile"]
         state.compiles.setdefault(self.op_key, []).extend(compiles)
         self.kernel_hashes = sorted({e["kernel_hash"] for e in launches})

@@ -123,7 +123,7 @@ def pytest_runtest_call(item):
 def test_unsupported_op_is_shown_not_passed(project):
     ops = '''SPECS = [
     OpSpec("sort", lambda x: torch.sort(x).values, inputs=["N"]),
-    OpSpec("sort_declared", lambda x: torch.sort(x).values, inputs=["N"], xfail={"*": "sort is not lowered"}),
+    OpSpec("sort_declared", lambda x: torch.sort(x).values, inputs=["N"], xfail={"*": ("sort", "not lowered")}),
 ]
 '''
     pytester = project(ops)
@@ -133,6 +133,24 @@ def test_unsupported_op_is_shown_not_passed(project):
     cases = junit_cases(pytester)
     assert cases["sort[f32-N=7]"]["npusim.status"] == "unsupported"
     assert cases["sort_declared[f32-N=7]"]["npusim.status"] in ("unsupported", "xfail")
+
+
+def test_declared_gap_refusing_another_op_fails_naming_both(project):
+    ops = '''SPECS = [
+    OpSpec("gap", lambda x: torch.cumsum(x, -1), inputs=["N"], xfail={"*": ("sort", "sort is not lowered")}),
+]
+'''
+    pytester = project(ops)
+    result = run(pytester, targets=("suites/fam/ops.py::gap[f32-N=7]",))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*declared gap for op 'sort'*refused a different op 'cumsum'*"])
+
+
+def test_gap_must_name_its_op():
+    from harness.spec import OpSpec
+
+    with pytest.raises(ValueError, match=r"must be \(op, reason\)"):
+        OpSpec("sort", lambda x: x, inputs=["N"], xfail={"*": "sort is not lowered"})
 
 
 def test_bad_config_is_a_usage_error(project):
