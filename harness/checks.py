@@ -30,6 +30,39 @@ def check_kernel_launched(launches: list[dict], graph_calls: list[dict] | None =
                              "elsewhere or not at all, so the values were not all produced on npusim")
 
 
+def _mismatch(actual, expected, rtol: float, atol: float) -> str | None:
+    try:
+        check_values(actual, expected, rtol, atol)
+    except AssertionError as error:
+        return str(error).strip().replace("\n\n", "\n")
+    return None
+
+
+def three_way_verdict(spike, host, expected, rtol: float, atol: float) -> tuple[str, str | None]:
+    """Spike and the host JIT ran the same kernels; each is compared with eager and with the other.
+    Returns (verdict, failure message or None). Both off but agreeing: the kernel MLIR (the lowering)
+    is wrong. One off: that side's path (Spike: RISC-V codegen, bare-metal runtime, its libm; host:
+    the ExecutionEngine and the host libm)."""
+    spike_off = _mismatch(spike, expected, rtol, atol)
+    host_off = _mismatch(host, expected, rtol, atol)
+    if not spike_off and not host_off:
+        return "agree", None
+    apart = _mismatch(spike, host, rtol, atol)
+    if spike_off and host_off and not apart:
+        return "lowering", ("values off in the lowering: Spike and the host JIT agree with each other but both "
+                            f"differ from eager, so the kernel MLIR is wrong:\n{spike_off}")
+    if spike_off and not host_off:
+        return "functional: spike", ("values off on the functional path: Spike differs from eager and from the "
+                                     "host JIT (which matches eager) on the same kernel MLIR, so the ELF path "
+                                     f"(RISC-V codegen, bare-metal runtime or its libm) is wrong:\n{spike_off}")
+    if host_off and not spike_off:
+        return "functional: host", ("values off on the host JIT: it differs from eager and from Spike (which "
+                                    "matches eager) on the same kernel MLIR, so the host path (ExecutionEngine "
+                                    f"or the host libm) is wrong:\n{host_off}")
+    return "all differ", (f"Spike, the host JIT and eager all differ: Spike vs eager:\n{spike_off}\n"
+                          f"host JIT vs eager:\n{host_off}\nSpike vs host JIT:\n{apart}")
+
+
 def check_compile_once(compiles: list[dict], first_case_end: float) -> None:
     """One compile per kernel, and none after the first size ran."""
     by_hash: dict[str, int] = {}

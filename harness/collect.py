@@ -143,7 +143,10 @@ class CaseItem(NpusimItem):
         try:
             checks.check_kernel_launched(launches, self.graph_calls)
             expected = spec.fn(*eager_inputs)
-            checks.check_values(actual, expected, rtol, atol)
+            if self.config.getoption("--functional") == "both":
+                self._check_three_way(compiled, inputs, actual, expected, rtol, atol)
+            else:
+                checks.check_values(actual, expected, rtol, atol)
             # an op that updates an input in place must update it the same way
             checks.check_values(call_inputs, eager_inputs, rtol, atol)
         except AssertionError:
@@ -154,6 +157,23 @@ class CaseItem(NpusimItem):
             sizes=dict(self.sizes), status=Status.PASS, cycles=self.properties.get(Prop.CYCLES),
             trace_records=self.properties.get(Prop.TRACE_RECORDS), instret=self.properties.get(Prop.INSTRET),
             kernel_hashes=self.kernel_hashes, finished=now()))
+
+    def _check_three_way(self, compiled, inputs, actual, expected, rtol, atol) -> None:
+        """The same compiled kernels once more on the host JIT (no cycles: Spike's run has them)."""
+        saved = {name: os.environ.get(name) for name in ("NPUSIM_FUNCTIONAL", "NPUSIM_TRACE")}
+        os.environ.update(NPUSIM_FUNCTIONAL="host", NPUSIM_TRACE="0")
+        try:
+            host_actual = compiled(*self.spec.call_inputs(inputs))
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        verdict, failure = checks.three_way_verdict(actual, host_actual, expected, rtol, atol)
+        self.properties[Prop.VALUES] = verdict
+        if failure:
+            raise AssertionError(failure)
 
     def _collect(self, started: float) -> None:
         """Metrics of this case from the run log: its launches and any compile it caused."""

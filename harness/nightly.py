@@ -26,7 +26,8 @@ def parse(argv):
     parser.add_argument("--sizes", default=os.environ.get("NPUSIM_SIZES", "nightly"), choices=("smoke", "nightly"),
                         help="size policy (default: $NPUSIM_SIZES or nightly, the full matrix)")
     parser.add_argument("--npu-config", default=None, help="NPU config name or path (default: tpuv3-1core)")
-    parser.add_argument("--functional", default=None, choices=("spike", "host"))
+    parser.add_argument("--functional", default=None, choices=("spike", "host", "both"),
+                        help="both: three-way values (Spike, host JIT, eager), the matrix names the side that is off")
     parser.add_argument("--out", default=None, help="report folder (default: reports/out/<date-time>)")
     parser.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (default: auto)")
     parser.add_argument("--baseline", default=str(BASELINE), help="summary.json to diff against")

@@ -32,9 +32,11 @@ class Prop:
     CONFIG = "npusim.config"              # NPU config name, "tpuv3-1core"
     ARTIFACTS = "npusim.artifacts"        # directory holding the case's artifacts
     REPRODUCER = "npusim.reproducer"      # one-line shell command reproducing the case
+    VALUES = "npusim.values"              # three-way mode: "agree", or which side is off ("lowering",
+                                          # "functional: spike", "functional: host", "all differ")
 
     ALL = (OP, FAMILY, DTYPE, SIZES, STATUS, CYCLES, INSTRET, TRACE_RECORDS,
-           KERNEL_HASH, COMPILE_COUNT, CONFIG, ARTIFACTS, REPRODUCER)
+           KERNEL_HASH, COMPILE_COUNT, CONFIG, ARTIFACTS, REPRODUCER, VALUES)
     INTEGER = (CYCLES, INSTRET, TRACE_RECORDS, COMPILE_COUNT)
 
 
