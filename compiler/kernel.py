@@ -142,7 +142,10 @@ class NpuKernel(SIMDKernel):
         return result
 
     def check_bounds(self, expr, size, lower, upper):
-        pass  # indices are in range by construction; indirect indexing is unsupported
+        # Inductor asks for this only around an indirect (data-dependent) index. Until the kernel
+        # checks such bounds itself (the layout issue), it must not accept one unchecked.
+        if lower or upper:
+            raise UnsupportedOp("indirect_indexing", f"the bounds of index {expr} (size {size}) would go unchecked")
 
     def codegen_body(self):
         pass  # the emitter decides the loop structure from the recorded DAG

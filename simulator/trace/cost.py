@@ -50,6 +50,7 @@ import mlir.ir as ir
 from mlir.dialects import arith, func
 
 from npusim import cache
+from npusim.mlir_verify import verify
 from simulator.trace.errors import CostSamplingError
 from simulator.trace.artifacts import TraceArtifacts
 from simulator.trace.skeleton import COMPUTE_ATTR, TILE_LOOP_ATTR, walk_ops
@@ -81,8 +82,7 @@ def pin_loops_to_one_tile(kernel_text: str) -> str:
                 continue  # statically at most one iteration already
             one_tile_end = arith.AddIOp(lb, step, ip=ir.InsertionPoint(op)).result
             op.operands[1] = one_tile_end
-        if not module.operation.verify():
-            raise CostSamplingError("the pinned kernel does not verify")
+        verify(module, CostSamplingError, "the one-tile (pinned) cost sample")
         return str(module)
 
 
@@ -138,8 +138,7 @@ def outline_tile(kernel_text: str, tile_id: int) -> str:
         ret.erase()
         with ir.InsertionPoint(body):
             func.ReturnOp(list(compute.results))
-        if not module.operation.verify():
-            raise CostSamplingError(f"the kernel with tile {tile_id} outlined does not verify")
+        verify(module, CostSamplingError, f"the cost sample with tile {tile_id} outlined")
         return str(module)
 
 
