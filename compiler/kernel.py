@@ -29,6 +29,24 @@ from npusim.config import NpuConfig
 SUPPORTED_REDUCTIONS = ("sum", "prod", "max", "min", "any")
 
 
+def record_size_expressions(meta: dict, arg_types) -> None:
+    """Each size arg's expression over the graph's size symbols (`ks0` = `(s27//4)`), so a
+    sample can derive every size arg from one consistent assignment of those symbols."""
+    precomputed = V.graph.sizevars.inv_precomputed_replacements
+    expressions = {}
+    for arg in arg_types:
+        if isinstance(arg, SizeArg):
+            expr = sympy.sympify(arg.expr)
+            for _ in range(8):  # precomputed sizes (ps0) may refer to others
+                if not expr.free_symbols & set(precomputed):
+                    break
+                expr = sympy_subs(expr, {s: precomputed[s] for s in expr.free_symbols if s in precomputed})
+            expressions[arg.name] = str(expr)
+    for arg in meta["args"]:
+        if arg["kind"] == "size" and arg["name"] in expressions:
+            arg["expr"] = expressions[arg["name"]]
+
+
 class NpuCSEVariable(CSEVariable):
     def __init__(self, name, bounds, dtype=None, shape=None):
         super().__init__(name, bounds, dtype, shape)
@@ -193,6 +211,7 @@ class NpuKernel(SIMDKernel):
         entry = cache.entry(kernel_hash)
         entry.put_text("kernel.mlir", emitted.mlir)
         meta = emitted.metadata(kernel_hash, self.npu_config.name)
+        record_size_expressions(meta, arg_types)
         entry.put_text("kernel.json", json.dumps(meta, indent=1))
         self.kernel_hash = kernel_hash
         self.kernel_meta = meta

@@ -154,6 +154,11 @@ def sample_shape_args(meta: dict, full: bool) -> dict[str, int]:
     """
     import sympy
 
+    from simulator.trace.sample_sizes import consistent_shape_args
+
+    consistent = consistent_shape_args(meta, full)  # from the graph symbols, when kernel.json has them
+    if consistent is not None:
+        return consistent
     names = list(meta.get("size_args") or [])
     out = {n: 1 for n in names}
     if not full:
