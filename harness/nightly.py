@@ -61,7 +61,7 @@ def main(argv=None) -> int:
 
     from reports.cli import diff_main, report_main
 
-    report_status = report_main([str(junit), "--out", str(out)])
+    report_status = report_main([str(junit), "--out", str(out), "--runlog", env["NPUSIM_RUNLOG"]])
     diff_status = 0
     if Path(args.baseline).exists():
         print(f"[nightly] diff against baseline {args.baseline}", flush=True)

@@ -79,3 +79,16 @@ def test_a_scheduled_kernel_that_did_not_launch_is_caught(npusim_env, monkeypatc
     assert skipped and launches and len(calls[0]["kernels"]) == 2
     with pytest.raises(AssertionError, match="scheduled did not launch"):
         checks.check_kernel_launched(launches, calls)
+
+
+def test_graph_breaks_are_recorded_with_their_reason(npusim_env):
+    def fn(x):
+        y = x.sin()
+        z = y[y > 0]  # nonzero: data-dependent shape, a graph break without fullgraph=True
+        return z.cos()
+
+    x = torch.randn(16)
+    torch.testing.assert_close(torch.compile(fn, backend="npusim", dynamic=True)(x), fn(x))
+    breaks = runlog.events("graph_break", npusim_env)
+    assert breaks and any("nonzero" in b["detail"] for b in breaks), breaks
+    assert all(b["reason"] and "\n" not in b["reason"] for b in breaks)
