@@ -77,19 +77,25 @@ def check_graph(graph, where: str = "") -> None:
                 check_graph(subgraph.graph, f" in subgraph {subgraph.name}")
 
 
+def _checked(name: str):
+    """A wrapper method that emits an extern call: refused unless the node is on the allow-list."""
+    def method(self, node, *args, **kwargs):
+        refuse_host_work(node)
+        return getattr(PythonWrapperCodegen, name)(self, node, *args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
 class _NpuWrapperMixin:
     """Refusals and the per-graph kernel record shared by the main and subgraph wrappers."""
 
-    def _refuse(self, node, *args, **kwargs):
-        refuse_host_work(node)
-        raise UnsupportedOp(op_name(node), "Inductor would run it as an extern/fallback kernel on the host")
-
-    generate_fallback_kernel = _refuse
-    generate_extern_kernel_alloc = _refuse
-    generate_extern_kernel_out = _refuse
-    generate_extern_kernel_multi_out = _refuse
-    generate_scatter_fallback = _refuse
-    generate_index_put_fallback = _refuse
+    generate_fallback_kernel = _checked("generate_fallback_kernel")
+    generate_extern_kernel_alloc = _checked("generate_extern_kernel_alloc")
+    generate_extern_kernel_out = _checked("generate_extern_kernel_out")
+    generate_extern_kernel_multi_out = _checked("generate_extern_kernel_multi_out")
+    generate_scatter_fallback = _checked("generate_scatter_fallback")
+    generate_index_put_fallback = _checked("generate_index_put_fallback")
 
     def generate_fallback_kernel_with_runtime_lookup(self, buf_name, python_kernel_name, *args, **kwargs):
         raise UnsupportedOp(str(python_kernel_name), "Inductor would run it as a fallback kernel on the host")
