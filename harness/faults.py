@@ -209,14 +209,14 @@ def assess(junit: Path, baseline: Path | None, status: int, log: Path) -> tuple[
 
 
 def run_faults(faults: list[Fault], *, full: bool, workers: str, work: Path, extra: list[str],
-               echo=print, cache: Path | None = None) -> list[Outcome]:
+               echo=print, cache: Path | None = None, clean_run: bool = True) -> list[Outcome]:
     """Each fault on a scratch copy; one clean run of the same targets gives the baseline for the diff."""
     cache = cache or work / "cache"  # shared by the runs: artifacts are keyed by kernel hash and generator
     outcomes = []
     target_sets = {(SMOKE if full else fault.targets) for fault in faults}
     baselines: dict[tuple, Path] = {}
-    clean = scratch_copy(work / "clean")
-    for targets in sorted(target_sets):
+    clean = scratch_copy(work / "clean") if clean_run else None
+    for targets in sorted(target_sets) if clean_run else ():
         out = work / "baseline" / "-".join(t.replace("/", "_") for t in targets)
         out.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
