@@ -4,8 +4,8 @@ An extern or fallback kernel would run the op with stock ATen on the host and
 report success. So, when the wrapper of a graph is created (the graph is
 lowered, no kernel is generated yet), every extern kernel of the graph and of
 its subgraphs (torch.cond, while_loop, invoke_subgraph) that is not on the
-allow-list below raises UnsupportedOp naming the op. The extern call paths of
-the wrapper refuse as well, as a second line.
+allow-list below raises UnsupportedOp naming the op. The wrapper's extern call
+paths check the same allow-list again, as a second line.
 
 Each graph's launcher function (the main `call` and every subgraph function)
 starts with one `npusim_graph_call` line naming the npusim kernels it
