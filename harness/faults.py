@@ -34,6 +34,8 @@ from pathlib import Path
 from npusim.paths import REPO_ROOT
 
 SMOKE = ("suites",)
+# Ops that exercise tails, several tiles, a strided (middle-dim) DMA, sweeps and cycles.
+SUMS = "sum_last and not lowp and not i32 or sum_middle"
 # What a scratch copy leaves out: environments, caches, build output, reports.
 IGNORED = (".git", ".venv", ".npusim-cache", "build", ".stamps", "__pycache__", ".pytest_cache", ".hypothesis",
            "out")
@@ -51,6 +53,7 @@ class Fault:
     anchor: str  # must occur exactly once
     replacement: str
     targets: tuple[str, ...]  # pytest targets the fault touches (the smoke matrix with --full)
+    select: str = ""  # a -k expression narrowing the targets to ops that exercise the fault
 
     def patched(self, text: str) -> str:
         count = text.count(self.anchor)
@@ -73,48 +76,48 @@ CATALOGUE = [
           "length = arith.minsi(tile_const, arith.subi(extent_index, loop.induction_variable))",
           "length = arith.minsi(tile_const, arith.subi(arith.subi(extent_index, const_index(1)), "
           "loop.induction_variable))",
-          ("suites/reduction",)),
+          ("suites/reduction",), SUMS),
     Fault("reduction_identity", "a sum starts from 1 instead of 0",
           "compiler/emitter.py",
           'if reduction_type == "sum":\n        return constant(0, dtype)',
           'if reduction_type == "sum":\n        return constant(1, dtype)',
-          ("suites/reduction",)),
+          ("suites/reduction",), SUMS),
     Fault("dropped_last_tile", "the tile loop stops one tile early",
           "compiler/emitter.py",
           "loop = scf.ForOp(const_index(0), extent_index, tile_const, inits)",
           "loop = scf.ForOp(const_index(0), arith.subi(extent_index, tile_const), tile_const, inits)",
-          ("suites/elementwise",)),
+          ("suites/reduction",), SUMS),
     Fault("dma_strides_swapped", "the trace skeleton swaps the two strides of a DMA descriptor",
           "simulator/trace/skeleton.py",
           "d0, s0, d1, s1 = sizes[0], strides[0], self.const(1, self.i64, ip), self.const(0, self.i64, ip)",
           "d0, s1, d1, s0 = sizes[0], strides[0], self.const(1, self.i64, ip), self.const(0, self.i64, ip)",
-          ("suites/reduction", "suites/normalization")),
+          ("suites/reduction",), SUMS),
     Fault("recompile_per_size", "the backend specialises every size symbol (one compile per size)",
           "compiler/backend.py",
           "    for value in example_inputs:\n",
           "    [int(v) for v in example_inputs if isinstance(v, torch.SymInt)]  # specialises: recompiles\n"
           "    for value in example_inputs:\n",
-          ("suites/elementwise",)),
+          ("suites/reduction",), SUMS),
     Fault("bigger_is_cheaper", "DRAM transfer time falls as a transfer grows",
           "simulator/trace/src/timing.cpp",
           "const double per_channel = static_cast<double>(n_bursts) * burst_cycles_ / static_cast<double>(used);",
           "const double per_channel = 4096.0 * burst_cycles_ / static_cast<double>(n_bursts * used);",
-          ("suites/elementwise",)),
+          ("suites/reduction",), SUMS),
     Fault("dma_model_10pct_slower", "every DRAM transfer takes 10 % longer",
           "simulator/trace/src/timing.cpp",
           "  return done + cfg_.dram_latency + cfg_.noc_latency;",
           "  return start + (done - start) * 1.1 + (cfg_.dram_latency + cfg_.noc_latency) * 1.1;",
-          ("suites/elementwise",)),
+          ("suites/reduction",), SUMS),
     Fault("host_fallback", "extern/fallback kernels run on the host instead of being refused",
           "compiler/wrapper.py",
           "    if isinstance(node, ALLOWED_EXTERN) or _moves_no_data(node):\n        return\n",
           "    return  # every extern kernel allowed: ATen runs it on the host\n",
-          ("suites/gaps",)),
+          ("suites/gaps",), "matmul or sort"),
     Fault("libm_ulp", "the runtime's exp is off by 10 ulp, one more than its 9-ulp budget (2e-15)",
           "simulator/functional/runtime/libm.c",
           "  return scale_pow2(1.0 + expm1_reduced(r), (int)k);\n",
           "  return scale_pow2(1.0 + expm1_reduced(r), (int)k) * (1.0 + 10 * 0x1p-52);\n",
-          ("tests/functional/test_functional_math.py",)),
+          ("tests/functional/test_functional_math.py",), "libm"),
 ]
 BY_NAME = {fault.name: fault for fault in CATALOGUE}
 
@@ -208,37 +211,47 @@ def assess(junit: Path, baseline: Path | None, status: int, log: Path) -> tuple[
     return checks, ""
 
 
+def _with_select(extra: list[str], select: str) -> list[str]:
+    return [*extra, "-k", select] if select and "-k" not in extra else list(extra)
+
+
+def _describe(targets: tuple[str, ...], select: str) -> str:
+    return " ".join(targets) + (f" -k '{select}'" if select else "")
+
+
 def run_faults(faults: list[Fault], *, full: bool, workers: str, work: Path, extra: list[str],
                echo=print, cache: Path | None = None, clean_run: bool = True) -> list[Outcome]:
     """Each fault on a scratch copy; one clean run of the same targets gives the baseline for the diff."""
     cache = cache or work / "cache"  # shared by the runs: artifacts are keyed by kernel hash and generator
     outcomes = []
-    target_sets = {(SMOKE if full else fault.targets) for fault in faults}
+    def plan(fault: Fault) -> tuple[tuple[str, ...], str]:
+        return (SMOKE, "") if full else (fault.targets, fault.select)
+
     baselines: dict[tuple, Path] = {}
     clean = scratch_copy(work / "clean") if clean_run else None
-    for targets in sorted(target_sets) if clean_run else ():
-        out = work / "baseline" / "-".join(t.replace("/", "_") for t in targets)
+    for targets, select in sorted({plan(fault) for fault in faults}) if clean_run else ():
+        out = work / "baseline" / "-".join(t.replace("/", "_") for t in targets) / str(len(baselines))
         out.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        status, junit = run_targets(clean, targets, out, cache, workers, extra)
+        status, junit = run_targets(clean, targets, out, cache, workers, _with_select(extra, select))
         checks, _ = assess(junit, None, status, out / "pytest.log")
-        echo(f"[faults] clean run of {' '.join(targets)}: {time.perf_counter() - started:.0f} s"
+        echo(f"[faults] clean run of {_describe(targets, select)}: {time.perf_counter() - started:.0f} s"
              + (f"; FAILING WITHOUT A FAULT: {checks}" if checks else ""))
-        baselines[targets] = junit
+        baselines[(targets, select)] = junit
     for fault in faults:
         started = time.perf_counter()
-        targets = SMOKE if full else fault.targets
+        targets, select = plan(fault)
         root = scratch_copy(work / fault.name)
         fault.apply(root)
         out = work / f"{fault.name}-out"
         out.mkdir(parents=True, exist_ok=True)
-        status, junit = run_targets(root, targets, out, cache, workers, extra)
-        checks, detail = assess(junit, baselines.get(targets), status, out / "pytest.log")
+        status, junit = run_targets(root, targets, out, cache, workers, _with_select(extra, select))
+        checks, detail = assess(junit, baselines.get((targets, select)), status, out / "pytest.log")
         outcome = Outcome(fault.name, bool(checks), checks, time.perf_counter() - started, detail)
         outcomes.append(outcome)
         found = ", ".join(f"{check} ({n})" for check, n in checks.items()) or "no check failed"
         echo(f"[faults] {'CAUGHT' if outcome.caught else 'MISSED'} {fault.name}: {found} "
-             f"[{outcome.wall_s:.0f} s, {' '.join(targets)}]")
+             f"[{outcome.wall_s:.0f} s, {_describe(targets, select)}]")
         shutil.rmtree(root, ignore_errors=True)
     return outcomes
 
@@ -255,7 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
     if args.list:
         for fault in CATALOGUE:
-            print(f"{fault.name:<24} {fault.what}  [{fault.path}; {' '.join(fault.targets)}]")
+            print(f"{fault.name:<24} {fault.what}  [{fault.path}; {_describe(fault.targets, fault.select)}]")
         return 0
     unknown = [name for name in args.faults if name not in BY_NAME]
     if unknown:
