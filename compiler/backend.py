@@ -94,11 +94,55 @@ def _inner_compile(gm, example_inputs, **kwargs):
 def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
     """Dynamo backend entry: compile the graph into npusim kernels."""
     os.environ.setdefault("TORCHINDUCTOR_CACHE_DIR", str(inductor_cache_dir()))
+    record_graph_breaks()
     for value in example_inputs:
         if isinstance(value, torch.Tensor) and value.device.type != "cpu":
             raise RuntimeError(f"npusim compiles CPU tensors (the simulated NPU's host view), got {value.device}")
-    runlog.append("graph", graph_event(gm))
+    runlog.append("dynamo_graph", graph_event(gm))
     with npusim_codegen(), matmul_lowerings(), inductor_config.patch(CONFIG_PATCHES):
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES,
                           decompositions=matmul_decompositions())
 
+
+def graph_break_summary(reason: str) -> dict:
+    """A Dynamo graph-break reason (several lines) as {reason, detail}: the first line says what,
+    the developer context names the op or call."""
+    lines = [line.strip() for line in reason.strip().splitlines() if line.strip()]
+    detail = next((line.split(":", 1)[1].strip() for line in lines if line.startswith("Developer debug context:")),
+                  "")
+    return {"reason": lines[0] if lines else reason, "detail": detail}
+
+
+class GraphBreakRecorder:
+    """Records each Dynamo graph break in the run log: without fullgraph=True the code around a
+    break runs eagerly on the host, outside this backend, and only the log can show it."""
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def __call__(self, args=None) -> None:
+        from torch._dynamo.utils import counters
+
+        from npusim import runlog
+
+        for reason, count in list(counters["graph_break"].items()):
+            if count < self.seen.get(reason, 0):  # counters were cleared (torch._dynamo.reset)
+                self.seen[reason] = 0
+            for _ in range(count - self.seen.get(reason, 0)):
+                runlog.append("graph_break", {**graph_break_summary(reason),
+                                              "compile_id": str(getattr(args, "compile_id", ""))})
+            self.seen[reason] = count
+
+
+_RECORDER = GraphBreakRecorder()
+
+
+def record_graph_breaks() -> None:
+    """(Re-)register the recorder: torch._dynamo.reset() clears the callbacks."""
+    from torch._dynamo.callback import callback_handler
+
+    if _RECORDER not in callback_handler.end_callbacks:
+        callback_handler.register_end_callback(_RECORDER)
+
+
+record_graph_breaks()

@@ -26,9 +26,10 @@ from mlir.dialects import arith, func, linalg, memref, scf
 from mlir.dialects import math as mmath
 
 from compiler import tile_ir
-from compiler.errors import UnsupportedOp
+from compiler.errors import InvalidKernel, UnsupportedOp
 from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_i64, to_index
 from compiler.tiling import TileChoice, choose_tile, is_symbolic_dim
+from npusim.mlir_verify import verify
 from compiler.tile_ir import Constant, IndexValue, Load, Node, Op, Reduce, Store, walk
 from npusim.config import NpuConfig
 from simulator.functional.launch_args import MAX_KERNEL_ARGS
@@ -704,8 +705,7 @@ class KernelEmitter:
                             self.reduction_rows(Scope(env=row_env))
                             scf.YieldOp([])
                     func.ReturnOp([])
-            if not module.operation.verify():
-                raise UnsupportedOp("mlir", "emitted kernel failed verification")
+            verify(module, InvalidKernel, "the emitted kernel.mlir")
             passmanager.PassManager.parse("builtin.module(cse)").run(module.operation)
             text = str(module)
         return Emitted(mlir=text, program=program, tiles=dict(self.tiles))

@@ -13,6 +13,10 @@ class UnsupportedOp(RuntimeError):
         super().__init__(f"{message}: {detail}" if detail else message)
 
 
+class InvalidKernel(RuntimeError):
+    """The emitter built a kernel that does not verify: a compiler bug, never a coverage gap."""
+
+
 def find_unsupported(exc: BaseException | None) -> UnsupportedOp | None:
     """Find an UnsupportedOp inside the wrappers torch.compile puts around backend errors."""
     seen: set[int] = set()

@@ -29,6 +29,24 @@ from npusim.config import NpuConfig
 SUPPORTED_REDUCTIONS = ("sum", "prod", "max", "min", "any")
 
 
+def record_size_expressions(meta: dict, arg_types) -> None:
+    """Each size arg's expression over the graph's size symbols (`ks0` = `(s27//4)`), so a
+    sample can derive every size arg from one consistent assignment of those symbols."""
+    precomputed = V.graph.sizevars.inv_precomputed_replacements
+    expressions = {}
+    for arg in arg_types:
+        if isinstance(arg, SizeArg):
+            expr = sympy.sympify(arg.expr)
+            for _ in range(8):  # precomputed sizes (ps0) may refer to others
+                if not expr.free_symbols & set(precomputed):
+                    break
+                expr = sympy_subs(expr, {s: precomputed[s] for s in expr.free_symbols if s in precomputed})
+            expressions[arg.name] = str(expr)
+    for arg in meta["args"]:
+        if arg["kind"] == "size" and arg["name"] in expressions:
+            arg["expr"] = expressions[arg["name"]]
+
+
 def publish_kernel(mlir: str, metadata, config_name: str, started: float) -> tuple[str, dict]:
     """Store kernel.mlir and kernel.json under the kernel's hash (CONTRACTS.md section 6) and log
     the compile event; `metadata(hash)` builds kernel.json. Returns (hash, metadata)."""
@@ -159,7 +177,10 @@ class NpuKernel(SIMDKernel):
         return result
 
     def check_bounds(self, expr, size, lower, upper):
-        pass  # indices are in range by construction; indirect indexing is unsupported
+        # Inductor asks for this only around an indirect (data-dependent) index. Until the kernel
+        # checks such bounds itself (the layout issue), it must not accept one unchecked.
+        if lower or upper:
+            raise UnsupportedOp("indirect_indexing", f"the bounds of index {expr} (size {size}) would go unchecked")
 
     def codegen_body(self):
         pass  # the emitter decides the loop structure from the recorded DAG
@@ -204,9 +225,14 @@ class NpuKernel(SIMDKernel):
         program.size_args = [a.name for a in arg_types if isinstance(a, SizeArg)]
         emitted = KernelEmitter(program, self.npu_config).emit()
         self.kernel_hash, self.kernel_meta = publish_kernel(
-            emitted.mlir, lambda digest: emitted.metadata(digest, self.npu_config.name), self.npu_config.name,
+            emitted.mlir, lambda digest: self._metadata(emitted, digest, arg_types), self.npu_config.name,
             self.started)
         return f"load_npusim_kernel({self.kernel_hash!r})"
+
+    def _metadata(self, emitted, digest: str, arg_types) -> dict:
+        meta = emitted.metadata(digest, self.npu_config.name)
+        record_size_expressions(meta, arg_types)
+        return meta
 
     def call_kernel(self, name: str, node=None, deallocate_ws: bool = True):
         V.graph.wrapper_code.generate_kernel_call(

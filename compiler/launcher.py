@@ -112,3 +112,8 @@ class NpusimKernel:
 
 def load_npusim_kernel(kernel_hash: str) -> NpusimKernel:
     return NpusimKernel(kernel_hash)
+
+
+def npusim_graph_call(graph: str, kernel_hashes: list[str]) -> None:
+    """First line of every compiled graph's function: the kernels this call must launch."""
+    runlog.append("graph_call", {"graph": graph, "kernels": kernel_hashes})

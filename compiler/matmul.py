@@ -37,7 +37,8 @@ from torch._inductor.codegen.common import Kernel, SizeArg, TensorArg
 from torch._inductor.virtualized import V
 
 from compiler.emitter import ABI_VERSION, DYN, _SymbolEnv, elem_bits, mlir_type, storage_type
-from compiler.errors import UnsupportedOp
+from compiler.errors import InvalidKernel, UnsupportedOp
+from npusim.mlir_verify import verify
 from compiler.kernel import publish_kernel
 from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_i64, to_index
 from npusim.config import NpuConfig
@@ -395,8 +396,7 @@ class MatmulEmitter:
                     sizes = dict(zip(spec.size_args, list(self.entry_block.arguments)[len(spec.tensor_args):]))
                     self.build(IndexPrinter(_SymbolEnv(sizes)))
                     func.ReturnOp([])
-            if not module.operation.verify():
-                raise UnsupportedOp("mlir", "emitted matmul kernel failed verification")
+            verify(module, InvalidKernel, "the emitted matmul kernel.mlir")
             passmanager.PassManager.parse("builtin.module(cse)").run(module.operation)
             text = str(module)
         return {"mlir": text, "metadata": self.metadata}

@@ -20,15 +20,60 @@ def _tensors(value) -> list:
     return []
 
 
-def check_kernel_launched(launches: list[dict], outputs=None) -> None:
-    """Values count only when an npusim kernel produced them (not an eager fallback). An output
-    with no elements (softmax over a 0-length dim) has no values to produce: no launch is needed."""
+def check_kernel_launched(launches: list[dict], graph_calls: list[dict] | None = None, outputs=None) -> None:
+    """Values count only when npusim kernels produced them: some kernel launched, and every kernel
+    a called graph scheduled launched (a kernel that did not run left its work to something else).
+    An output with no elements (softmax over a 0-length dim) has no values: no launch is needed."""
     produced = _tensors(outputs)
-    if produced and all(t.numel() == 0 for t in produced):
+    if produced and all(t.numel() == 0 for t in produced) and not any(
+            call.get("kernels") for call in graph_calls or []):
         return
     if not launches:
         raise AssertionError("the compiled function launched no npusim kernel: its values came from "
                              "somewhere else (an eager fallback?), so nothing was verified")
+    launched = {e["kernel_hash"] for e in launches}
+    missing: dict[str, list[str]] = {}
+    for call in graph_calls or []:
+        for kernel_hash in call.get("kernels", []):
+            if kernel_hash not in launched:
+                missing.setdefault(call["graph"], []).append(kernel_hash[:12])
+    if missing:
+        detail = "; ".join(f"graph {graph}: {', '.join(hashes)}" for graph, hashes in missing.items())
+        raise AssertionError(f"kernels the compiled graph scheduled did not launch ({detail}): their work ran "
+                             "elsewhere or not at all, so the values were not all produced on npusim")
+
+
+def _mismatch(actual, expected, rtol: float, atol: float) -> str | None:
+    try:
+        check_values(actual, expected, rtol, atol)
+    except AssertionError as error:
+        return str(error).strip().replace("\n\n", "\n")
+    return None
+
+
+def three_way_verdict(spike, host, expected, rtol: float, atol: float) -> tuple[str, str | None]:
+    """Spike and the host JIT ran the same kernels; each is compared with eager and with the other.
+    Returns (verdict, failure message or None). Both off but agreeing: the kernel MLIR (the lowering)
+    is wrong. One off: that side's path (Spike: RISC-V codegen, bare-metal runtime, its libm; host:
+    the ExecutionEngine and the host libm)."""
+    spike_off = _mismatch(spike, expected, rtol, atol)
+    host_off = _mismatch(host, expected, rtol, atol)
+    if not spike_off and not host_off:
+        return "agree", None
+    apart = _mismatch(spike, host, rtol, atol)
+    if spike_off and host_off and not apart:
+        return "lowering", ("values off in the lowering: Spike and the host JIT agree with each other but both "
+                            f"differ from eager, so the kernel MLIR is wrong:\n{spike_off}")
+    if spike_off and not host_off:
+        return "functional: spike", ("values off on the functional path: Spike differs from eager and from the "
+                                     "host JIT (which matches eager) on the same kernel MLIR, so the ELF path "
+                                     f"(RISC-V codegen, bare-metal runtime or its libm) is wrong:\n{spike_off}")
+    if host_off and not spike_off:
+        return "functional: host", ("values off on the host JIT: it differs from eager and from Spike (which "
+                                    "matches eager) on the same kernel MLIR, so the host path (ExecutionEngine "
+                                    f"or the host libm) is wrong:\n{host_off}")
+    return "all differ", (f"Spike, the host JIT and eager all differ: Spike vs eager:\n{spike_off}\n"
+                          f"host JIT vs eager:\n{host_off}\nSpike vs host JIT:\n{apart}")
 
 
 def check_compile_once(compiles: list[dict], first_case_end: float) -> None:

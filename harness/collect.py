@@ -19,7 +19,7 @@ from compiler.errors import find_unsupported
 from harness import checks, reproducer
 from harness.session import CaseResult, HarnessState, events_since, now
 from harness.sizes import Sweep, sweeps
-from harness.spec import DTYPE_BITS, OpSpec, case_seed
+from harness.spec import DTYPE_BITS, OpSpec, case_seed, refusal_matches
 from npusim import config as npu_config
 from reports.schema import Prop, Status, format_sizes
 
@@ -136,6 +136,10 @@ class CaseItem(NpusimItem):
             unsupported = find_unsupported(exc)
             if unsupported is not None:
                 self.status = Status.UNSUPPORTED
+                gap = spec.declared_gap(self.dtype)
+                if gap is not None and not refusal_matches(gap[0], unsupported.op):
+                    raise AssertionError(f"declared gap for op '{gap[0]}' ({gap[1]}), but the backend refused "
+                                         f"a different op '{unsupported.op}': {unsupported}") from exc
                 raise CaseUnsupported(str(unsupported)) from exc
             raise
         launches = self._collect(started)
@@ -143,9 +147,12 @@ class CaseItem(NpusimItem):
             state.first_case_end.setdefault(self.op_key, now())
         eager_inputs = [t.clone() for t in inputs]  # `inputs` stay as drawn, for the reproducer
         try:
-            checks.check_kernel_launched(launches, actual)
+            checks.check_kernel_launched(launches, self.graph_calls, actual)
             expected = spec.expected(eager_inputs)
-            checks.check_values(actual, expected, rtol, atol)
+            if self.config.getoption("--functional") == "both":
+                self._check_three_way(compiled, inputs, actual, expected, rtol, atol)
+            else:
+                checks.check_values(actual, expected, rtol, atol)
             # an op that updates an input in place must update it the same way
             checks.check_values(call_inputs, eager_inputs, rtol, atol)
             self._check_floor(launches, call_inputs, actual)
@@ -164,6 +171,23 @@ class CaseItem(NpusimItem):
         """The dynamic dims this case sets to 0 or 1: Dynamo specialises them (CONTRACTS.md, Size rule)."""
         return tuple((dim, size) for dim, size in self.sizes.items() if size in (0, 1))
 
+    def _check_three_way(self, compiled, inputs, actual, expected, rtol, atol) -> None:
+        """The same compiled kernels once more on the host JIT (no cycles: Spike's run has them)."""
+        saved = {name: os.environ.get(name) for name in ("NPUSIM_FUNCTIONAL", "NPUSIM_TRACE")}
+        os.environ.update(NPUSIM_FUNCTIONAL="host", NPUSIM_TRACE="0")
+        try:
+            host_actual = compiled(*self.spec.call_inputs(inputs))
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        verdict, failure = checks.three_way_verdict(actual, host_actual, expected, rtol, atol)
+        self.properties[Prop.VALUES] = verdict
+        if failure:
+            raise AssertionError(failure)
+
     def _collect(self, started: float) -> None:
         """Metrics of this case from the run log: its launches and any compile it caused.
 
@@ -172,6 +196,7 @@ class CaseItem(NpusimItem):
         state = state_of(self.config)
         events = events_since(started, kind=None)
         launches = [e for e in events if e["event"] == "launch"]
+        self.graph_calls = [e for e in events if e["event"] == "graph_call"]
         compiles = [e for e in events if e["event"] == "compile"]
         pattern = self.specialised_dims()
         known = state.specialisations.setdefault(self.op_key, {})

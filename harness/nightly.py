@@ -28,7 +28,8 @@ def parse(argv):
     parser.add_argument("--npu-config", default=None,
                         help="NPU config name or path (default: tpuv3-1core); several comma-separated "
                              "(a,b,c) run the suites once per config and report them side by side")
-    parser.add_argument("--functional", default=None, choices=("spike", "host"))
+    parser.add_argument("--functional", default=None, choices=("spike", "host", "both"),
+                        help="both: three-way values (Spike, host JIT, eager), the matrix names the side that is off")
     parser.add_argument("--out", default=None, help="report folder (default: reports/out/<date-time>)")
     parser.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (default: auto)")
     parser.add_argument("--baseline", default=str(BASELINE), help="summary.json to diff against")
@@ -43,7 +44,7 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     configs = [c.strip() for c in args.npu_config.split(",") if c.strip()] if args.npu_config else [None]
     several = len(configs) > 1
-    junits, returncodes = [], []
+    junits, returncodes, runlogs = [], [], []
     for config in configs:
         # one pytest run per config; with several, case ids carry the config (--junit-prefix)
         suffix = f"-{Path(config).stem}" if several else ""
@@ -69,13 +70,14 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return tests.returncode or 2
         junits.append(str(junit))
+        runlogs.append(env["NPUSIM_RUNLOG"])
         returncodes.append(tests.returncode)
     bad = [code for code in returncodes if code not in (0, 1)]
     tests = subprocess.CompletedProcess(args=[], returncode=bad[0] if bad else max(returncodes))
 
     from reports.cli import diff_main, report_main
 
-    report_status = report_main([*junits, "--out", str(out)])
+    report_status = report_main([*junits, "--out", str(out), "--runlog", *runlogs])
     diff_status = 0
     if several:
         print("[nightly] several configs: baseline diff skipped (the baseline is one config's run)", flush=True)

@@ -9,8 +9,10 @@ def register(parser) -> None:
     group = parser.getgroup("npusim", "npusim verification harness")
     group.addoption("--npu-config", default=None, metavar="NAME|PATH",
                     help="NPU config (name in configs/ or a YAML path); default: $NPUSIM_CONFIG or tpuv3-1core")
-    group.addoption("--functional", choices=("spike", "host"), default=None,
-                    help="functional simulator for output values (default: $NPUSIM_FUNCTIONAL or spike)")
+    group.addoption("--functional", choices=("spike", "host", "both"), default=None,
+                    help="functional simulator for output values (default: $NPUSIM_FUNCTIONAL or spike); "
+                         "both: Spike and the host JIT, each compared with eager, a disagreement names the "
+                         "side that is off")
     group.addoption("--hardware-monotonic", action="store_true",
                     help="re-simulate each case on its config with one resource doubled (more bandwidth, "
                          "channels, lanes, cores, arrays or scratchpad must never cost cycles); off by "

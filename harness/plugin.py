@@ -40,8 +40,10 @@ def pytest_configure(config):
         loaded = npu_config.load()
     except npu_config.ConfigError as error:
         raise pytest.UsageError(f"npusim: {error}") from None
-    if config.getoption("--functional"):
-        os.environ["NPUSIM_FUNCTIONAL"] = config.getoption("--functional")
+    functional = config.getoption("--functional")
+    if functional:
+        # three-way: Spike gives the case's values and metrics, the host JIT a second opinion
+        os.environ["NPUSIM_FUNCTIONAL"] = "spike" if functional == "both" else functional
     out = config.getoption("--npusim-out") or os.environ.get("NPUSIM_OUT")
     if not out:
         from npusim.paths import cache_dir

@@ -8,6 +8,7 @@
     npusim report ...           build reports          (reports.cli.report_main)
     npusim diff ...             diff against a baseline (reports.cli.diff_main)
     npusim nightly ...          the nightly job         (harness.nightly.main)
+    npusim faults ...           the fault catalogue     (harness.faults.main)
 
 report, diff and nightly pass their arguments through untouched; their
 modules are imported only when called, so the rest works without them.
@@ -30,6 +31,7 @@ DELEGATED = {
     "report": ("reports.cli", "report_main", "build the reports of a run"),
     "diff": ("reports.cli", "diff_main", "diff a run against a baseline"),
     "nightly": ("harness.nightly", "main", "the nightly job: default suite on the default config, reports written"),
+    "faults": ("harness.faults", "main", "seeded faults on scratch copies: which the harness catches, and by which check"),
 }
 
 

@@ -77,6 +77,18 @@ def build_report(inputs: list[str], out_dir: str | Path, *, plots: bool = True,
                        sweep_violations=violations)
 
 
+def graph_breaks(runlogs: list[str]) -> dict[tuple[str, str], int]:
+    """(reason, detail) -> count of the graph_break events in these run logs."""
+    from npusim import runlog
+
+    counts: dict[tuple[str, str], int] = {}
+    for path in runlogs:
+        for event in runlog.events("graph_break", Path(path)):
+            key = (event.get("reason", "?"), event.get("detail", ""))
+            counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def report_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="npusim report",
@@ -87,6 +99,9 @@ def report_main(argv: list[str]) -> int:
     parser.add_argument("--out", required=True, help="report directory (created)")
     parser.add_argument("--title", default="npusim coverage matrix")
     parser.add_argument("--no-plots", action="store_true", help="skip the per-op PNGs")
+    parser.add_argument("--runlog", nargs="*", default=[], metavar="FILE",
+                        help="run logs whose Dynamo graph breaks (code that ran eagerly, never on the NPU) "
+                             "are listed and added to summary.json")
     args = parser.parse_args(argv)
     try:
         report = build_report(args.junit, args.out, plots=not args.no_plots, title=args.title)
@@ -106,6 +121,14 @@ def report_main(argv: list[str]) -> int:
               + ", ".join(f"{c.case_id} x{c.roofline_ratio:,.1f}" for c in findings[:5]))
     if report.sweep_violations:
         print(f"{len(report.sweep_violations)} cycle monotonicity violations over the merged run (see the HTML)")
+    breaks = graph_breaks(args.runlog)
+    if breaks:
+        print(f"{sum(breaks.values())} graph break(s): that code ran eagerly on the host, never on the NPU:")
+        for (reason, detail), count in sorted(breaks.items(), key=lambda item: -item[1]):
+            print(f"  {count} x {reason}" + (f" ({detail})" if detail else ""))
+        summary = json.loads(report.summary.read_text())
+        summary["graph_breaks"] = [{"reason": r, "detail": d, "count": n} for (r, d), n in breaks.items()]
+        report.summary.write_text(json.dumps(summary, indent=1))
     print(f"merged:   {report.junit}")
     print(f"summary:  {report.summary}")
     print(f"markdown: {report.markdown}")

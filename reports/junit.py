@@ -55,6 +55,7 @@ class CaseResult:
     config: str | None = None
     artifacts: str | None = None
     reproducer: str | None = None
+    values: str | None = None  # three-way verdict (Prop.VALUES)
     message: str | None = None
     time: float | None = None
     sweep: str | None = None   # swept dim of a sweep-level check item (sizes "sweep=N")
@@ -260,6 +261,7 @@ def case_result(case: TestCase) -> CaseResult:
         config=_text(props.get(Prop.CONFIG)),
         artifacts=_text(props.get(Prop.ARTIFACTS)),
         reproducer=_text(props.get(Prop.REPRODUCER)),
+        values=_text(props.get(Prop.VALUES)),
         message=message,
         time=case.time,
         sweep=sweep,

@@ -115,7 +115,8 @@ def _tooltip(case: CaseResult) -> str:
                          ("roofline", _cycles_text(case.roofline) if case.roofline else None),
                          ("cycles / roofline", case.roofline_ratio),
                          ("trace records", case.trace_records), ("compile count", case.compile_count),
-                         ("kernel", case.kernel_hash and case.kernel_hash[:16]), ("config", case.config)):
+                         ("kernel", case.kernel_hash and case.kernel_hash[:16]), ("config", case.config),
+                         ("values (spike/host/eager)", case.values)):
         if value not in (None, ""):
             lines.append(f"{label}: {value}")
     if case.message:
@@ -289,6 +290,8 @@ def _table_html(table: MatrixTable, matrix: Matrix, anchors: dict[str, str], plo
                 cells.append('<td class="none" title="not run"></td>')
                 continue
             label = STATUS_STYLE.get(case.status, ("", "", case.status, ""))[2]
+            if case.values and case.values != "agree":  # three-way mode: the side that is off
+                label = f"{label}: {case.values}"
             body = f'<span class="st">{_e(label)}</span>{_e(_cycles_text(case.cycles))}'
             if case.roofline_ratio is not None:
                 body += f'<span class="rl"> {_e(_ratio_text(case.roofline_ratio))}</span>'

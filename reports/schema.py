@@ -36,10 +36,12 @@ class Prop:
     REPRODUCER = "npusim.reproducer"      # one-line shell command reproducing the case
     ROOFLINE = "npusim.roofline_cycles"   # int, the case's physical-limit floor (harness/checks.py roofline)
     ROOFLINE_RATIO = "npusim.roofline_ratio"  # float, cycles / roofline (>= 1; above 20 an efficiency finding)
+    VALUES = "npusim.values"              # three-way mode: "agree", or which side is off ("lowering",
+                                          # "functional: spike", "functional: host", "all differ")
 
     ALL = (OP, FAMILY, DTYPE, SIZES, STATUS, CYCLES, INSTRET, TRACE_RECORDS,
            KERNEL_HASH, COMPILE_COUNT, SPECIALISATIONS, SPECIALISED_CYCLES, CONFIG, ARTIFACTS, REPRODUCER,
-           ROOFLINE, ROOFLINE_RATIO)
+           ROOFLINE, ROOFLINE_RATIO, VALUES)
     INTEGER = (CYCLES, INSTRET, TRACE_RECORDS, COMPILE_COUNT, SPECIALISATIONS, ROOFLINE)
 
 

@@ -21,6 +21,7 @@ import mlir.ir as ir
 from mlir.dialects import emitc
 from mlir.passmanager import PassManager
 
+from npusim.mlir_verify import verify
 from npusim.paths import cxx_compiler, mlir_tool
 from simulator.trace.errors import LoweringError
 from simulator.trace.skeleton import BODY_NAME, Skeleton, walk_ops
@@ -57,8 +58,7 @@ def lower_to_emitc(skeleton: Skeleton) -> ir.Module:
                             if not op.name.startswith(ALLOWED_AFTER_LOWERING)})
         if leftovers:
             raise LoweringError(f"ops left after convert-to-emitc (not printable as C++): {', '.join(leftovers)}")
-        if not module.operation.verify():
-            raise LoweringError("the lowered skeleton does not verify")
+        verify(module, LoweringError, "the lowered skeleton", skeleton.kernel_name)
     return module
 
 

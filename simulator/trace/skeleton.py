@@ -67,6 +67,7 @@ from dataclasses import dataclass, field
 import mlir.ir as ir
 from mlir.dialects import arith, emitc, func, scf
 
+from npusim.mlir_verify import verify
 from simulator.trace import op_classes
 from simulator.trace.errors import SkeletonError
 
@@ -570,8 +571,7 @@ def build_skeleton(kernel_text: str, entry: str = "kernel", context: ir.Context 
             builder.values[arg] = builder.to_i64(block.arguments[k + 1], ir.InsertionPoint(ret)) \
                 if ir.IntegerType(arg.type).width != 64 else block.arguments[k + 1]
         builder.emit_block(entry_block, ir.InsertionPoint(ret), None, False)
-        if not module.operation.verify():
-            raise SkeletonError("the skeleton does not verify")
+        verify(module, SkeletonError, "the skeleton", kernel_name)
         return Skeleton(module=module, n_size_args=len(size_arg_indices),
                         spads=[builder.spads[k] for k in sorted(builder.spads)],
                         tile_ids=builder.tile_ids, tile_elem_bits=builder.tile_elem_bits,

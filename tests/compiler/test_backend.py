@@ -20,7 +20,7 @@ def launch_events(log):
 
 
 def graph_events(log):
-    return runlog.events("graph", log)
+    return runlog.events("dynamo_graph", log)
 
 SIZES = [1024, 2048, 1000, 100, 7, 1]
 

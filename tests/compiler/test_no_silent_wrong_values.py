@@ -28,7 +28,7 @@ def scores_and_mask(batch: int, length: int, mask_rows: int):
 
 
 def graphs_compiled(log) -> list[dict]:
-    return runlog.events("graph", log)
+    return runlog.events("dynamo_graph", log)
 
 
 # --- size 1: a dim that broadcasts is a different program (CONTRACTS.md section 7) -------------

@@ -99,3 +99,13 @@ def test_sum_tolerance_grows_with_the_summed_length_and_still_catches_a_wrong_el
     wrong[1] += 1.0  # one element counted twice or dropped moves a row's sum by about |x|
     with pytest.raises(AssertionError):
         checks.check_values(wrong, expected, rtol, atol)
+
+
+def test_kernel_launched_needs_every_scheduled_kernel():
+    launch = {"kernel_hash": "a" * 64}
+    call = {"graph": "1-0-main", "kernels": ["a" * 64, "b" * 64]}
+    checks.check_kernel_launched([launch], [{"graph": "1-0-main", "kernels": ["a" * 64]}])
+    with pytest.raises(AssertionError, match=r"did not launch \(graph 1-0-main: bbbbbbbbbbbb\)"):
+        checks.check_kernel_launched([launch], [call])
+    with pytest.raises(AssertionError, match="launched no npusim kernel"):
+        checks.check_kernel_launched([], [call])

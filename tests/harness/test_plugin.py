@@ -123,7 +123,7 @@ def pytest_runtest_call(item):
 def test_unsupported_op_is_shown_not_passed(project):
     ops = '''SPECS = [
     OpSpec("sort", lambda x: torch.sort(x).values, inputs=["N"]),
-    OpSpec("sort_declared", lambda x: torch.sort(x).values, inputs=["N"], xfail={"*": "sort is not lowered"}),
+    OpSpec("sort_declared", lambda x: torch.sort(x).values, inputs=["N"], xfail={"*": ("sort", "not lowered")}),
 ]
 '''
     pytester = project(ops)
@@ -133,6 +133,68 @@ def test_unsupported_op_is_shown_not_passed(project):
     cases = junit_cases(pytester)
     assert cases["sort[f32-N=7]"]["npusim.status"] == "unsupported"
     assert cases["sort_declared[f32-N=7]"]["npusim.status"] in ("unsupported", "xfail")
+
+
+def test_declared_gap_refusing_another_op_fails_naming_both(project):
+    ops = '''SPECS = [
+    OpSpec("gap", lambda x: torch.cumsum(x, -1), inputs=["N"], xfail={"*": ("sort", "sort is not lowered")}),
+]
+'''
+    pytester = project(ops)
+    result = run(pytester, targets=("suites/fam/ops.py::gap[f32-N=7]",))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*declared gap for op 'sort'*refused a different op 'cumsum'*"])
+
+
+def test_gap_must_name_its_op():
+    from harness.spec import OpSpec
+
+    with pytest.raises(ValueError, match=r"must be \(op, reason\)"):
+        OpSpec("sort", lambda x: x, inputs=["N"], xfail={"*": "sort is not lowered"})
+
+
+LIBM_BUG = '''
+import shutil, tempfile
+from pathlib import Path
+from simulator.functional import toolchain
+
+_runtime = Path(tempfile.mkdtemp()) / "runtime"
+shutil.copytree(toolchain.RUNTIME_DIR, _runtime)
+_libm = (_runtime / "libm.c").read_text()
+assert "FLOAT_FROM_DOUBLE_1(exp)\\n" in _libm
+(_runtime / "libm.c").write_text(_libm.replace(
+    "FLOAT_FROM_DOUBLE_1(exp)\\n", "float expf(float x) { return (float)(exp((double)x) * 1.001); }\\n"))
+toolchain.RUNTIME_DIR = _runtime  # Spike's ELFs link this runtime; the host JIT uses the host libm
+'''
+
+LOWERING_BUG = '''
+from compiler.overrides import NpuOverrides, _make
+
+NpuOverrides.neg = _make("abs", 1)  # the kernel MLIR itself is wrong: both functional paths agree on it
+'''
+
+
+@pytest.mark.parametrize("bug, op, verdict, message", [
+    (LIBM_BUG, "exp", "functional: spike", "*values off on the functional path*libm*"),
+    (LOWERING_BUG, "neg", "lowering", "*values off in the lowering*both differ from eager*"),
+], ids=["libm", "lowering"])
+def test_three_way_names_the_side_that_is_off(project, tmp_path, monkeypatch, bug, op, verdict, message):
+    ops = f'SPECS = [OpSpec("{op}", lambda a: torch.{op}(a), inputs=["N"])]\n'
+    pytester = project(ops, bug)
+    monkeypatch.setenv("NPUSIM_CACHE_DIR", str(tmp_path / "cache"))  # a patched runtime stays private
+    monkeypatch.setenv("NPUSIM_TRACE", "0")
+    result = run(pytester, "--functional=both", targets=(f"suites/fam/ops.py::{op}[f32-N=7]",))
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines([message])
+    assert junit_cases(pytester)[f"{op}[f32-N=7]"]["npusim.values"] == verdict
+
+
+def test_three_way_agrees_on_a_correct_kernel(project, monkeypatch):
+    pytester = project('SPECS = [OpSpec("exp", lambda a: torch.exp(a), inputs=["N"])]\n')
+    monkeypatch.setenv("NPUSIM_TRACE", "0")
+    result = run(pytester, "--functional=both", targets=("suites/fam/ops.py::exp[f32-N=7]",))
+    result.assert_outcomes(passed=1)
+    assert junit_cases(pytester)["exp[f32-N=7]"]["npusim.values"] == "agree"
 
 
 def test_bad_config_is_a_usage_error(project):

@@ -1,0 +1,42 @@
+"""The fault catalogue: every fault still applies to the tree, and a small subset is caught (CI)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from harness import faults
+from npusim.paths import REPO_ROOT
+
+
+@pytest.mark.parametrize("fault", faults.CATALOGUE, ids=lambda f: f.name)
+def test_every_fault_still_applies(fault):
+    text = (REPO_ROOT / fault.path).read_text()
+    assert fault.patched(text) != text
+
+
+def test_a_fault_whose_anchor_is_gone_fails_loudly(tmp_path):
+    fault = dataclasses.replace(faults.BY_NAME["reduction_identity"], anchor="no such line")
+    with pytest.raises(faults.FaultNoLongerApplies, match="fault reduction_identity no longer applies"):
+        fault.patched((REPO_ROOT / fault.path).read_text())
+    with pytest.raises(faults.FaultNoLongerApplies, match="does not exist"):
+        fault.apply(tmp_path)
+
+
+def test_failure_messages_name_their_check():
+    assert faults.which_check("recompiled: 3 compile events") == "compile-once"
+    assert faults.which_check("cycles fell as N grew") == "cycle monotonicity"
+    assert faults.which_check("Tensor-likes are not close!\nMismatched elements: 3 / 7") == "values vs eager"
+
+
+def test_two_faults_on_one_small_suite_are_caught(tmp_path, tmp_path_factory, monkeypatch):
+    """CI's subset: two seeded lowering faults, each on a scratch copy, on one op of the reduction
+    suite (values only, from the host JIT: no clean run, no cycles; `npusim faults` does the rest)."""
+    monkeypatch.setenv("NPUSIM_TRACE", "0")
+    chosen = [faults.BY_NAME["reduction_identity"], faults.BY_NAME["tail_clamp_off_by_one"]]
+    outcomes = faults.run_faults(chosen, full=False, workers="0", work=tmp_path,
+                                 extra=["-k", "sum_all and not sweep", "--functional=host"], echo=print,
+                                 cache=tmp_path_factory.getbasetemp() / "npusim-cache", clean_run=False)
+    assert [(o.fault, o.caught) for o in outcomes] == [(f.name, True) for f in chosen], outcomes
+    assert all("values vs eager" in o.checks for o in outcomes), outcomes
