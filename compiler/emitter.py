@@ -636,9 +636,10 @@ class KernelEmitter:
         with ir.InsertionPoint.after(buffer.owner):  # zeroed once; the combine re-zeroes it per row
             zero_fill = scf.ForOp(const_index(0), const_index(tile), const_index(1))
             with ir.InsertionPoint(zero_fill.body):
-                memref.store(arith.constant(acc_type, 0.0), buffer, [zero_fill.induction_variable])
+                memref.store(reduction_identity("sum", accumulator_dtype(reduce.dtype)), buffer,
+                             [zero_fill.induction_variable])
                 scf.YieldOp([])
-        return PartialSums(buffer, tile, acc_type)
+        return PartialSums(buffer, tile, accumulator_dtype(reduce.dtype))
 
     def reduction_rows(self, scope: Scope) -> None:
         """Row loop of a reduction kernel: reduction loops by level, uniform stores when ready."""
@@ -719,14 +720,14 @@ class PartialSums:
 
     buffer: ir.Value
     size: int
-    acc_type: ir.Type
+    acc_dtype: torch.dtype
 
     def accumulate(self, i: ir.Value, value: ir.Value) -> None:
         memref.store(arith.addf(memref.load(self.buffer, [i]), value), self.buffer, [i])
 
     def combine(self, emitter: "KernelEmitter") -> ir.Value:
         """One compute op (a cross-lane reduction): the tree's levels are static loops inside it."""
-        zero = arith.constant(self.acc_type, 0.0)
+        zero = reduction_identity("sum", self.acc_dtype)
         op = scf.ForOp(const_index(0), const_index(1), const_index(1))
         with ir.InsertionPoint(op.body):
             width = self.size

@@ -367,8 +367,8 @@ class MatmulEmitter:
 
     def address(self, operand: Operand, batch: ir.Value, row: ir.Value, col: ir.Value) -> ir.Value:
         """Element offset of (batch, row, col) of an operand (i64)."""
-        sb, sr, sc = self.strides[operand.buffer]
-        value = arith.addi(self.offsets[operand.buffer], arith.muli(batch, sb))
+        sb, sr, sc = self.strides[id(operand)]
+        value = arith.addi(self.offsets[id(operand)], arith.muli(batch, sb))
         return arith.addi(value, arith.addi(arith.muli(row, sr), arith.muli(col, sc)))
 
     # --- the kernel ----------------------------------------------------------------------
@@ -406,8 +406,9 @@ class MatmulEmitter:
         f32 = ir.F32Type.get()
         in_type, out_type = storage_type(self.in_dtype), storage_type(self.out_dtype)
         operands = [o for o in (spec.a, spec.b, spec.bias, spec.out) if o is not None]
-        self.offsets = {o.buffer: printer(o.offset) for o in operands}
-        self.strides = {o.buffer: tuple(printer(s) for s in o.strides) for o in operands}
+        # by operand, not by buffer: x @ x.t() reads one buffer as A and, transposed, as B
+        self.offsets = {id(o): printer(o.offset) for o in operands}
+        self.strides = {id(o): tuple(printer(s) for s in o.strides) for o in operands}
         batch, m, n, k = (printer(spec.dims[d]) for d in ("batch", "M", "N", "K"))
         tm, tn, tk = const_i64(t.tm), const_i64(t.tn), const_i64(t.tk)
         one = const_i64(1)
@@ -440,10 +441,10 @@ class MatmulEmitter:
             zero_f32 = arith.constant(f32, 0.0)
             if spec.bias is not None and not low_precision:
                 # f32 bias: straight into the accumulator (a broadcast row is a stride-0 row)
-                _, sr, sc = self.strides[spec.bias.buffer]
+                _, sr, sc = self.strides[id(spec.bias)]
                 self.dma("load", spec.bias, acc, acc_id, self.address(spec.bias, b_index, m0, n0), mlen, nlen, sr, sc)
             elif spec.bias is not None:
-                _, sr, sc = self.strides[spec.bias.buffer]
+                _, sr, sc = self.strides[id(spec.bias)]
                 bias_rows = const_index(1) if bias_rows_broadcast else mlen
                 self.dma("load", spec.bias, out_spad, out_id, self.address(spec.bias, b_index, m0, n0),
                          bias_rows, nlen, sr, sc)
@@ -462,8 +463,8 @@ class MatmulEmitter:
             with ir.InsertionPoint(k_loop.body):
                 k0 = to_i64(k_loop.induction_variable)
                 klen = to_index(arith.minsi(tk, arith.subi(k, k0)))
-                _, a_rows, a_cols = self.strides[spec.a.buffer]
-                _, b_rows, b_cols = self.strides[spec.b.buffer]
+                _, a_rows, a_cols = self.strides[id(spec.a)]
+                _, b_rows, b_cols = self.strides[id(spec.b)]
                 self.dma("load", spec.a, a_spad, a_id, self.address(spec.a, b_index, m0, k0), mlen, klen,
                          a_rows, a_cols)
                 self.dma("load", spec.b, b_spad, b_id, self.address(spec.b, b_index, k0, n0), klen, nlen,
@@ -478,7 +479,7 @@ class MatmulEmitter:
 
                 self.element_nest(mlen, nlen, narrow, {"unit": "vector", "reads": [acc_id], "writes": [out_id]})
                 store_spad, store_id = out_spad, out_id
-            _, c_rows, c_cols = self.strides[spec.out.buffer]
+            _, c_rows, c_cols = self.strides[id(spec.out)]
             self.dma("store", spec.out, store_spad, store_id, self.address(spec.out, b_index, m0, n0), mlen, nlen,
                      c_rows, c_cols)
             scf.YieldOp([])

@@ -159,3 +159,17 @@ def test_mlp_forward_and_backward(npusim_env):
     torch.testing.assert_close(grad, x.grad, rtol=1e-4, atol=1e-5)
     matmuls = [e for e in runlog.events("compile", npusim_env) if "matmul" in kernel_meta(e)]
     assert len(matmuls) >= 4  # two forward layers, and the backward's input gradients
+
+
+@pytest.mark.parametrize("name, fn", [
+    ("x@x.t()", lambda x: x @ x.t()),
+    ("x.t()@x", lambda x: x.t() @ x),
+    ("addmm(x,x,x.t())", lambda x: torch.addmm(x, x, x.t())),
+])
+def test_one_buffer_as_two_operands(spike_env, name, fn):
+    """Regression: strides were kept per buffer name, so x @ x.t() read B with A's strides
+    (wrong values, no error)."""
+    compiled = torch.compile(fn, backend="npusim", dynamic=True)
+    for shape in ((4, 4), (6, 6), (9, 9)):
+        x = torch.randn(*shape)
+        torch.testing.assert_close(compiled(x), fn(x), rtol=1e-4, atol=1e-4)
