@@ -32,27 +32,23 @@ else
     say "dependencies up to date"
 fi
 
-# Spike runs dtc at start-up to build its device tree.
-if ! command -v dtc >/dev/null 2>&1; then
-    say "dtc missing: installing Debian package device-tree-compiler"
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq device-tree-compiler >/dev/null; }; then
-        say "ERROR: could not install device-tree-compiler; install it by hand: apt-get install device-tree-compiler"
+# Debian packages: PACKAGE is installed when CHECK (a shell test) fails.
+apt_install() {
+    local package=$1 check=$2
+    eval "$check" && return 0
+    say "$package missing: installing the Debian package"
+    local sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    if ! { $sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$package" >/dev/null; }; then
+        say "ERROR: could not install $package; install it by hand: apt-get install $package"
         exit 1
     fi
-fi
+}
 
+# Spike runs dtc at start-up to build its device tree.
+apt_install device-tree-compiler "command -v dtc >/dev/null 2>&1"
 # The trace simulator parses its JSON inputs with Debian's nlohmann-json.
-if [ ! -f /usr/include/nlohmann/json.hpp ]; then
-    say "nlohmann/json.hpp missing: installing Debian package nlohmann-json3-dev"
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-    if ! { $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nlohmann-json3-dev >/dev/null; }; then
-        say "ERROR: could not install nlohmann-json3-dev; install it by hand: apt-get install nlohmann-json3-dev"
-        exit 1
-    fi
-fi
+apt_install nlohmann-json3-dev "[ -f /usr/include/nlohmann/json.hpp ]"
 
 # The C++ trace simulator (simulator/trace) is built by its own build step.
 if [ -f simulator/trace/build.py ]; then

@@ -24,7 +24,8 @@ from mlir.passmanager import PassManager
 from npusim.mlir_verify import verify
 from npusim.paths import cxx_compiler, mlir_tool
 from simulator.trace.errors import LoweringError
-from simulator.trace.skeleton import BODY_NAME, Skeleton, walk_ops
+from simulator.trace.op_classes import walk_ops
+from simulator.trace.skeleton import BODY_NAME, Skeleton
 
 INCLUDE_DIR = Path(__file__).resolve().parent / "include"
 PIPELINE = ("builtin.module(canonicalize, cse, remove-dead-values, canonicalize, lower-affine, cse, "

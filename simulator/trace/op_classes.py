@@ -100,12 +100,13 @@ def _is_float(t: ir.Type) -> bool:
     return any(isinstance(t, cls) for cls in (ir.F16Type, ir.BF16Type, ir.F32Type, ir.F64Type))
 
 
-def _walk(op: ir.Operation):
+def walk_ops(op: ir.Operation):
+    """Every operation nested in op (not op itself), in pre-order."""
     for region in op.regions:
         for block in region.blocks:
             for inner in block.operations:
                 yield inner.operation
-                yield from _walk(inner.operation)
+                yield from walk_ops(inner.operation)
 
 
 class _Counter:
@@ -167,7 +168,7 @@ class _Counter:
 def _native_bits(op: ir.Operation) -> int | None:
     """16 when the floats a tile loads or stores are all f16/bf16."""
     widths = set()
-    for inner in _walk(op):
+    for inner in walk_ops(op):
         if inner.name in ("memref.load", "vector.load"):
             t = inner.results[0].type
         elif inner.name in ("memref.store", "vector.store"):
@@ -184,12 +185,12 @@ def _native_bits(op: ir.Operation) -> int | None:
 def compute_ops(loop: ir.Operation, tile_id: int) -> tuple[list[dict], bool]:
     """(ops of one element, waits for the previous compute's result) of a compute loop."""
     counter = _Counter(_native_bits(loop))
-    inside = {r for inner in _walk(loop) for r in inner.results}
+    inside = {r for inner in walk_ops(loop) for r in inner.results}
     body = loop.regions[0].blocks[0]
     for arg, init in zip(list(body.arguments)[1:], list(loop.operands)[3:]):  # accumulators
         counter.data.add(arg)
     after_previous = False
-    for inner in _walk(loop):
+    for inner in walk_ops(loop):
         for value in inner.operands:
             # a float computed outside by earlier work (e.g. a row's max for softmax) lives in a
             # register that the previous compute wrote: this tile waits for it
@@ -258,7 +259,7 @@ def partials_combine_ops(loop: ir.Operation) -> tuple[int, list[dict]]:
     lane_reduce tile the skeleton adds after it. The emitter writes the adds as a pairwise
     tree of static loops (the order the values need), which the vector unit does not run
     level by level: counting its ops per level would charge log2(tile) passes."""
-    for inner in _walk(loop):
+    for inner in walk_ops(loop):
         if inner.name in ("memref.load", "vector.load"):
             memref_type = ir.MemRefType(inner.operands[0].type)
             size = 1

@@ -69,6 +69,7 @@ from mlir.dialects import arith, emitc, func, scf
 
 from npusim.mlir_verify import verify
 from simulator.trace import op_classes
+from simulator.trace.op_classes import walk_ops
 from simulator.trace.errors import SkeletonError
 
 DMA_ATTR = "npusim.dma"
@@ -125,13 +126,6 @@ def _int_list(attr) -> list[int]:
     return [ir.IntegerAttr(a).value for a in ir.ArrayAttr(attr)]
 
 
-def walk_ops(op: ir.Operation):
-    """Every operation nested in op (not op itself), in pre-order."""
-    for region in op.regions:
-        for block in region.blocks:
-            for inner in block.operations:
-                yield inner.operation
-                yield from walk_ops(inner.operation)
 
 
 def _is_spad(value: ir.Value) -> bool:

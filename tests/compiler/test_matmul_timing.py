@@ -100,7 +100,8 @@ def test_systolic_tile_is_costed_from_the_config_not_sampled(gemm):
     from mlir import ir
 
     from simulator.trace.artifacts import trace_artifacts
-    from simulator.trace.skeleton import COMPUTE_ATTR, build_skeleton, walk_ops
+    from simulator.trace.op_classes import walk_ops
+    from simulator.trace.skeleton import COMPUTE_ATTR, build_skeleton
 
     text = (gemm / "kernel.mlir").read_text()
     units = {}

@@ -8,7 +8,8 @@ import mlir.ir as ir
 import pytest
 
 from simulator.trace.emitc import lower_to_emitc
-from simulator.trace.skeleton import SkeletonError, build_skeleton, walk_ops
+from simulator.trace.op_classes import walk_ops
+from simulator.trace.skeleton import SkeletonError, build_skeleton
 
 
 def _op_names(module: ir.Module) -> set[str]:
