@@ -340,6 +340,31 @@ class Emitted:
                 "config": config_name}
 
 
+def kernel_function(name: str, config_name: str, tensors: list[tuple[torch.dtype, sympy.Expr]],
+                    n_size_args: int) -> tuple[ir.Module, func.FuncOp]:
+    """A kernel module with its attributes and the empty `@kernel` function (CONTRACTS.md section 1):
+    one flat memref per tensor (static when its element count is), then the i64 size args. Call
+    inside an ir.Context; the function has its entry block."""
+    if len(tensors) + n_size_args > MAX_KERNEL_ARGS:
+        raise UnsupportedOp("kernel arguments", f"{name} takes {len(tensors) + n_size_args} arguments; the "
+                            f"functional launch ABI passes at most {MAX_KERNEL_ARGS}")
+    module = ir.Module.create()
+    module.operation.attributes["npusim.kernel_name"] = ir.StringAttr.get(name)
+    module.operation.attributes["npusim.abi_version"] = ir.IntegerAttr.get(i64_type(), ABI_VERSION)
+    # What kernel.json says beyond the MLIR types (torch dtypes: u8 and i8 are both i8; the
+    # config), so one kernel hash never stands for two different metadata files.
+    module.operation.attributes["npusim.config"] = ir.StringAttr.get(config_name)
+    module.operation.attributes["npusim.arg_dtypes"] = ir.ArrayAttr.get(
+        [ir.StringAttr.get(str(dtype).replace("torch.", "")) for dtype, _ in tensors])
+    arg_types = [ir.MemRefType.get([DYN] if is_symbolic_dim(numel) else [max(1, int(numel))], storage_type(dtype))
+                 for dtype, numel in tensors] + [i64_type()] * n_size_args
+    with ir.InsertionPoint(module.body):
+        function = func.FuncOp("kernel", ir.FunctionType.get(arg_types, []))
+        function.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
+        function.add_entry_block()
+    return module, function
+
+
 class KernelEmitter:
     def __init__(self, program: tile_ir.TileProgram, config: NpuConfig):
         self.program = program
@@ -671,29 +696,13 @@ class KernelEmitter:
     def emit(self) -> Emitted:
         program = self.program
         with ir.Context(), ir.Location.unknown():
-            module = ir.Module.create()
-            module.operation.attributes["npusim.kernel_name"] = ir.StringAttr.get(program.name or "kernel")
-            module.operation.attributes["npusim.abi_version"] = ir.IntegerAttr.get(i64_type(), ABI_VERSION)
-            # What kernel.json says beyond the MLIR types (torch dtypes: u8 and i8 are both i8; the
-            # config), so one kernel hash never stands for two different metadata files.
-            module.operation.attributes["npusim.config"] = ir.StringAttr.get(self.config.name)
-            module.operation.attributes["npusim.arg_dtypes"] = ir.ArrayAttr.get(
-                [ir.StringAttr.get(str(dtype).replace("torch.", "")) for _, _, dtype, _ in program.tensor_args])
             self.tensor_names = [name for name, *_ in program.tensor_args]
-            arg_types = []
-            for name, _, dtype, _ in program.tensor_args:
-                numel = program.buffer_numels[name]
-                shape = [DYN] if is_symbolic_dim(numel) else [max(1, int(numel))]
-                arg_types.append(ir.MemRefType.get(shape, storage_type(dtype)))
-            arg_types += [i64_type()] * len(program.size_args)
-            if len(arg_types) > MAX_KERNEL_ARGS:
-                raise UnsupportedOp("kernel arguments", f"{program.name} takes {len(arg_types)} arguments; the "
-                                    f"functional launch ABI passes at most {MAX_KERNEL_ARGS}")
+            module, self.func = kernel_function(
+                program.name or "kernel", self.config.name,
+                [(dtype, program.buffer_numels[name]) for name, _, dtype, _ in program.tensor_args],
+                len(program.size_args))
+            self.entry_block = self.func.entry_block
             with ir.InsertionPoint(module.body):
-                function = func.FuncOp("kernel", ir.FunctionType.get(arg_types, []))
-                function.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
-                self.func = function
-                self.entry_block = function.add_entry_block()
                 with ir.InsertionPoint(self.entry_block):
                     sizes = {sympy.Symbol(name, integer=True, positive=True): arg for name, arg in zip(
                         program.size_args, list(self.entry_block.arguments)[len(program.tensor_args):])}

@@ -36,7 +36,7 @@ from torch._inductor import ir as inductor_ir
 from torch._inductor.codegen.common import Kernel, SizeArg, TensorArg
 from torch._inductor.virtualized import V
 
-from compiler.emitter import ABI_VERSION, DYN, _SymbolEnv, elem_bits, mlir_type, storage_type
+from compiler.emitter import ABI_VERSION, DYN, _SymbolEnv, elem_bits, kernel_function, mlir_type, storage_type
 from compiler.errors import InvalidKernel, UnsupportedOp
 from npusim.mlir_verify import verify
 from compiler.kernel import publish_kernel
@@ -375,23 +375,11 @@ class MatmulEmitter:
     def emit(self) -> dict:
         spec, tiles = self.spec, self.tiles
         with ir.Context(), ir.Location.unknown():
-            module = ir.Module.create()
-            module.operation.attributes["npusim.kernel_name"] = ir.StringAttr.get(spec.name)
-            module.operation.attributes["npusim.abi_version"] = ir.IntegerAttr.get(i64_type(), ABI_VERSION)
-            module.operation.attributes["npusim.config"] = ir.StringAttr.get(self.config.name)
-            module.operation.attributes["npusim.arg_dtypes"] = ir.ArrayAttr.get(
-                [ir.StringAttr.get(str(dtype).replace("torch.", "")) for _, dtype, _ in spec.tensor_args])
-            arg_types = []
-            for name, dtype, _ in spec.tensor_args:
-                numel = spec.numels[name]
-                static = isinstance(numel, sympy.Expr) and numel.is_number or isinstance(numel, int)
-                arg_types.append(ir.MemRefType.get([max(1, int(numel))] if static else [DYN], storage_type(dtype)))
-            arg_types += [i64_type()] * len(spec.size_args)
+            module, self.func = kernel_function(spec.name, self.config.name,
+                                                [(dtype, spec.numels[name]) for name, dtype, _ in spec.tensor_args],
+                                                len(spec.size_args))
+            self.entry_block = self.func.entry_block
             with ir.InsertionPoint(module.body):
-                function = func.FuncOp("kernel", ir.FunctionType.get(arg_types, []))
-                function.attributes["llvm.emit_c_interface"] = ir.UnitAttr.get()
-                self.func = function
-                self.entry_block = function.add_entry_block()
                 with ir.InsertionPoint(self.entry_block):
                     sizes = dict(zip(spec.size_args, list(self.entry_block.arguments)[len(spec.tensor_args):]))
                     self.build(IndexPrinter(_SymbolEnv(sizes)))
