@@ -85,6 +85,13 @@ def test_systolic_accumulate_uses_the_latest_preload_of_a_handle(tmp_path, produ
     # the 7th tile's weights go to slot 0 while slot 1 still holds handle 0 from tile 6: with the
     # stale slot its accumulate would start 124 cycles early and the kernel end 4 cycles later
     assert seven["cycles"] - six["cycles"] >= 128
+def test_strided_stores_that_do_not_overlap_are_accepted(tmp_path, producer_builder):
+    """The store-footprint check follows strides: columns of a matrix, one per tile, never collide."""
+    so, info = producer_builder("PRODUCER_STORE_COLUMNS")
+    report = _launch(tmp_path, so, info, tiles=7, cost=HAND_COST)
+    assert report["events"]["dma"] == 2 * 7
+
+
 @pytest.mark.parametrize("define,message", [
     ("PRODUCER_BAD_SPAD", "scratchpad id 64 is outside 0..63"),
     ("PRODUCER_UNMATCHED_BARRIER", "barrier on tag 7 slot 0 waits for no outstanding DMA"),
@@ -92,6 +99,8 @@ def test_systolic_accumulate_uses_the_latest_preload_of_a_handle(tmp_path, produ
     ("PRODUCER_STORE_UNWRITTEN", "a DMA store reads scratchpad 1 .* before anything wrote it"),
     ("PRODUCER_NEVER_WAITS", "4096 asynchronous DMAs are outstanding without a barrier"),
     ("PRODUCER_NESTED_WORK_ITEM", "work_item_begin inside a work item"),
+    ("PRODUCER_STORE_TWICE", "a DMA store writes element 1023 of tensor argument 1 a second time in one launch"),
+    ("PRODUCER_STORE_ZERO_STRIDE", "a DMA store writes element 0 of tensor argument 1 a second time"),
 ])
 def test_impossible_trace_is_rejected_loudly(tmp_path, producer_builder, define, message):
     """No masking, evicting or ignoring: the timing core refuses the trace, exit 5, with the reason."""

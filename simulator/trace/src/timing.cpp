@@ -397,6 +397,7 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
     throw TraceError("DMA descriptor with a negative offset or dim (offset " + std::to_string(offset) + ", dims " +
                      std::to_string(d1) + "x" + std::to_string(d0) + ")");
   const uint64_t mask = spad_bit(spad, dir == 0 ? "a DMA load" : "a DMA store");
+  if (dir == 1) stored_.add(arg, offset, d0, stride0, d1, stride1);
   Core &c = core();
   double t = std::max(c.issue, reserve_queue_entry(c));
   c.issue = t + cfg_.dma_issue_cycles;

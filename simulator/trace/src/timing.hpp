@@ -36,7 +36,7 @@
 // * Errors. A malformed event (scratchpad id out of range, a read of a
 //   never-written slot, a barrier nobody issued a DMA for, unmatched work
 //   item brackets, an overflowing list of unawaited DMAs, a tile without
-//   cost) throws TraceError; the driver exits non-zero with its message.
+//   cost, a store that writes a DRAM element twice in one launch) throws TraceError; the driver exits non-zero with its message.
 // * Systolic arrays (systolic.hpp): weight-stationary preloads and
 //   accumulates with explicit array and weight handles; the core's gate and
 //   scratchpad dependencies apply to them as to vector compute.
@@ -49,6 +49,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "store_footprint.hpp"
 #include "systolic.hpp"
 #include "trace_error.hpp"
 
@@ -230,6 +231,7 @@ class TimingCore {
   double busy_dram_channel_ = 0;
   std::map<int, TileStats> tile_stats_;
   std::vector<int> missing_costs_;
+  StoreFootprint stored_;
 };
 
 }  // namespace npusim

@@ -59,6 +59,24 @@ EXPORT int32_t npusim_trace_main(npusim_ctx *ctx, const int64_t *shape_args, int
     npusim_compute(ctx, 0, 1024, 0x1, 0x2);
 #elif defined(PRODUCER_STORE_UNWRITTEN)
     npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, t * 1024, 1024, 1, 1, 0, 65, 0);
+#elif defined(PRODUCER_STORE_TWICE)
+    // the tiles' store offsets overlap by one element
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
+    npusim_barrier(ctx, 0, t);
+    npusim_compute(ctx, 0, 1024, 0x1, 0x2);
+    npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, t * 1023, 1024, 1, 1, 0, 65, 0);
+#elif defined(PRODUCER_STORE_ZERO_STRIDE)
+    // a 1-D store whose stride is 0 (its two strides swapped): every element to one address
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
+    npusim_barrier(ctx, 0, t);
+    npusim_compute(ctx, 0, 1024, 0x1, 0x2);
+    npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, t * 1024, 1024, 0, 1, 1, 65, 0);
+#elif defined(PRODUCER_STORE_COLUMNS)
+    // tile t stores column t of a 1024 x tiles matrix (strided): no element twice
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
+    npusim_barrier(ctx, 0, t);
+    npusim_compute(ctx, 0, 1024, 0x1, 0x2);
+    npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, t, 1024, tiles, 1, 0, 65, 0);
 #elif defined(PRODUCER_NEVER_WAITS)
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
 #elif defined(PRODUCER_NESTED_WORK_ITEM)
