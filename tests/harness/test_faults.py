@@ -43,3 +43,22 @@ def test_two_faults_on_one_small_suite_are_caught(tmp_path, tmp_path_factory, mo
                                  cache=tmp_path_factory.getbasetemp() / "npusim-cache", clean_run=False)
     assert [(o.fault, o.caught) for o in outcomes] == [(f.name, True) for f in chosen], outcomes
     assert all("values vs eager" in o.checks for o in outcomes), outcomes
+
+
+def _junit(path, failing: list[str], passing: list[str]):
+    cases = "".join(f'<testcase classname="suites.x" name="{name}"><failure message="Spike did not finish"/>'
+                    f'</testcase>' for name in failing)
+    cases += "".join(f'<testcase classname="suites.x" name="{name}"/>' for name in passing)
+    path.write_text(f'<testsuites><testsuite name="pytest" tests="3">{cases}</testsuite></testsuites>')
+    return path
+
+
+def test_a_case_failing_in_the_clean_run_does_not_count_as_catching_the_fault(tmp_path):
+    """Regression: a Spike timeout of sum_middle in both runs made every fault 'caught'."""
+    clean = _junit(tmp_path / "clean.xml", ["test_a[slow]"], ["test_b", "test_c"])
+    same = _junit(tmp_path / "same.xml", ["test_a[slow]"], ["test_b", "test_c"])
+    checks, _ = faults.assess(same, clean, 1, tmp_path / "log")
+    assert checks == {}
+    new = _junit(tmp_path / "new.xml", ["test_a[slow]", "test_b"], ["test_c"])
+    checks, _ = faults.assess(new, clean, 1, tmp_path / "log")
+    assert sum(checks.values()) == 1
