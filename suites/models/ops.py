@@ -30,6 +30,16 @@ def image_sizes(config, policy: str) -> dict[str, tuple[int, ...]]:
     return {"B": (1, 3), "H": (4, 8, 17, 32)}
 
 
+def block_macs(per_position: int, attention: bool = True):
+    """Multiply-accumulates of a block at sizes B, T: its projections' weights once per position,
+    plus attention's scores and weighted sum (T x T x d each, the masked half included: the kernels
+    compute it). The systolic term of the case's physical floor."""
+    def macs(sizes: dict[str, int]) -> int:
+        positions = sizes["B"] * sizes["T"]
+        return positions * per_position + (2 * positions * sizes["T"] * D if attention else 0)
+    return macs
+
+
 def run_block(module, x):
     with torch.no_grad():
         return module(x)
@@ -42,13 +52,18 @@ def block(name, factory, inputs=("B,T,%d" % D,), dtypes=("f32", "bf16"), sizes=s
 
 
 CONV_GAP = ("convolution", "convolution lowers with the conv template (issue 13)")
-SCATTER_GAP = ("scatter", "rotate_half's cat stores through a non-affine index: the scatter DMA (issue 12)")
+# Both the rotary cat (rotate_half) and the per-head stores of q * cos on q.transpose(1, 2) have
+# non-affine store indices (checked with rotate_half removed too): the scatter DMA of issue 12.
+SCATTER_GAP = ("scatter", "rotate_half's cat and the per-head transposed stores need the scatter DMA (issue 12)")
 
 SPECS = [
-    block("mlp", blocks.MLP),
-    block("gpt2_block", blocks.GPT2Block),
-    block("llama_block", blocks.LlamaBlock, xfail={"*": SCATTER_GAP}),
-    block("transformer_encoder_layer", blocks.encoder_layer),
+    block("mlp", blocks.MLP, macs=block_macs(2 * D * 4 * D, attention=False)),
+    # qkv 3d^2, output d^2, MLP 2 x 4d^2
+    block("gpt2_block", blocks.GPT2Block, macs=block_macs(12 * D * D)),
+    # q and o d^2 each, k and v d^2 / 2 each (2 of 4 heads), SwiGLU 3 x 2d^2
+    block("llama_block", blocks.LlamaBlock, xfail={"*": SCATTER_GAP}, macs=block_macs(9 * D * D)),
+    # qkv 3d^2, output d^2, feed-forward 2 x 2d^2
+    block("transformer_encoder_layer", blocks.encoder_layer, macs=block_macs(8 * D * D)),
     block("resnet_basic_block", blocks.ResNetBasicBlock, inputs=("B,8,H,H",), sizes=image_sizes,
           xfail={"*": CONV_GAP}),
     block("vit_patch_embedding", blocks.ViTPatchEmbedding, inputs=("B,3,H,H",), sizes=image_sizes,
