@@ -132,7 +132,9 @@ def test_matrix_and_model_breakdown_render_in_a_headless_browser(stand_in, tmp_p
     assert [k for (k, size), (d, _) in by_key.items() if d] == [SOFTMAX, SOFTMAX]
     assert "addmm#4" in {k for k, _ in by_key} and "Per-model kernel breakdown (1)" in dom
     screenshot = tmp_path / "models.png"
-    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,1400",
-                    f"--screenshot={screenshot}", page.as_uri() + "#models"],
+    # the top of the page: the matrix, then the breakdown (a screenshot taken at a #fragment of a long
+    # page comes out blank in headless chromium 156)
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1400,2000",
+                    f"--screenshot={screenshot}", page.as_uri()],
                    capture_output=True, timeout=120, check=True)
     assert screenshot.stat().st_size > 10_000  # the page painted (a blank page is a few KB)
