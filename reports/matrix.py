@@ -355,7 +355,8 @@ def model_breakdowns(cases: list[CaseResult]) -> list[Breakdown]:
     return result
 
 
-def _breakdown_html(breakdowns: list[Breakdown], plots: dict[str, str], anchors: dict[str, str]) -> str:
+def _breakdown_html(breakdowns: list[Breakdown], plots: dict[str, str], anchors: dict[str, str],
+                    kernel_plots: dict[tuple[str, str], str]) -> str:
     out = [f'<h2 id="models">Per-model kernel breakdown ({len(breakdowns)})</h2>',
            "<p class='meta'>Per block and size: the kernels it launched with their cycles and share of the "
            "case's total; the kernel that dominates each size is highlighted. Compiles: the block's compile "
@@ -366,6 +367,11 @@ def _breakdown_html(breakdowns: list[Breakdown], plots: dict[str, str], anchors:
         out.append(f'<h3 id="model-{_e(block.op)}-{_e(block.dtype)}">{_e(title)}'
                    + (f' <a href="{_e(plot)}" class="plot">plot: total cycles vs size</a>' if plot else "")
                    + "</h3>")
+        kernel_plot = kernel_plots.get((block.op, block.dtype))
+        if kernel_plot:
+            out.append(f'<details class="plots"><summary>cycles per kernel vs size</summary>'
+                       f'<img class="kernel-plot" src="{_e(kernel_plot)}" alt="cycles per kernel of {_e(block.op)}">'
+                       "</details>")
         out.append(f'<table class="breakdown" data-op="{_e(block.op)}" data-dtype="{_e(block.dtype)}">')
         head = "".join(f'<th class="col">{_e(c.size_label)}</th>' for c in block.cases)
         out.append(f"<tr><th>kernel</th>{head}</tr>")
@@ -467,8 +473,10 @@ def _sweeps_html(violations: list[SweepViolation]) -> str:
 
 
 def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
-                title: str = "npusim coverage matrix", sources: list[str] | None = None) -> str:
-    """plots: op -> path of its PNG relative to the HTML file."""
+                title: str = "npusim coverage matrix", sources: list[str] | None = None,
+                kernel_plots: dict[tuple[str, str], str] | None = None) -> str:
+    """plots: op -> path of its PNG relative to the HTML file; kernel_plots: (op, dtype) -> the PNG of
+    a block's cycles per kernel."""
     plots = plots or {}
     matrix = build_matrix(cases)
     anchors = _anchor_ids(cases)
@@ -493,7 +501,7 @@ def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
         out.append(_table_html(table, matrix, anchors, plots))
     breakdowns = model_breakdowns(cases)
     if breakdowns:
-        out.append(_breakdown_html(breakdowns, plots, anchors))
+        out.append(_breakdown_html(breakdowns, plots, anchors, kernel_plots or {}))
     if matrix.sweep_checks:
         out.append(_sweep_checks_html(matrix.sweep_checks, anchors))
     problems = sorted((c for c in cases if c.status in PROBLEM_STATUSES),
@@ -647,11 +655,13 @@ def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = N
 
 
 def write_matrix(cases: list[CaseResult], out_dir: str | Path, *, plots: dict[str, str] | None = None,
-                 sources: list[str] | None = None, title: str = "npusim coverage matrix") -> tuple[Path, Path]:
+                 sources: list[str] | None = None, title: str = "npusim coverage matrix",
+                 kernel_plots: dict[tuple[str, str], str] | None = None) -> tuple[Path, Path]:
     out_dir = Path(out_dir)
     html_path = out_dir / "matrix.html"
     md_path = out_dir / "matrix.md"
-    html_path.write_text(render_html(cases, plots=plots, sources=sources, title=title), encoding="utf-8")
+    html_path.write_text(render_html(cases, plots=plots, sources=sources, title=title, kernel_plots=kernel_plots),
+                         encoding="utf-8")
     md_path.write_text(render_markdown(cases, plots=plots, title=title), encoding="utf-8")
     return html_path, md_path
 

@@ -131,6 +131,8 @@ def test_matrix_and_model_breakdown_render_in_a_headless_browser(stand_in, tmp_p
     assert dominant and text == f"67,053{67053 / total:.1%}"
     assert [k for (k, size), (d, _) in by_key.items() if d] == [SOFTMAX, SOFTMAX]
     assert "addmm#4" in {k for k, _ in by_key} and "Per-model kernel breakdown (1)" in dom
+    kernel_plot = tmp_path / "report" / "plots" / "gpt2_block.f32.kernels.png"  # cycles per kernel vs T
+    assert kernel_plot.stat().st_size > 10_000 and 'src="plots/gpt2_block.f32.kernels.png"' in dom
     screenshot = tmp_path / "models.png"
     # the top of the page: the matrix, then the breakdown (a screenshot taken at a #fragment of a long
     # page comes out blank in headless chromium 156)
