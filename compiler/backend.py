@@ -25,6 +25,7 @@ from torch._inductor import config as inductor_config
 from torch._inductor.codegen import common as codegen_common
 from torch._inductor.compile_fx import compile_fx, compile_fx_inner
 
+from compiler.decompositions import model_decompositions
 from compiler.matmul import matmul_decompositions, matmul_lowerings
 from npusim import runlog
 from npusim.paths import inductor_cache_dir
@@ -101,7 +102,7 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
     runlog.append("dynamo_graph", graph_event(gm))
     with npusim_codegen(), matmul_lowerings(), inductor_config.patch(CONFIG_PATCHES):
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES,
-                          decompositions=matmul_decompositions())
+                          decompositions={**matmul_decompositions(), **model_decompositions()})
 
 
 def graph_break_summary(reason: str) -> dict:

@@ -8,6 +8,7 @@ every case's cycles.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 from pathlib import Path
@@ -18,7 +19,7 @@ import torch
 from compiler.errors import find_unsupported
 from harness import checks, reproducer
 from harness.session import CaseResult, HarnessState, events_since, now
-from harness.sizes import Sweep, sweeps
+from harness.sizes import Sweep, explicit_sweeps, sweeps
 from harness.spec import DTYPE_BITS, OpSpec, case_seed, refusal_matches
 from npusim import config as npu_config
 from reports.schema import Prop, Status, format_sizes
@@ -54,8 +55,11 @@ class OpSpecModule(pytest.Module):
             spec.family = spec.family or family
             for dtype in spec.dtypes:
                 group = pytest.mark.xdist_group(f"{self.path.parent.name}.{spec.name}.{dtype}")
-                op_sweeps = sweeps(spec.dims(), config, policy, elem_bits=DTYPE_BITS[dtype],
-                                   size_tile=spec.size_tile)
+                if spec.sizes is not None:  # a model spec lists its sizes
+                    op_sweeps = explicit_sweeps(spec.sizes(config, policy))
+                else:
+                    op_sweeps = sweeps(spec.dims(), config, policy, elem_bits=DTYPE_BITS[dtype],
+                                       size_tile=spec.size_tile)
                 seen = set()
                 for sweep in op_sweeps:
                     for sizes in sweep.sizes():
@@ -123,13 +127,18 @@ class CaseItem(NpusimItem):
         inputs = spec.make_inputs(self.sizes, self.dtype, case_seed(spec.name, self.dtype, self.sizes))
         case_dir = state.case_dir(self.nodeid)
         self.case_dir = case_dir
-        compiled = state.compiled(self.op_key, spec.traced_fn())
+        compiled = state.compiled(self.op_key, spec.traced_fn(self.dtype))
         state.ran.setdefault(self.op_key, set()).add(tuple(self.sizes.items()))
         rtol, atol = spec.tolerance(self.dtype, self.sizes)
         started = now()
         call_inputs = spec.call_inputs(inputs)
+        functional = spec.functional_for(self.sizes) if os.environ.get("NPUSIM_FUNCTIONAL", "spike") == "spike" \
+            else None
+        if functional:
+            self.properties[Prop.FUNCTIONAL] = functional
         try:
-            actual = compiled(*call_inputs)
+            with _functional(functional):
+                actual = compiled(*call_inputs)
         except Exception as exc:
             self._keep_inputs(inputs, rtol, atol)
             self._collect(started)
@@ -214,6 +223,7 @@ class CaseItem(NpusimItem):
         launches = [e for e in events if e["event"] == "launch"]
         self.graph_calls = [e for e in events if e["event"] == "graph_call"]
         compiles = [e for e in events if e["event"] == "compile"]
+        state.graph_starts.setdefault(self.op_key, []).extend(e["ts"] for e in events if e["event"] == "dynamo_graph")
         pattern = self.specialised_dims() or self.specialised_graph(
             [e for e in events if e["event"] == "dynamo_graph"])
         known = state.specialisations.setdefault(self.op_key, {})
@@ -241,6 +251,8 @@ class CaseItem(NpusimItem):
             if value is not None:
                 self.properties[prop] = int(value)
         self.properties[Prop.KERNEL_HASH] = ",".join(self.kernel_hashes)
+        if len(launches) > 1:  # the per-kernel breakdown (reports name the kernel that dominates or moved)
+            self.properties[Prop.KERNELS] = kernel_breakdown(launches)
         self.properties[Prop.COMPILE_COUNT] = len(state.compiles.get(self.op_key, []))
         self.properties[Prop.ARTIFACTS] = str(self.case_dir)
         return launches
@@ -322,7 +334,7 @@ class SweepItem(NpusimItem):
         self.properties[Prop.SPECIALISATIONS] = len(state.specialisations.get(self.op_key, {}))
         if self.op_key not in state.first_case_end:
             pytest.skip("every case of this sweep ran at a specialised size (0 or 1)")
-        checks.check_compile_once(compiles, state.first_case_end[self.op_key])
+        checks.check_compile_once(compiles, state.first_case_end[self.op_key], state.graph_starts.get(self.op_key, []))
         dim = self.sweep.dim
         if not any(r.kernel_hashes for r in ran):  # every output was empty (each case checked it)
             pytest.skip("no case of this sweep launched a kernel: every output is empty")
@@ -338,6 +350,31 @@ class SweepItem(NpusimItem):
                                        extents=extents)
         else:
             checks.check_monotonic([(r.sizes[dim], r.trace_records) for r in ran], "trace records", dim)
+
+
+@contextlib.contextmanager
+def _functional(mode: str | None):
+    """Values of the launches inside from `mode` (None: as configured); the trace still gives cycles."""
+    if mode is None:
+        yield
+        return
+    saved = os.environ.get("NPUSIM_FUNCTIONAL")
+    os.environ["NPUSIM_FUNCTIONAL"] = mode
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("NPUSIM_FUNCTIONAL", None)
+        else:
+            os.environ["NPUSIM_FUNCTIONAL"] = saved
+
+
+def kernel_breakdown(launches: list[dict]) -> str:
+    """The case's launches in order as JSON [{"kernel", "hash", "cycles"}] (Prop.KERNELS)."""
+    import json
+
+    return json.dumps([{"kernel": e.get("kernel"), "hash": (e.get("kernel_hash") or "")[:16],
+                        "cycles": e.get("cycles")} for e in launches], separators=(",", ":"))
 
 
 def _tensor_bytes(values) -> int:

@@ -34,6 +34,7 @@ class HarnessState:
     compiles: dict = field(default_factory=dict)  # (op key, dtype) -> [compile events]
     # (op key, dtype) -> {size-0/1 pattern: [compile events]}: Dynamo's specialisations (CONTRACTS.md, Size rule)
     specialisations: dict = field(default_factory=dict)
+    graph_starts: dict = field(default_factory=dict)  # (op key, dtype) -> ts of its dynamo_graph events
     ran: dict = field(default_factory=dict)  # (op key, dtype) -> sizes of the cases run here
     selected: dict = field(default_factory=dict)  # (op key, dtype) -> sizes of the cases selected to run
 

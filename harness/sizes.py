@@ -73,3 +73,14 @@ def sweeps(dims: list[str], config: NpuConfig, policy: str, elem_bits: int = 32,
         points = tuple(tuple({**base, dim: n}.items()) for n in other_dim_sizes(tile, policy))
         result.append(Sweep(dim, tuple(tuple(sorted(p, key=lambda kv: dims.index(kv[0]))) for p in points)))
     return result
+
+
+def explicit_sweeps(sizes: dict[str, tuple[int, ...]]) -> list[Sweep]:
+    """Sweeps over sizes listed per dim (a model spec's `sizes`): each dim sweeps its list while the
+    others stay at their first size of at least 2 (a size 1 is Dynamo's specialisation, not the
+    general kernel). The fixed sizes must differ, or Dynamo would take the dims to be one."""
+    dims = list(sizes)
+    fixed = {d: next((n for n in sizes[d] if n >= 2), sizes[d][0]) for d in dims}
+    if len(set(fixed.values())) < len(fixed):
+        raise ValueError(f"explicit sizes {sizes}: the fixed sizes {fixed} must differ (Dynamo's duck shapes)")
+    return [Sweep(dim, tuple(tuple({**fixed, dim: n}.items()) for n in sorted(set(sizes[dim])))) for dim in dims]

@@ -8,6 +8,10 @@ dynamic dim the size policy sweeps; the same name means the same size) or an
 integer (a static dim). `values` picks how inputs are drawn ("normal",
 "positive", "int", "unit", "index": int64 indices in range). `summed` names
 the dims a sum runs over, so its atol grows with their product.
+
+A model block is a spec with a `module` factory: `fn(module, *inputs)` runs it,
+its weights are drawn once per process and dtype from `module_seed`, and
+`sizes` lists each dim's sizes explicitly (suites/models).
 """
 
 from __future__ import annotations
@@ -60,6 +64,17 @@ class OpSpec:
     # Multiply-accumulates of one case, from its sizes (a matmul's M*N*K): the systolic term of the
     # physical-limit floor (harness/checks.py roofline). None: no MACs.
     macs: Callable[[dict[str, int]], int] | None = None
+    # A model block: a factory of the torch.nn.Module that `fn` takes first, fn(module, *inputs).
+    # Built once per process and dtype (weights drawn from module_seed, then cast), in eval().
+    module: Callable[[], torch.nn.Module] | None = None
+    module_seed: int = 0
+    # Explicit sizes per dynamic dim, in place of the tile-derived size policy: a function of
+    # (npu config, size policy) -> {"T": (1, 7, ...), "B": (1, 3, 5)}. Each dim sweeps its sizes while
+    # the others stay at their first size of at least 2 (harness/sizes.py explicit_sweeps).
+    sizes: Callable | None = None
+    # Values from the host JIT instead of Spike for a case whose dims' product exceeds this (a big
+    # model size); the cycles still come from the trace simulator. None: Spike at every size.
+    host_values_above: int | None = None
     family: str = ""  # filled from the suite folder when empty
 
     def __post_init__(self) -> None:
@@ -70,12 +85,35 @@ class OpSpec:
                 raise ValueError(f"OpSpec {self.name!r}: xfail[{key!r}] must be (op, reason), naming the op "
                                  f"the backend is expected to refuse; got {gap!r}")
 
+    def instance(self, dtype: torch.dtype) -> torch.nn.Module:
+        """The spec's module for this dtype: built once per process, seeded, in eval()."""
+        built = self.__dict__.setdefault("_instances", {})
+        if dtype not in built:
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(self.module_seed)
+                module = self.module()
+            built[dtype] = module.to(dtype).eval()
+        return built[dtype]
+
+    def bound_fn(self, dtype: torch.dtype | None = None) -> Callable:
+        """fn with the module bound (a model block), else fn itself."""
+        if self.module is None:
+            return self.fn
+        module, fn = self.instance(dtype or torch.float32), self.fn
+        return lambda *args: fn(module, *args)
+
+    def functional_for(self, sizes: dict[str, int]) -> str | None:
+        """'host' when the case is big enough for host values (host_values_above), else None."""
+        if self.host_values_above is not None and math.prod(sizes.values()) > self.host_values_above:
+            return "host"
+        return None
+
     def expected(self, inputs: list[torch.Tensor]):
         """The values a case is checked against (see `reference`)."""
         if self.reference == "eager":
-            return self.fn(*inputs)
+            return self.bound_fn(_dtype_of(inputs))(*inputs)
         wide = [t.double() if t.is_floating_point() else t for t in inputs]
-        result = self.fn(*wide)
+        result = self.bound_fn(torch.float64)(*wide)
         if isinstance(result, torch.Tensor):
             return result.to(inputs[0].dtype) if result.is_floating_point() else result
         return type(result)(r.to(inputs[0].dtype) if r.is_floating_point() else r for r in result)
@@ -102,10 +140,10 @@ class OpSpec:
             torch._dynamo.mark_static(copies[index], dim)
         return copies
 
-    def traced_fn(self) -> Callable:
+    def traced_fn(self, dtype: str | torch.dtype = "f32") -> Callable:
         """A Python function around `fn`: Dynamo traces Python frames, so a bare builtin
         (torch.sqrt, F.gelu) given to torch.compile could otherwise run eagerly."""
-        fn = self.fn
+        fn = self.bound_fn(DTYPES[dtype] if isinstance(dtype, str) else dtype)
 
         def case_fn(*args):
             return fn(*args)
@@ -144,6 +182,11 @@ class OpSpec:
         generator = torch.Generator().manual_seed(seed)
         kinds = self.values if isinstance(self.values, list) else [self.values] * len(self.inputs)
         return [draw(shape, DTYPES[dtype], kind, generator) for shape, kind in zip(self.shapes(sizes), kinds)]
+
+
+def _dtype_of(inputs) -> torch.dtype:
+    """The dtype a model block runs in: that of its first floating input."""
+    return next((t.dtype for t in inputs if isinstance(t, torch.Tensor) and t.is_floating_point()), torch.float32)
 
 
 def refusal_matches(declared: str, refused: str) -> bool:

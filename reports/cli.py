@@ -24,8 +24,8 @@ from pathlib import Path
 from reports.diff import DEFAULT_THRESHOLD_PCT, diff_results, print_diff
 from reports.junit import (MERGED_FILE_NAME, CaseResult, ReportInputError, load_results, merge_junit,
                            status_counts, write_summary)
-from reports.matrix import write_matrix
-from reports.plots import write_plots
+from reports.matrix import BREAKDOWN_FAMILIES, write_matrix
+from reports.plots import write_kernel_plots, write_plots
 from reports.schema import Status
 from reports.sweeps import SweepViolation, cycle_monotonicity_violations
 
@@ -70,7 +70,10 @@ def build_report(inputs: list[str], out_dir: str | Path, *, plots: bool = True,
         shutil.rmtree(plots_dir)  # stale PNGs of ops no longer in the run would be linked otherwise
     plot_paths = write_plots(merged.cases, plots_dir) if plots else {}
     plot_links = {op: path.relative_to(out_dir).as_posix() for op, path in plot_paths.items()}
-    html_path, md_path = write_matrix(merged.cases, out_dir, plots=plot_links, sources=merged.sources,
+    kernel_plots = write_kernel_plots(merged.cases, plots_dir, BREAKDOWN_FAMILIES) if plots else {}
+    kernel_links = {key: path.relative_to(out_dir).as_posix() for key, path in kernel_plots.items()}
+    html_path, md_path = write_matrix(merged.cases, out_dir, plots=plot_links, kernel_plots=kernel_links,
+                                      sources=merged.sources,
                                       title=title)
     return ReportFiles(out_dir=out_dir, junit=junit_path, summary=summary_path, html=html_path,
                        markdown=md_path, plots=plot_paths, cases=merged.cases, duplicates=merged.duplicates,

@@ -5,7 +5,12 @@ Regressions (any one makes the exit code 1):
     that is new in NEW and fails;
   * lost coverage: a case that was pass/xfail is now unsupported;
   * cycle increase beyond the threshold (percent of the base cycles);
-  * compile-count increase (compile-once broke).
+  * compile-count increase (compile-once broke);
+  * kernel cycle increase: in a case that launched several kernels (a model
+    block), one kernel's cycles grew beyond the threshold although the case's
+    total did not (a 10 % slower attention kernel is a few percent of a block).
+A cycle change names the kernel that moved most (`kernel`, its base and new
+cycles), matched across runs by name and launch order (reports.junit.kernel_labels).
 Listed but not regressions: fixed cases (now pass, or a failure now declared
 xfail), cycle decreases beyond the threshold, other status changes (e.g.
 pass -> skip), cases added or removed.
@@ -17,7 +22,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from reports.junit import CaseResult
+from reports.junit import CaseResult, kernel_labels
 from reports.schema import Status
 
 DEFAULT_THRESHOLD_PCT = 5.0
@@ -35,6 +40,10 @@ class CaseChange:
     new_compile_count: int | None = None
     message: str | None = None          # the NEW run's failure message
     reproducer: str | None = None
+    kernel: str | None = None           # the kernel whose cycles moved most (multi-kernel cases)
+    kernel_base_cycles: int | float | None = None
+    kernel_new_cycles: int | float | None = None
+    kernel_change_pct: float | None = None
 
 
 @dataclass
@@ -46,13 +55,15 @@ class DiffResult:
     lost_coverage: list[CaseChange] = field(default_factory=list)
     cycle_increases: list[CaseChange] = field(default_factory=list)
     compile_increases: list[CaseChange] = field(default_factory=list)
+    kernel_cycle_increases: list[CaseChange] = field(default_factory=list)
     fixed: list[CaseChange] = field(default_factory=list)
     cycle_decreases: list[CaseChange] = field(default_factory=list)
     other_status_changes: list[CaseChange] = field(default_factory=list)
     added: list[CaseChange] = field(default_factory=list)
     removed: list[CaseChange] = field(default_factory=list)
 
-    REGRESSION_KINDS = ("new_failures", "lost_coverage", "cycle_increases", "compile_increases")
+    REGRESSION_KINDS = ("new_failures", "lost_coverage", "cycle_increases", "compile_increases",
+                        "kernel_cycle_increases")
     INFO_KINDS = ("fixed", "cycle_decreases", "other_status_changes", "added", "removed")
 
     @property
@@ -96,6 +107,31 @@ def _cycle_change_pct(base: int | float, new: int | float) -> float:
     return (new - base) / base * 100.0
 
 
+def _name_moved_kernel(change: CaseChange, base: CaseResult, new: CaseResult, threshold_pct: float) -> None:
+    """The kernel that moved the case's cycles most (largest change in cycles, preferring a kernel
+    that moved beyond the threshold itself), when both runs launched the same kernels (a changed
+    fusion renames them: nothing to match)."""
+    if not base.kernels or not new.kernels:
+        return
+    old = dict(zip(kernel_labels(base.kernels), base.kernels))
+    cur = dict(zip(kernel_labels(new.kernels), new.kernels))
+    if old.keys() != cur.keys():
+        return
+    moves = []
+    for label in old:
+        before, after = old[label].get("cycles"), cur[label].get("cycles")
+        if before is None or after is None or before == after:
+            continue
+        beyond = abs(_cycle_change_pct(before, after)) > threshold_pct
+        moves.append((beyond, abs(after - before), label, before, after))
+    if not moves:
+        return
+    _, _, label, before, after = max(moves)
+    pct = _cycle_change_pct(before, after)
+    change.kernel, change.kernel_base_cycles, change.kernel_new_cycles = label, before, after
+    change.kernel_change_pct = None if math.isinf(pct) else round(pct, 3)
+
+
 def diff_results(base: list[CaseResult], new: list[CaseResult],
                  threshold_pct: float = DEFAULT_THRESHOLD_PCT) -> DiffResult:
     base_by_id = {case.case_id: case for case in base}
@@ -125,11 +161,16 @@ def diff_results(base: list[CaseResult], new: list[CaseResult],
             else:
                 result.other_status_changes.append(change)
 
+        _name_moved_kernel(change, old, cur, threshold_pct)
         if old.cycles is not None and cur.cycles is not None:
             pct = _cycle_change_pct(old.cycles, cur.cycles)
             if abs(pct) > threshold_pct:
                 change.change_pct = None if math.isinf(pct) else round(pct, 3)
                 (result.cycle_increases if cur.cycles > old.cycles else result.cycle_decreases).append(change)
+            elif (change.kernel_change_pct is not None and change.kernel_change_pct > threshold_pct
+                  and change.kernel_new_cycles > change.kernel_base_cycles):
+                change.change_pct = round(pct, 3)
+                result.kernel_cycle_increases.append(change)
 
         if (old.compile_count is not None and cur.compile_count is not None
                 and cur.compile_count > old.compile_count):
@@ -138,6 +179,7 @@ def diff_results(base: list[CaseResult], new: list[CaseResult],
     # Largest moves first: that is what a reader looks for.
     result.cycle_increases.sort(key=lambda c: -(c.change_pct if c.change_pct is not None else math.inf))
     result.cycle_decreases.sort(key=lambda c: c.change_pct if c.change_pct is not None else 0.0)
+    result.kernel_cycle_increases.sort(key=lambda c: -(c.kernel_change_pct or 0.0))
     return result
 
 
@@ -156,6 +198,17 @@ def _fmt_pct(change: CaseChange) -> str:
     return f"{change.change_pct:+.1f}%"
 
 
+def _fmt_pct_value(pct: float | None) -> str:
+    return "-" if pct is None else f"{pct:+.1f}%"
+
+
+def _kernel_text(change: CaseChange) -> str:
+    """The kernel that moved most, with its own change: 'fused_softmax (+10.0%)'."""
+    if not change.kernel:
+        return ""
+    return f"{change.kernel} ({_fmt_pct_value(change.kernel_change_pct)})"
+
+
 def _first_line(text: str | None, limit: int = 100) -> str:
     if not text or not text.strip():
         return ""
@@ -167,10 +220,13 @@ _SECTIONS = {
     # kind: (title, style, columns)
     "new_failures": ("New failures", "bold red", ("case", "was", "now", "message")),
     "lost_coverage": ("Now unsupported (was passing)", "bold red", ("case", "was", "now", "message")),
-    "cycle_increases": ("Cycle increases", "bold red", ("case", "base cycles", "new cycles", "change")),
+    "cycle_increases": ("Cycle increases", "bold red", ("case", "base cycles", "new cycles", "change", "kernel")),
     "compile_increases": ("Compile-count increases", "bold red", ("case", "base compiles", "new compiles")),
+    "kernel_cycle_increases": ("Model-level regressions: one kernel slower (case total within the threshold)",
+                               "bold red", ("case", "kernel", "base cycles", "new cycles", "change",
+                                            "case change")),
     "fixed": ("Fixed", "bold green", ("case", "was", "now")),
-    "cycle_decreases": ("Cycle decreases", "green", ("case", "base cycles", "new cycles", "change")),
+    "cycle_decreases": ("Cycle decreases", "green", ("case", "base cycles", "new cycles", "change", "kernel")),
     "other_status_changes": ("Other status changes", "yellow", ("case", "was", "now", "message")),
     "added": ("New cases", "cyan", ("case", "status", "cycles")),
     "removed": ("Removed cases", "cyan", ("case", "was", "cycles")),
@@ -181,7 +237,12 @@ def _row(kind: str, change: CaseChange) -> list[str]:
     if kind in ("new_failures", "lost_coverage", "other_status_changes"):
         return [change.case_id, change.base_status or "(new)", change.new_status or "-", _first_line(change.message)]
     if kind in ("cycle_increases", "cycle_decreases"):
-        return [change.case_id, _fmt_cycles(change.base_cycles), _fmt_cycles(change.new_cycles), _fmt_pct(change)]
+        return [change.case_id, _fmt_cycles(change.base_cycles), _fmt_cycles(change.new_cycles), _fmt_pct(change),
+                _kernel_text(change)]
+    if kind == "kernel_cycle_increases":
+        return [change.case_id, change.kernel or "-", _fmt_cycles(change.kernel_base_cycles),
+                _fmt_cycles(change.kernel_new_cycles), _fmt_pct_value(change.kernel_change_pct),
+                _fmt_pct_value(change.change_pct)]
     if kind == "compile_increases":
         return [change.case_id, str(change.base_compile_count), str(change.new_compile_count)]
     if kind == "fixed":
@@ -209,7 +270,7 @@ def print_diff(result: DiffResult, console, *, base_label: str = "BASE", new_lab
         table = Table(title=f"{title} ({len(changes)})", title_style=style, title_justify="left",
                       show_lines=False, expand=False)
         for column in columns:
-            numeric = column not in ("case", "was", "now", "status", "message")
+            numeric = column not in ("case", "was", "now", "status", "message", "kernel")
             table.add_column(column, justify="right" if numeric else "left", overflow="fold")
         shown = changes if limit <= 0 else changes[:limit]
         for change in shown:

@@ -61,6 +61,9 @@ class CaseResult:
     sweep: str | None = None   # swept dim of a sweep-level check item (sizes "sweep=N")
     roofline: int | float | None = None        # physical-limit floor of the case, cycles
     roofline_ratio: int | float | None = None  # cycles / roofline
+    # the kernels a multi-kernel case launched, in order: [{"kernel", "hash", "cycles"}] (Prop.KERNELS)
+    kernels: list[dict] | None = None
+    functional: str | None = None  # "host": values from the host JIT (a big model size)
     # Failure/error text (traceback), truncated; not part of comparisons.
     details: str | None = field(default=None, repr=False)
 
@@ -268,7 +271,34 @@ def case_result(case: TestCase) -> CaseResult:
         details=details,
         roofline=_number(props.get(Prop.ROOFLINE)),
         roofline_ratio=_number(props.get(Prop.ROOFLINE_RATIO)),
+        kernels=_kernels(props.get(Prop.KERNELS)),
+        functional=_text(props.get(Prop.FUNCTIONAL)),
     )
+
+
+def _kernels(text: str | None) -> list[dict] | None:
+    """Prop.KERNELS: a JSON list of {"kernel", "hash", "cycles"}; junk is a report-time error."""
+    if not _text(text):
+        return None
+    try:
+        kernels = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ReportInputError(f"bad {Prop.KERNELS} value {text[:80]!r}: {exc}") from exc
+    if not isinstance(kernels, list) or not all(isinstance(k, dict) and "kernel" in k for k in kernels):
+        raise ReportInputError(f"bad {Prop.KERNELS} value {text[:80]!r}: expected a list of {{kernel, cycles}}")
+    return kernels
+
+
+def kernel_labels(kernels: list[dict]) -> list[str]:
+    """A name per launch that is stable across runs of the same graph: the kernel's name, with
+    `#k` for its k-th launch when the graph launches it more than once (three addmm: addmm#1..#3)."""
+    names = [str(k.get("kernel")) for k in kernels]
+    seen: dict[str, int] = {}
+    labels = []
+    for name in names:
+        seen[name] = seen.get(name, 0) + 1
+        labels.append(f"{name}#{seen[name]}" if names.count(name) > 1 else name)
+    return labels
 
 
 # --------------------------------------------------------------------------- merge
@@ -341,6 +371,9 @@ def status_counts(cases: Iterable[CaseResult]) -> dict[str, int]:
     return counts
 
 
+_OMITTED_WHEN_EMPTY = ("kernels", "functional")  # set on few cases (model blocks): absent means None
+
+
 def summary_dict(cases: list[CaseResult], sources: list[str] | None = None,
                  extra: dict[str, Any] | None = None) -> dict[str, Any]:
     return {
@@ -349,7 +382,8 @@ def summary_dict(cases: list[CaseResult], sources: list[str] | None = None,
         "sources": list(sources or []),
         "counts": status_counts(cases),
         # Tracebacks stay in junit-merged.xml: the committed baseline keeps to metrics and messages.
-        "cases": [{k: v for k, v in case.to_dict().items() if k != "details"}
+        "cases": [{k: v for k, v in case.to_dict().items()
+                   if k != "details" and not (k in _OMITTED_WHEN_EMPTY and v is None)}
                   for case in sorted(cases, key=lambda c: c.case_id)],
         **(extra or {}),
     }

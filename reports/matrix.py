@@ -17,7 +17,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from reports.junit import CaseResult, status_counts
+from reports.junit import CaseResult, kernel_labels, status_counts
 from reports.plots import plot_filename
 from reports.schema import Status
 from reports.sweeps import SweepViolation, cycle_monotonicity_violations
@@ -150,6 +150,8 @@ details.problem:target { outline: 2px solid #2a6fdb; }
 pre { background: #f6f6f6; padding: 0.5em; overflow-x: auto; white-space: pre-wrap; font-size: 12px; }
 code { background: #f1f1f1; padding: 0 3px; }
 .plots img { max-width: 100%; border: 1px solid #ddd; margin: 0.4em 0; }
+table.breakdown td.dominant { font-weight: 700; background: #ffe3c2; }
+table.breakdown .share { display: block; font-size: 10px; opacity: 0.75; }
 """
 
 
@@ -307,6 +309,105 @@ def _table_html(table: MatrixTable, matrix: Matrix, anchors: dict[str, str], plo
     return "\n".join(out)
 
 
+# Families whose cases get a per-kernel breakdown in the report (every multi-kernel case records one).
+BREAKDOWN_FAMILIES = ("models",)
+
+
+@dataclass
+class Breakdown:
+    """One block (op, dtype, config): its cases by size and the kernels they ran."""
+
+    op: str
+    dtype: str
+    config: str
+    cases: list[CaseResult]                       # ordered by size
+    kernels: list[str]                            # kernel labels, launch order of the first case
+    cycles: dict[tuple[str, str], int | float]    # (case id, kernel label) -> cycles
+
+    def share(self, case: CaseResult, label: str) -> float | None:
+        value = self.cycles.get((case.case_id, label))
+        total = sum(v for (cid, _), v in self.cycles.items() if cid == case.case_id and v is not None)
+        return None if value is None or not total else value / total
+
+    def dominant(self, case: CaseResult) -> str | None:
+        """The kernel with the most cycles in this case."""
+        mine = [(v, label) for (cid, label), v in self.cycles.items() if cid == case.case_id and v is not None]
+        return max(mine)[1] if mine else None
+
+
+def model_breakdowns(cases: list[CaseResult]) -> list[Breakdown]:
+    """Per block of the BREAKDOWN_FAMILIES: every size that ran, the kernels with their cycles."""
+    groups: dict[tuple[str, str, str], list[CaseResult]] = defaultdict(list)
+    for case in cases:
+        if case.is_matrix_case and case.family in BREAKDOWN_FAMILIES:
+            groups[(case.op, case.dtype or "", case.config or "")].append(case)
+    result = []
+    for (op, dtype, config), group in sorted(groups.items()):
+        group.sort(key=lambda c: tuple(c.sizes.values()))
+        labels: list[str] = []
+        cycles = {}
+        for case in group:
+            for label, kernel in zip(kernel_labels(case.kernels or []), case.kernels or []):
+                if label not in labels:
+                    labels.append(label)
+                cycles[(case.case_id, label)] = kernel.get("cycles")
+        result.append(Breakdown(op, dtype, config, group, labels, cycles))
+    return result
+
+
+def _breakdown_html(breakdowns: list[Breakdown], plots: dict[str, str], anchors: dict[str, str],
+                    kernel_plots: dict[tuple[str, str], str]) -> str:
+    out = [f'<h2 id="models">Per-model kernel breakdown ({len(breakdowns)})</h2>',
+           "<p class='meta'>Per block and size: the kernels it launched with their cycles and share of the "
+           "case's total; the kernel that dominates each size is highlighted. Compiles: the block's compile "
+           "count at that case (compile-once: it stays at the first general case's count).</p>"]
+    for block in breakdowns:
+        plot = plots.get(block.op)
+        title = f"{block.op} [{block.dtype}]" + (f" {block.config}" if block.config else "")
+        out.append(f'<h3 id="model-{_e(block.op)}-{_e(block.dtype)}">{_e(title)}'
+                   + (f' <a href="{_e(plot)}" class="plot">plot: total cycles vs size</a>' if plot else "")
+                   + "</h3>")
+        kernel_plot = kernel_plots.get((block.op, block.dtype))
+        if kernel_plot:
+            out.append(f'<details class="plots"><summary>cycles per kernel vs size</summary>'
+                       f'<img class="kernel-plot" src="{_e(kernel_plot)}" alt="cycles per kernel of {_e(block.op)}">'
+                       "</details>")
+        out.append(f'<table class="breakdown" data-op="{_e(block.op)}" data-dtype="{_e(block.dtype)}">')
+        head = "".join(f'<th class="col">{_e(c.size_label)}</th>' for c in block.cases)
+        out.append(f"<tr><th>kernel</th>{head}</tr>")
+
+        def row(label: str, cells: list[str], css: str = "") -> str:
+            return f"<tr class='{css}'><th style='text-align:left'>{_e(label)}</th>{''.join(cells)}</tr>"
+
+        status_cells = []
+        for case in block.cases:
+            text = _e(STATUS_STYLE.get(case.status, ("", "", case.status, ""))[2])
+            if case.status in PROBLEM_STATUSES:
+                text = f'<a href="#{anchors[case.case_id]}">{text}</a>'
+            status_cells.append(f'<td class="st-{_e(case.status)}" data-case="{_e(case.case_id)}">{text}</td>')
+        out.append(row("status", status_cells))
+        out.append(row("total cycles", [f"<td class='num total'>{_e(_cycles_text(c.cycles))}</td>"
+                                        for c in block.cases], "total"))
+        out.append(row("compiles", [f"<td class='num'>{_e(c.compile_count)}</td>" for c in block.cases]))
+        out.append(row("values from", [f"<td>{_e(c.functional or ('spike' if c.kernels else ''))}</td>"
+                                       for c in block.cases]))
+        for label in block.kernels:
+            cells = []
+            for case in block.cases:
+                value = block.cycles.get((case.case_id, label))
+                if value is None:
+                    cells.append("<td class='none'></td>")
+                    continue
+                share = block.share(case, label)
+                css = "num dominant" if block.dominant(case) == label else "num"
+                cells.append(f"<td class='{css}' data-kernel='{_e(label)}' data-size='{_e(case.size_label)}'>"
+                             f"{_e(_cycles_text(value))}<span class='share'>"
+                             f"{'' if share is None else f'{share:.1%}'}</span></td>")
+            out.append(row(label, cells, "kernel"))
+        out.append("</table>")
+    return "\n".join(out)
+
+
 def _sweep_checks_html(checks: list[CaseResult], anchors: dict[str, str]) -> str:
     out = [f'<h2 id="sweep-checks">Sweep checks ({len(checks)})</h2>',
            "<p class='meta'>Per op and swept dim: compile-once, cycle monotonicity and trace scaling "
@@ -372,8 +473,10 @@ def _sweeps_html(violations: list[SweepViolation]) -> str:
 
 
 def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
-                title: str = "npusim coverage matrix", sources: list[str] | None = None) -> str:
-    """plots: op -> path of its PNG relative to the HTML file."""
+                title: str = "npusim coverage matrix", sources: list[str] | None = None,
+                kernel_plots: dict[tuple[str, str], str] | None = None) -> str:
+    """plots: op -> path of its PNG relative to the HTML file; kernel_plots: (op, dtype) -> the PNG of
+    a block's cycles per kernel."""
     plots = plots or {}
     matrix = build_matrix(cases)
     anchors = _anchor_ids(cases)
@@ -396,6 +499,9 @@ def render_html(cases: list[CaseResult], *, plots: dict[str, str] | None = None,
         out.append("<p>No case carries an op (npusim.op property); nothing to tabulate.</p>")
     for table in matrix.tables:
         out.append(_table_html(table, matrix, anchors, plots))
+    breakdowns = model_breakdowns(cases)
+    if breakdowns:
+        out.append(_breakdown_html(breakdowns, plots, anchors, kernel_plots or {}))
     if matrix.sweep_checks:
         out.append(_sweep_checks_html(matrix.sweep_checks, anchors))
     problems = sorted((c for c in cases if c.status in PROBLEM_STATUSES),
@@ -490,6 +596,19 @@ def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = N
             lines.append(f"| {_md(case.family)} | {_md(case.op)} | {_md(case.dtype)} | {_md(case.sweep)} | "
                          f"{mark} {case.status} | {'' if case.compile_count is None else case.compile_count} |")
         lines.append("")
+    breakdowns = model_breakdowns(cases)
+    if breakdowns:
+        lines += [f"## Per-model kernel breakdown ({len(breakdowns)})", "",
+                  "| block | dtype | sizes | status | total cycles | compiles | dominant kernel | its share |",
+                  "|---|---|---|---|---:|---:|---|---:|"]
+        for block in breakdowns:
+            for case in block.cases:
+                top = block.dominant(case)
+                share = block.share(case, top) if top else None
+                lines.append(f"| {_md(block.op)} | {_md(block.dtype)} | {_md(case.size_label)} | {case.status} | "
+                             f"{_cycles_text(case.cycles)} | {'' if case.compile_count is None else case.compile_count}"
+                             f" | {_md(top or '')} | {'' if share is None else f'{share:.1%}'} |")
+        lines.append("")
     legend = ", ".join(f"{STATUS_STYLE[s][3]} {s}" for s in Status.ALL)
     lines += [f"Legend: {legend}. Numbers are cycles.", ""]
     problems = sorted((c for c in cases if c.status in PROBLEM_STATUSES),
@@ -536,11 +655,13 @@ def render_markdown(cases: list[CaseResult], *, plots: dict[str, str] | None = N
 
 
 def write_matrix(cases: list[CaseResult], out_dir: str | Path, *, plots: dict[str, str] | None = None,
-                 sources: list[str] | None = None, title: str = "npusim coverage matrix") -> tuple[Path, Path]:
+                 sources: list[str] | None = None, title: str = "npusim coverage matrix",
+                 kernel_plots: dict[tuple[str, str], str] | None = None) -> tuple[Path, Path]:
     out_dir = Path(out_dir)
     html_path = out_dir / "matrix.html"
     md_path = out_dir / "matrix.md"
-    html_path.write_text(render_html(cases, plots=plots, sources=sources, title=title), encoding="utf-8")
+    html_path.write_text(render_html(cases, plots=plots, sources=sources, title=title, kernel_plots=kernel_plots),
+                         encoding="utf-8")
     md_path.write_text(render_markdown(cases, plots=plots, title=title), encoding="utf-8")
     return html_path, md_path
 

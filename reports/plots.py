@@ -129,3 +129,70 @@ def write_plots(cases: list[CaseResult], out_dir: str | Path) -> dict[str, Path]
         if path is not None:
             written[op] = path
     return written
+
+
+# Kernels drawn separately in a breakdown plot; the rest of a block's kernels are stacked as "other".
+MAX_KERNELS_PER_PLOT = 8
+
+
+def kernel_plot_filename(op: str, dtype: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "_", f"{op}.{dtype}") + ".kernels.png"
+
+
+def plot_kernel_breakdown(op: str, dtype: str, cases: list[CaseResult], out_path: Path) -> Path | None:
+    """Stacked cycles per kernel along the block's longest sweep (the last dim, the others fixed):
+    which kernel dominates as the size grows. None when fewer than two sizes carry kernels."""
+    from reports.junit import kernel_labels
+
+    measured = [c for c in cases if c.kernels and c.sizes]
+    if not measured:
+        return None
+    swept = list(measured[0].sizes)[-1]
+    series: dict[tuple, list[CaseResult]] = defaultdict(list)
+    for case in measured:
+        series[tuple((k, v) for k, v in case.sizes.items() if k != swept)].append(case)
+    fixed, points = max(series.items(), key=lambda item: (len(item[1]), str(item[0])))
+    if len(points) < 2:
+        return None
+    points.sort(key=lambda c: c.sizes[swept])
+    per_case = [dict(zip(kernel_labels(c.kernels), (k.get("cycles") or 0 for k in c.kernels))) for c in points]
+    totals: dict[str, float] = defaultdict(float)
+    for cycles in per_case:
+        for label, value in cycles.items():
+            totals[label] += value
+    shown = sorted(totals, key=lambda label: -totals[label])[:MAX_KERNELS_PER_PLOT]
+    fig = Figure(figsize=(max(6.4, 0.9 * len(points) + 3), 4.6), dpi=100, layout="constrained")
+    axes = fig.subplots()
+    positions = range(len(points))
+    bottom = [0.0] * len(points)
+    for label in shown + ["other"]:
+        heights = [sum(v for k, v in cycles.items() if k not in shown) if label == "other" else cycles.get(label, 0)
+                   for cycles in per_case]
+        if not any(heights):
+            continue
+        axes.bar(positions, heights, bottom=bottom, label=label if len(label) <= 40 else label[:39] + "…")
+        bottom = [b + h for b, h in zip(bottom, heights)]
+    axes.set_xticks(list(positions), [str(c.sizes[swept]) for c in points])
+    axes.set_xlabel(swept + "".join(f", {k}={v}" for k, v in fixed))
+    axes.set_ylabel("cycles")
+    axes.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
+    axes.legend(fontsize=7, loc="upper left")
+    axes.set_title(f"{op} [{dtype}]: cycles per kernel vs {swept}", fontsize=10)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out_path, format="png")
+    return out_path
+
+
+def write_kernel_plots(cases: list[CaseResult], out_dir: str | Path, families: tuple[str, ...]) -> dict:
+    """(op, dtype) -> PNG of its per-kernel breakdown, for the matrix cases of `families`."""
+    out_dir = Path(out_dir)
+    groups: dict[tuple[str, str], list[CaseResult]] = defaultdict(list)
+    for case in cases:
+        if case.is_matrix_case and case.family in families:
+            groups[(case.op, case.dtype or "")].append(case)
+    written = {}
+    for (op, dtype), group in sorted(groups.items()):
+        path = plot_kernel_breakdown(op, dtype, group, out_dir / kernel_plot_filename(op, dtype))
+        if path is not None:
+            written[(op, dtype)] = path
+    return written

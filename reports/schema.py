@@ -39,9 +39,13 @@ class Prop:
     VALUES = "npusim.values"              # three-way mode: "agree", or which side is off ("lowering",
                                           # "functional: spike", "functional: host", "all differ")
 
+    KERNELS = "npusim.kernels"            # JSON [{"kernel": name, "hash": 16 hex, "cycles": int}], launch order,
+                                          # on a case that launched several kernels (a model block)
+    FUNCTIONAL = "npusim.functional"      # "host" when a big case took its values from the host JIT
+
     ALL = (OP, FAMILY, DTYPE, SIZES, STATUS, CYCLES, INSTRET, TRACE_RECORDS,
            KERNEL_HASH, COMPILE_COUNT, SPECIALISATIONS, SPECIALISED_CYCLES, CONFIG, ARTIFACTS, REPRODUCER,
-           ROOFLINE, ROOFLINE_RATIO, VALUES)
+           ROOFLINE, ROOFLINE_RATIO, VALUES, KERNELS, FUNCTIONAL)
     INTEGER = (CYCLES, INSTRET, TRACE_RECORDS, COMPILE_COUNT, SPECIALISATIONS, ROOFLINE)
 
 

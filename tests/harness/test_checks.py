@@ -36,6 +36,15 @@ def test_compile_once():
         checks.check_compile_once(first + [{"kernel": "k", "kernel_hash": "a" * 64, "ts": 1.5}], 2.0)
 
 
+def test_same_kernel_twice_in_one_graph_is_one_compile():
+    """An encoder layer's two LayerNorms emit one kernel twice while its graph compiles: not a
+    recompile. The same kernel compiled again for a second graph is."""
+    twice = [{"kernel": "norm", "kernel_hash": "a" * 64, "ts": t} for t in (1.1, 1.2)]
+    checks.check_compile_once(twice, first_case_end=2.0, graph_starts=[1.0])
+    with pytest.raises(AssertionError, match="more than once"):
+        checks.check_compile_once(twice, first_case_end=2.0, graph_starts=[1.0, 1.15])
+
+
 def test_size_policy_covers_tile_edges():
     tile = config.load().tile_elems(32)
     smoke = dim_sizes(tile, "smoke")

@@ -66,6 +66,8 @@ def test_case(case, setup_step, record_property, request):
     record_property(Prop.TRACE_RECORDS, case["trace_records"])
     record_property(Prop.KERNEL_HASH, case["kernel_hash"])
     record_property(Prop.COMPILE_COUNT, case["compile_count"])
+    if case["kernels"]:
+        record_property(Prop.KERNELS, json.dumps(case["kernels"]))
     record_property(Prop.ARTIFACTS, f"/cache/{case['test_id']}")
     record_property(Prop.REPRODUCER, f"pytest 'suites/test_x.py::test_case[{case['test_id']}]'")
     if outcome == "xfail":
@@ -106,6 +108,8 @@ class SpecCase:
     compile_count: int = 1
     config: str = "tpuv3-1core"
     sweep_dim: str | None = None  # set: a sweep-level check item instead of one size
+    # set: a multi-kernel case (a model block), [{"kernel", "hash", "cycles"}]; its cycles are their sum
+    kernels: list | None = None
     cycles: int = field(init=False)
     instret: int = field(init=False)
     trace_records: int = field(init=False)
@@ -113,7 +117,8 @@ class SpecCase:
     test_id: str = field(init=False)
 
     def __post_init__(self):
-        self.cycles = model_cycles(self.sizes, self.cycle_scale)
+        self.cycles = (sum(k["cycles"] for k in self.kernels) if self.kernels
+                       else model_cycles(self.sizes, self.cycle_scale))
         elements = math.prod(self.sizes.values())
         self.instret = 900 + elements // 2
         self.trace_records = 2 + 3 * -(-elements // 1024)
