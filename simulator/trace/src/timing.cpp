@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -166,6 +167,7 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   burst_cycles_ = std::max(static_cast<double>(cfg_.dram_burst_bytes) / bytes_per_cycle,
                            cfg_.core_freq_mhz / cfg_.dram_freq_mhz);
   calendars_.assign(static_cast<size_t>(cfg_.dram_channels), {});
+  posted_writes_.assign(static_cast<size_t>(cfg_.dram_channels), {});
   cores_.resize(static_cast<size_t>(cfg_.cores));
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
   for (Core &c : cores_) {
@@ -313,6 +315,7 @@ void TimingCore::prune_calendars() {
   // No future request starts before the earliest issue time of any core.
   double horizon = cores_[0].issue;
   for (const Core &c : cores_) horizon = std::min(horizon, c.issue);
+  drain_writes(horizon);
   for (auto &cal : calendars_) {
     calendar_peak_ = std::max(calendar_peak_, cal.size());
     auto it = std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= horizon; });
@@ -340,6 +343,44 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
     prune_calendars();
   }
   return done + latency + cfg_.noc_latency;
+}
+
+// A store's bursts leave for the controller's write queue at the channels'
+// rate (as if the channels were free); returns when the last has left. Its
+// channel time is booked by drain_writes.
+double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
+  const int64_t channels = cfg_.dram_channels;
+  const int64_t used = std::min(n_bursts, channels);
+  const int64_t base = n_bursts / channels, extra = n_bursts % channels;
+  double accepted = start;
+  for (int64_t i = 0; i < used; ++i) {
+    const double duration = static_cast<double>(base + (i < extra ? 1 : 0)) * burst_cycles_;
+    const auto channel = static_cast<size_t>((first_burst + i) % channels);
+    posted_writes_[channel].push_back(PostedWrite{start, duration});
+    accepted = std::max(accepted, start + duration);
+  }
+  if (++bookings_since_prune_ >= 16) {
+    bookings_since_prune_ = 0;
+    prune_calendars();
+  }
+  return accepted;
+}
+
+// Books the posted writes released before `before` into the gaps reads left,
+// oldest release first; the trace ends when the last write has landed.
+void TimingCore::drain_writes(double before) {
+  for (size_t channel = 0; channel < posted_writes_.size(); ++channel) {
+    auto &queue = posted_writes_[channel];
+    if (queue.empty()) continue;
+    std::stable_sort(queue.begin(), queue.end(),
+                     [](const PostedWrite &a, const PostedWrite &b) { return a.release < b.release; });
+    size_t n = 0;
+    for (; n < queue.size() && queue[n].release < before; ++n) {
+      const double end = book_channel(static_cast<int>(channel), queue[n].release, queue[n].duration);
+      note_end(end + cfg_.dram_write_latency + cfg_.noc_latency);
+    }
+    queue.erase(queue.begin(), queue.begin() + static_cast<std::ptrdiff_t>(n));
+  }
 }
 
 void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
@@ -436,17 +477,17 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
       for (int64_t r = 0; r < d1; ++r) add_row(d0, stride0);
   }
   double done = start;
-  const double latency = dir == 0 ? cfg_.dram_read_latency : cfg_.dram_write_latency;
   if (bursts > 0) {
     dram_bursts_ += static_cast<uint64_t>(bursts);
     dram_bytes_ += static_cast<uint64_t>(d0 * d1 * elem_bytes);
-    const int64_t address = (static_cast<int64_t>(arg) << 32) + offset * elem_bytes;
-    done = dram_transfer(start, address / cfg_.dram_interleave_bytes, bursts, latency);
+    const int64_t first_burst = ((static_cast<int64_t>(arg) << 32) + offset * elem_bytes) / cfg_.dram_interleave_bytes;
+    done = dir == 0 ? dram_transfer(start, first_burst, bursts, cfg_.dram_read_latency)
+                    : post_write(start, first_burst, bursts);
   }
   if (dir == 0)
     mark_written(c, mask, done);
-  else  // the scratchpad slot is free once its data left for DRAM
-    mark_read(c, mask, bursts > 0 ? done - latency - cfg_.noc_latency : done);
+  else  // the scratchpad slot is free once its data left for the controller's write queue
+    mark_read(c, mask, done);
   finish_dma(c, done, tag, slot);
 }
 
@@ -527,6 +568,7 @@ void TimingCore::barrier(int32_t tag, int64_t slot) {
 
 void TimingCore::finish() {
   if (in_work_item_) throw TraceError("the trace ended inside a work item (no work_item_end)");
+  drain_writes(std::numeric_limits<double>::infinity());
 }
 
 void TimingCore::systolic_preload(int32_t array, int64_t handle, int32_t weights_spad, int64_t k, int64_t n) {
