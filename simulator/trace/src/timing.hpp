@@ -50,6 +50,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -208,7 +209,8 @@ class TimingCore {
   void mark_read(Core &c, uint64_t mask, double until);
   double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
   void mark_written(Core &c, uint64_t mask, double ready);
-  double book_channel(int channel, double earliest, double duration);
+  double book_channel(int channel, double earliest, double duration,
+                      double limit = std::numeric_limits<double>::infinity(), double *left = nullptr);
   double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
   double post_write(double start, int64_t first_burst, int64_t n_bursts);
   void drain_writes(double before);
