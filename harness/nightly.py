@@ -30,6 +30,8 @@ def parse(argv):
                              "(a,b,c) run the suites once per config and report them side by side")
     parser.add_argument("--functional", default=None, choices=("spike", "host", "both"),
                         help="both: three-way values (Spike, host JIT, eager), the matrix names the side that is off")
+    parser.add_argument("--no-hardware-monotonic", action="store_true",
+                        help="skip the per-case check that doubling a resource never costs cycles")
     parser.add_argument("--out", default=None, help="report folder (default: reports/out/<date-time>)")
     parser.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (default: auto)")
     parser.add_argument("--baseline", default=str(BASELINE), help="summary.json to diff against")
@@ -59,6 +61,8 @@ def main(argv=None) -> int:
             command.append(f"--junit-prefix={Path(config).stem}")
         if args.functional:
             command.append(f"--functional={args.functional}")
+        if not args.no_hardware_monotonic:
+            command.append("--hardware-monotonic")
         command += [a for a in args.pytest_args if a != "--"]
         print(f"[nightly] {' '.join(command)}", flush=True)
         started = time.perf_counter()

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 
@@ -166,6 +167,7 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   burst_cycles_ = std::max(static_cast<double>(cfg_.dram_burst_bytes) / bytes_per_cycle,
                            cfg_.core_freq_mhz / cfg_.dram_freq_mhz);
   calendars_.assign(static_cast<size_t>(cfg_.dram_channels), {});
+  posted_writes_.assign(static_cast<size_t>(cfg_.dram_channels), {});
   cores_.resize(static_cast<size_t>(cfg_.cores));
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
   for (Core &c : cores_) {
@@ -242,70 +244,83 @@ double TimingCore::reserve_queue_entry(Core &c) {
   return t;
 }
 
-// Book `duration` cycles on a channel in the first gap at or after
-// `earliest`; returns the end of the booking.
 // Book `duration` cycles (whole bursts) on a channel from `earliest` on,
 // burst by burst in the free gaps, as a controller interleaves requests: a
 // transfer is not held back behind a short one booked in the middle of its
 // window (a contiguous booking was, so more bandwidth could cost cycles).
-// Returns the end of the last burst.
-double TimingCore::book_channel(int channel, double earliest, double duration) {
+// Nothing is booked at or after `limit`: what did not fit is returned in
+// `*left` (posted writes fill only the gaps reads left before the horizon).
+// Returns the end of the last burst booked.
+double TimingCore::book_channel(int channel, double earliest, double duration, double limit, double *left) {
   auto &cal = calendars_[static_cast<size_t>(channel)];
-  busy_dram_channel_ += duration;
   // No booking is shorter than one burst, so a gap shorter than that can
   // never be used: bookings that leave one are merged with their neighbour,
   // which keeps the calendars short without changing any outcome.
   const double unit = burst_cycles_;
+  auto whole_bursts = [&](double gap) { return std::floor(gap / unit + 1e-9) * unit; };
+  double remaining = duration, end = earliest;
   // Common case: the request starts after everything booked so far.
   if (cal.empty() || earliest >= cal.back().end) {
-    if (!cal.empty() && earliest - cal.back().end < unit)
-      cal.back().end = earliest + duration;
-    else
-      cal.push_back(Interval{earliest, earliest + duration});
-    return earliest + duration;
-  }
-  size_t i = static_cast<size_t>(
-      std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= earliest; }) -
-      cal.begin());
-  double cand = earliest, remaining = duration, end = earliest;
-  while (remaining > 1e-9) {
-    if (i < cal.size() && cal[i].begin <= cand) {  // inside a booking: skip past it
-      cand = std::max(cand, cal[i].end);
-      ++i;
-      continue;
+    const double take = earliest + duration <= limit ? duration : std::max(0.0, whole_bursts(limit - earliest));
+    if (take > 0) {
+      if (!cal.empty() && earliest - cal.back().end < unit)
+        cal.back().end = earliest + take;
+      else
+        cal.push_back(Interval{earliest, earliest + take});
+      remaining -= take;
+      end = earliest + take;
     }
-    const double gap = i < cal.size() ? cal[i].begin - cand : remaining;
-    double take = remaining;
-    if (gap < remaining) {
-      take = std::floor(gap / unit + 1e-9) * unit;
-      if (take <= 0) {  // too short for a burst
-        cand = cal[i].end;
+  } else {
+    size_t i = static_cast<size_t>(
+        std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= earliest; }) -
+        cal.begin());
+    double cand = earliest;
+    while (remaining > 1e-9 && cand < limit) {
+      if (i < cal.size() && cal[i].begin <= cand) {  // inside a booking: skip past it
+        cand = std::max(cand, cal[i].end);
         ++i;
         continue;
       }
-    }
-    end = cand + take;
-    remaining -= take;
-    // insert [cand, end) before cal[i], merged with neighbours closer than a burst
-    const bool joins_prev = i > 0 && cand - cal[i - 1].end < unit;
-    const bool joins_next = i < cal.size() && cal[i].begin - end < unit;
-    if (joins_prev && joins_next) {
-      cal[i - 1].end = cal[i].end;
-      cal.erase(cal.begin() + static_cast<std::ptrdiff_t>(i));
-      cand = cal[i - 1].end;
-    } else if (joins_prev) {
-      cal[i - 1].end = end;
-      cand = end;
-    } else if (joins_next) {
-      cal[i].begin = std::min(cal[i].begin, cand);
-      cand = cal[i].end;
-      ++i;
-    } else {
-      cal.insert(cal.begin() + static_cast<std::ptrdiff_t>(i), Interval{cand, end});
-      ++i;
-      cand = end;
+      const double to_next = i < cal.size() ? cal[i].begin - cand : remaining;
+      const double gap = std::min(to_next, limit - cand);
+      double take = remaining;
+      if (gap < remaining) {
+        take = whole_bursts(gap);
+        if (take <= 0) {  // too short for a burst
+          if (limit - cand <= to_next) break;  // the limit cut it, not a booking
+          cand = cal[i].end;
+          ++i;
+          continue;
+        }
+      }
+      end = cand + take;
+      remaining -= take;
+      // insert [cand, end) before cal[i], merged with neighbours closer than a burst
+      const bool joins_prev = i > 0 && cand - cal[i - 1].end < unit;
+      const bool joins_next = i < cal.size() && cal[i].begin - end < unit;
+      if (joins_prev && joins_next) {
+        cal[i - 1].end = cal[i].end;
+        cal.erase(cal.begin() + static_cast<std::ptrdiff_t>(i));
+        cand = cal[i - 1].end;
+      } else if (joins_prev) {
+        cal[i - 1].end = end;
+        cand = end;
+      } else if (joins_next) {
+        cal[i].begin = std::min(cal[i].begin, cand);
+        cand = cal[i].end;
+        ++i;
+      } else {
+        cal.insert(cal.begin() + static_cast<std::ptrdiff_t>(i), Interval{cand, end});
+        ++i;
+        cand = end;
+      }
     }
   }
+  busy_dram_channel_ += duration - remaining;
+  if (left)
+    *left = remaining > 1e-9 ? remaining : 0;
+  else if (remaining > 1e-9)
+    throw TraceError("a DRAM channel booking without a limit did not complete");
   return end;
 }
 
@@ -313,6 +328,7 @@ void TimingCore::prune_calendars() {
   // No future request starts before the earliest issue time of any core.
   double horizon = cores_[0].issue;
   for (const Core &c : cores_) horizon = std::min(horizon, c.issue);
+  drain_writes(horizon);
   for (auto &cal : calendars_) {
     calendar_peak_ = std::max(calendar_peak_, cal.size());
     auto it = std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= horizon; });
@@ -340,6 +356,54 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
     prune_calendars();
   }
   return done + latency + cfg_.noc_latency;
+}
+
+// A store's bursts leave for the controller's write queue at the channels'
+// rate (as if the channels were free); returns when the last has left. Its
+// channel time is booked by drain_writes.
+double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
+  const int64_t channels = cfg_.dram_channels;
+  const int64_t used = std::min(n_bursts, channels);
+  const int64_t base = n_bursts / channels, extra = n_bursts % channels;
+  double accepted = start;
+  for (int64_t i = 0; i < used; ++i) {
+    const double duration = static_cast<double>(base + (i < extra ? 1 : 0)) * burst_cycles_;
+    const auto channel = static_cast<size_t>((first_burst + i) % channels);
+    posted_writes_[channel].push_back(PostedWrite{start, duration});
+    accepted = std::max(accepted, start + duration);
+  }
+  if (++bookings_since_prune_ >= 16) {
+    bookings_since_prune_ = 0;
+    prune_calendars();
+  }
+  return accepted;
+}
+
+// Books the posted writes released before `before` into the gaps reads left
+// before it, oldest release first; what does not fit waits for the next
+// horizon (or the end of the trace, when `before` is infinite). The trace
+// ends when the last write has landed.
+void TimingCore::drain_writes(double before) {
+  for (size_t channel = 0; channel < posted_writes_.size(); ++channel) {
+    auto &queue = posted_writes_[channel];
+    if (queue.empty()) continue;
+    std::stable_sort(queue.begin(), queue.end(),
+                     [](const PostedWrite &a, const PostedWrite &b) { return a.release < b.release; });
+    for (PostedWrite &w : queue) {
+      if (w.release >= before) break;
+      double left = 0;
+      const double end = book_channel(static_cast<int>(channel), w.release, w.duration, before, &left);
+      if (left > 0) {  // the rest only from the horizon on: the calendar before it is pruned
+        w.release = before;
+        w.duration = left;
+        continue;
+      }
+      note_end(end + cfg_.dram_write_latency + cfg_.noc_latency);
+      w.duration = 0;  // landed
+    }
+    queue.erase(std::remove_if(queue.begin(), queue.end(), [&](const PostedWrite &w) { return w.duration <= 0; }),
+                queue.end());
+  }
 }
 
 void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
@@ -436,17 +500,17 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
       for (int64_t r = 0; r < d1; ++r) add_row(d0, stride0);
   }
   double done = start;
-  const double latency = dir == 0 ? cfg_.dram_read_latency : cfg_.dram_write_latency;
   if (bursts > 0) {
     dram_bursts_ += static_cast<uint64_t>(bursts);
     dram_bytes_ += static_cast<uint64_t>(d0 * d1 * elem_bytes);
-    const int64_t address = (static_cast<int64_t>(arg) << 32) + offset * elem_bytes;
-    done = dram_transfer(start, address / cfg_.dram_interleave_bytes, bursts, latency);
+    const int64_t first_burst = ((static_cast<int64_t>(arg) << 32) + offset * elem_bytes) / cfg_.dram_interleave_bytes;
+    done = dir == 0 ? dram_transfer(start, first_burst, bursts, cfg_.dram_read_latency)
+                    : post_write(start, first_burst, bursts);
   }
   if (dir == 0)
     mark_written(c, mask, done);
-  else  // the scratchpad slot is free once its data left for DRAM
-    mark_read(c, mask, bursts > 0 ? done - latency - cfg_.noc_latency : done);
+  else  // the scratchpad slot is free once its data left for the controller's write queue
+    mark_read(c, mask, done);
   finish_dma(c, done, tag, slot);
 }
 
@@ -527,6 +591,7 @@ void TimingCore::barrier(int32_t tag, int64_t slot) {
 
 void TimingCore::finish() {
   if (in_work_item_) throw TraceError("the trace ended inside a work item (no work_item_end)");
+  drain_writes(std::numeric_limits<double>::infinity());
 }
 
 void TimingCore::systolic_preload(int32_t array, int64_t handle, int32_t weights_spad, int64_t k, int64_t n) {

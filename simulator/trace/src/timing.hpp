@@ -26,6 +26,13 @@
 //   read or write latency plus `noc.latency`. Channels are booked on a
 //   calendar with gap filling, so a request that became ready early is not
 //   queued behind one issued earlier that waits for its data.
+//   Writes are posted and reads have priority, as in a DRAM controller with a
+//   write queue: a store's scratchpad slot and DMA queue entry free once its
+//   bursts have left for the controller; its channel time is booked later, in
+//   the gaps reads leave, when no future read can start before it (the
+//   calendar's pruning horizon) or at the end of the trace. So a store that
+//   becomes ready earlier (faster compute) never pushes back a later load: the
+//   program-order booking of stores made more vector lanes cost cycles.
 // * Vector unit. A tile's occupancy is the issue cycles of its NPU vector
 //   ops (cost.json lists the ops of one element with their class and width;
 //   the config gives each class's issue cycles and latency): per op,
@@ -43,6 +50,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
 #include <vector>
@@ -201,8 +209,11 @@ class TimingCore {
   void mark_read(Core &c, uint64_t mask, double until);
   double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
   void mark_written(Core &c, uint64_t mask, double ready);
-  double book_channel(int channel, double earliest, double duration);
+  double book_channel(int channel, double earliest, double duration,
+                      double limit = std::numeric_limits<double>::infinity(), double *left = nullptr);
   double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
+  double post_write(double start, int64_t first_burst, int64_t n_bursts);
+  void drain_writes(double before);
   void finish_dma(Core &c, double done, int32_t tag, int64_t slot);
   void note_end(double t) {
     if (t > end_time_) end_time_ = t;
@@ -221,6 +232,10 @@ class TimingCore {
   int effective_slots_ = 1;
   double burst_cycles_ = 1;
   std::vector<std::vector<Interval>> calendars_;
+  struct PostedWrite {
+    double release, duration;
+  };
+  std::vector<std::vector<PostedWrite>> posted_writes_;  // per channel, in program order
   size_t calendar_peak_ = 0;  // longest channel calendar seen (a performance diagnostic)
   uint64_t bookings_since_prune_ = 0;
   double end_time_ = 0;
