@@ -363,12 +363,20 @@ class SystolicEmitter:
             ir.DenseI64ArrayAttr.get([DYN]), ir.DenseI64ArrayAttr.get([DYN, DYN]),
             ir.DenseI64ArrayAttr.get([DYN, DYN])).result
         spad_shape = ir.MemRefType(spad.type).shape
-        at = list(spad_at) if spad_at is not None else []
-        spad_type = ir.MemRefType.get([DYN, DYN], element,
-                                      layout=ir.StridedLayoutAttr.get(DYN if at else 0, [spad_shape[1], 1]))
-        spad_view = memref.SubViewOp(spad_type, spad, at, [rows, cols], [],
-                                     ir.DenseI64ArrayAttr.get([DYN, DYN] if at else [0, 0]),
-                                     ir.DenseI64ArrayAttr.get([DYN, DYN]), ir.DenseI64ArrayAttr.get([1, 1])).result
+        if spad_at is None:
+            spad_type = ir.MemRefType.get([DYN, DYN], element, layout=ir.StridedLayoutAttr.get(0, [spad_shape[1], 1]))
+            spad_view = memref.SubViewOp(spad_type, spad, [], [rows, cols], [], ir.DenseI64ArrayAttr.get([0, 0]),
+                                         ir.DenseI64ArrayAttr.get([DYN, DYN]),
+                                         ir.DenseI64ArrayAttr.get([1, 1])).result
+        else:
+            # a cast, not a subview: a subview's dynamic offset leaves affine maps after the
+            # functional lowering's lower-affine pass
+            row, col = spad_at
+            start = arith.addi(arith.muli(row, const_index(spad_shape[1])), col)
+            spad_type = ir.MemRefType.get([DYN, DYN], element, layout=ir.StridedLayoutAttr.get(DYN, [spad_shape[1], 1]))
+            spad_view = memref.ReinterpretCastOp(
+                spad_type, spad, [start], [rows, cols], [], ir.DenseI64ArrayAttr.get([DYN]),
+                ir.DenseI64ArrayAttr.get([DYN, DYN]), ir.DenseI64ArrayAttr.get([spad_shape[1], 1])).result
         src, dst = (dram_view, spad_view) if direction == "load" else (spad_view, dram_view)
         copy_op = linalg.copy(src, outs=[dst]).owner
         copy_op.attributes["npusim.dma"] = _dict_attr(
