@@ -105,7 +105,7 @@ def lower_convolution(x, weight, bias, stride, padding, dilation, transposed, ou
     n_spatial = rank - 2
     out_channels, group_in, *kernel = _static_ints(weight.get_size(), "weight shape")
     in_channels = _static_ints([x.get_size()[1]], "input channel count")[0]
-    groups = int(groups)
+    (groups,) = _static_ints([groups], "groups")
     stride, padding, dilation = (_static_ints(v, name) for v, name in
                                  ((stride, "stride"), (padding, "padding"), (dilation, "dilation")))
     if len(stride) == 1 and n_spatial == 2:
