@@ -37,7 +37,7 @@ from torch._inductor.virtualized import V
 
 from compiler.emitter import ABI_VERSION, elem_bits, storage_type
 from compiler.errors import UnsupportedOp
-from compiler.matmul import (Operand, SystolicEmitter, TemplateKernel, _dict_attr, _fixed, _operand,
+from compiler.matmul import (STACK_BUDGET_BYTES, Operand, SystolicEmitter, TemplateKernel, _dict_attr, _fixed,
                              choose_tiles)
 from compiler.printer import IndexPrinter, const_i64, const_index, to_i64, to_index
 from npusim.config import NpuConfig
@@ -218,6 +218,36 @@ class ConvEmitter(SystolicEmitter):
         self.channel_chunks = -(-p.group_in // self.channel_chunk)
         self.tap_groups = -(-taps // self.taps_per_step)
         self.k_steps = self.tap_groups * self.channel_chunks
+        self.weight_slab = self._slab_fits(taps)
+        # Depthwise (one input and one output channel per group): a per-group GEMM would be 1 x taps
+        # on a 128x128 array, so it runs on the vector unit, TN channels of the image at a time,
+        # one tap per K step: acc[c, p] += window_tap[c, p] * w[c, tap]
+        self.depthwise = (p.groups > 1 and p.group_in == 1 and p.group_out == 1 and
+                          all(sympy.sympify(s).is_Integer for s in spec.w.strides) and
+                          tuple(int(s) for s in spec.w.strides[2:]) == (p.kernel[1], 1))
+        if self.depthwise:
+            columns = -(-p.out_channels // self.tiles.cols) * self.tiles.cols
+            self.tiles = type(tiles)(tm=tiles.tm, tn=min(tiles.tn, columns), tk=tiles.tk, rows=tiles.rows,
+                                     cols=tiles.cols)
+            self.taps_per_step, self.channel_chunk, self.channel_chunks = 1, 1, 1
+            self.tap_groups = self.k_steps = taps
+            self.weight_slab = True
+
+    def _slab_fits(self, taps: int) -> bool:
+        """Whether the weights of a channel chunk, all taps (w[n, c0:c0 + clen, :, :], one DRAM run
+        per output channel when w is contiguous), fit the scratchpad beside the other buffers: one
+        transfer instead of one element-strided DMA per tap (a burst per weight)."""
+        spec, t = self.spec, self.tiles
+        kh, kw = spec.params.kernel
+        if any(not sympy.sympify(s).is_Integer for s in spec.w.strides):
+            return False
+        _, swc, swh, sww = (int(s) for s in spec.w.strides)
+        if (swc, swh, sww) != (kh * kw, kw, 1):
+            return False
+        in_bytes, out_bytes = elem_bits(self.in_dtype) // 8, elem_bits(self.out_dtype) // 8
+        others = t.tn * t.tm * 4 + t.tk * t.tm * in_bytes + t.tn * in_bytes + t.tn * t.tm * out_bytes
+        budget = min(STACK_BUDGET_BYTES, self.config.scratchpad_bytes // self.config["scratchpad"]["buffers_per_operand"])
+        return others + t.tn * self.channel_chunk * taps * in_bytes <= budget
 
     def build(self, printer: IndexPrinter) -> None:
         spec, p, t = self.spec, self.spec.params, self.tiles
@@ -232,12 +262,21 @@ class ConvEmitter(SystolicEmitter):
         pixels = arith.muli(out_h, out_w)
         tm, tn = c(t.tm), c(t.tn)
         m_tiles = arith.floordivsi(arith.addi(pixels, c(t.tm - 1)), tm)
-        n_tiles = c(-(-p.group_out // t.tn))
-        total = arith.muli(arith.muli(batch, c(p.groups)), arith.muli(m_tiles, n_tiles))
+        dw = self.depthwise
+        # a depthwise item spans TN channels of all groups; otherwise TN output channels of one group
+        n_extent, item_groups = (p.out_channels, 1) if dw else (p.group_out, p.groups)
+        n_tiles = c(-(-n_extent // t.tn))
+        total = arith.muli(arith.muli(batch, c(item_groups)), arith.muli(m_tiles, n_tiles))
 
         acc, acc_id = self.new_spad(f32, [t.tn, t.tm])       # transposed: [n, p]
-        a_spad, a_id = self.new_spad(in_type, [t.tk, t.tm])  # transposed: [k, p]
-        b_spad, b_id = self.new_spad(in_type, [t.tk, t.tn])
+        a_spad, a_id = self.new_spad(in_type, [t.tn if dw else t.tk, t.tm])  # transposed: [k, p]
+        taps = p.kernel[0] * p.kernel[1]
+        if dw:  # w[c, 0, i, j] of the item's channels
+            b_spad, b_id = self.new_spad(in_type, [t.tn, taps])
+        elif self.weight_slab:  # B[k, n] read in place from w[n, c, i, j] of the chunk
+            b_spad, b_id = self.new_spad(in_type, [t.tn, self.channel_chunk * taps])
+        else:
+            b_spad, b_id = self.new_spad(in_type, [t.tk, t.tn])
         bias_spad = bias_id = None
         if spec.bias is not None:
             bias_spad, bias_id = self.new_spad(in_type, [1, t.tn])
@@ -255,12 +294,12 @@ class ConvEmitter(SystolicEmitter):
             rest = arith.floordivsi(tile, n_tiles)
             m_index = arith.remsi(rest, m_tiles)
             rest = arith.floordivsi(rest, m_tiles)
-            group = arith.remsi(rest, c(p.groups))
-            image = arith.floordivsi(rest, c(p.groups))
+            group = arith.remsi(rest, c(item_groups))
+            image = arith.floordivsi(rest, c(item_groups))
             p0, n0 = arith.muli(m_index, tm), arith.muli(n_index, tn)
             mlen_i64 = arith.minsi(tm, arith.subi(pixels, p0))
             mlen = to_index(mlen_i64)
-            nlen = to_index(arith.minsi(tn, arith.subi(c(p.group_out), n0)))
+            nlen = to_index(arith.minsi(tn, arith.subi(c(n_extent), n0)))
             out_channel0 = arith.addi(arith.muli(group, c(p.group_out)), n0)
 
             # the accumulator: the bias of each output channel, or zeros
@@ -279,36 +318,58 @@ class ConvEmitter(SystolicEmitter):
                 self.element_nest(nlen, mlen, lambda j, i: memref.store(zero_f32, acc, [j, i]),
                                   {"unit": "vector", "reads": [], "writes": [acc_id]})
 
-            k_loop = scf.ForOp(const_index(0), const_index(self.k_steps * t.tk), const_index(t.tk))
-            k_loop.attributes["npusim.tile_loop"] = _dict_attr({"dim": "r", "parallel": False})
-            with ir.InsertionPoint(k_loop.body):
-                step = arith.floordivsi(to_i64(k_loop.induction_variable), c(t.tk))
-                tap_group = arith.floordivsi(step, c(self.channel_chunks))
-                c0 = arith.muli(arith.remsi(step, c(self.channel_chunks)), c(self.channel_chunk))
-                first_tap = arith.muli(tap_group, c(self.taps_per_step))
-                n_taps = arith.minsi(c(self.taps_per_step), arith.subi(c(p.kernel[0] * p.kernel[1]), first_tap))
-                clen_i64 = arith.minsi(c(self.channel_chunk), arith.subi(c(p.group_in), c0))
-                clen = to_index(clen_i64)
-                klen = to_index(arith.muli(n_taps, clen_i64))
-                if pads:  # padding is zeros: the window rows outside the image are never loaded
-                    zero_in = arith.constant(in_type, 0.0)
-                    self.element_nest(klen, mlen, lambda k, i: memref.store(zero_in, a_spad, [k, i]),
-                                      {"unit": "vector", "reads": [], "writes": [a_id]})
-                in_channel0 = arith.addi(arith.muli(group, c(p.group_in)), c0)
-                tap_loop = scf.ForOp(const_index(0), to_index(n_taps), const_index(1))
-                with ir.InsertionPoint(tap_loop.body):
-                    tap_local = to_i64(tap_loop.induction_variable)
-                    tap = arith.addi(first_tap, tap_local)
-                    ki, kj = arith.floordivsi(tap, c(p.kernel[1])), arith.remsi(tap, c(p.kernel[1]))
-                    k_row = to_index(arith.muli(tap_local, clen_i64))
-                    self.window_rows(printer, image, in_channel0, ki, kj, p0, mlen_i64, clen, k_row, a_spad, a_id,
-                                     (height, width, out_w), (x_off, sxb, sxc, sxh, sxw))
-                    w_at = arith.addi(w_off, arith.addi(arith.muli(out_channel0, swo), arith.muli(c0, swc)))
-                    w_at = arith.addi(w_at, arith.addi(arith.muli(ki, swh), arith.muli(kj, sww)))
-                    self.dma("load", spec.w, b_spad, b_id, w_at, clen, nlen, swc, swo, (k_row, const_index(0)))
+            if dw:
+                self.depthwise_taps(printer, image, n0, p0, mlen_i64, mlen, nlen, a_spad, a_id, b_spad, b_id, acc,
+                                    acc_id, (height, width, out_w), (x_off, sxb, sxc, sxh, sxw),
+                                    arith.addi(w_off, arith.muli(n0, swo)), swo)
+            else:
+                k_loop = scf.ForOp(const_index(0), const_index(self.k_steps * t.tk), const_index(t.tk))
+                k_loop.attributes["npusim.tile_loop"] = _dict_attr({"dim": "r", "parallel": False})
+                with ir.InsertionPoint(k_loop.body):
+                    step = arith.floordivsi(to_i64(k_loop.induction_variable), c(t.tk))
+                    # channel chunk major: a chunk's weight slab serves its tap groups in a row
+                    tap_group = arith.remsi(step, c(self.tap_groups))
+                    c0 = arith.muli(arith.floordivsi(step, c(self.tap_groups)), c(self.channel_chunk))
+                    first_tap = arith.muli(tap_group, c(self.taps_per_step))
+                    n_taps = arith.minsi(c(self.taps_per_step), arith.subi(c(p.kernel[0] * p.kernel[1]), first_tap))
+                    clen_i64 = arith.minsi(c(self.channel_chunk), arith.subi(c(p.group_in), c0))
+                    clen = to_index(clen_i64)
+                    klen = to_index(arith.muli(n_taps, clen_i64))
+                    if pads:  # padding is zeros: the window rows outside the image are never loaded
+                        zero_in = arith.constant(in_type, 0.0)
+                        self.element_nest(klen, mlen, lambda k, i: memref.store(zero_in, a_spad, [k, i]),
+                                          {"unit": "vector", "reads": [], "writes": [a_id]})
+                    in_channel0 = arith.addi(arith.muli(group, c(p.group_in)), c0)
+                    if self.weight_slab:
+                        slab_at = arith.addi(w_off, arith.addi(arith.muli(out_channel0, swo), arith.muli(c0, swc)))
+                        first_of_chunk = arith.cmpi(arith.CmpIPredicate.eq, tap_group, c(0))
+                        load_slab = scf.IfOp(first_of_chunk, [], has_else=False)
+                        with ir.InsertionPoint(load_slab.then_block):
+                            self.dma("load", spec.w, b_spad, b_id, slab_at, nlen, to_index(arith.muli(clen_i64, c(taps))),
+                                     swo, c(1))
+                            scf.YieldOp([])
+                    tap_loop = scf.ForOp(const_index(0), to_index(n_taps), const_index(1))
+                    with ir.InsertionPoint(tap_loop.body):
+                        tap_local = to_i64(tap_loop.induction_variable)
+                        tap = arith.addi(first_tap, tap_local)
+                        ki, kj = arith.floordivsi(tap, c(p.kernel[1])), arith.remsi(tap, c(p.kernel[1]))
+                        k_row = to_index(arith.muli(tap_local, clen_i64))
+                        self.window_rows(printer, image, in_channel0, ki, kj, p0, mlen_i64, clen, k_row, a_spad, a_id,
+                                         (height, width, out_w), (x_off, sxb, sxc, sxh, sxw))
+                        if not self.weight_slab:
+                            w_at = arith.addi(w_off, arith.addi(arith.muli(out_channel0, swo), arith.muli(c0, swc)))
+                            w_at = arith.addi(w_at, arith.addi(arith.muli(ki, swh), arith.muli(kj, sww)))
+                            self.dma("load", spec.w, b_spad, b_id, w_at, clen, nlen, swc, swo, (k_row, const_index(0)))
+                        scf.YieldOp([])
+                    b_at = None
+                    if self.weight_slab:
+                        clen_index, taps_index, first_tap_index = clen, const_index(taps), to_index(first_tap)
+
+                        def b_at(k, j):  # B[k, n] with k = (tap - first_tap) * clen + channel
+                            tap_index = arith.addi(first_tap_index, arith.divui(k, clen_index))
+                            return [j, arith.addi(arith.muli(arith.remui(k, clen_index), taps_index), tap_index)]
+                    self.systolic(a_spad, a_id, b_spad, b_id, acc, acc_id, mlen, nlen, klen, transposed=True, b_at=b_at)
                     scf.YieldOp([])
-                self.systolic(a_spad, a_id, b_spad, b_id, acc, acc_id, mlen, nlen, klen, transposed=True)
-                scf.YieldOp([])
 
             store_spad, store_id = acc, acc_id
             if low_precision:
@@ -319,6 +380,40 @@ class ConvEmitter(SystolicEmitter):
                 store_spad, store_id = out_spad, out_id
             out_at = arith.addi(o_off, arith.addi(arith.muli(image, sob), arith.muli(out_channel0, soc)))
             self.dma("store", spec.out, store_spad, store_id, arith.addi(out_at, p0), nlen, mlen, soc, c(1))
+            scf.YieldOp([])
+
+    def depthwise_taps(self, printer, image, c0, p0, mlen_i64, mlen, nlen, a_spad, a_id, w_spad, w_id, acc, acc_id,
+                       sizes, x_addressing, w_at, swo) -> None:
+        """The depthwise K loop: the item's weights once, then per tap the window of its nlen
+        channels (one DMA per output row, channels as DMA rows) and a vector multiply-add."""
+        p, spec = self.spec.params, self.spec
+        c = const_i64
+        taps = p.kernel[0] * p.kernel[1]
+        f32 = ir.F32Type.get()
+        in_type = storage_type(self.in_dtype)
+        widen = self.in_dtype != torch.float32
+        self.dma("load", spec.w, w_spad, w_id, w_at, nlen, const_index(taps), swo, c(1))
+        k_loop = scf.ForOp(const_index(0), const_index(taps), const_index(1))
+        k_loop.attributes["npusim.tile_loop"] = _dict_attr({"dim": "r", "parallel": False})
+        with ir.InsertionPoint(k_loop.body):
+            tap_index = k_loop.induction_variable
+            tap = to_i64(tap_index)
+            ki, kj = arith.floordivsi(tap, c(p.kernel[1])), arith.remsi(tap, c(p.kernel[1]))
+            if any(p.padding):
+                zero_in = arith.constant(in_type, 0.0)
+                self.element_nest(nlen, mlen, lambda j, i: memref.store(zero_in, a_spad, [j, i]),
+                                  {"unit": "vector", "reads": [], "writes": [a_id]})
+            self.window_rows(printer, image, c0, ki, kj, p0, mlen_i64, nlen, const_index(0), a_spad, a_id, sizes,
+                             x_addressing)
+
+            def multiply_add(j, i):
+                x, w = memref.load(a_spad, [j, i]), memref.load(w_spad, [j, tap_index])
+                if widen:
+                    x, w = arith.extf(f32, x), arith.extf(f32, w)
+                memref.store(arith.addf(memref.load(acc, [j, i]), arith.mulf(x, w)), acc, [j, i])
+
+            self.element_nest(nlen, mlen, multiply_add,
+                              {"unit": "vector", "reads": [a_id, w_id, acc_id], "writes": [acc_id]})
             scf.YieldOp([])
 
     def window_rows(self, printer, image, in_channel0, ki, kj, p0, mlen, clen, k_row, a_spad, a_id, sizes,
@@ -371,5 +466,6 @@ class ConvEmitter(SystolicEmitter):
                 "tiles": {"m": self.tiles.tm, "n": self.tiles.tn, "k": self.tiles.tk},
                 "xnumel": None, "rnumel": None,
                 "conv": {**spec.params.as_dict(), **{d: str(e) for d, e in spec.dims.items()},
-                         "taps_per_k_step": self.taps_per_step, "k_steps": self.k_steps},
+                         "taps_per_k_step": self.taps_per_step, "k_steps": self.k_steps,
+                         "weight_slab": self.weight_slab, "depthwise_on_vector_unit": self.depthwise},
                 "config": self.config.name}

@@ -411,10 +411,12 @@ class SystolicEmitter:
             text = str(module)
         return {"mlir": text, "metadata": self.metadata}
 
-    def systolic(self, a_spad, a_id, b_spad, b_id, acc, acc_id, mlen, nlen, klen, transposed: bool = False) -> None:
+    def systolic(self, a_spad, a_id, b_spad, b_id, acc, acc_id, mlen, nlen, klen, transposed: bool = False,
+                 b_at=None) -> None:
         """acc[i, j] += sum_k A[i, k] * B[k, j]: rows i stream through the k x n weight tiles of B.
         `transposed`: A and acc are held transposed in the scratchpad (A[k, i], acc[j, i]), so that
-        their DMAs run along a DRAM-contiguous dim (conv's output pixels).
+        their DMAs run along a DRAM-contiguous dim (conv's output pixels). `b_at(k, j)`: where
+        B[k, j] is in b_spad when it is not [k, j] (conv's weight slab of several taps).
 
         The loop nest is m (outer), n, k (inner), which the trace skeleton reads as the
         accumulate's m, n and k; its weights are `weights`, the array shape `array`."""
@@ -431,7 +433,7 @@ class SystolicEmitter:
                 with ir.InsertionPoint(red.body):
                     kk = red.induction_variable
                     x = memref.load(a_spad, [kk, i] if transposed else [i, kk])
-                    w = memref.load(b_spad, [kk, j])
+                    w = memref.load(b_spad, b_at(kk, j) if b_at else [kk, j])
                     if widen:
                         x, w = arith.extf(f32, x), arith.extf(f32, w)
                     scf.YieldOp([arith.addf(red.inner_iter_args[0], arith.mulf(x, w))])

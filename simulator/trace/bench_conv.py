@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         for batch, h, w in sizes:
             point = conv_point(kernel_dir, case, batch, h, w, data)
             failures += not point.at_or_above_roofline
-            moved = point.stats.get("dram", {}).get("bytes", 0) / 1e6
+            moved = point.stats.get("dram_bytes", 0) / 1e6
             print(f"{case.name:<18} {batch:3d} {h:4d} {w:4d} {point.cycles:11d} {point.mac_roofline:10.0f} "
                   f"{point.dram_roofline:10.0f} {point.utilisation:7.1%} {moved:8.2f}  "
                   f"{'yes' if point.at_or_above_roofline else 'BELOW ROOFLINE'}")
