@@ -175,8 +175,10 @@ class ConvKernel(TemplateKernel):
     def render(self) -> str:
         node: ConvBuffer = self.node
         params = node.params
-        x_node, w_node = node.inputs[0], node.inputs[1]
-        operands = {"x": x_node, "w": w_node, "out": node}
+        x_node = node.inputs[0]
+        operands = {"x": x_node, "out": node}
+        if len(node.inputs) > 1:  # a pooling has no weights
+            operands["w"] = node.inputs[1]
         if node.has_bias:
             operands["bias"] = node.inputs[2]
         names = self.bind_args([n.get_name() for key, n in operands.items() if key != "out"], node.get_name())
@@ -196,7 +198,10 @@ class ConvKernel(TemplateKernel):
         dims = {"B": rename(batch), "H": rename(h), "W": rename(w), "Ho": rename(ho), "Wo": rename(wo)}
         spec = ConvSpec(name=f"conv{params.spatial_dims}d", params=params, dims=dims, x=operand("x"),
                         w=operand("w"), bias=operand("bias"), out=operand("out"))
-        return self.publish(ConvEmitter(self.finish_spec(spec, names[node.get_name()]), self.npu_config))
+        return self.publish(self.make_emitter(self.finish_spec(spec, names[node.get_name()])))
+
+    def make_emitter(self, spec):
+        return ConvEmitter(spec, self.npu_config)
 
 
 class ConvEmitter(SystolicEmitter):
@@ -218,20 +223,21 @@ class ConvEmitter(SystolicEmitter):
         self.channel_chunks = -(-p.group_in // self.channel_chunk)
         self.tap_groups = -(-taps // self.taps_per_step)
         self.k_steps = self.tap_groups * self.channel_chunks
-        self.weight_slab = self._slab_fits(taps)
+        self.weight_slab = spec.w is not None and self._slab_fits(taps)
         # Depthwise (one input and one output channel per group): a per-group GEMM would be 1 x taps
         # on a 128x128 array, so it runs on the vector unit, TN channels of the image at a time,
         # one tap per K step: acc[c, p] += window_tap[c, p] * w[c, tap]
-        self.depthwise = (p.groups > 1 and p.group_in == 1 and p.group_out == 1 and
-                          all(sympy.sympify(s).is_Integer for s in spec.w.strides) and
-                          tuple(int(s) for s in spec.w.strides[2:]) == (p.kernel[1], 1))
+        self.depthwise = spec.w is None or (  # a pooling (compiler/pool.py) is depthwise without weights
+            p.groups > 1 and p.group_in == 1 and p.group_out == 1 and
+            all(sympy.sympify(s).is_Integer for s in spec.w.strides) and
+            tuple(int(s) for s in spec.w.strides[2:]) == (p.kernel[1], 1))
         if self.depthwise:
             columns = -(-p.out_channels // self.tiles.cols) * self.tiles.cols
             self.tiles = type(tiles)(tm=tiles.tm, tn=min(tiles.tn, columns), tk=tiles.tk, rows=tiles.rows,
                                      cols=tiles.cols)
             self.taps_per_step, self.channel_chunk, self.channel_chunks = 1, 1, 1
             self.tap_groups = self.k_steps = taps
-            self.weight_slab = True
+            self.weight_slab = spec.w is not None
 
     def _slab_fits(self, taps: int) -> bool:
         """Whether the weights of a channel chunk, all taps (w[n, c0:c0 + clen, :, :], one DRAM run
@@ -255,9 +261,12 @@ class ConvEmitter(SystolicEmitter):
         in_type, out_type = storage_type(self.in_dtype), storage_type(self.out_dtype)
         c = const_i64
         batch, height, width, out_h, out_w = (printer(spec.dims[d]) for d in ("B", "H", "W", "Ho", "Wo"))
-        x_off, w_off, o_off = (printer(o.offset) for o in (spec.x, spec.w, spec.out))
+        x_off, o_off = printer(spec.x.offset), printer(spec.out.offset)
         sxb, sxc, sxh, sxw = (printer(s) for s in spec.x.strides)
-        swo, swc, swh, sww = (printer(s) for s in spec.w.strides)
+        w_off = swo = swc = swh = sww = None
+        if spec.w is not None:
+            w_off = printer(spec.w.offset)
+            swo, swc, swh, sww = (printer(s) for s in spec.w.strides)
         sob, soc, _, _ = (printer(s) for s in spec.out.strides)
         pixels = arith.muli(out_h, out_w)
         tm, tn = c(t.tm), c(t.tn)
@@ -271,8 +280,10 @@ class ConvEmitter(SystolicEmitter):
         acc, acc_id = self.new_spad(f32, [t.tn, t.tm])       # transposed: [n, p]
         a_spad, a_id = self.new_spad(in_type, [t.tn if dw else t.tk, t.tm])  # transposed: [k, p]
         taps = p.kernel[0] * p.kernel[1]
+        b_spad = b_id = None
         if dw:  # w[c, 0, i, j] of the item's channels
-            b_spad, b_id = self.new_spad(in_type, [t.tn, taps])
+            if spec.w is not None:
+                b_spad, b_id = self.new_spad(in_type, [t.tn, taps])
         elif self.weight_slab:  # B[k, n] read in place from w[n, c, i, j] of the chunk
             b_spad, b_id = self.new_spad(in_type, [t.tn, self.channel_chunk * taps])
         else:
@@ -314,14 +325,15 @@ class ConvEmitter(SystolicEmitter):
 
                 self.element_nest(nlen, mlen, init, {"unit": "vector", "reads": [bias_id], "writes": [acc_id]})
             else:
-                zero_f32 = arith.constant(f32, 0.0)
+                zero_f32 = arith.constant(f32, self.acc_start)
                 self.element_nest(nlen, mlen, lambda j, i: memref.store(zero_f32, acc, [j, i]),
                                   {"unit": "vector", "reads": [], "writes": [acc_id]})
 
             if dw:
                 self.depthwise_taps(printer, image, n0, p0, mlen_i64, mlen, nlen, a_spad, a_id, b_spad, b_id, acc,
                                     acc_id, (height, width, out_w), (x_off, sxb, sxc, sxh, sxw),
-                                    arith.addi(w_off, arith.muli(n0, swo)), swo)
+                                    None if w_off is None else arith.addi(w_off, arith.muli(n0, swo)), swo)
+                self.finish_acc(acc, acc_id, p0, mlen, nlen, (height, width, out_w))
             else:
                 k_loop = scf.ForOp(const_index(0), const_index(self.k_steps * t.tk), const_index(t.tk))
                 k_loop.attributes["npusim.tile_loop"] = _dict_attr({"dim": "r", "parallel": False})
@@ -392,7 +404,8 @@ class ConvEmitter(SystolicEmitter):
         f32 = ir.F32Type.get()
         in_type = storage_type(self.in_dtype)
         widen = self.in_dtype != torch.float32
-        self.dma("load", spec.w, w_spad, w_id, w_at, nlen, const_index(taps), swo, c(1))
+        if spec.w is not None:
+            self.dma("load", spec.w, w_spad, w_id, w_at, nlen, const_index(taps), swo, c(1))
         k_loop = scf.ForOp(const_index(0), const_index(taps), const_index(1))
         k_loop.attributes["npusim.tile_loop"] = _dict_attr({"dim": "r", "parallel": False})
         with ir.InsertionPoint(k_loop.body):
@@ -400,21 +413,33 @@ class ConvEmitter(SystolicEmitter):
             tap = to_i64(tap_index)
             ki, kj = arith.floordivsi(tap, c(p.kernel[1])), arith.remsi(tap, c(p.kernel[1]))
             if any(p.padding):
-                zero_in = arith.constant(in_type, 0.0)
-                self.element_nest(nlen, mlen, lambda j, i: memref.store(zero_in, a_spad, [j, i]),
+                fill = arith.constant(in_type, self.pad_value)
+                self.element_nest(nlen, mlen, lambda j, i: memref.store(fill, a_spad, [j, i]),
                                   {"unit": "vector", "reads": [], "writes": [a_id]})
             self.window_rows(printer, image, c0, ki, kj, p0, mlen_i64, nlen, const_index(0), a_spad, a_id, sizes,
                              x_addressing)
 
             def multiply_add(j, i):
-                x, w = memref.load(a_spad, [j, i]), memref.load(w_spad, [j, tap_index])
+                x = memref.load(a_spad, [j, i])
+                w = memref.load(w_spad, [j, tap_index]) if w_spad is not None else None
                 if widen:
-                    x, w = arith.extf(f32, x), arith.extf(f32, w)
-                memref.store(arith.addf(memref.load(acc, [j, i]), arith.mulf(x, w)), acc, [j, i])
+                    x, w = arith.extf(f32, x), (w if w is None else arith.extf(f32, w))
+                memref.store(self.combine(memref.load(acc, [j, i]), x, w), acc, [j, i])
 
+            weights = [w_id] if w_id is not None else []
             self.element_nest(nlen, mlen, multiply_add,
-                              {"unit": "vector", "reads": [a_id, w_id, acc_id], "writes": [acc_id]})
+                              {"unit": "vector", "reads": [a_id, *weights, acc_id], "writes": [acc_id]})
             scf.YieldOp([])
+
+    # what a pooling (compiler/pool.py) changes in the depthwise path
+    acc_start = 0.0  # the accumulator's start without a bias
+    pad_value = 0.0  # what the window holds outside the image
+
+    def combine(self, acc_value, x, w):
+        return arith.addf(acc_value, arith.mulf(x, w))
+
+    def finish_acc(self, acc, acc_id, p0, mlen, nlen, sizes) -> None:
+        pass
 
     def window_rows(self, printer, image, in_channel0, ki, kj, p0, mlen, clen, k_row, a_spad, a_id, sizes,
                     x_addressing) -> None:

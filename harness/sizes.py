@@ -27,9 +27,10 @@ def dim_sizes(tile: int, policy: str) -> list[int]:
 
 
 OUTER_FIXED = (3, 5, 6, 10)  # none is a size the innermost dim's sweep starts with
-# Image sizes (a conv's batch, height and width): 1, odd, prime and even sizes; the window's
-# borders and the output-row tails are what the sizes exercise, not the vector tile.
-IMAGE_SIZES = {"smoke": [1, 2, 7, 13, 31], "nightly": [1, 2, 3, 7, 13, 16, 17, 31, 56]}
+# Image sizes (a conv's height and width): 1, odd, prime and even sizes; the window's borders and
+# the output-row tails are what the sizes exercise, not the vector tile. No 2: a stride-2 window
+# maps an image of 2 to an output of 1, which Dynamo specialises (a compile the sweep would count).
+IMAGE_SIZES = {"smoke": [1, 3, 7, 13, 31], "nightly": [1, 3, 5, 7, 13, 16, 17, 31, 56]}
 # A batch dim (named B) stays below 16: Dynamo's fake CPU conv asks oneDNN whether it would take
 # the batch (a guard at 16), so batch 16 compiles the same kernel again unless
 # torch.backends.mkldnn is disabled while tracing.

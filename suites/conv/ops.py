@@ -37,11 +37,9 @@ SPECS = [
            dtypes=FLOATS, macs=conv_macs(COUT, CIN, (3, 3), padding=(1, 1)), **CONV),
     OpSpec("conv2d_1x1", lambda x, w: F.conv2d(x, w), inputs=[IMG, f"{COUT},{CIN},1,1"],
            macs=conv_macs(COUT, CIN, (1, 1)), **CONV),
-    # padding 2, not 1: with padding 1 an image of 2 has an output of 1, which Dynamo specialises
-    # (a recompile at H = 2 that the sweep would count); every output dim here is >= 2
-    OpSpec("conv2d_stride2", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=2),
+    OpSpec("conv2d_stride2", lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1),
            inputs=[IMG, f"{COUT},{CIN},3,3", f"{COUT}"],
-           macs=conv_macs(COUT, CIN, (3, 3), stride=(2, 2), padding=(2, 2)), **CONV),
+           macs=conv_macs(COUT, CIN, (3, 3), stride=(2, 2), padding=(1, 1)), **CONV),
     OpSpec("conv2d_depthwise", lambda x, w: F.conv2d(x, w, padding=1, groups=CIN), inputs=[IMG, f"{CIN},1,3,3"],
            dtypes=FLOATS, macs=conv_macs(CIN, 1, (3, 3), padding=(1, 1)), **CONV),
     OpSpec("conv2d_dilated", lambda x, w: F.conv2d(x, w, padding=2, dilation=2), inputs=[IMG, f"{COUT},{CIN},3,3"],
@@ -58,14 +56,11 @@ SPECS = [
     # adaptive_avg_pool2d to a fixed grid (2, 3) is not here: Inductor sizes its windows from the
     # size hints (a guard per window size, so each image size compiles again) and falls back to
     # aten (refused by name) once a window exceeds 25 elements; tests/compiler/test_conv.py.
-    # Inductor lowers these to a pointwise kernel over the output with one masked load per window
-    # element; its output index mixes Max(1, Wo) strides with the flattened range, which the
-    # emitter cannot prove affine, so the store is refused as a scatter (issue 12's scatter DMA).
-    OpSpec("max_pool2d", lambda x: F.max_pool2d(x, 3, 2, 1), inputs=[IMG], size_tile="image",
-           xfail={"*": ("scatter", "the pooled output's store is not affine in the tile (needs the scatter DMA)")}),
-    OpSpec("avg_pool2d", lambda x: F.avg_pool2d(x, 3, 2, 1), inputs=[IMG], size_tile="image",
-           xfail={"*": ("scatter", "the pooled output's store is not affine in the tile (needs the scatter DMA)")}),
+    # max/avg pooling: the conv template's depthwise path without weights (compiler/pool.py)
+    OpSpec("max_pool2d_3x3_s2", lambda x: F.max_pool2d(x, 3, 2, 1), inputs=[IMG], size_tile="image"),
+    # padded: an unpadded 2x2 pool maps an image of 3 to an output of 1 (Dynamo specialises it)
+    OpSpec("max_pool2d_2x2", lambda x: F.max_pool2d(x, 2, 2, 1), inputs=[IMG], dtypes=FLOATS, size_tile="image"),
+    OpSpec("avg_pool2d", lambda x: F.avg_pool2d(x, 3, 2, 1), inputs=[IMG], dtypes=FLOATS, size_tile="image"),
     OpSpec("avg_pool2d_exclude_pad", lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), inputs=[IMG],
-           size_tile="image",
-           xfail={"*": ("scatter", "the pooled output's store is not affine in the tile (needs the scatter DMA)")}),
+           size_tile="image"),
 ]

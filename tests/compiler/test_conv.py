@@ -205,7 +205,7 @@ def test_model_blocks_three_image_sizes_one_compile_per_kernel(npusim_env, name,
         assert len(names) == 2 and "layer_norm" in names[1]
 
 
-def test_pooling_that_inductor_lowers_runs_on_npusim(npusim_env):
+def test_adaptive_pooling_that_inductor_lowers_runs_on_npusim(npusim_env):
     """adaptive_avg_pool2d to (1, 1) is a mean (a reduction kernel); to a fixed grid with small
     windows, Inductor's masked window sum (a pointwise kernel). Values equal eager; beyond 25
     window elements Inductor falls back to aten, which the backend refuses by name."""
@@ -219,3 +219,39 @@ def test_pooling_that_inductor_lowers_runs_on_npusim(npusim_env):
     with pytest.raises(Exception) as error:
         grid(torch.randn(3, 8, 31, 6))
     assert find_unsupported(error.value).op == "_adaptive_avg_pool2d"
+
+
+@pytest.mark.parametrize("name, fn, dtype", [
+    # all-negative inputs: a zero-padded max would return 0 at the borders; ours pads with -inf
+    ("max_3x3_s2_p1", lambda x: F.max_pool2d(x, 3, 2, 1), torch.float32),
+    ("max_2x2_bf16", lambda x: F.max_pool2d(x, 2), torch.bfloat16),
+    ("max_dilated", lambda x: F.max_pool2d(x, 3, 1, 1, dilation=2), torch.float32),
+    ("avg_include_pad", lambda x: F.avg_pool2d(x, 3, 2, 1), torch.float32),
+    ("avg_exclude_pad", lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), torch.float32),
+    ("avg_divisor_override", lambda x: F.avg_pool2d(x, 3, 1, 1, divisor_override=4), torch.float32),
+    ("avg_rect_bf16", lambda x: F.avg_pool2d(x, (2, 3), (2, 1), (1, 1)), torch.bfloat16),
+])
+def test_pooling_values_one_compile(npusim_env, name, fn, dtype):
+    compiled = torch.compile(fn, backend="npusim", dynamic=True)
+    for shape in ((2, 8, 9, 11), (3, 8, 13, 7)):
+        x = -(torch.rand(*shape) + 0.5) if name.startswith("max") else torch.randn(*shape)
+        x = x.to(dtype)
+        expected = fn(x.double()).to(dtype)
+        tol = dict(rtol=2e-2, atol=1e-2) if dtype == torch.bfloat16 else dict(rtol=1e-5, atol=1e-6)
+        torch.testing.assert_close(compiled(x), expected, **tol)
+    compiles = runlog.events("compile", npusim_env)
+    assert [e["kernel"] for e in compiles] == [name.split("_")[0] + "_pool2d"]
+    assert len(runlog.events("launch", npusim_env)) == 2
+
+
+@pytest.mark.spike
+def test_pooling_on_spike(spike_env):
+    for fn in (lambda x: F.max_pool2d(x, 3, 2, 1), lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False)):
+        torch._dynamo.reset()
+        compiled = torch.compile(fn, backend="npusim", dynamic=True)
+        for shape in ((2, 4, 9, 11), (3, 4, 5, 7)):
+            x = torch.randn(*shape)
+            torch.testing.assert_close(compiled(x), fn(x), rtol=1e-5, atol=1e-6)
+    launches = runlog.events("launch", spike_env)
+    assert [e["functional"] for e in launches] == ["spike"] * 4 and all(e["cycles"] > 0 for e in launches)
+    assert len(runlog.events("compile", spike_env)) == 2
