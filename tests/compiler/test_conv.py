@@ -255,3 +255,23 @@ def test_pooling_on_spike(spike_env):
     launches = runlog.events("launch", spike_env)
     assert [e["functional"] for e in launches] == ["spike"] * 4 and all(e["cycles"] > 0 for e in launches)
     assert len(runlog.events("compile", spike_env)) == 2
+
+
+def test_strided_operands_are_read_through_their_strides(npusim_env):
+    """A sliced (non-contiguous) input and a permuted weight: the window DMAs use the input's
+    strides, and the weights load per tap (no contiguous slab to read)."""
+    fn = lambda x, w: F.conv2d(x, w, padding=1)  # noqa: E731
+    w = torch.randn(3, 3, 8, 16).permute(3, 2, 0, 1)
+    cases = [(torch.randn(n, 8, h, wd + 3)[..., 1:-2], w) for n, h, wd in ((2, 9, 11), (3, 5, 7))]
+    run_sizes(fn, cases, atol=5e-4)
+    compiles = runlog.events("compile", npusim_env)
+    assert len(compiles) == 1 and kernel_meta(compiles[0])["conv"]["weight_slab"] is False
+
+
+def test_channels_last_output_is_refused_by_name(npusim_env):
+    """Eager returns a channels-last output for a channels-last input; the template writes NCHW,
+    and the copy into NHWC is a transposing store: refused as `scatter` until the scatter DMA."""
+    compiled = torch.compile(lambda x, w: F.conv2d(x, w), backend="npusim", dynamic=True)
+    with pytest.raises(Exception) as error:
+        compiled(torch.randn(2, 8, 9, 11).to(memory_format=torch.channels_last), torch.randn(16, 8, 1, 1))
+    assert find_unsupported(error.value).op == "scatter"
