@@ -124,9 +124,12 @@ def lower_convolution(x, weight, bias, stride, padding, dilation, transposed, ou
     inferred = conv_layout(x, weight, None, stride=stride, padding=padding, dilation=dilation, transposed=False,
                            output_padding=tuple(output_padding), groups=groups)
     size = list(inferred.size)
-    # our own output layout: contiguous, so an output row of pixels is one DRAM run
-    layout = inductor_ir.FixedLayout(x.get_device(), dtype, size,
-                                     inductor_ir.FlexibleLayout.contiguous_strides(size))
+    # the output layout eager gives (channels-last for a channels-last input), else contiguous: an
+    # output row of pixels is one DRAM run. Either way the pixels (ho, wo) flatten to one stride.
+    strides = inductor_ir.FlexibleLayout.contiguous_strides(size)
+    if n_spatial == 2 and V.graph.sizevars.statically_known_equals(inferred.stride[1], 1):
+        strides = list(inferred.stride)
+    layout = inductor_ir.FixedLayout(x.get_device(), dtype, size, strides)
     inputs = [x, weight] + ([_fixed(bias)] if bias is not None else [])
     return inductor_ir.TensorBox.create(ConvBuffer(layout, inputs, params=params, has_bias=bias is not None))
 
@@ -267,7 +270,7 @@ class ConvEmitter(SystolicEmitter):
         if spec.w is not None:
             w_off = printer(spec.w.offset)
             swo, swc, swh, sww = (printer(s) for s in spec.w.strides)
-        sob, soc, _, _ = (printer(s) for s in spec.out.strides)
+        sob, soc, _, sow = (printer(s) for s in spec.out.strides)  # dense: pixel p = ho * Wo + wo at p * sow
         pixels = arith.muli(out_h, out_w)
         tm, tn = c(t.tm), c(t.tn)
         m_tiles = arith.floordivsi(arith.addi(pixels, c(t.tm - 1)), tm)
@@ -391,7 +394,8 @@ class ConvEmitter(SystolicEmitter):
                 self.element_nest(nlen, mlen, narrow, {"unit": "vector", "reads": [acc_id], "writes": [out_id]})
                 store_spad, store_id = out_spad, out_id
             out_at = arith.addi(o_off, arith.addi(arith.muli(image, sob), arith.muli(out_channel0, soc)))
-            self.dma("store", spec.out, store_spad, store_id, arith.addi(out_at, p0), nlen, mlen, soc, c(1))
+            self.dma("store", spec.out, store_spad, store_id, arith.addi(out_at, arith.muli(p0, sow)), nlen, mlen,
+                     soc, sow)
             scf.YieldOp([])
 
     def depthwise_taps(self, printer, image, c0, p0, mlen_i64, mlen, nlen, a_spad, a_id, w_spad, w_id, acc, acc_id,

@@ -268,10 +268,15 @@ def test_strided_operands_are_read_through_their_strides(npusim_env):
     assert len(compiles) == 1 and kernel_meta(compiles[0])["conv"]["weight_slab"] is False
 
 
-def test_channels_last_output_is_refused_by_name(npusim_env):
-    """Eager returns a channels-last output for a channels-last input; the template writes NCHW,
-    and the copy into NHWC is a transposing store: refused as `scatter` until the scatter DMA."""
-    compiled = torch.compile(lambda x, w: F.conv2d(x, w), backend="npusim", dynamic=True)
-    with pytest.raises(Exception) as error:
-        compiled(torch.randn(2, 8, 9, 11).to(memory_format=torch.channels_last), torch.randn(16, 8, 1, 1))
-    assert find_unsupported(error.value).op == "scatter"
+def test_channels_last_conv_writes_eager_layout(npusim_env):
+    """Eager returns a channels-last output for a channels-last input; the template stores its C
+    tile with those strides (pixels at stride C), so no transposing copy kernel follows it."""
+    fn = lambda x, w: F.conv2d(x, w, padding=1)  # noqa: E731
+    compiled = torch.compile(fn, backend="npusim", dynamic=True)
+    w = torch.randn(16, 8, 3, 3)
+    for shape in ((2, 8, 9, 11), (3, 8, 13, 7)):
+        x = torch.randn(*shape).to(memory_format=torch.channels_last)
+        out, expected = compiled(x, w), fn(x.double(), w.double()).float()
+        torch.testing.assert_close(out, expected, rtol=1e-4, atol=5e-4)
+        assert out.stride() == fn(x, w).stride()
+    assert [e["kernel"] for e in runlog.events("compile", npusim_env)] == ["conv2d"]
