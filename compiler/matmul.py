@@ -217,10 +217,11 @@ def choose_tiles(config: NpuConfig, in_bits: int, out_bits: int, has_bias: bool)
     return MatmulTiles(tm=mult_m * rows, tn=mult_n * cols, tk=rows, rows=rows, cols=cols)
 
 
-class MatmulKernel(Kernel):
-    """Inductor's Kernel for the template: owns the args; `render` emits kernel.mlir."""
+class TemplateKernel(Kernel):
+    """Inductor's Kernel for a systolic template (matmul, conv): owns the args; `render` builds the
+    template's spec and emits kernel.mlir through its emitter."""
 
-    def __init__(self, node: MatmulBuffer):
+    def __init__(self, node):
         from npusim import config as npu_config
 
         super().__init__()
@@ -233,6 +234,46 @@ class MatmulKernel(Kernel):
     def get_unfused_epilogues(self):
         return []
 
+    def bind_args(self, input_buffers: list[str], output_buffer: str) -> dict[str, str]:
+        """Graph buffer name -> kernel argument name, inputs in order, then the output."""
+        names = {buffer: self.args.input(buffer) for buffer in input_buffers}
+        names[output_buffer] = self.args.output(output_buffer)
+        return names
+
+    def finish_spec(self, spec, output_arg: str):
+        """Fill the spec's tensor args, storage numels and size args (in kernel argument order)."""
+        rename = self.rename_indexing
+        _, call_args, arg_types, _ = self.args.python_argdefs()
+        tensor_args, numels = [], {}
+        for arg in arg_types:
+            if isinstance(arg, TensorArg):
+                kind = "output" if arg.name == output_arg else "input"
+                tensor_args.append((arg.name, arg.dtype, kind))
+                numels[arg.name] = rename(V.graph.get_buffer(arg.buffer).get_layout().storage_size())
+            elif not isinstance(arg, SizeArg):
+                raise UnsupportedOp(type(arg).__name__, f"{spec.name} kernel argument kind")
+        _, call_args, arg_types, _ = self.args.python_argdefs()  # renaming numels may add size args
+        spec.tensor_args = tensor_args
+        spec.numels = numels
+        spec.size_args = [a.name for a in arg_types if isinstance(a, SizeArg)]
+        self.call_args = [V.graph.wrapper_code.codegen_python_sizevar(x) if isinstance(x, sympy.Expr) else str(x)
+                          for x in call_args]
+        return spec
+
+    def publish(self, emitter) -> str:
+        emitted = emitter.emit()
+        self.kernel_hash, self.kernel_meta = publish_kernel(emitted["mlir"], emitted["metadata"],
+                                                            self.npu_config.name, self.started)
+        return f"load_npusim_kernel({self.kernel_hash!r})"
+
+    def call_kernel(self, name: str, node=None, deallocate_ws: bool = True):
+        V.graph.wrapper_code.generate_kernel_call(
+            name, self.call_args, device=V.graph.get_current_device_or_throw(), triton=False)
+
+
+class MatmulKernel(TemplateKernel):
+    """The matmul template's kernel: C = A @ B (+ bias)."""
+
     def render(self) -> str:
         node = self.node
         inputs = list(node.inputs)
@@ -243,11 +284,7 @@ class MatmulKernel(Kernel):
         batch = size[0] if node.batched else sympy.Integer(1)
         m, n = size[-2], size[-1]
         k = inputs[0].get_size()[-1]
-        names = {}
-        for operand in (a, b, bias):
-            if operand is not None:
-                names[operand.buffer] = self.args.input(operand.buffer)
-        names[out.buffer] = self.args.output(out.buffer)
+        names = self.bind_args([o.buffer for o in (a, b, bias) if o is not None], out.buffer)
         rename = self.rename_indexing
         dims = {"batch": rename(batch), "M": rename(m), "N": rename(n), "K": rename(k)}
 
@@ -259,29 +296,7 @@ class MatmulKernel(Kernel):
 
         spec = MatmulSpec(name=f"{node.op_name.split('.')[-1]}", dims=dims, a=renamed(a), b=renamed(b),
                           bias=renamed(bias), out=renamed(out))
-        _, call_args, arg_types, _ = self.args.python_argdefs()
-        tensor_args, numels = [], {}
-        for arg in arg_types:
-            if isinstance(arg, TensorArg):
-                kind = "output" if arg.name == names[out.buffer] else "input"
-                tensor_args.append((arg.name, arg.dtype, kind))
-                numels[arg.name] = rename(V.graph.get_buffer(arg.buffer).get_layout().storage_size())
-            elif not isinstance(arg, SizeArg):
-                raise UnsupportedOp(type(arg).__name__, "matmul kernel argument kind")
-        _, call_args, arg_types, _ = self.args.python_argdefs()  # renaming numels may add size args
-        spec.tensor_args = tensor_args
-        spec.numels = numels
-        spec.size_args = [a.name for a in arg_types if isinstance(a, SizeArg)]
-        self.call_args = [V.graph.wrapper_code.codegen_python_sizevar(x) if isinstance(x, sympy.Expr) else str(x)
-                          for x in call_args]
-        emitted = MatmulEmitter(spec, self.npu_config).emit()
-        self.kernel_hash, self.kernel_meta = publish_kernel(emitted["mlir"], emitted["metadata"],
-                                                            self.npu_config.name, self.started)
-        return f"load_npusim_kernel({self.kernel_hash!r})"
-
-    def call_kernel(self, name: str, node=None, deallocate_ws: bool = True):
-        V.graph.wrapper_code.generate_kernel_call(
-            name, self.call_args, device=V.graph.get_current_device_or_throw(), triton=False)
+        return self.publish(MatmulEmitter(self.finish_spec(spec, names[out.buffer]), self.npu_config))
 
 
 @dataclass
@@ -312,17 +327,18 @@ def _dict_attr(fields: dict) -> ir.Attribute:
     return ir.DictAttr.get({k: attr(v) for k, v in fields.items()})
 
 
-class MatmulEmitter:
-    def __init__(self, spec: MatmulSpec, config: NpuConfig):
+class SystolicEmitter:
+    """Building blocks of a systolic template's kernel.mlir (matmul, conv): scratchpad buffers,
+    2-D DMAs with runtime strides, vector element nests and the systolic compute. A subclass sets
+    `tiles`, `in_dtype`, and writes `build(printer)` and `metadata(hash)`; its spec has `name`,
+    `tensor_args`, `numels` and `size_args`."""
+
+    def __init__(self, spec, config: NpuConfig):
         self.spec = spec
         self.config = config
-        self.in_dtype = spec.a.dtype
-        self.out_dtype = spec.out.dtype
-        self.tiles = choose_tiles(config, elem_bits(self.in_dtype), elem_bits(self.out_dtype), spec.bias is not None)
         self.next_spad = 0
         self.next_tile_id = 0
 
-    # --- building blocks ---------------------------------------------------------------
     def arg_index(self, name: str) -> int:
         return [n for n, _, _ in self.spec.tensor_args].index(name)
 
@@ -335,8 +351,10 @@ class MatmulEmitter:
         return buffer, spad_id
 
     def dma(self, direction: str, operand: Operand, spad: ir.Value, spad_id: int, offset: ir.Value,
-            rows: ir.Value, cols: ir.Value, row_stride: ir.Value, col_stride: ir.Value) -> None:
-        """A 2-D DRAM <-> scratchpad transfer: rows x cols elements at offset + r*row_stride + c*col_stride."""
+            rows: ir.Value, cols: ir.Value, row_stride: ir.Value, col_stride: ir.Value,
+            spad_at: tuple[ir.Value, ir.Value] | None = None) -> None:
+        """A 2-D DRAM <-> scratchpad transfer: rows x cols elements at offset + r*row_stride + c*col_stride,
+        in the scratchpad at (0, 0) or at `spad_at` (row, column; index values)."""
         element = storage_type(operand.dtype)
         dram = self.func.arguments[self.arg_index(operand.buffer)]
         view_type = ir.MemRefType.get([DYN, DYN], element, layout=ir.StridedLayoutAttr.get(DYN, [DYN, DYN]))
@@ -345,9 +363,20 @@ class MatmulEmitter:
             ir.DenseI64ArrayAttr.get([DYN]), ir.DenseI64ArrayAttr.get([DYN, DYN]),
             ir.DenseI64ArrayAttr.get([DYN, DYN])).result
         spad_shape = ir.MemRefType(spad.type).shape
-        spad_type = ir.MemRefType.get([DYN, DYN], element, layout=ir.StridedLayoutAttr.get(0, [spad_shape[1], 1]))
-        spad_view = memref.SubViewOp(spad_type, spad, [], [rows, cols], [], ir.DenseI64ArrayAttr.get([0, 0]),
-                                     ir.DenseI64ArrayAttr.get([DYN, DYN]), ir.DenseI64ArrayAttr.get([1, 1])).result
+        if spad_at is None:
+            spad_type = ir.MemRefType.get([DYN, DYN], element, layout=ir.StridedLayoutAttr.get(0, [spad_shape[1], 1]))
+            spad_view = memref.SubViewOp(spad_type, spad, [], [rows, cols], [], ir.DenseI64ArrayAttr.get([0, 0]),
+                                         ir.DenseI64ArrayAttr.get([DYN, DYN]),
+                                         ir.DenseI64ArrayAttr.get([1, 1])).result
+        else:
+            # a cast, not a subview: a subview's dynamic offset leaves affine maps after the
+            # functional lowering's lower-affine pass
+            row, col = spad_at
+            start = arith.addi(arith.muli(row, const_index(spad_shape[1])), col)
+            spad_type = ir.MemRefType.get([DYN, DYN], element, layout=ir.StridedLayoutAttr.get(DYN, [spad_shape[1], 1]))
+            spad_view = memref.ReinterpretCastOp(
+                spad_type, spad, [start], [rows, cols], [], ir.DenseI64ArrayAttr.get([DYN]),
+                ir.DenseI64ArrayAttr.get([DYN, DYN]), ir.DenseI64ArrayAttr.get([spad_shape[1], 1])).result
         src, dst = (dram_view, spad_view) if direction == "load" else (spad_view, dram_view)
         copy_op = linalg.copy(src, outs=[dst]).owner
         copy_op.attributes["npusim.dma"] = _dict_attr(
@@ -365,15 +394,8 @@ class MatmulEmitter:
         outer.attributes["npusim.compute"] = _dict_attr({"tile_id": self.next_tile_id, **attr})
         self.next_tile_id += 1
 
-    def address(self, operand: Operand, batch: ir.Value, row: ir.Value, col: ir.Value) -> ir.Value:
-        """Element offset of (batch, row, col) of an operand (i64)."""
-        sb, sr, sc = self.strides[id(operand)]
-        value = arith.addi(self.offsets[id(operand)], arith.muli(batch, sb))
-        return arith.addi(value, arith.addi(arith.muli(row, sr), arith.muli(col, sc)))
-
-    # --- the kernel ----------------------------------------------------------------------
     def emit(self) -> dict:
-        spec, tiles = self.spec, self.tiles
+        spec = self.spec
         with ir.Context(), ir.Location.unknown():
             module, self.func = kernel_function(spec.name, self.config.name,
                                                 [(dtype, spec.numels[name]) for name, dtype, _ in spec.tensor_args],
@@ -384,10 +406,58 @@ class MatmulEmitter:
                     sizes = dict(zip(spec.size_args, list(self.entry_block.arguments)[len(spec.tensor_args):]))
                     self.build(IndexPrinter(_SymbolEnv(sizes)))
                     func.ReturnOp([])
-            verify(module, InvalidKernel, "the emitted matmul kernel.mlir")
+            verify(module, InvalidKernel, f"the emitted {spec.name} kernel.mlir")
             passmanager.PassManager.parse("builtin.module(cse)").run(module.operation)
             text = str(module)
         return {"mlir": text, "metadata": self.metadata}
+
+    def systolic(self, a_spad, a_id, b_spad, b_id, acc, acc_id, mlen, nlen, klen, transposed: bool = False,
+                 b_at=None) -> None:
+        """acc[i, j] += sum_k A[i, k] * B[k, j]: rows i stream through the k x n weight tiles of B.
+        `transposed`: A and acc are held transposed in the scratchpad (A[k, i], acc[j, i]), so that
+        their DMAs run along a DRAM-contiguous dim (conv's output pixels). `b_at(k, j)`: where
+        B[k, j] is in b_spad when it is not [k, j] (conv's weight slab of several taps).
+
+        The loop nest is m (outer), n, k (inner), which the trace skeleton reads as the
+        accumulate's m, n and k; its weights are `weights`, the array shape `array`."""
+        f32 = ir.F32Type.get()
+        widen = self.in_dtype != torch.float32
+        outer = scf.ForOp(const_index(0), mlen, const_index(1))
+        with ir.InsertionPoint(outer.body):
+            i = outer.induction_variable
+            cols = scf.ForOp(const_index(0), nlen, const_index(1))
+            with ir.InsertionPoint(cols.body):
+                j = cols.induction_variable
+                acc_at = [j, i] if transposed else [i, j]
+                red = scf.ForOp(const_index(0), klen, const_index(1), [memref.load(acc, acc_at)])
+                with ir.InsertionPoint(red.body):
+                    kk = red.induction_variable
+                    x = memref.load(a_spad, [kk, i] if transposed else [i, kk])
+                    w = memref.load(b_spad, b_at(kk, j) if b_at else [kk, j])
+                    if widen:
+                        x, w = arith.extf(f32, x), arith.extf(f32, w)
+                    scf.YieldOp([arith.addf(red.inner_iter_args[0], arith.mulf(x, w))])
+                memref.store(red.results[0], acc, acc_at)
+                scf.YieldOp([])
+            scf.YieldOp([])
+        outer.attributes["npusim.compute"] = _dict_attr({
+            "tile_id": self.next_tile_id, "unit": SYSTOLIC_UNIT, "reads": [a_id, b_id], "writes": [acc_id],
+            "weights": b_id, "array": [self.tiles.rows, self.tiles.cols]})
+        self.next_tile_id += 1
+
+
+class MatmulEmitter(SystolicEmitter):
+    def __init__(self, spec: MatmulSpec, config: NpuConfig):
+        super().__init__(spec, config)
+        self.in_dtype = spec.a.dtype
+        self.out_dtype = spec.out.dtype
+        self.tiles = choose_tiles(config, elem_bits(self.in_dtype), elem_bits(self.out_dtype), spec.bias is not None)
+
+    def address(self, operand: Operand, batch: ir.Value, row: ir.Value, col: ir.Value) -> ir.Value:
+        """Element offset of (batch, row, col) of an operand (i64)."""
+        sb, sr, sc = self.strides[id(operand)]
+        value = arith.addi(self.offsets[id(operand)], arith.muli(batch, sb))
+        return arith.addi(value, arith.addi(arith.muli(row, sr), arith.muli(col, sc)))
 
     def build(self, printer: IndexPrinter) -> None:
         spec, t = self.spec, self.tiles
@@ -471,35 +541,6 @@ class MatmulEmitter:
             self.dma("store", spec.out, store_spad, store_id, self.address(spec.out, b_index, m0, n0), mlen, nlen,
                      c_rows, c_cols)
             scf.YieldOp([])
-
-    def systolic(self, a_spad, a_id, b_spad, b_id, acc, acc_id, mlen, nlen, klen) -> None:
-        """acc[i, j] += sum_k A[i, k] * B[k, j]: rows i stream through the k x n weight tiles of B.
-
-        The loop nest is m (outer), n, k (inner), which the trace skeleton reads as the
-        accumulate's m, n and k; its weights are `weights`, the array shape `array`."""
-        f32 = ir.F32Type.get()
-        widen = self.in_dtype != torch.float32
-        outer = scf.ForOp(const_index(0), mlen, const_index(1))
-        with ir.InsertionPoint(outer.body):
-            i = outer.induction_variable
-            cols = scf.ForOp(const_index(0), nlen, const_index(1))
-            with ir.InsertionPoint(cols.body):
-                j = cols.induction_variable
-                red = scf.ForOp(const_index(0), klen, const_index(1), [memref.load(acc, [i, j])])
-                with ir.InsertionPoint(red.body):
-                    kk = red.induction_variable
-                    x = memref.load(a_spad, [i, kk])
-                    w = memref.load(b_spad, [kk, j])
-                    if widen:
-                        x, w = arith.extf(f32, x), arith.extf(f32, w)
-                    scf.YieldOp([arith.addf(red.inner_iter_args[0], arith.mulf(x, w))])
-                memref.store(red.results[0], acc, [i, j])
-                scf.YieldOp([])
-            scf.YieldOp([])
-        outer.attributes["npusim.compute"] = _dict_attr({
-            "tile_id": self.next_tile_id, "unit": SYSTOLIC_UNIT, "reads": [a_id, b_id], "writes": [acc_id],
-            "weights": b_id, "array": [self.tiles.rows, self.tiles.cols]})
-        self.next_tile_id += 1
 
     def metadata(self, kernel_hash: str) -> dict:
         spec = self.spec

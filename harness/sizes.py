@@ -27,6 +27,14 @@ def dim_sizes(tile: int, policy: str) -> list[int]:
 
 
 OUTER_FIXED = (3, 5, 6, 10)  # none is a size the innermost dim's sweep starts with
+# Image sizes (a conv's height and width): 1, odd, prime and even sizes; the window's borders and
+# the output-row tails are what the sizes exercise, not the vector tile. No 2: a stride-2 window
+# maps an image of 2 to an output of 1, which Dynamo specialises (a compile the sweep would count).
+IMAGE_SIZES = {"smoke": [1, 3, 7, 13, 31], "nightly": [1, 3, 5, 7, 13, 16, 17, 31, 56]}
+# A batch dim (named B) stays below 16: Dynamo's fake CPU conv asks oneDNN whether it would take
+# the batch (a guard at 16), so batch 16 compiles the same kernel again unless
+# torch.backends.mkldnn is disabled while tracing.
+IMAGE_BATCHES = {"smoke": [1, 2, 7, 13], "nightly": [1, 2, 3, 7, 11, 13, 15]}
 
 
 def other_dim_sizes(tile: int, policy: str) -> list[int]:
@@ -58,8 +66,16 @@ def sweeps(dims: list[str], config: NpuConfig, policy: str, elem_bits: int = 32,
             points = tuple(tuple({**fixed, dim: n}.items()) for n in dim_sizes(tile, policy))
             result.append(Sweep(dim, points))
         return result
+    if size_tile == "image":  # a conv/pool's batch and spatial dims: small images, each dim swept alone
+        result = []
+        for dim in dims:
+            fixed = {d: OUTER_FIXED[i % len(OUTER_FIXED)] for i, d in enumerate(dims)}
+            sizes = IMAGE_BATCHES[policy] if dim == "B" else IMAGE_SIZES[policy]
+            points = tuple(tuple({**fixed, dim: n}.items()) for n in sizes)
+            result.append(Sweep(dim, points))
+        return result
     if size_tile != "vector":
-        raise ValueError(f"unknown size_tile {size_tile!r} (known: vector, systolic)")
+        raise ValueError(f"unknown size_tile {size_tile!r} (known: vector, systolic, image)")
     tile = base_tile(config, elem_bits)
     inner = dims[-1]
     # Distinct fixed sizes for the outer dims: Dynamo takes dims that are equal at the first

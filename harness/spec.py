@@ -59,7 +59,8 @@ class OpSpec:
     reference: str = "eager"
     # Which tile the size policy's sizes follow: "vector" (the vector/DMA tile; the innermost dim
     # sweeps, the others take a few sizes) or "systolic" (the array's rows; every dim sweeps the
-    # full list while the others stay small, as a GEMM's M, N and K each have their own tiles).
+    # full list while the others stay small, as a GEMM's M, N and K each have their own tiles) or
+    # "image" (a conv's batch and spatial dims: small images, harness/sizes.py IMAGE_SIZES).
     size_tile: str = "vector"
     # Multiply-accumulates of one case, from its sizes (a matmul's M*N*K): the systolic term of the
     # physical-limit floor (harness/checks.py roofline). None: no MACs.

@@ -62,6 +62,18 @@ def test_sweeps_vary_one_dim_at_a_time():
         assert all(f == fixed[0] for f in fixed)
 
 
+@pytest.mark.parametrize("policy", ["smoke", "nightly"])
+def test_image_sweeps_keep_batch_below_the_conv_guard_and_skip_size_two(policy):
+    """A conv's batch stays below 16 (Dynamo's oneDNN guard) and H, W skip 2 (a stride-2 window
+    maps it to an output of 1, which Dynamo specialises); every dim still takes 1 and a prime."""
+    lines = {s.dim: [p[s.dim] for p in s.sizes()] for s in sweeps(["B", "H", "W"], config.load(), policy,
+                                                                   size_tile="image")}
+    assert set(lines) == {"B", "H", "W"}
+    assert max(lines["B"]) < 16 and 1 in lines["B"]
+    for dim in ("H", "W"):
+        assert 2 not in lines[dim] and 1 in lines[dim] and 31 in lines[dim]
+
+
 def test_op_scope_groups_cases_of_one_op_and_dtype():
     from harness.scheduling import op_scope
 
