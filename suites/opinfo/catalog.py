@@ -137,18 +137,24 @@ def op_database() -> list:
 
 
 def opinfo_tolerance(op, dtype: torch.dtype) -> tuple[float, float] | None:
-    """OpInfo's own (rtol, atol) for `dtype`: the loosest `toleranceOverride` among its decorators
-    (they are per test; values vs eager is closest to test_compare_cpu / inductor's opinfo tests)."""
-    found = []
+    """OpInfo's own (rtol, atol) for `dtype`: the loosest `toleranceOverride` (a tol(atol, rtol)) or
+    `precisionOverride` (an atol) among its decorators; they are per test, and values vs eager is
+    closest to its test_compare_cpu and Inductor's opinfo tests. None: OpInfo gives none."""
+    rtols, atols = [], []
     for decorator in getattr(op, "decorators", ()) or ():
         for inner in getattr(decorator, "decorators", [decorator]):
             table = getattr(inner, "d", None)
-            if isinstance(table, dict) and dtype in table:
-                tol = table[dtype]
-                found.append((float(tol.rtol), float(tol.atol)))
-    if not found:
+            if not isinstance(table, dict) or dtype not in table:
+                continue
+            tol = table[dtype]
+            if hasattr(tol, "rtol") and hasattr(tol, "atol"):
+                rtols.append(float(tol.rtol))
+                atols.append(float(tol.atol))
+            elif isinstance(tol, (int, float)):
+                atols.append(float(tol))
+    if not atols:
         return None
-    return max(r for r, _ in found), max(a for _, a in found)
+    return max(rtols, default=0.0), max(atols)
 
 
 @dataclass
@@ -161,6 +167,14 @@ class OpInfoSpec(OpSpec):
     tensors: list = field(default_factory=list)   # the sample's tensors, as drawn
     swept: list = field(default_factory=list)     # per tensor: the swept dim index, or None
     opinfo_family: str = ""
+    opinfo_tolerances: dict = field(default_factory=dict)  # dtype name -> OpInfo's (rtol, atol)
+    full_sweep: bool = False       # the op's first sample with a dim to sweep: every size, f16/bf16 too
+
+    def tolerance(self, dtype: str, sizes: dict[str, int] | None = None) -> tuple[float, float]:
+        """The harness's dtype tolerance, loosened to OpInfo's own where it gives one."""
+        rtol, atol = super().tolerance(dtype, sizes)
+        given = self.opinfo_tolerances.get(dtype)
+        return (max(rtol, given[0]), max(atol, given[1])) if given else (rtol, atol)
 
     def make_inputs(self, sizes: dict[str, int], dtype: str, seed: int) -> list[torch.Tensor]:
         """The sample's tensors with the swept dim resized to sizes[N] (values repeated cyclically),
@@ -266,23 +280,25 @@ def specs_of(op, samples: int | None = None) -> list[OpInfoSpec]:
                 break
     specs = []
     family = family_of(op)
+    kept = []
     for index, sample in enumerate(drawn):
         leaves, tree = pytree.tree_flatten((sample.input, tuple(sample.args), dict(sample.kwargs)))
         positions = [i for i, leaf in enumerate(leaves) if isinstance(leaf, torch.Tensor)]
         tensors = [leaves[i] for i in positions]
         if any(t.layout != torch.strided or t.is_complex() for t in tensors):
             continue  # sparse and complex tensors: npusim kernels take dense real buffers
-        swept = sweep_dims(tensors)
-        # f16/bf16: the first sample only (its cases take as long as f32's and rarely differ more)
-        dtypes = (dtype,) + (extra_dtypes(op) if dtype == "f32" and index == 0 else ())
-        tolerance = opinfo_tolerance(op, DTYPES[dtype])
-        spec = OpInfoSpec(
+        kept.append((index, leaves, tree, positions, tensors, sweep_dims(tensors)))
+    # the sweep and the other dtypes go to the first sample with a dim to sweep (else the first)
+    full = next((k[0] for k in kept if any(d is not None for d in k[5])), kept[0][0] if kept else None)
+    for index, leaves, tree, positions, tensors, swept in kept:
+        dtypes = (dtype,) + (extra_dtypes(op) if dtype == "f32" and index == full else ())
+        tolerances = {name: opinfo_tolerance(op, DTYPES[name]) for name in dtypes}
+        specs.append(OpInfoSpec(
             name=spec_name(op, index), fn=_call_fn(op.op, tree, leaves, positions),
             inputs=[_shape_text(t, d) for t, d in zip(tensors, swept)], dtypes=dtypes,
-            rtol=tolerance[0] if tolerance else None, atol=tolerance[1] if tolerance else None,
             family="opinfo", opinfo=full_name(op), sample_index=index, samples_dtype=dtype,
-            tensors=tensors, swept=swept, opinfo_family=family)
-        specs.append(spec)
+            tensors=tensors, swept=swept, opinfo_family=family, full_sweep=index == full,
+            opinfo_tolerances={name: tol for name, tol in tolerances.items() if tol}))
     return specs
 
 
@@ -295,18 +311,18 @@ def own_size(spec: OpInfoSpec) -> int | None:
 
 
 def swept_sizes(spec: OpInfoSpec, tile: int, dtype: str = "f32") -> list[tuple[int, bool]]:
-    """(size, host values) of the swept dim. The first sample: its own size first (it compiles the
-    op's one graph), then 1, a prime, tile + 1 and a large size (host values: Spike would take
-    minutes); later samples: their own size and tile + 1; f16/bf16 (cast from the f32 sample): the
-    first sample's own size. Independent of --sizes, so one expectations file serves every run."""
+    """(size, host values) of the swept dim. The op's first sample with a dim to sweep: its own size
+    first (it compiles the op's one graph), then 1, a prime, tile + 1 and a large size (host values:
+    Spike would take minutes); other samples: their own size and tile + 1; f16/bf16 (cast from the
+    f32 sample): the own size. Independent of --sizes, so one expectations file serves every run."""
     own = own_size(spec)
     if own is None:
         return []
     if dtype != spec.samples_dtype:
-        return [(own, False)] if spec.sample_index == 0 else []
+        return [(own, False)]
     large = 16 * tile + 7
-    wanted = [(1, False), (7, False), (tile + 1, False)] if spec.sample_index == 0 else [(tile + 1, False)]
-    if spec.sample_index == 0 and max(t.numel() for t in spec.tensors) // own * large <= MAX_SWEPT_OUTPUT:
+    wanted = [(1, False), (7, False), (tile + 1, False)] if spec.full_sweep else [(tile + 1, False)]
+    if spec.full_sweep and max(t.numel() for t in spec.tensors) // own * large <= MAX_SWEPT_OUTPUT:
         wanted.append((large, True))
     sizes = [(own, False)]
     for size, host in wanted:

@@ -83,12 +83,13 @@ def main(argv=None) -> int:
     parser.add_argument("--shard", help="k/n: every n-th op from the k-th (0-based)")
     parser.add_argument("-n", "--workers", default="0", help="pytest-xdist workers (default 0)")
     parser.add_argument("--junit", nargs="*", help="read these JUnit files instead of running the suite")
+    parser.add_argument("--keep-junit", metavar="PATH", help="write the run's JUnit here (default: a temp file)")
     args = parser.parse_args(argv)
     if args.junit:
         records = case_records(args.junit)
     else:
         with tempfile.TemporaryDirectory() as tmp:
-            junit = Path(tmp) / "opinfo.xml"
+            junit = Path(args.keep_junit).resolve() if args.keep_junit else Path(tmp) / "opinfo.xml"
             status = run_suite(args, junit)
             if not junit.exists():
                 print(f"[opinfo] pytest wrote no JUnit (exit {status})", file=sys.stderr)
