@@ -260,8 +260,10 @@ class CaseItem(NpusimItem):
         # Inputs bound the time only when the kernels read DRAM at all: an output that depends on
         # no input (x[:, :-1] shifted into a zeroed (3, 1) buffer, argmax over one element) is
         # stored without a load, so no read latency belongs in its floor.
+        # An op that reads part of its input (diag of a (10, 8193) matrix reads 10 elements) bounds the
+        # time by what it reads: at most the bytes the kernels moved beyond the output.
         moved = sum(event.get("dram_bytes") or 0 for event in launches)
-        input_bytes = _tensor_bytes(inputs) if moved > output_bytes else 0
+        input_bytes = min(_tensor_bytes(inputs), moved - output_bytes) if moved > output_bytes else 0
         roof = checks.roofline(config, input_bytes=input_bytes, output_bytes=output_bytes,
                                vector_at_peak=vector, macs=self.spec.macs_of(self.sizes))
         self.properties[Prop.ROOFLINE] = math.ceil(roof["cycles"])

@@ -104,16 +104,18 @@ def run_suite(tmp_path, ops: str, expectations_file: Path | None = None) -> tupl
 
 @pytest.mark.spike
 def test_a_few_ops_run_end_to_end_and_a_fixed_op_xpasses(tmp_path):
-    """abs (swept, Spike values, host values for the large size) and squeeze (a view: no kernel
-    needed) pass; declaring one of abs's cases `wrong` makes the run fail strictly (XPASS)."""
+    """abs (swept, Spike values, host values for the large size), squeeze (a view: no kernel
+    needed) and diag (at N = 8193 it reads 10 elements of a (10, 8193) matrix: the physical floor
+    counted the whole input and called it faster than the hardware) pass; declaring one of abs's
+    cases `wrong` makes the run fail strictly (XPASS)."""
     empty = tmp_path / "none.yaml"
     expectations.dump({"version": expectations.VERSION, "ops": {}}, empty)
-    code, output, junit = run_suite(tmp_path, "abs,squeeze", empty)
+    code, output, junit = run_suite(tmp_path, "abs,squeeze,diag", empty)
     assert code == 0, output[-3000:]
     from reports.opinfo import coverage, op_classes
 
     classes, families = op_classes([junit])
-    assert classes == {"abs": "pass", "squeeze": "pass"}, classes
+    assert classes == {"abs": "pass", "squeeze": "pass", "diag": "pass"}, classes
     assert coverage(classes, families)["pass_pct"] == 100.0
 
     declared = tmp_path / "declared.yaml"
