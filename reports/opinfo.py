@@ -16,7 +16,7 @@ from pathlib import Path
 
 OP_PROP, FAMILY_PROP, CLASS_PROP = "npusim.opinfo_op", "npusim.opinfo_family", "npusim.opinfo_class"
 # worst first, as suites/opinfo/expectations.py (kept here too: reports/ does not import suites/)
-CLASSES = ("crash", "wrong", "timeout", "no-kernel", "recompile", "check", "unsupported")
+CLASSES = ("crash", "wrong", "timeout", "no-kernel", "recompile", "check", "graph-break", "unsupported")
 PASS = "pass"
 
 

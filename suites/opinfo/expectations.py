@@ -13,6 +13,8 @@ Classes, from a case's exception:
 * timeout: the case ran longer than the suite's timeout;
 * recompile: a sweep's compile-once check failed (a compile after the first size);
 * check: another harness check failed (cycle monotonicity, trace scaling, the physical floor);
+* graph-break: Dynamo cannot trace the op into one graph (fullgraph=True: a data-dependent
+  size, `.item()`, a function Dynamo skips), so nothing reached the backend; loud, like a refusal;
 * crash: any other exception (in tracing, lowering, Spike, the trace simulator).
 """
 
@@ -28,7 +30,7 @@ import yaml
 PATH = Path(os.environ.get("NPUSIM_OPINFO_EXPECTATIONS") or Path(__file__).with_name("expectations.yaml"))
 VERSION = 1
 # An op's class is its worst case's (an op with one crashing sample is a crash).
-CLASSES = ("crash", "wrong", "timeout", "no-kernel", "recompile", "check", "unsupported")
+CLASSES = ("crash", "wrong", "timeout", "no-kernel", "recompile", "check", "graph-break", "unsupported")
 PASS = "pass"
 
 _REFUSED = re.compile(r"cannot lower op '([^']+)'")
@@ -48,6 +50,10 @@ def classify(exc: BaseException | None) -> str | None:
     if isinstance(exc, CaseUnsupported):
         return "unsupported"
     message = str(exc)
+    import torch._dynamo.exc
+
+    if isinstance(exc, torch._dynamo.exc.Unsupported):
+        return "graph-break"
     if type(exc).__name__ == "Failed" and message.startswith("Timeout"):  # pytest-timeout
         return "timeout"
     if isinstance(exc, AssertionError):

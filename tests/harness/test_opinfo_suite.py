@@ -74,6 +74,9 @@ def test_classes_of_exceptions():
     assert expectations.classify(AssertionError("recompiled: 2 compile events")) == "recompile"
     assert expectations.classify(AssertionError("faster than the hardware allows")) == "check"
     assert expectations.classify(ZeroDivisionError("integer modulo by zero")) == "crash"
+    import torch._dynamo.exc
+
+    assert expectations.classify(torch._dynamo.exc.Unsupported("Data dependent operator")) == "graph-break"
     assert expectations.op_class(["pass", "skip", "unsupported", "wrong"]) == "wrong"
     assert expectations.op_class(["pass", "skip"]) == "pass"
 
