@@ -127,3 +127,19 @@ def test_a_few_ops_run_end_to_end_and_a_fixed_op_xpasses(tmp_path):
         "cases": {"abs.s0[f32-N=7]": {"class": "wrong", "reason": "declared for the test"}}}}}, declared)
     code, output, _ = run_suite(tmp_path, "abs", declared)
     assert code == 1 and "XPASS(strict)" in output and "abs.s0[f32-N=7]" in output, output[-3000:]
+
+
+def test_coverage_report_counts_ops_per_class_and_family_and_the_trend():
+    from reports.opinfo import coverage, markdown, trend
+
+    base = coverage({"abs": "pass", "sort": "unsupported", "flip": "crash"},
+                    {"abs": "pointwise", "sort": "scan_sort", "flip": "view"})
+    new = coverage({"abs": "pass", "sort": "unsupported", "flip": "pass", "cov": "graph-break"},
+                   {"abs": "pointwise", "sort": "scan_sort", "flip": "view", "cov": "linalg"})
+    assert new["ops"] == 4 and new["by_class"]["pass"] == 2 and new["pass_pct"] == 50.0
+    assert new["by_family"]["view"] == {"pass": 1}
+    change = trend(new, base)
+    assert change["by_class"]["pass"] == 1 and change["by_class"]["crash"] == -1
+    assert change["changed"] == {"flip": ["crash", "pass"]}
+    text = markdown(new, change)
+    assert "2 of 4 ops pass" in text and "flip: crash -> pass" in text
