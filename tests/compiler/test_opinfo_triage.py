@@ -42,3 +42,14 @@ def test_erfc_family_keeps_its_tails(npusim_env, fn):
     finite = expected.isfinite() & (expected.abs() > tiny)
     torch.testing.assert_close(actual[~finite], expected[~finite], atol=1e-6, rtol=0)
     torch.testing.assert_close(actual[finite], expected[finite], rtol=1e-4, atol=0)  # the suite's f32 rtol
+
+
+def test_a_host_node_without_a_kernel_name_is_refused_by_its_node_type():
+    """OpInfo's narrow with a tensor start gave `cannot lower op ''` (a DynamicSliceSize node has
+    no kernel name): the refusal must name something a user can look up."""
+    from compiler.wrapper import op_name
+
+    class DynamicSliceSize:  # stands for the Inductor IR node: no op_overload, an empty kernel name
+        python_kernel_name = ""
+
+    assert op_name(DynamicSliceSize()) == "DynamicSliceSize"
