@@ -13,7 +13,7 @@ Classes, from a case's exception:
 * timeout: the case ran longer than the suite's timeout;
 * recompile: a sweep's compile-once check failed (a compile after the first size);
 * check: another harness check failed (cycle monotonicity, trace scaling, the physical floor);
-* graph-break: Dynamo cannot trace the op into one graph (fullgraph=True: a data-dependent
+* graph-break: Dynamo cannot trace the op into one graph (fullgraph=True: a data-dependent guard or
   size, `.item()`, a function Dynamo skips), so nothing reached the backend; loud, like a refusal;
 * crash: any other exception (in tracing, lowering, Spike, the trace simulator).
 """
@@ -52,8 +52,8 @@ def classify(exc: BaseException | None) -> str | None:
     message = str(exc)
     import torch._dynamo.exc
 
-    if isinstance(exc, torch._dynamo.exc.Unsupported):
-        return "graph-break"
+    if isinstance(exc, (torch._dynamo.exc.Unsupported, torch._dynamo.exc.UserError)):
+        return "graph-break"  # UserError: a data-dependent guard (one_hot's num_classes=-1)
     if type(exc).__name__ == "Failed" and message.startswith("Timeout"):  # pytest-timeout
         return "timeout"
     if isinstance(exc, AssertionError):

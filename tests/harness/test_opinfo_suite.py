@@ -77,6 +77,8 @@ def test_classes_of_exceptions():
     import torch._dynamo.exc
 
     assert expectations.classify(torch._dynamo.exc.Unsupported("Data dependent operator")) == "graph-break"
+    data_dependent = torch._dynamo.exc.UserError(torch._dynamo.exc.UserErrorType.CONSTRAINT_VIOLATION, "u0")
+    assert expectations.classify(data_dependent) == "graph-break"
     assert expectations.op_class(["pass", "skip", "unsupported", "wrong"]) == "wrong"
     assert expectations.op_class(["pass", "skip"]) == "pass"
 
