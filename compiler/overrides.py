@@ -128,3 +128,10 @@ for _name in dir(OpsHandler):
                                                       "rand", "randn", "randint64", "rand_eager",
                                                       "frexp"):
         setattr(NpuOverrides, _name, _unsupported(_name))
+
+
+# erfc/erfcx without OpDecompositions' 1 - erf(x) cancellation (compiler/special_functions.py)
+from compiler import special_functions  # noqa: E402
+
+NpuOverrides.erfc = staticmethod(special_functions.erfc)
+NpuOverrides.erfcx = staticmethod(special_functions.erfcx)

@@ -41,7 +41,7 @@ def op_name(node) -> str:
     name = getattr(packet, "__name__", None)
     if not name:
         kernel = getattr(node, "python_kernel_name", None) or ""
-        parts = [p for p in str(kernel).split(".") if p not in ("default", "out", "Tensor", "Scalar")]
+        parts = [p for p in str(kernel).split(".") if p and p not in ("default", "out", "Tensor", "Scalar")]
         name = parts[-1] if parts else type(node).__name__
     return name.rstrip("_") or name
 

@@ -22,13 +22,19 @@ def _tensors(value) -> list:
     return []
 
 
-def check_kernel_launched(launches: list[dict], graph_calls: list[dict] | None = None, outputs=None) -> None:
+def check_kernel_launched(launches: list[dict], graph_calls: list[dict] | None = None, outputs=None,
+                          inputs=None) -> None:
     """Values count only when npusim kernels produced them: some kernel launched, and every kernel
     a called graph scheduled launched (a kernel that did not run left its work to something else).
-    An output with no elements (softmax over a 0-length dim) has no values: no launch is needed."""
+    An output with no elements (softmax over a 0-length dim) has no values, and an output that is a
+    view of an input (squeeze, transpose) moves no data: neither needs a launch."""
     produced = _tensors(outputs)
-    if produced and all(t.numel() == 0 for t in produced) and not any(
-            call.get("kernels") for call in graph_calls or []):
+    scheduled = any(call.get("kernels") for call in graph_calls or [])
+    if produced and all(t.numel() == 0 for t in produced) and not scheduled:
+        return
+    input_storages = {t.untyped_storage().data_ptr() for t in _tensors(inputs)}
+    if produced and not scheduled and all(t.numel() == 0 or t.untyped_storage().data_ptr() in input_storages
+                                          for t in produced):
         return
     if not launches:
         raise AssertionError("the compiled function launched no npusim kernel: its values came from "

@@ -68,7 +68,9 @@ def build_report(inputs: list[str], out_dir: str | Path, *, plots: bool = True,
     plots_dir = out_dir / "plots"
     if plots_dir.exists():
         shutil.rmtree(plots_dir)  # stale PNGs of ops no longer in the run would be linked otherwise
-    plot_paths = write_plots(merged.cases, plots_dir) if plots else {}
+    # OpInfo samples (suites/opinfo) are a coverage measure, a thousand small sweeps: no plot each
+    plotted = [case for case in merged.cases if case.family != "opinfo"]
+    plot_paths = write_plots(plotted, plots_dir) if plots else {}
     plot_links = {op: path.relative_to(out_dir).as_posix() for op, path in plot_paths.items()}
     kernel_plots = write_kernel_plots(merged.cases, plots_dir, BREAKDOWN_FAMILIES) if plots else {}
     kernel_links = {key: path.relative_to(out_dir).as_posix() for key, path in kernel_plots.items()}
@@ -105,6 +107,8 @@ def report_main(argv: list[str]) -> int:
     parser.add_argument("--runlog", nargs="*", default=[], metavar="FILE",
                         help="run logs whose Dynamo graph breaks (code that ran eagerly, never on the NPU) "
                              "are listed and added to summary.json")
+    parser.add_argument("--baseline", default=str(Path(__file__).parent / "baseline" / "summary.json"),
+                        help="summary.json whose OpInfo coverage the run's is compared with")
     args = parser.parse_args(argv)
     try:
         report = build_report(args.junit, args.out, plots=not args.no_plots, title=args.title)
@@ -132,6 +136,15 @@ def report_main(argv: list[str]) -> int:
         summary = json.loads(report.summary.read_text())
         summary["graph_breaks"] = [{"reason": r, "detail": d, "count": n} for (r, d), n in breaks.items()]
         report.summary.write_text(json.dumps(summary, indent=1))
+    from reports.opinfo import add_to_report
+
+    opinfo = add_to_report([report.junit], report.out_dir, report.summary, Path(args.baseline))
+    if opinfo:
+        trend = opinfo["trend"]
+        print(f"OpInfo: {opinfo['by_class']['pass']} of {opinfo['ops']} ops pass ({opinfo['pass_pct']}%"
+              + (f", {trend['pass_pct']:+.1f} points against the baseline" if trend else "") + "); "
+              + ", ".join(f"{n} {k}" for k, n in opinfo["by_class"].items() if n and k != "pass")
+              + f" (per family: {report.out_dir / 'opinfo.md'})")
     print(f"merged:   {report.junit}")
     print(f"summary:  {report.summary}")
     print(f"markdown: {report.markdown}")

@@ -89,10 +89,36 @@ def _ordered_shape_args(shape_args: Mapping[str, int] | Sequence[int], names: li
             raise TraceSimError(f"{len(values)} shape_args given, the kernel takes {len(names)} ({names})")
     out = []
     for name, value in zip(names, values):
-        if isinstance(value, bool) or int(value) != value or int(value) < 0:
-            raise TraceSimError(f"shape arg {name} = {value!r} is not a non-negative integer")
+        if isinstance(value, bool) or int(value) != value:
+            raise TraceSimError(f"shape arg {name} = {value!r} is not an integer")
         out.append(int(value))
     return out
+
+
+def _check_extents(meta: dict | None, names: list[str], values: list[int]) -> None:
+    """A size arg is any int64 (arange's start or step may be negative), but every extent and
+    tensor length it gives must be a non-negative integer."""
+    import sympy
+
+    if not meta:
+        if any(v < 0 for v in values):  # no metadata to tell extents from other values
+            raise TraceSimError(f"shape args {dict(zip(names, values))}: a negative value needs kernel.json to "
+                                "check the kernel's extents; not a non-negative integer")
+        return
+    assignment = {sympy.Symbol(n): v for n, v in zip(names, values)}
+    extents = {f"{arg['name']} numel": arg.get("numel") for arg in meta.get("args", []) if arg.get("kind") != "size"}
+    extents.update({key: meta.get(key) for key in ("xnumel", "rnumel")})
+    extents.update({f"matmul {k}": v for k, v in (meta.get("matmul") or {}).items()})
+    for what, expression in extents.items():
+        if expression is None:
+            continue
+        try:
+            value = sympy.sympify(str(expression), locals={n: sympy.Symbol(n) for n in names}).subs(assignment)
+        except (sympy.SympifyError, TypeError):
+            continue  # not an expression over the size args: nothing to check here
+        if value.is_number and (not value.is_integer or value < 0):
+            raise TraceSimError(f"{what} = {expression} is {value} at shape args {dict(zip(names, values))}: "
+                                "not a non-negative integer")
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
@@ -130,6 +156,7 @@ def simulate(kernel: str | os.PathLike | Mapping, meta: dict | None = None,
                         {"kernel cache entry": str(cache.entry(cache.sha256_text(kernel_text)).dir)}) from exc
     info = artifacts.info()
     values = _ordered_shape_args(shape_args, info["size_args"])
+    _check_extents(meta, info["size_args"], values)
 
     if cost_table is None:
         from simulator.trace.cost import cost_table_path

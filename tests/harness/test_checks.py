@@ -1,6 +1,7 @@
 """The sweep checks on hand-made points: each must fail on the fault it exists for."""
 
 import pytest
+import torch
 
 from harness import checks
 from harness.sizes import dim_sizes, sweeps
@@ -130,3 +131,16 @@ def test_kernel_launched_needs_every_scheduled_kernel():
         checks.check_kernel_launched([launch], [call])
     with pytest.raises(AssertionError, match="launched no npusim kernel"):
         checks.check_kernel_launched([], [call])
+
+
+def test_a_view_of_an_input_needs_no_kernel_but_a_new_tensor_does():
+    """squeeze/transpose compile to a view of the input (no data moves): no launch needed. An output
+    in its own storage with no kernel launched came from the host (OpInfo triage, issue 17)."""
+    x = torch.randn(3, 1, 4)
+    no_kernels = [{"graph": "1-0-main", "kernels": []}]
+    checks.check_kernel_launched([], no_kernels, x.squeeze(1), [x])
+    checks.check_kernel_launched([], no_kernels, (x.transpose(0, 2), x[0]), [x])
+    with pytest.raises(AssertionError, match="launched no npusim kernel"):
+        checks.check_kernel_launched([], no_kernels, x.squeeze(1).clone(), [x])
+    with pytest.raises(AssertionError, match="launched no npusim kernel"):  # one view, one host value
+        checks.check_kernel_launched([], no_kernels, (x.squeeze(1), x.sum()), [x])

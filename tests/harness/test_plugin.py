@@ -212,9 +212,13 @@ def test_xdist_keeps_each_op_in_one_worker(project):
 
 
 def test_case_without_a_kernel_launch_fails(project):
-    pytester = project('SPECS = [OpSpec("identity", lambda x: x, inputs=["N"])]\n')
-    result = run(pytester, targets=("suites/fam/ops.py::identity[f32-N=7]",))
-    result.assert_outcomes(failed=1)
+    """A value in its own storage with no kernel launched came from the host and fails; an
+    output that is the input or a view of it moves no data and needs no kernel (issue 17)."""
+    pytester = project('HOST_VALUE = torch.ones(3)\n'  # returned as it is: no graph, no kernel
+                       'SPECS = [OpSpec("constant", lambda x: HOST_VALUE, inputs=["N"]),\n'
+                       '         OpSpec("identity", lambda x: x, inputs=["N"])]\n')
+    result = run(pytester, targets=("suites/fam/ops.py::constant[f32-N=7]", "suites/fam/ops.py::identity[f32-N=7]"))
+    result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(["*launched no npusim kernel*"])
 
 

@@ -1,0 +1,331 @@
+"""PyTorch's OpInfo database (`op_db`) as npusim op specs.
+
+Each OpInfo entry gives its sample inputs (`op.sample_inputs`). Every sample
+becomes one `OpInfoSpec`: its tensors are the case's inputs, everything else
+(scalars, dims, dtypes) stays a constant of the traced function, so one
+torch.compile serves the sample at every size. One dim is swept dynamically
+(named `N`): the last dim of the sample's first tensor, and the last dim of
+every other tensor of the same size (so a broadcast keeps broadcasting). A
+swept input is the sample's values repeated cyclically along that dim, so the
+op's domain (positive for log, valid indices) survives; a size the op itself
+rejects (eager raises) is skipped as not a size of the sample.
+
+Left out, with why (OpInfo has no flag for either, so they are named):
+* random ops: their values are not a function of their inputs, so eager
+  cannot be the reference (RANDOM_OPS);
+* uninitialised memory: `empty`-family outputs are whatever the allocator left
+  (UNINITIALISED_OPS);
+* ops with no CPU dtype at all (CUDA-only attention kernels).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch.utils import _pytree as pytree
+
+from harness.spec import DTYPES, OpSpec
+
+RANDOM_OPS = frozenset({
+    "bernoulli", "cauchy", "exponential", "geometric", "log_normal", "multinomial", "normal",
+    "normal.in_place", "normal.number_mean", "rand_like", "randint", "randint_like", "randn", "randn_like",
+    "uniform", "nn.functional.alpha_dropout", "nn.functional.dropout", "nn.functional.dropout2d",
+    "nn.functional.dropout3d", "nn.functional.feature_alpha_dropout.with_train", "nn.functional.rrelu",
+})
+UNINITIALISED_OPS = frozenset({"empty", "empty_like", "empty_permuted", "empty_strided", "new_empty",
+                               "new_empty_strided"})
+
+# Samples per op: the first two, as a user trying op_db would (NPUSIM_OPINFO_SAMPLES overrides).
+DEFAULT_SAMPLES = 2
+SWEPT = "N"
+# A swept size whose output would exceed this many elements is not run (an op that squares its
+# input's size, like diag of a vector, would take Spike minutes at tile + 1).
+MAX_SWEPT_OUTPUT = 1 << 22
+
+# Families for the coverage report: first matching rule wins; the OpInfo class decides the rest.
+_FAMILY_RULES = [
+    ("fft", r"^fft\.|stft"),
+    ("sparse", r"sparse|to_sparse"),
+    ("linalg", r"^linalg\.|^(matmul|mm|bmm|addmm|addmv|addbmm|baddbmm|addr|mv|dot|vdot|inner|outer|ger|einsum|"
+               r"tensordot|chain_matmul|kron|cholesky\w*|lu\w*|qr|svd\w*|pinverse|inverse|det|logdet|slogdet|"
+               r"triangular_solve|geqrf|ormqr|cross|cov|corrcoef|matrix_exp|trace|cdist|pdist|block_diag|"
+               r"nn\.functional\.(linear|bilinear)|torch\._scaled_mm.*|__rmatmul__|frexp_unused)$"),
+    ("conv_pool", r"conv|pool|unfold|^nn\.functional\.fold|interpolate|upsample|grid_sample|pixel_(un)?shuffle|"
+                  r"affine_grid|channel_shuffle"),
+    ("scan_sort", r"^(cum\w+|logcumsumexp|sort|argsort|msort|topk|kthvalue|median|nanmedian|mode|unique\w*|"
+                  r"searchsorted|bucketize|histc|histogram\w*|bincount|special\.zeta_unused)$"),
+    ("indexing", r"index|gather|scatter|take|masked_(fill|scatter|select)|^put$|nonzero|argwhere|embedding|"
+                 r"one_hot|^where$|diag_embed|tril_indices|triu_indices|unravel"),
+    ("view", r"^(view|view_as|reshape|reshape_as|squeeze|unsqueeze|permute|transpose|t|T|H|mT|mH|adjoint|"
+             r"expand|expand_as|narrow|select|split|split_with_sizes|tensor_split|hsplit|vsplit|dsplit|chunk|"
+             r"unbind|movedim|moveaxis|flatten|unflatten|as_strided|diagonal|real|imag|swapaxes|swapdims|"
+             r"ravel|atleast_[123]d|broadcast_to|broadcast_tensors|view_as_real|view_as_complex|conj|"
+             r"resolve_conj|resolve_neg|alias_copy|\w+_copy|contiguous|clone|detach|positive|"
+             r"squeeze\.multiple|unfold|flip\w*|rot90|roll|narrow_copy|select_scatter|slice\w*|"
+             r"diagonal_scatter|as_strided_scatter|repeat\w*|tile|stack|[hvd]stack|column_stack|row_stack|"
+             r"cat|concat|concatenate|meshgrid|tril|triu|diag|diagflat|fliplr|flipud|block_diag)$"),
+    ("factory", r"^(arange|linspace|logspace|ones|zeros|full|eye|ones_like|zeros_like|full_like|new_ones|"
+                r"new_zeros|new_full|scalar_tensor|signal\.windows\.\w+|tril_indices|triu_indices|"
+                r"heaviside_unused)$"),
+    ("loss", r"loss|cross_entropy|nll|kl_div|ctc"),
+    ("normalization", r"norm|softmax|softmin|log_softmax|logsumexp|normalize"),
+    ("attention", r"attention"),
+]
+
+
+def family_of(op) -> str:
+    """The op family the report groups coverage by (pointwise, reduction, view, linalg, ...)."""
+    name = op.name
+    for family, pattern in _FAMILY_RULES:
+        if re.search(pattern, name):
+            return family
+    kind = type(op).__name__
+    if kind in ("UnaryUfuncInfo", "BinaryUfuncInfo") or name.startswith("special.") or name.startswith("__"):
+        return "pointwise"
+    if kind == "ReductionOpInfo" or name in ("amax", "amin", "aminmax", "var", "std", "var_mean", "std_mean",
+                                             "count_nonzero", "all", "any", "max", "min", "sum", "prod"):
+        return "reduction"
+    if name.startswith("nn.functional."):
+        return "nn"
+    return "other"
+
+
+def full_name(op) -> str:
+    return op.name + (f".{op.variant_test_name}" if op.variant_test_name else "")
+
+
+def excluded_reason(op) -> str | None:
+    name = full_name(op)
+    if name in RANDOM_OPS:
+        return "random: values are not a function of the inputs"
+    if name in UNINITIALISED_OPS:
+        return "uninitialised memory: the output is whatever the allocator left"
+    if not op.supported_dtypes("cpu"):
+        return "no CPU dtype"
+    return None
+
+
+def primary_dtype(op) -> str | None:
+    """f32 where the op supports it, else an integer dtype (bitwise ops, gcd, ...)."""
+    supported = op.supported_dtypes("cpu")
+    for name in ("f32", "i64", "i32"):
+        if DTYPES[name] in supported:
+            return name
+    return None
+
+
+def extra_dtypes(op) -> tuple[str, ...]:
+    """f16 / bf16 where the op supports them (their samples are the f32 samples, cast)."""
+    supported = op.supported_dtypes("cpu")
+    return tuple(name for name in ("f16", "bf16") if DTYPES[name] in supported)
+
+
+@functools.cache
+def op_database() -> list:
+    """op_db, imported once (it takes a few seconds and needs the pinned `expecttest`)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from torch.testing._internal.common_methods_invocations import op_db
+    return list(op_db)
+
+
+def opinfo_tolerance(op, dtype: torch.dtype) -> tuple[float, float] | None:
+    """OpInfo's own (rtol, atol) for `dtype`: the loosest `toleranceOverride` (a tol(atol, rtol)) or
+    `precisionOverride` (an atol) among its decorators; they are per test, and values vs eager is
+    closest to its test_compare_cpu and Inductor's opinfo tests. None: OpInfo gives none."""
+    rtols, atols = [], []
+    for decorator in getattr(op, "decorators", ()) or ():
+        for inner in getattr(decorator, "decorators", [decorator]):
+            table = getattr(inner, "d", None)
+            if not isinstance(table, dict) or dtype not in table:
+                continue
+            tol = table[dtype]
+            if hasattr(tol, "rtol") and hasattr(tol, "atol"):
+                rtols.append(float(tol.rtol))
+                atols.append(float(tol.atol))
+            elif isinstance(tol, (int, float)):
+                atols.append(float(tol))
+    if not atols:
+        return None
+    return max(rtols, default=0.0), max(atols)
+
+
+@dataclass
+class OpInfoSpec(OpSpec):
+    """One sample of one OpInfo op. `fn` rebuilds the call from the sample's tensors."""
+
+    opinfo: str = ""               # the op's full name ("div.floor_rounding")
+    sample_index: int = 0
+    samples_dtype: str = "f32"     # dtype the sample was drawn at; other float dtypes are cast from it
+    tensors: list = field(default_factory=list)   # the sample's tensors, as drawn
+    swept: list = field(default_factory=list)     # per tensor: the swept dim index, or None
+    opinfo_family: str = ""
+    opinfo_tolerances: dict = field(default_factory=dict)  # dtype name -> OpInfo's (rtol, atol)
+    full_sweep: bool = False       # the op's first sample with a dim to sweep: every size, f16/bf16 too
+
+    def tolerance(self, dtype: str, sizes: dict[str, int] | None = None) -> tuple[float, float]:
+        """The harness's dtype tolerance, loosened to OpInfo's own where it gives one."""
+        rtol, atol = super().tolerance(dtype, sizes)
+        given = self.opinfo_tolerances.get(dtype)
+        return (max(rtol, given[0]), max(atol, given[1])) if given else (rtol, atol)
+
+    def make_inputs(self, sizes: dict[str, int], dtype: str, seed: int) -> list[torch.Tensor]:
+        """The sample's tensors with the swept dim resized to sizes[N] (values repeated cyclically),
+        floats cast to `dtype`. A swept size eager rejects is skipped: the op does not allow it."""
+        target = DTYPES[dtype]
+        source = DTYPES[self.samples_dtype]
+        inputs = []
+        for tensor, dim in zip(self.tensors, self.swept):
+            value = tensor.detach()
+            if dim is not None and SWEPT in sizes and sizes[SWEPT] != value.shape[dim]:
+                value = resize_dim(value, dim, sizes[SWEPT])
+            if value.dtype == source and source.is_floating_point and target != source:
+                value = value.to(target)
+            inputs.append(value.clone())
+        if sizes and sizes.get(SWEPT) != own_size(self):
+            import pytest
+
+            try:  # the op's own rule for the resized sample: eager must accept it
+                result = self.fn(*[t.clone() for t in inputs])
+            except Exception as error:
+                pytest.skip(f"not a size of this sample: eager rejects {SWEPT}={sizes.get(SWEPT)} "
+                            f"({type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''})")
+            produced = sum(t.numel() for t in pytree.tree_leaves(result) if isinstance(t, torch.Tensor))
+            if produced > MAX_SWEPT_OUTPUT:  # diag of an 8193-vector is a 67M-element matrix
+                pytest.skip(f"not a size of this sample: {SWEPT}={sizes.get(SWEPT)} makes {produced} output "
+                            f"elements (the suite's sweeps stay below {MAX_SWEPT_OUTPUT})")
+        return inputs
+
+
+def resize_dim(tensor: torch.Tensor, dim: int, size: int) -> torch.Tensor:
+    """`tensor` with dim `dim` of length `size`, its values repeated cyclically along it."""
+    length = tensor.shape[dim]
+    if length == 0:
+        shape = list(tensor.shape)
+        shape[dim] = size
+        return torch.zeros(shape, dtype=tensor.dtype)
+    index = torch.arange(size) % length
+    return tensor.index_select(dim, index).contiguous()
+
+
+def sweep_dims(tensors: list[torch.Tensor]) -> list[int | None]:
+    """Which dim of each tensor is swept: the last dim of the first tensor with a last dim of at least 2,
+    and the last dim of every other tensor with the same size there. None: not swept."""
+    primary = next((t for t in tensors if t.dim() >= 1 and t.shape[-1] >= 2), None)
+    if primary is None:
+        return [None] * len(tensors)
+    size = primary.shape[-1]
+    return [t.dim() - 1 if t.dim() >= 1 and t.shape[-1] == size else None for t in tensors]
+
+
+def _shape_text(tensor: torch.Tensor, dim: int | None) -> str:
+    return ",".join(SWEPT if d == dim else str(n) for d, n in enumerate(tensor.shape))
+
+
+def _call_fn(op_fn, spec_tree, leaves, tensor_positions):
+    """A function of the sample's tensors that makes the op's call with its constants in place."""
+    def call(*tensors):
+        values = list(leaves)
+        for position, tensor in zip(tensor_positions, tensors):
+            values[position] = tensor
+        sample_input, args, kwargs = pytree.tree_unflatten(values, spec_tree)
+        return op_fn(sample_input, *args, **kwargs)
+
+    return call
+
+
+def spec_name(op, index: int) -> str:
+    # pytest ids: the op name (dots kept, brackets and dashes not allowed by the harness's ids)
+    return re.sub(r"[\[\]\-\s]", "_", full_name(op)) + f".s{index}"
+
+
+def samples_per_op() -> int:
+    return int(os.environ.get("NPUSIM_OPINFO_SAMPLES", DEFAULT_SAMPLES))
+
+
+def selected_ops() -> list:
+    """op_db minus the excluded ops, narrowed by NPUSIM_OPINFO_OPS (comma-separated full names)
+    and NPUSIM_OPINFO_SHARD ("k/n": every n-th op from the k-th, 0-based)."""
+    ops = [op for op in op_database() if excluded_reason(op) is None]
+    wanted = os.environ.get("NPUSIM_OPINFO_OPS")
+    if wanted:
+        names = {n.strip() for n in wanted.split(",") if n.strip()}
+        ops = [op for op in ops if full_name(op) in names]
+    shard = os.environ.get("NPUSIM_OPINFO_SHARD")
+    if shard:
+        k, n = (int(x) for x in shard.split("/"))
+        ops = ops[k::n]
+    return ops
+
+
+def specs_of(op, samples: int | None = None) -> list[OpInfoSpec]:
+    """The op's first `samples` samples as specs; an op whose samples cannot be drawn gets none."""
+    dtype = primary_dtype(op)
+    if dtype is None:
+        return []
+    samples = samples_per_op() if samples is None else samples
+    drawn = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for sample in op.sample_inputs("cpu", DTYPES[dtype], requires_grad=False):
+            drawn.append(sample)
+            if len(drawn) >= samples:
+                break
+    specs = []
+    family = family_of(op)
+    kept = []
+    for index, sample in enumerate(drawn):
+        leaves, tree = pytree.tree_flatten((sample.input, tuple(sample.args), dict(sample.kwargs)))
+        positions = [i for i, leaf in enumerate(leaves) if isinstance(leaf, torch.Tensor)]
+        tensors = [leaves[i] for i in positions]
+        if any(t.layout != torch.strided or t.is_complex() for t in tensors):
+            continue  # sparse and complex tensors: npusim kernels take dense real buffers
+        kept.append((index, leaves, tree, positions, tensors, sweep_dims(tensors)))
+    # the sweep and the other dtypes go to the first sample with a dim to sweep (else the first)
+    full = next((k[0] for k in kept if any(d is not None for d in k[5])), kept[0][0] if kept else None)
+    for index, leaves, tree, positions, tensors, swept in kept:
+        dtypes = (dtype,) + (extra_dtypes(op) if dtype == "f32" and index == full else ())
+        tolerances = {name: opinfo_tolerance(op, DTYPES[name]) for name in dtypes}
+        specs.append(OpInfoSpec(
+            name=spec_name(op, index), fn=_call_fn(op.op, tree, leaves, positions),
+            inputs=[_shape_text(t, d) for t, d in zip(tensors, swept)], dtypes=dtypes,
+            family="opinfo", opinfo=full_name(op), sample_index=index, samples_dtype=dtype,
+            tensors=tensors, swept=swept, opinfo_family=family, full_sweep=index == full,
+            opinfo_tolerances={name: tol for name, tol in tolerances.items() if tol}))
+    return specs
+
+
+def own_size(spec: OpInfoSpec) -> int | None:
+    """The swept dim's size in the sample as drawn (None: nothing is swept)."""
+    for tensor, dim in zip(spec.tensors, spec.swept):
+        if dim is not None:
+            return int(tensor.shape[dim])
+    return None
+
+
+def swept_sizes(spec: OpInfoSpec, tile: int, dtype: str = "f32") -> list[tuple[int, bool]]:
+    """(size, host values) of the swept dim. The op's first sample with a dim to sweep: its own size
+    first (it compiles the op's one graph), then 1, a prime, tile + 1 and a large size (host values:
+    Spike would take minutes); other samples: their own size and tile + 1; f16/bf16 (cast from the
+    f32 sample): the own size. Independent of --sizes, so one expectations file serves every run."""
+    own = own_size(spec)
+    if own is None:
+        return []
+    if dtype != spec.samples_dtype:
+        return [(own, False)]
+    large = 16 * tile + 7
+    wanted = [(1, False), (7, False), (tile + 1, False)] if spec.full_sweep else [(tile + 1, False)]
+    if spec.full_sweep and max(t.numel() for t in spec.tensors) // own * large <= MAX_SWEPT_OUTPUT:
+        wanted.append((large, True))
+    sizes = [(own, False)]
+    for size, host in wanted:
+        if size not in [s for s, _ in sizes]:
+            sizes.append((size, host))
+    return sizes

@@ -1,0 +1,55 @@
+"""Small inputs for what the OpInfo suite found (issue 17), kept as tests."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from npusim import runlog
+
+
+@pytest.fixture
+def traced_env(npusim_env, monkeypatch):
+    """Host values, but the trace simulator on: these bugs were in the cycles path."""
+    monkeypatch.setenv("NPUSIM_TRACE", "1")
+    return npusim_env
+
+
+def test_arange_with_a_negative_start_is_simulated(traced_env):
+    """OpInfo's arange(-1, 2, 2): Dynamo makes the ints size args, and ks = -1 (the start) reached the
+    trace simulator, which refused every negative size arg. Only extents must be non-negative."""
+    bounds = [-1, 2, 2]  # read from a list, as OpInfo samples are: Dynamo keeps them symbolic
+
+    def fn(x):
+        return x + torch.arange(bounds[0], bounds[1], bounds[2], dtype=torch.float32)
+
+    x = torch.randn(2)
+    torch.testing.assert_close(torch.compile(fn, backend="npusim", dynamic=True)(x), fn(x))
+    launches = runlog.events("launch", traced_env)
+    assert launches and all(e.get("cycles") for e in launches), launches
+
+
+@pytest.mark.parametrize("fn", [torch.erfc, torch.special.erfcx, torch.special.log_ndtr],
+                         ids=["erfc", "erfcx", "log_ndtr"])
+def test_erfc_family_keeps_its_tails(npusim_env, fn):
+    """Inductor's erfc = 1 - erf(x) cancelled for x above ~3: erfc(8) was 0 (eager 1.1e-29), erfcx(8)
+    0 (eager 0.07) and log_ndtr(-10) -inf (eager -53.2). Relative error is what matters in the tails."""
+    x = torch.tensor([-30.0, -10.0, -5.0, -2.0, -0.5, 0.0, 1e-3, 1.0, 3.0, 8.0, 9.0, 30.0])
+    actual = torch.compile(lambda x: fn(x), backend="npusim", dynamic=True)(x)
+    expected = fn(x)
+    # relative error in the tails; log_ndtr near 0 (x = 8: -6e-16) is an absolute matter
+    tiny = 1e-6 if fn is torch.special.log_ndtr else 0.0
+    finite = expected.isfinite() & (expected.abs() > tiny)
+    torch.testing.assert_close(actual[~finite], expected[~finite], atol=1e-6, rtol=0)
+    torch.testing.assert_close(actual[finite], expected[finite], rtol=1e-4, atol=0)  # the suite's f32 rtol
+
+
+def test_a_host_node_without_a_kernel_name_is_refused_by_its_node_type():
+    """OpInfo's narrow with a tensor start gave `cannot lower op ''` (a DynamicSliceSize node has
+    no kernel name): the refusal must name something a user can look up."""
+    from compiler.wrapper import op_name
+
+    class DynamicSliceSize:  # stands for the Inductor IR node: no op_overload, an empty kernel name
+        python_kernel_name = ""
+
+    assert op_name(DynamicSliceSize()) == "DynamicSliceSize"

@@ -1,0 +1,147 @@
+"""The OpInfo suite (suites/opinfo): its generation, classes, strict expectations and report.
+
+The suite itself runs in the nightly (`make run`); here a few of its ops run end to end
+(Spike values) so a broken generator or expectation mechanism shows in `make test`.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from suites.opinfo import catalog, expectations
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def op_named(name):
+    return next(op for op in catalog.op_database() if catalog.full_name(op) == name)
+
+
+def test_random_and_uninitialised_ops_are_left_out_by_name():
+    names = {catalog.full_name(op) for op in catalog.selected_ops()}
+    assert not names & (catalog.RANDOM_OPS | catalog.UNINITIALISED_OPS)
+    assert {"abs", "add", "sum", "nn.functional.normalize", "squeeze"} <= names
+    assert catalog.excluded_reason(op_named("bernoulli")).startswith("random")
+    assert catalog.excluded_reason(op_named("empty_like")).startswith("uninitialised")
+
+
+def test_families():
+    assert catalog.family_of(op_named("abs")) == "pointwise"
+    assert catalog.family_of(op_named("sum")) == "reduction"
+    assert catalog.family_of(op_named("squeeze")) == "view"
+    assert catalog.family_of(op_named("linalg.det")) == "linalg"
+    assert catalog.family_of(op_named("nn.functional.conv2d")) == "conv_pool"
+
+
+def test_swept_dim_repeats_the_sample_and_broadcasts_stay_broadcasts():
+    a, b, scalar = torch.randn(3, 5), torch.randn(5), torch.randn(3, 1)
+    assert catalog.sweep_dims([a, b, scalar]) == [1, 0, None]
+    grown = catalog.resize_dim(a, 1, 12)
+    assert grown.shape == (3, 12) and torch.equal(grown[:, 5:10], a)
+    assert catalog.resize_dim(a, 1, 2).shape == (3, 2)
+
+
+def test_a_spec_calls_the_op_as_its_sample_does_at_every_size():
+    spec = catalog.specs_of(op_named("add"), samples=2)[1]  # add(x of (5,), a 0-d tensor)
+    inputs = spec.make_inputs({}, "f32", 0)
+    sample = list(op_named("add").sample_inputs("cpu", torch.float32))[1]
+    torch.testing.assert_close(spec.fn(*inputs), torch.add(sample.input, *sample.args, **sample.kwargs))
+    own = catalog.own_size(spec)
+    sizes = [size for size, _ in catalog.swept_sizes(spec, 1024)]
+    assert sizes[0] == own and {1, 7, 1025} <= set(sizes)
+    bigger = spec.make_inputs({catalog.SWEPT: 1025}, "bf16", 0)
+    assert all(t.shape[d] == 1025 for t, d in zip(bigger, spec.swept) if d is not None)
+    assert all(t.dtype == torch.bfloat16 for t in bigger)
+    first = catalog.specs_of(op_named("add"), samples=2)[0]
+    assert first.dims() == [] and not first.full_sweep and spec.full_sweep  # 0-d: nothing to sweep
+    assert first.dtypes == ("f32",) and spec.dtypes == ("f32", "f16", "bf16")
+
+
+def test_classes_of_exceptions():
+    from harness.collect import CaseUnsupported
+
+    assert expectations.classify(None) is None
+    assert expectations.classify(CaseUnsupported("npusim backend cannot lower op 'sort': x")) == "unsupported"
+    assert expectations.classify(AssertionError("the compiled function launched no npusim kernel: ...")) == \
+        "no-kernel"
+    assert expectations.classify(AssertionError("Tensor-likes are not close!")) == "wrong"
+    assert expectations.classify(AssertionError("recompiled: 2 compile events")) == "recompile"
+    assert expectations.classify(AssertionError("faster than the hardware allows")) == "check"
+    assert expectations.classify(ZeroDivisionError("integer modulo by zero")) == "crash"
+    import torch._dynamo.exc
+
+    assert expectations.classify(torch._dynamo.exc.Unsupported("Data dependent operator")) == "graph-break"
+    data_dependent = torch._dynamo.exc.UserError(torch._dynamo.exc.UserErrorType.CONSTRAINT_VIOLATION, "u0")
+    assert expectations.classify(data_dependent) == "graph-break"
+    assert expectations.op_class(["pass", "skip", "unsupported", "wrong"]) == "wrong"
+    assert expectations.op_class(["pass", "skip"]) == "pass"
+
+
+def test_an_expectation_matches_only_its_class_and_refused_op():
+    from harness.collect import CaseUnsupported
+
+    wrong = expectations.Expected.of("wrong")
+    assert isinstance(AssertionError("Tensor-likes are not close!"), wrong)
+    assert not isinstance(RuntimeError("boom"), wrong)
+    sort = expectations.Expected.of("unsupported", "sort")
+    assert isinstance(CaseUnsupported("npusim backend cannot lower op 'sort'"), sort)
+    assert not isinstance(CaseUnsupported("npusim backend cannot lower op 'scatter'"), sort)
+
+
+def run_suite(tmp_path, ops: str, expectations_file: Path | None = None) -> tuple[int, str, Path]:
+    junit = tmp_path / "junit.xml"
+    env = dict(os.environ, NPUSIM_OPINFO_OPS=ops, NPUSIM_OPINFO_SAMPLES="1", NPUSIM_OUT=str(tmp_path / "out"),
+               NPUSIM_RUNLOG=str(tmp_path / "runlog.jsonl"))
+    env.pop("PYTEST_XDIST_WORKER", None)
+    if expectations_file is not None:
+        env["NPUSIM_OPINFO_EXPECTATIONS"] = str(expectations_file)
+    result = subprocess.run([sys.executable, "-m", "pytest", "suites/opinfo", "-q", "-n", "0", "-p", "no:cacheprovider",
+                             "-o", "junit_family=xunit1", f"--junitxml={junit}"],
+                            cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    return result.returncode, result.stdout + result.stderr, junit
+
+
+@pytest.mark.spike
+def test_a_few_ops_run_end_to_end_and_a_fixed_op_xpasses(tmp_path):
+    """abs (swept, Spike values, host values for the large size), squeeze (a view: no kernel
+    needed) and diag (at N = 8193 it reads 10 elements of a (10, 8193) matrix: the physical floor
+    counted the whole input and called it faster than the hardware) pass; declaring one of abs's
+    cases `wrong` makes the run fail strictly (XPASS)."""
+    empty = tmp_path / "none.yaml"
+    expectations.dump({"version": expectations.VERSION, "ops": {}}, empty)
+    code, output, junit = run_suite(tmp_path, "abs,squeeze,diag", empty)
+    assert code == 0, output[-3000:]
+    from reports.opinfo import coverage, op_classes
+
+    classes, families = op_classes([junit])
+    assert classes == {"abs": "pass", "squeeze": "pass", "diag": "pass"}, classes
+    assert coverage(classes, families)["pass_pct"] == 100.0
+
+    declared = tmp_path / "declared.yaml"
+    expectations.dump({"version": expectations.VERSION, "ops": {"abs": {
+        "class": "wrong", "family": "pointwise", "reason": "declared for the test",
+        "cases": {"abs.s0[f32-N=7]": {"class": "wrong", "reason": "declared for the test"}}}}}, declared)
+    code, output, _ = run_suite(tmp_path, "abs", declared)
+    assert code == 1 and "XPASS(strict)" in output and "abs.s0[f32-N=7]" in output, output[-3000:]
+
+
+def test_coverage_report_counts_ops_per_class_and_family_and_the_trend():
+    from reports.opinfo import coverage, markdown, trend
+
+    base = coverage({"abs": "pass", "sort": "unsupported", "flip": "crash"},
+                    {"abs": "pointwise", "sort": "scan_sort", "flip": "view"})
+    new = coverage({"abs": "pass", "sort": "unsupported", "flip": "pass", "cov": "graph-break"},
+                   {"abs": "pointwise", "sort": "scan_sort", "flip": "view", "cov": "linalg"})
+    assert new["ops"] == 4 and new["by_class"]["pass"] == 2 and new["pass_pct"] == 50.0
+    assert new["by_family"]["view"] == {"pass": 1}
+    change = trend(new, base)
+    assert change["by_class"]["pass"] == 1 and change["by_class"]["crash"] == -1
+    assert change["changed"] == {"flip": ["crash", "pass"]}
+    text = markdown(new, change)
+    assert "2 of 4 ops pass" in text and "flip: crash -> pass" in text
