@@ -25,7 +25,7 @@ from mlir import ir, passmanager
 from mlir.dialects import arith, func, linalg, memref, scf
 from mlir.dialects import math as mmath
 
-from compiler import tile_ir
+from compiler import argreduce, tile_ir
 from compiler.errors import InvalidKernel, UnsupportedOp
 from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_i64, to_index
 from compiler.tiling import TileChoice, choose_tile, is_symbolic_dim
@@ -603,7 +603,7 @@ class KernelEmitter:
         short = not is_symbolic_dim(extent) and int(extent) <= SHORT_STATIC_SUM
         carried = [r for r in reduces if short or not keeps_partials(r)]
         partials = {id(r): self.partial_sums(r, choice.tile) for r in reduces if r not in carried}
-        inits = [reduction_identity(r.reduction_type, accumulator_dtype(r.dtype)) for r in carried]
+        inits = [init for r in carried for init in self.carried_inits(r)]
         tile_const = const_index(choice.tile)
         loop = scf.ForOp(const_index(0), extent_index, tile_const, inits)
         loop.attributes["npusim.tile_loop"] = ir.DictAttr.get(
@@ -628,6 +628,12 @@ class KernelEmitter:
                 accumulators = []
                 carried_values = iter(compute.inner_iter_args)
                 for reduce in reduces:
+                    if argreduce.is_arg_reduction(reduce):
+                        position = element.env[t] if getattr(reduce, "index", None) is None else \
+                            cast(self.value(reduce.index, element), reduce.index.dtype, torch.int64)
+                        accumulators += argreduce.combine(reduce, next(carried_values), next(carried_values),
+                                                          self.value(reduce.value, element), position)
+                        continue
                     acc_dtype = accumulator_dtype(reduce.dtype)
                     value = cast(self.value(reduce.value, element), reduce.value.dtype, acc_dtype)
                     if id(reduce) in partials:
@@ -642,12 +648,22 @@ class KernelEmitter:
             for _, plan in store_plans:
                 self.issue_transfer("store", plan, outer, t, tile_base, length)
             scf.YieldOp(list(compute.results))
-        for reduce, result in zip(carried, loop.results):
-            outer.memo[id(reduce)] = cast(result, accumulator_dtype(reduce.dtype), reduce.dtype)
+        results = iter(loop.results)
+        for reduce in carried:
+            if argreduce.is_arg_reduction(reduce):
+                next(results)  # the best value; the index is the result
+            outer.memo[id(reduce)] = cast(next(results), accumulator_dtype(reduce.dtype), reduce.dtype)
         for reduce in reduces:
             if id(reduce) in partials:
                 total = partials[id(reduce)].combine(self)
                 outer.memo[id(reduce)] = cast(total, accumulator_dtype(reduce.dtype), reduce.dtype)
+
+    @staticmethod
+    def carried_inits(reduce: Reduce) -> list[ir.Value]:
+        """The iter_args one carried reduction starts from: one running value, or argmax's (value, index)."""
+        if argreduce.is_arg_reduction(reduce):
+            return argreduce.inits(reduce)
+        return [reduction_identity(reduce.reduction_type, accumulator_dtype(reduce.dtype))]
 
     def tag_compute(self, op, reads: list[int], writes: list[int], kind: str | None = None) -> None:
         """Mark `op` (an scf.for) as compute tile `next_tile_id` (CONTRACTS.md section 1)."""

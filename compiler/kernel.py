@@ -19,14 +19,14 @@ from torch._inductor.codegen.simd import SIMDKernel
 from torch._inductor.utils import sympy_subs
 from torch._inductor.virtualized import V
 
-from compiler import tile_ir
+from compiler import argreduce, tile_ir
 from compiler.emitter import KernelEmitter
 from compiler.errors import UnsupportedOp
 from compiler.overrides import NpuOverrides
 from npusim import cache, runlog
 from npusim.config import NpuConfig
 
-SUPPORTED_REDUCTIONS = ("sum", "prod", "max", "min", "any")
+SUPPORTED_REDUCTIONS = ("sum", "prod", "max", "min", "any", "argmax", "argmin")
 
 
 def record_size_expressions(meta: dict, arg_types) -> None:
@@ -166,12 +166,16 @@ class NpuKernel(SIMDKernel):
             return self.welford_reduce_fallback(dtype, value)
         if reduction_type == "online_softmax_reduce":
             return self.prepare_softmax_twopass_fallback(dtype, value)
-        if reduction_type not in SUPPORTED_REDUCTIONS or isinstance(value, tuple):
+        arg_reduction = reduction_type in argreduce.ARG_REDUCTIONS
+        if reduction_type not in SUPPORTED_REDUCTIONS or (isinstance(value, tuple) and not arg_reduction):
             raise UnsupportedOp(f"reduction:{reduction_type}")
         cache_key = (src_dtype, reduction_type, value)
         if cache_key in self.cse.reduction_cache:
             return self.cse.reduction_cache[cache_key]
-        key = self.record(tile_ir.Reduce(reduction_type, value.node, dtype))
+        if arg_reduction:
+            key = argreduce.record(self, dtype, reduction_type, value)
+        else:
+            key = self.record(tile_ir.Reduce(reduction_type, value.node, dtype))
         result = self.cse.generate(self.compute, key, dtype=dtype)
         self.cse.reduction_cache[cache_key] = result
         return result
