@@ -1,5 +1,8 @@
 """Indexing: argmax/argmin (index results, bit-exact; values="int" draws many ties, the first
-index must win), over the last, a middle and every dim."""
+index must win), scans (cumsum/cumprod in eager's order and accumulate type: bit-exact), var/std
+over any dim; 2-D and 3-D, every dynamic dim swept through its tails. A reduction or scan over a
+middle/first dim keeps a static last dim here: until reductions over a non-last dim are tiled
+(issue 12 item 6) it runs one row per output element, minutes on Spike at a last dim of 8k."""
 
 import torch
 
@@ -9,7 +12,19 @@ SPECS = [
     OpSpec("argmax_last", lambda x: x.argmax(-1), inputs=["M,N"], values="int"),
     OpSpec("argmin_last", lambda x: x.argmin(-1), inputs=["M,N"], values="int"),
     OpSpec("argmax_last_lowp", lambda x: x.argmax(-1), inputs=["M,N"], dtypes=("f16", "bf16", "i32")),
-    OpSpec("argmax_middle", lambda x: x.argmax(1), inputs=["B,M,N"], values="int"),
+    OpSpec("argmax_middle", lambda x: x.argmax(1), inputs=["B,M,16"], values="int"),
     OpSpec("argmin_all", lambda x: x.argmin(), inputs=["M,N"]),
     OpSpec("argmax_edges", lambda x: x.argmax(-1), inputs=["M,N"], values="edge"),  # NaN wins, like eager
+    OpSpec("cumsum_last", lambda x: torch.cumsum(x, -1), inputs=["M,N"], rtol=0, atol=0),
+    OpSpec("cumsum_1d", lambda x: torch.cumsum(x, 0), inputs=["N"], rtol=0, atol=0),
+    OpSpec("cumsum_lowp", lambda x: torch.cumsum(x, -1), inputs=["M,N"], dtypes=("f16", "bf16"), rtol=0, atol=0),
+    OpSpec("cumsum_int", lambda x: torch.cumsum(x, -1), inputs=["M,N"], dtypes=("i32", "i64")),
+    OpSpec("cumsum_middle", lambda x: torch.cumsum(x, 1), inputs=["B,M,16"], rtol=0, atol=0),
+    OpSpec("cumsum_3d_last", lambda x: torch.cumsum(x, -1), inputs=["B,M,N"], rtol=0, atol=0),
+    OpSpec("cumprod_last", lambda x: torch.cumprod(x, -1), inputs=["M,N"], values="unit", rtol=0, atol=0),
+    OpSpec("var_last", lambda x: torch.var(x, -1), inputs=["M,N"], rtol=1e-4, atol=1e-5),
+    OpSpec("var_first_c0", lambda x: torch.var(x, 0, correction=0), inputs=["N,16"], rtol=1e-4, atol=1e-5),
+    OpSpec("std_middle", lambda x: torch.std(x, 1), inputs=["B,M,16"], rtol=1e-4, atol=1e-5),
+    OpSpec("std_3d_last", lambda x: torch.std(x, -1), inputs=["B,M,N"], rtol=1e-4, atol=1e-5),
+    OpSpec("std_all_c0", lambda x: torch.std(x, correction=0), inputs=["M,N"], rtol=1e-4, atol=1e-5),
 ]
