@@ -34,7 +34,7 @@ from compiler.tile_ir import Constant, IndexValue, Load, Node, Op, Reduce, Store
 from npusim.config import NpuConfig
 from simulator.functional.launch_args import MAX_KERNEL_ARGS
 
-ABI_VERSION = 1
+ABI_VERSION = 2  # CONTRACTS.md section 1: 2 adds the bounds report of indirect indices
 DYN = ir.ShapedType.get_dynamic_size() if hasattr(ir.ShapedType, "get_dynamic_size") else -(2**63)
 
 

@@ -257,7 +257,8 @@ class CaseItem(NpusimItem):
         # no input (x[:, :-1] shifted into a zeroed (3, 1) buffer, argmax over one element) is
         # stored without a load, so no read latency belongs in its floor.
         moved = sum(event.get("dram_bytes") or 0 for event in launches)
-        input_bytes = _tensor_bytes(inputs) if moved > output_bytes else 0
+        read = [t for k, t in enumerate(inputs) if k not in self.spec.gathered]
+        input_bytes = _tensor_bytes(read) if moved > output_bytes else 0
         roof = checks.roofline(config, input_bytes=input_bytes, output_bytes=output_bytes,
                                vector_at_peak=vector, macs=self.spec.macs_of(self.sizes))
         self.properties[Prop.ROOFLINE] = math.ceil(roof["cycles"])
