@@ -623,10 +623,11 @@ class KernelEmitter:
         short = not is_symbolic_dim(extent) and int(extent) <= SHORT_STATIC_SUM
         carried = [r for r in reduces if short or not keeps_partials(r)]
         partials = {id(r): self.partial_sums(r, choice.tile) for r in reduces if r not in carried}
-        inits = [init for r in carried for init in self.carried_inits(r)]
+        reduction_inits = [init for r in carried for init in self.carried_inits(r)]
         scans = [n for n in order if isinstance(n, scan.Scan)]  # their running values follow the reductions'
+        inits = reduction_inits + scan.inits(scans)
         tile_const = const_index(choice.tile)
-        loop = scf.ForOp(const_index(0), extent_index, tile_const, inits + scan.inits(scans))
+        loop = scf.ForOp(const_index(0), extent_index, tile_const, inits)
         loop.attributes["npusim.tile_loop"] = ir.DictAttr.get(
             {"dim": ir.StringAttr.get(dim), "parallel": ir.BoolAttr.get(parallel)})
         with ir.InsertionPoint(loop.body):
@@ -649,9 +650,9 @@ class KernelEmitter:
                     element.spad_reads[id(load)] = (plan.spad, i)
                     element.memo.pop(id(load), None)
                 running = list(compute.inner_iter_args)
-                scan_updates = scan.step(self, scans, element, running[len(inits):], element.env[t])
+                scan_updates = scan.step(self, scans, element, running[len(reduction_inits):], element.env[t])
                 accumulators = []
-                carried_values = iter(running[:len(inits)])
+                carried_values = iter(running[:len(reduction_inits)])
                 for reduce in reduces:
                     if argreduce.is_arg_reduction(reduce):
                         position = element.env[t] if getattr(reduce, "index", None) is None else \
