@@ -25,7 +25,7 @@ from mlir import ir, passmanager
 from mlir.dialects import arith, func, linalg, memref, scf
 from mlir.dialects import math as mmath
 
-from compiler import tile_ir
+from compiler import argreduce, indirect, scan, tile_ir
 from compiler.errors import InvalidKernel, UnsupportedOp
 from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_i64, to_index
 from compiler.tiling import TileChoice, choose_tile, is_symbolic_dim
@@ -34,7 +34,7 @@ from compiler.tile_ir import Constant, IndexValue, Load, Node, Op, Reduce, Store
 from npusim.config import NpuConfig
 from simulator.functional.launch_args import MAX_KERNEL_ARGS
 
-ABI_VERSION = 1
+ABI_VERSION = 2  # CONTRACTS.md section 1: 2 adds the bounds report of indirect indices
 DYN = ir.ShapedType.get_dynamic_size() if hasattr(ir.ShapedType, "get_dynamic_size") else -(2**63)
 
 
@@ -307,6 +307,7 @@ class Transfer:
     base: ir.Value | None  # i64 offset of the tile at t = 0 (affine access)
     stride: ir.Value | int | None  # elements between consecutive t (affine access)
     mask: Node | None = None  # a masked load: gathered where the mask holds, zero elsewhere
+    indices: tuple = ()  # indirect.IndirectIndex nodes of a data-dependent address (a gather)
 
 
 def classify_access(index: sympy.Expr, t: sympy.Symbol) -> Access:
@@ -382,13 +383,15 @@ class KernelEmitter:
         key = id(node)
         if key not in self._deps:
             if isinstance(node, Load):
-                found = frozenset(node.symbols() & self.loop_syms) | (self.deps(node.mask) if node.mask else frozenset())
+                found = frozenset(node.symbols() & self.loop_syms).union(*[self.deps(o) for o in node.operands()])
             elif isinstance(node, IndexValue):
                 found = frozenset(node.symbols() & self.loop_syms)
             elif isinstance(node, Reduce):
                 found = self.deps(node.value) - {self.program.rindex}
             else:
                 found = frozenset().union(*[self.deps(a) for a in node.operands()]) if node.operands() else frozenset()
+                if getattr(node, "varies_along_reduction", False):  # a scan (compiler/scan.py)
+                    found |= {self.program.rindex}
             self._deps[key] = found
         return self._deps[key]
 
@@ -450,15 +453,20 @@ class KernelEmitter:
         return ir.DictAttr.get(fields)
 
     def element_loop(self, direction: str, arg: str, spad: ir.Value, spad_id: int, access: Access,
-                     scope: Scope, t: sympy.Symbol, tile_base: ir.Value, length, mask: Node | None = None) -> None:
+                     scope: Scope, t: sympy.Symbol, tile_base: ir.Value, length, mask: Node | None = None,
+                     indices: tuple = (), issued: dict | None = None) -> None:
         """Gather (load) or scatter (store) for an index that is not affine in the tile variable,
-        or a masked gather: element i is read only where the mask holds, else it is zero."""
+        or a masked gather: element i is read only where the mask holds, else it is zero. An
+        indirect index (compiler/indirect.py) is read from its scratchpad (`issued`) and checked."""
         dram = self.func.arguments[self.arg_index(arg)]
         upper = const_index(length) if isinstance(length, int) else length
         loop = scf.ForOp(const_index(0), upper, const_index(1))
         with ir.InsertionPoint(loop.body):
             i = loop.induction_variable
             env = _SymbolEnv({**scope.env, str(t): arith.addi(tile_base, to_i64(i))})
+            if indices:
+                reads = {key: (spad_buffer, i) for key, spad_buffer in (issued or {}).items()}
+                env = indirect.bind(self, indices, Scope(env=env, memo=dict(scope.memo), spad_reads=reads))
             if mask is None:
                 where = to_index(IndexPrinter(env)(access.index))
                 if direction == "load":
@@ -506,11 +514,19 @@ class KernelEmitter:
             if key in scope.spad_reads:
                 spad, where = scope.spad_reads[key]
                 result = memref.load(spad, [where])
-            elif node.mask is not None:  # uniform over the tile and masked: one guarded element
+            elif node.mask is not None or getattr(node, "indices", ()):
+                # uniform over the tile, masked or at a data-dependent address: one element, gathered
                 spad, spad_id = self.new_spad(self.arg_dtype(node.buffer), 1)
                 gather = scf.ForOp(const_index(0), const_index(1), const_index(1))
                 with ir.InsertionPoint(gather.body):
-                    self.masked_element(node.buffer, spad, const_index(0), node.index, node.mask, scope, None)
+                    inner = Scope(env=indirect.bind(self, getattr(node, "indices", ()), scope),
+                                  memo=dict(scope.memo), spad_reads=scope.spad_reads)
+                    if node.mask is not None:
+                        self.masked_element(node.buffer, spad, const_index(0), node.index, node.mask, inner, None)
+                    else:
+                        where = to_index(IndexPrinter(inner.env)(node.index))
+                        memref.store(memref.load(self.func.arguments[self.arg_index(node.buffer)], [where]),
+                                     spad, [const_index(0)])
                     scf.YieldOp([])
                 gather.attributes["npusim.dma"] = self.dma_attr("load", node.buffer, spad_id, "gather")
                 result = memref.load(spad, [const_index(0)])
@@ -524,6 +540,8 @@ class KernelEmitter:
             result = cast(result, buffer_dtype, node.dtype)
         elif isinstance(node, Op):
             result = lower_op(node, [(self.value(a, scope), a.dtype) for a in node.args])
+        elif isinstance(node, indirect.IndirectIndex):
+            result = indirect.checked_value(self, node, scope)
         elif isinstance(node, Reduce):
             raise AssertionError(f"reduction {node.name} used before its loop was emitted")
         else:
@@ -544,23 +562,24 @@ class KernelEmitter:
 
     # --- loops -------------------------------------------------------------------------------
     def plan_transfer(self, buffer: str, index: sympy.Expr, t: sympy.Symbol, tile: int,
-                      printer: IndexPrinter, mask: Node | None = None) -> Transfer:
+                      printer: IndexPrinter, mask: Node | None = None, indices: tuple = ()) -> Transfer:
         """A tile-sized scratchpad buffer, and the tile-invariant part of the DRAM address (outside the loop)."""
         access = classify_access(index, t)
         spad, spad_id = self.new_spad(self.arg_dtype(buffer), tile)
-        if mask is not None:  # element-wise, so that no masked-off address is formed
-            return Transfer(buffer, Access(index, None, None), spad, spad_id, None, None, mask)
+        if mask is not None or indices:  # element-wise: no masked-off address is formed; data-dependent ones
+            return Transfer(buffer, Access(index, None, None), spad, spad_id, None, None, mask, indices)
         if not access.affine:
             return Transfer(buffer, access, spad, spad_id, None, None)
         stride = int(access.stride) if access.stride.is_Integer else printer(access.stride)
         return Transfer(buffer, access, spad, spad_id, printer(access.base), stride)
 
     def issue_transfer(self, direction: str, plan: Transfer, outer: Scope, t: sympy.Symbol,
-                       tile_base: ir.Value, length) -> None:
-        """The DMA of one tile: strided when affine in the tile variable, else element-wise."""
+                       tile_base: ir.Value, length, issued: dict | None = None) -> None:
+        """The DMA of one tile: strided when affine in the tile variable, else element-wise.
+        `issued`: id(load) -> spad of this tile's loads already issued (a gather's indices)."""
         if not plan.access.affine:
             self.element_loop(direction, plan.buffer, plan.spad, plan.spad_id, plan.access, outer, t, tile_base,
-                              length, plan.mask)
+                              length, plan.mask, plan.indices, issued)
             return
         step = plan.stride if isinstance(plan.stride, ir.Value) else const_i64(plan.stride)
         offset = arith.addi(plan.base, arith.muli(step, tile_base))
@@ -587,7 +606,8 @@ class KernelEmitter:
         printer = IndexPrinter(outer.env)
         extent_index = to_index(printer(extent))
 
-        load_plans = [(load, self.plan_transfer(load.buffer, load.index, t, choice.tile, printer, load.mask))
+        load_plans = [(load, self.plan_transfer(load.buffer, load.index, t, choice.tile, printer, load.mask,
+                                                getattr(load, "indices", ())))
                       for load in loads]
         store_plans = [(store, self.plan_transfer(store.buffer, store.index, t, choice.tile, printer))
                        for store in stores]
@@ -603,7 +623,9 @@ class KernelEmitter:
         short = not is_symbolic_dim(extent) and int(extent) <= SHORT_STATIC_SUM
         carried = [r for r in reduces if short or not keeps_partials(r)]
         partials = {id(r): self.partial_sums(r, choice.tile) for r in reduces if r not in carried}
-        inits = [reduction_identity(r.reduction_type, accumulator_dtype(r.dtype)) for r in carried]
+        reduction_inits = [init for r in carried for init in self.carried_inits(r)]
+        scans = [n for n in order if isinstance(n, scan.Scan)]  # their running values follow the reductions'
+        inits = reduction_inits + scan.inits(scans)
         tile_const = const_index(choice.tile)
         loop = scf.ForOp(const_index(0), extent_index, tile_const, inits)
         loop.attributes["npusim.tile_loop"] = ir.DictAttr.get(
@@ -614,8 +636,10 @@ class KernelEmitter:
                 length = arith.minsi(tile_const, arith.subi(extent_index, loop.induction_variable))
             else:
                 length = choice.tile
-            for _, plan in load_plans:
-                self.issue_transfer("load", plan, outer, t, tile_base, length)
+            issued = {}
+            for load, plan in load_plans:
+                self.issue_transfer("load", plan, outer, t, tile_base, length, issued)
+                issued[id(load)] = plan.spad
             upper = const_index(length) if isinstance(length, int) else length
             compute = scf.ForOp(const_index(0), upper, const_index(1), list(loop.inner_iter_args))
             with ir.InsertionPoint(compute.body):
@@ -625,9 +649,17 @@ class KernelEmitter:
                 for load, plan in load_plans:
                     element.spad_reads[id(load)] = (plan.spad, i)
                     element.memo.pop(id(load), None)
+                running = list(compute.inner_iter_args)
+                scan_updates = scan.step(self, scans, element, running[len(reduction_inits):], element.env[t])
                 accumulators = []
-                carried_values = iter(compute.inner_iter_args)
+                carried_values = iter(running[:len(reduction_inits)])
                 for reduce in reduces:
+                    if argreduce.is_arg_reduction(reduce):
+                        position = element.env[t] if getattr(reduce, "index", None) is None else \
+                            cast(self.value(reduce.index, element), reduce.index.dtype, torch.int64)
+                        accumulators += argreduce.combine(reduce, next(carried_values), next(carried_values),
+                                                          self.value(reduce.value, element), position)
+                        continue
                     acc_dtype = accumulator_dtype(reduce.dtype)
                     value = cast(self.value(reduce.value, element), reduce.value.dtype, acc_dtype)
                     if id(reduce) in partials:
@@ -636,18 +668,28 @@ class KernelEmitter:
                         accumulators.append(combine(reduce.reduction_type, acc_dtype)(next(carried_values), value))
                 for store, plan in store_plans:
                     memref.store(self.stored_value(store, element), plan.spad, [i])
-                scf.YieldOp(accumulators)
+                scf.YieldOp(accumulators + scan_updates)
             self.tag_compute(compute, reads=[p.spad_id for _, p in load_plans],
                              writes=[p.spad_id for _, p in store_plans])
             for _, plan in store_plans:
                 self.issue_transfer("store", plan, outer, t, tile_base, length)
             scf.YieldOp(list(compute.results))
-        for reduce, result in zip(carried, loop.results):
-            outer.memo[id(reduce)] = cast(result, accumulator_dtype(reduce.dtype), reduce.dtype)
+        results = iter(loop.results)
+        for reduce in carried:
+            if argreduce.is_arg_reduction(reduce):
+                next(results)  # the best value; the index is the result
+            outer.memo[id(reduce)] = cast(next(results), accumulator_dtype(reduce.dtype), reduce.dtype)
         for reduce in reduces:
             if id(reduce) in partials:
                 total = partials[id(reduce)].combine(self)
                 outer.memo[id(reduce)] = cast(total, accumulator_dtype(reduce.dtype), reduce.dtype)
+
+    @staticmethod
+    def carried_inits(reduce: Reduce) -> list[ir.Value]:
+        """The iter_args one carried reduction starts from: one running value, or argmax's (value, index)."""
+        if argreduce.is_arg_reduction(reduce):
+            return argreduce.inits(reduce)
+        return [reduction_identity(reduce.reduction_type, accumulator_dtype(reduce.dtype))]
 
     def tag_compute(self, op, reads: list[int], writes: list[int], kind: str | None = None) -> None:
         """Mark `op` (an scf.for) as compute tile `next_tile_id` (CONTRACTS.md section 1)."""

@@ -19,14 +19,14 @@ from torch._inductor.codegen.simd import SIMDKernel
 from torch._inductor.utils import sympy_subs
 from torch._inductor.virtualized import V
 
-from compiler import tile_ir
+from compiler import argreduce, indirect, scan, tile_ir
 from compiler.emitter import KernelEmitter
 from compiler.errors import UnsupportedOp
 from compiler.overrides import NpuOverrides
 from npusim import cache, runlog
 from npusim.config import NpuConfig
 
-SUPPORTED_REDUCTIONS = ("sum", "prod", "max", "min", "any")
+SUPPORTED_REDUCTIONS = ("sum", "prod", "max", "min", "any", "argmax", "argmin")
 
 
 def record_size_expressions(meta: dict, arg_types) -> None:
@@ -88,6 +88,7 @@ class NpuKernel(SIMDKernel):
         self.cse = NpuCSE(self.newvar_prefix, self.suffix)
         self._pending: dict[str, tile_ir.Node] = {}
         self.recorded_stores: list[tile_ir.Store] = []
+        self.indirect_indices: dict[str, indirect.IndirectIndex] = {}  # by symbol name (tmp3)
         self.started = time.perf_counter()
 
     def dtype_to_str(self, dtype: torch.dtype) -> str:
@@ -117,6 +118,8 @@ class NpuKernel(SIMDKernel):
         def name(arg):
             return arg.name or f"const({arg.value!r}:{arg.const_dtype})"
 
+        if hasattr(node, "cse_key"):  # nodes of the capability modules (scan.py) name themselves
+            return node.cse_key()
         if isinstance(node, tile_ir.Load):
             return f"load({node.buffer}, {node.index}{', mask=' + node.mask.name if node.mask else ''})"
         if isinstance(node, tile_ir.Constant):
@@ -152,35 +155,50 @@ class NpuKernel(SIMDKernel):
             if mask is None:
                 raise UnsupportedOp("masked load", f"mask {self._load_mask!r} is not a kernel value")
         arg = self.args.input(name)
-        key = self.record(tile_ir.Load(arg, self.prepare_value_index(index), mask))
+        index = self.prepare_value_index(index)
+        indices = indirect.indices_in(self, index)
+        node = indirect.IndirectLoad(arg, index, mask, indices) if indices else tile_ir.Load(arg, index, mask)
+        key = self.record(node)
         return self.cse.generate(self.loads, key, dtype=V.graph.get_dtype(name))
 
     def store(self, name: str, index: sympy.Expr, value, mode=None) -> None:
         if mode is not None:
             raise UnsupportedOp(f"store mode {mode}")
         arg = self.args.output(name)
-        self.recorded_stores.append(tile_ir.Store(arg, self.prepare_value_index(index), value.node))
+        index = self.prepare_value_index(index)
+        if indirect.indices_in(self, index):
+            raise UnsupportedOp("index_put/scatter", f"the store to {name} at {index} goes through a data-dependent "
+                                "index: it needs the scatter DMA")
+        self.recorded_stores.append(tile_ir.Store(arg, index, value.node))
 
     def reduction(self, dtype, src_dtype, reduction_type, value):
         if reduction_type == "welford_reduce":
             return self.welford_reduce_fallback(dtype, value)
         if reduction_type == "online_softmax_reduce":
             return self.prepare_softmax_twopass_fallback(dtype, value)
-        if reduction_type not in SUPPORTED_REDUCTIONS or isinstance(value, tuple):
+        arg_reduction = reduction_type in argreduce.ARG_REDUCTIONS
+        if reduction_type not in SUPPORTED_REDUCTIONS or (isinstance(value, tuple) and not arg_reduction):
             raise UnsupportedOp(f"reduction:{reduction_type}")
         cache_key = (src_dtype, reduction_type, value)
         if cache_key in self.cse.reduction_cache:
             return self.cse.reduction_cache[cache_key]
-        key = self.record(tile_ir.Reduce(reduction_type, value.node, dtype))
+        if arg_reduction:
+            key = argreduce.record(self, dtype, reduction_type, value)
+        else:
+            key = self.record(tile_ir.Reduce(reduction_type, value.node, dtype))
         result = self.cse.generate(self.compute, key, dtype=dtype)
         self.cse.reduction_cache[cache_key] = result
         return result
 
+    def scan(self, dtypes, combine_fn, values):
+        return scan.record(self, dtypes, combine_fn, values)
+
+    def indirect_index(self, var, size):
+        return indirect.record_index(self, var, size)
+
     def check_bounds(self, expr, size, lower, upper):
-        # Inductor asks for this only around an indirect (data-dependent) index. Until the kernel
-        # checks such bounds itself (the layout issue), it must not accept one unchecked.
-        if lower or upper:
-            raise UnsupportedOp("indirect_indexing", f"the bounds of index {expr} (size {size}) would go unchecked")
+        # Inductor asks for this only around an indirect (data-dependent) index: the kernel checks it
+        indirect.mark_checked(self, expr, lower, upper)
 
     def codegen_body(self):
         pass  # the emitter decides the loop structure from the recorded DAG

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from npusim import cache, runlog
+from simulator.functional.errors import KernelIndexError
 from npusim import config as npu_config
 
 _counter = itertools.count()
@@ -87,7 +88,11 @@ class NpusimKernel:
         launch_dir = self.launch_dir(shape_args)
         mode = functional_mode()
         config = npu_config.load()  # once per launch: NPUSIM_CONFIG may change between launches
-        result = functional.launch(self.mlir_path, self.launch_meta, flat, mode=mode, launch_dir=launch_dir)
+        try:
+            result = functional.launch(self.mlir_path, self.launch_meta, flat, mode=mode, launch_dir=launch_dir)
+        except KernelIndexError as error:  # eager raises IndexError too; this one names the kernel
+            raise KernelIndexError(error.index, error.size, error.site, error.launch_dir,
+                                   kernel=f"npusim kernel {self.name}") from None
         for spec, original, produced in zip(specs, args, result.outputs):
             if spec["kind"] in ("output", "inout") and produced is not None:
                 # Only the view's own elements: its span may hold other kernels' results (cat, slices).

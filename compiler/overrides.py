@@ -33,12 +33,11 @@ def _as_node(value):
     node = getattr(value, "node", None)
     if node is not None:
         return node
-    if isinstance(value, bool):
-        return Constant(value, torch.bool)
-    if isinstance(value, int):
-        return Constant(value, torch.int64)
-    if isinstance(value, float):
-        return Constant(value, torch.float32)
+    for kind, dtype in ((bool, torch.bool), (int, torch.int64), (float, torch.float32)):
+        if isinstance(value, kind):  # a Python literal operand (ops.lt(tmp0, 0)): never bound by CSE
+            node = Constant(value, dtype)
+            node.dtype = dtype
+            return node
     raise UnsupportedOp(type(value).__name__, f"operand {value!r} is not a kernel value")
 
 
@@ -97,7 +96,7 @@ class NpuOverrides(OpDecompositions):
 
     @staticmethod
     def indirect_indexing(var, size, check=True, wrap_neg=True):
-        raise UnsupportedOp("indirect_indexing", "gather/embedding-style indexing is not lowered yet")
+        return V.kernel.indirect_index(var, size)  # compiler/indirect.py
 
 
 for _name in UNARY:

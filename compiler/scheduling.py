@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from torch._inductor.codegen.common import BackendFeature
 from torch._inductor.codegen.simd import SIMDScheduling
 from torch._inductor.utils import get_fused_kernel_name, get_kernel_metadata
 from torch._inductor.virtualized import V
@@ -17,7 +18,8 @@ class NpuScheduling(SIMDScheduling):
 
     @classmethod
     def get_backend_features(cls, device):
-        return OrderedSet()  # no scans, sorts, tuple reductions: Inductor falls back, we refuse loudly
+        # scans of one value (compiler/scan.py); no sorts or tuple reductions: Inductor falls back, we refuse loudly
+        return OrderedSet([BackendFeature.SCAN])
 
     def create_kernel_choices(self, kernel_features, kernel_args, kernel_kwargs):
         kernel = NpuKernel.__new__(NpuKernel)

@@ -276,7 +276,8 @@ class CaseItem(NpusimItem):
         # An op that reads part of its input (diag of a (10, 8193) matrix reads 10 elements) bounds the
         # time by what it reads: at most the bytes the kernels moved beyond the output.
         moved = sum(event.get("dram_bytes") or 0 for event in launches)
-        input_bytes = min(_tensor_bytes(inputs), moved - output_bytes) if moved > output_bytes else 0
+        read = [t for k, t in enumerate(inputs) if k not in self.spec.gathered]
+        input_bytes = min(_tensor_bytes(read), moved - output_bytes) if moved > output_bytes else 0
         roof = checks.roofline(config, input_bytes=input_bytes, output_bytes=output_bytes,
                                vector_at_peak=vector, macs=self.spec.macs_of(self.sizes))
         self.properties[Prop.ROOFLINE] = math.ceil(roof["cycles"])

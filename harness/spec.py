@@ -6,7 +6,8 @@
 `inputs` gives one shape per argument: comma-separated dims, each a name (a
 dynamic dim the size policy sweeps; the same name means the same size) or an
 integer (a static dim). `values` picks how inputs are drawn ("normal",
-"positive", "int", "unit", "index": int64 indices in range). `summed` names
+"positive", "int", "unit", "index": int64 zeros, "index:V": int64 indices drawn from [0, size of
+dim V) or [0, 7) for "index:7"). `summed` names
 the dims a sum runs over, so its atol grows with their product.
 
 A model block is a spec with a `module` factory: `fn(module, *inputs)` runs it,
@@ -76,6 +77,9 @@ class OpSpec:
     # Values from the host JIT instead of Spike for a case whose dims' product exceeds this (a big
     # model size); the cycles still come from the trace simulator. None: Spike at every size.
     host_values_above: int | None = None
+    # Inputs read only where another input points (an embedding table): the physical-limit floor
+    # leaves their bytes out, as a gather moves only the rows it is asked for.
+    gathered: tuple[int, ...] = ()
     family: str = ""  # filled from the suite folder when empty
 
     def __post_init__(self) -> None:
@@ -182,7 +186,7 @@ class OpSpec:
     def make_inputs(self, sizes: dict[str, int], dtype: str, seed: int) -> list[torch.Tensor]:
         generator = torch.Generator().manual_seed(seed)
         kinds = self.values if isinstance(self.values, list) else [self.values] * len(self.inputs)
-        return [draw(shape, DTYPES[dtype], kind, generator) for shape, kind in zip(self.shapes(sizes), kinds)]
+        return [draw(shape, DTYPES[dtype], kind, generator, sizes) for shape, kind in zip(self.shapes(sizes), kinds)]
 
 
 def _dtype_of(inputs) -> torch.dtype:
@@ -200,9 +204,14 @@ def case_seed(op: str, dtype: str, sizes: dict[str, int]) -> int:
     return zlib.crc32(repr((op, dtype, sorted(sizes.items()))).encode()) & 0x7FFFFFFF
 
 
-def draw(shape, dtype: torch.dtype, kind: str, generator: torch.Generator) -> torch.Tensor:
+def draw(shape, dtype: torch.dtype, kind: str, generator: torch.Generator,
+         sizes: dict[str, int] | None = None) -> torch.Tensor:
     if kind == "index":  # int64 indices valid for any indexed dim (every dim has size >= 1)
         return torch.zeros(shape, dtype=torch.int64)
+    if kind.startswith("index:"):  # int64 indices into a dim of the case (or a literal extent)
+        bound = kind.partition(":")[2]
+        high = int(bound) if bound.isdigit() else (sizes or {})[bound]
+        return torch.randint(0, high, shape, generator=generator, dtype=torch.int64)
     if kind == "edge":  # the values where semantics differ: NaN, infinities, signed zeros, extremes
         return draw_edges(shape, dtype, generator)
     if not dtype.is_floating_point or kind == "int":

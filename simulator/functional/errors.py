@@ -69,6 +69,19 @@ class SpikeExitError(FunctionalRunError):
         )
 
 
+class KernelIndexError(FunctionalRunError, IndexError):
+    """The kernel found an indirect index out of range (compiler/indirect.py) and stopped before
+    forming its address. The launcher adds the kernel's name."""
+
+    def __init__(self, index: int, size: int, site: int, launch_dir: Path | None, kernel: str = "the kernel"):
+        self.index, self.size, self.site, self.kernel = index, size, site, kernel
+        super().__init__(f"{kernel}: index {index} is out of bounds for a dimension of size {size} "
+                         f"(indirect index #{site})", launch_dir)
+
+    def __reduce__(self):
+        return type(self), (self.index, self.size, self.site, self.launch_dir, self.kernel)
+
+
 class SpikeOutputError(FunctionalRunError):
     """Spike exited 0 but an output file is missing or short."""
 
@@ -90,7 +103,9 @@ RUNTIME_EXIT_CODES = {
     10: "short write of an out<i>.bin output file",
     11: "instret.bin could not be written",
     12: "the kernel called abort() (a failed cf.assert?)",
+    13: "an indirect index was out of range (index_error.bin: index, size, site)",
 }
+INDEX_EXIT_CODE = 13
 TRAP_EXIT_BASE = 100
 TRAP_CAUSES = {
     0: "instruction address misaligned",

@@ -18,11 +18,21 @@ import torch
 from npusim import cache
 
 from simulator.functional import toolchain
-from simulator.functional.errors import FunctionalBuildError, FunctionalRunError
+from simulator.functional.errors import FunctionalBuildError, FunctionalRunError, KernelIndexError
 from simulator.functional.launch_args import prepare_arguments
 
 _engines: dict[str, tuple] = {}
 _lock = threading.Lock()
+_index_reports = threading.local()
+
+
+@ctypes.CFUNCTYPE(None, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64)
+def _index_out_of_bounds(index, size, site):
+    """The runtime's npusim_index_out_of_bounds on the host: the kernel goes on (with index 0,
+    compiler/indirect.py) and run_host raises once the call returns."""
+    reports = getattr(_index_reports, "reports", None)
+    if reports is not None and not reports:
+        reports.append((index, size, site))
 
 
 class _Rank1Descriptor(ctypes.Structure):
@@ -64,6 +74,8 @@ def host_engine(kernel_text: str):
                 module = ir.Module.parse(kernel_text)
                 PassManager.parse(_pipeline_string()).run(module.operation)
                 engine = ExecutionEngine(module, opt_level=2, shared_libs=_runtime_libraries())
+                engine.raw_register_runtime("npusim_index_out_of_bounds",
+                                            ctypes.cast(_index_out_of_bounds, ctypes.c_void_p))
         except Exception as exc:
             raise FunctionalBuildError("host JIT (lower + ExecutionEngine)", _pipeline_string(), str(exc),
                                        entry_dir) from exc
@@ -100,8 +112,13 @@ def run_host(kernel_mlir, meta: dict, args: list) -> list[torch.Tensor]:
         descriptor_pointer = ctypes.pointer(descriptor)
         keep_alive += [buffer, descriptor, descriptor_pointer]
         packed.append(ctypes.pointer(descriptor_pointer))
+    _index_reports.reports = []
     try:
         engine.invoke("kernel", *packed)
     except RuntimeError as exc:
         raise FunctionalRunError(f"host JIT call of kernel failed: {exc}", None) from exc
+    finally:
+        reports, _index_reports.reports = _index_reports.reports, None
+    if reports:
+        raise KernelIndexError(*reports[0], launch_dir=None)
     return outputs

@@ -18,6 +18,8 @@ import torch
 
 from simulator.functional import runtime_build, toolchain
 from simulator.functional.errors import (
+    INDEX_EXIT_CODE,
+    KernelIndexError,
     SpikeExitError,
     SpikeNotFound,
     SpikeOutputError,
@@ -126,6 +128,9 @@ def run_prepared(elf: str | Path, prepared: list[PreparedArg], launch_dir: Path,
                  timeout_s: float = DEFAULT_TIMEOUT_S) -> tuple[list[torch.Tensor | None], int]:
     """Runs Spike on launch files already written to launch_dir."""
     code, output = run_process(spike_command(Path(elf).resolve()), launch_dir, timeout_s)
+    report = launch_dir / "index_error.bin"
+    if code == INDEX_EXIT_CODE and report.exists() and report.stat().st_size >= 24:
+        raise KernelIndexError(*struct.unpack("<qqq", report.read_bytes()[:24]), launch_dir=launch_dir)
     if code != 0:
         raise SpikeExitError(code, tail(output), launch_dir)
     return read_results(prepared, launch_dir)

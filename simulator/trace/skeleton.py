@@ -13,7 +13,8 @@ ABI helpers (`include/npusim/trace_abi.h`) in place of the simulator ops:
   offset, d0, stride0, d1, stride1, tag, slot)`, the descriptor read from the
   DRAM side's `memref.reinterpret_cast` (a 2-D copy: d1 rows of d0);
 * a gather loop `scf.for {npusim.dma = {mode = "gather"}}` ->
-  `npusim_dma_gather(ctx, arg, spad, elem_bits, extent, tag, slot)`;
+  `npusim_dma_gather(ctx, arg, spad, elem_bits, extent, tag, slot)`, after the loads of the
+  scratchpads its body reads (an indirect gather's indices);
 * a compute loop `scf.for {npusim.compute}` -> `npusim_compute(ctx, tile_id,
   n_elems, reads_mask, writes_mask)`; n_elems is the loop's extent (ub - lb,
   the trip count of a unit-step loop) times that of the deepest loop nest
@@ -373,6 +374,11 @@ class _Builder:
             trips = self.trip_count(op, ip)
             if trips is None:
                 raise SkeletonError("the gather loop's bounds are not computable in the skeleton")
+            # an indirect gather (compiler/indirect.py) reads its indices from scratchpad buffers:
+            # it starts once their loads have landed
+            await_spads(sorted({self.spad_id(inner.operands[0], "an index read by a gather")
+                                for inner in walk_ops(op) if inner.name in ("memref.load", "vector.load")
+                                and _is_spad(inner.operands[0])}))
             self.call("npusim_dma_gather", [self.const(arg, i32, ip), self.const(spad, i32, ip),
                                             self.const(bits, i32, ip), trips, self.const(spad, i32, ip),
                                             slot_value], ip)

@@ -6,17 +6,14 @@ case XPASSes and fails, and the spec moves to its family's suite.
 """
 
 import torch
-import torch.nn.functional as F
 
 from harness.spec import OpSpec
 
 SPECS = [
     OpSpec("sort", lambda x: torch.sort(x).values, inputs=["N"], xfail={"*": ("sort", "sort is not lowered")}),
-    OpSpec("cumsum", lambda x: torch.cumsum(x, -1), inputs=["N"], xfail={"*": ("cumsum", "scans are not lowered")}),
-    OpSpec("argmax", lambda x: x.argmax(-1), inputs=["M,N"],
-           xfail={"*": ("argmax", "argmax/argmin reductions are not lowered")}),
     OpSpec("cat_last", lambda a, b: torch.cat([a, b * 2], -1), inputs=["M,N", "M,N"],
            xfail={"*": ("scatter", "cat stores into strided views of its output: the scatter DMA is not built yet")}),
-    OpSpec("embedding", lambda w, i: F.embedding(i, w), inputs=["N,4", "M"], values=["normal", "index"],
-           xfail={"*": ("indirect_indexing", "indirect indexing (gather) is not lowered")}),
+    OpSpec("index_put", lambda x, i, v: x.index_put((i,), v), inputs=["N,4", "M", "M,4"],
+           values=["normal", "index", "normal"],
+           xfail={"*": ("scatter", "index_put stores through data-dependent indices: it needs the scatter DMA")}),
 ]

@@ -84,6 +84,21 @@ static inline uint64_t read_minstret(void) {
   return value;
 }
 
+/* Called by a kernel whose indirect index is out of range (compiler/indirect.py): the index,
+ * the extent it indexes and the index's number in the kernel go to index_error.bin, then the
+ * run stops with NPUSIM_EXIT_INDEX before any out-of-range address is formed. */
+void npusim_index_out_of_bounds(int64_t index, int64_t size, int64_t site) __attribute__((noreturn));
+void npusim_index_out_of_bounds(int64_t index, int64_t size, int64_t site) {
+  int64_t report[3] = {index, size, site};
+  long out = npusim_open("index_error.bin", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (out >= 0) {
+    write_exact((int)out, report, sizeof report);
+    npusim_close((int)out);
+  }
+  npusim_log("npusim runtime: indirect index out of range\n");
+  npusim_exit(NPUSIM_EXIT_INDEX);
+}
+
 int main(void) {
   static int64_t header[1 + 3 * NPUSIM_MAX_ARGS];
   static memref_rank1 descriptors[NPUSIM_MAX_ARGS];

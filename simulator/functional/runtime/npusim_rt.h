@@ -25,6 +25,7 @@ enum npusim_exit_code {
   NPUSIM_EXIT_OUT_SHORT = 10,      /* out<i>.bin short write */
   NPUSIM_EXIT_INSTRET = 11,        /* instret.bin could not be written */
   NPUSIM_EXIT_ABORT = 12,          /* the kernel called abort (e.g. cf.assert) */
+  NPUSIM_EXIT_INDEX = 13,          /* an indirect index out of range (index_error.bin) */
   NPUSIM_EXIT_TRAP_BASE = 100,     /* 100 + mcause: an exception trapped */
 };
 

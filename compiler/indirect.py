@@ -1,0 +1,134 @@
+"""Indirect (data-dependent) indexing: embedding, index_select, gather, x[idx].
+
+Inductor turns a tensor of indices into a symbol (`ops.indirect_indexing(var, size)` returns
+`tmp3`) that appears in a later load's index (`w[s1 * tmp3 + x1]`). The kernel records the
+symbol as an `IndirectIndex` (the value `var`, the indexed extent `size`, which bounds Inductor
+could not prove) and the load as an `IndirectLoad` that depends on it.
+
+Such a load is always an element-wise gather DMA (`npusim.dma {mode = "gather"}`): its address
+comes from data, so neither a strided descriptor nor the trace skeleton can compute it (the
+skeleton counts the gather's elements; the timing core charges each its own DRAM access). The
+gather reads the index from the scratchpad its own tile loaded it into.
+
+Bounds: where Inductor asks for a check, the kernel compares the index with [0, size) itself.
+An index out of range calls `npusim_index_out_of_bounds(index, size, site)` (the functional
+runtime writes `index_error.bin` and exits with NPUSIM_EXIT_INDEX; the host JIT records it), and
+the address uses index 0 instead, so no out-of-range address is ever formed. The launcher turns
+the report into `KernelIndexError` (an IndexError) naming the kernel, the index and the size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+import torch
+from mlir import ir
+from mlir.dialects import arith, func, scf
+from torch._inductor.utils import sympy_index_symbol
+
+from compiler.errors import UnsupportedOp
+from compiler.tile_ir import Load, Node
+
+REPORT_FUNCTION = "npusim_index_out_of_bounds"  # simulator/functional/runtime/launch_main.c
+
+
+@dataclass(eq=False)
+class IndirectIndex(Node):
+    """The value of `var` used as an index into a dim of extent `size` (kernel size args)."""
+
+    var: Node
+    symbol: sympy.Symbol
+    size: sympy.Expr
+    check_lower: bool = False
+    check_upper: bool = False
+    site: int = 0  # its number in the kernel, named in an out-of-range report
+
+    def operands(self):
+        return (self.var,)
+
+
+@dataclass(eq=False)
+class IndirectLoad(Load):
+    """A load whose index holds IndirectIndex symbols."""
+
+    indices: tuple = ()
+
+    def operands(self):
+        return super().operands() + tuple(self.indices)
+
+
+def record_index(kernel, var, size) -> sympy.Symbol:
+    """ops.indirect_indexing: the symbol later index expressions use for `var`'s value."""
+    node = getattr(var, "node", None)
+    if node is None:
+        raise UnsupportedOp("indirect_indexing", f"index {var!r} is not a kernel value")
+    symbol = sympy_index_symbol(str(var))
+    indices = kernel.indirect_indices
+    if str(symbol) not in indices:
+        index = IndirectIndex(node, symbol, kernel.rename_indexing(sympy.sympify(size)), site=len(indices))
+        index.dtype, index.name = torch.int64, str(symbol)
+        indices[str(symbol)] = index
+    return symbol
+
+
+def mark_checked(kernel, expr, lower: bool, upper: bool) -> None:
+    """Inductor's check_bounds: which bounds of an indirect index the kernel must check."""
+    if not (lower or upper):
+        return  # nothing asked: nothing to check
+    index = getattr(kernel, "indirect_indices", {}).get(str(expr))
+    if index is None:
+        raise UnsupportedOp("indirect_indexing", f"a bounds check of {expr}, which is not an indirect index")
+    index.check_lower |= bool(lower)
+    index.check_upper |= bool(upper)
+
+
+def indices_in(kernel, index: sympy.Expr) -> tuple[IndirectIndex, ...]:
+    return tuple(kernel.indirect_indices[str(s)] for s in sorted(index.free_symbols, key=str)
+                 if str(s) in kernel.indirect_indices)
+
+
+def checked_value(emitter, index: IndirectIndex, scope) -> ir.Value:
+    """The i64 index, checked against [0, size) where Inductor asked: out of range, it is
+    reported and replaced by 0."""
+    from compiler.emitter import cast
+    from compiler.printer import IndexPrinter, const_i64
+
+    value = cast(emitter.value(index.var, scope), index.var.dtype, torch.int64)
+    if not (index.check_lower or index.check_upper):
+        return value
+    size = IndexPrinter(scope.env)(index.size)
+    conditions = []
+    if index.check_lower:
+        conditions.append(arith.cmpi(arith.CmpIPredicate.slt, value, const_i64(0)))
+    if index.check_upper:
+        conditions.append(arith.cmpi(arith.CmpIPredicate.sge, value, size))
+    bad = conditions[0] if len(conditions) == 1 else arith.ori(*conditions)
+    report = scf.IfOp(bad)
+    with ir.InsertionPoint(report.then_block):
+        func.CallOp([], ir.FlatSymbolRefAttr.get(report_function(emitter)), [value, size, const_i64(index.site)])
+        scf.YieldOp([])
+    return arith.select(bad, const_i64(0), value)
+
+
+def report_function(emitter) -> str:
+    """Declares the runtime's report function in the kernel module (once)."""
+    if not getattr(emitter, "_declared_index_report", False):
+        module_body = emitter.func.operation.parent.regions[0].blocks[0]
+        i64 = ir.IntegerType.get_signless(64)
+        with ir.InsertionPoint.at_block_begin(module_body):
+            declaration = func.FuncOp(REPORT_FUNCTION, ir.FunctionType.get([i64, i64, i64], []),
+                                      visibility="private")
+        del declaration
+        emitter._declared_index_report = True
+    return REPORT_FUNCTION
+
+
+def bind(emitter, indices, scope):
+    """`scope.env` with each indirect symbol bound to its checked value in `scope`."""
+    from compiler.emitter import _SymbolEnv
+
+    env = _SymbolEnv(dict(scope.env))
+    for index in indices:
+        env[index.symbol] = emitter.value(index, scope)
+    return env

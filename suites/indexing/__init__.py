@@ -1,0 +1,1 @@
+"""npusim suite/indexing."""

@@ -1,0 +1,49 @@
+"""Indexing: embedding, index_select, gather, x[idx] (element gathers at data-dependent addresses,
+bit-exact; indices drawn in range of the indexed dim, `gathered` keeps the table out of the
+floor's bytes), argmax/argmin (index results, bit-exact; values="int" draws many ties, the first
+index must win), scans (cumsum/cumprod in eager's order and accumulate type: bit-exact), var/std
+over any dim; 2-D and 3-D, every dynamic dim swept through its tails. A reduction or scan over a
+middle/first dim keeps a static last dim here: until reductions over a non-last dim are tiled
+(issue 12 item 6) it runs one row per output element, minutes on Spike at a last dim of 8k."""
+
+import torch
+import torch.nn.functional as F
+
+from harness.spec import OpSpec
+
+EXACT = dict(rtol=0, atol=0)
+
+SPECS = [
+    OpSpec("embedding", lambda w, i: F.embedding(i, w), inputs=["V,16", "N"], values=["normal", "index:V"],
+           gathered=(0,), **EXACT),
+    OpSpec("embedding_3d", lambda w, i: F.embedding(i, w), inputs=["5,D", "B,N"], values=["normal", "index:5"],
+           gathered=(0,), **EXACT),
+    OpSpec("embedding_lowp", lambda w, i: F.embedding(i, w), inputs=["V,8", "N"], values=["normal", "index:V"],
+           dtypes=("f16", "bf16"), gathered=(0,), **EXACT),
+    OpSpec("index_select_rows", lambda w, i: w.index_select(0, i), inputs=["V,M", "N"],
+           values=["normal", "index:V"], gathered=(0,), **EXACT),
+    OpSpec("index_select_cols", lambda w, i: w.index_select(1, i), inputs=["M,V", "N"],
+           values=["normal", "index:V"], gathered=(0,), **EXACT),
+    OpSpec("gather_last", lambda w, i: w.gather(1, i), inputs=["M,V", "M,N"], values=["normal", "index:V"],
+           gathered=(0,), **EXACT),
+    OpSpec("getitem_rows", lambda w, i: w[i] * 2, inputs=["V,8", "N"], values=["normal", "index:V"],
+           gathered=(0,), **EXACT),
+    OpSpec("argmax_last", lambda x: x.argmax(-1), inputs=["M,N"], values="int"),
+    OpSpec("argmin_last", lambda x: x.argmin(-1), inputs=["M,N"], values="int"),
+    OpSpec("argmax_last_lowp", lambda x: x.argmax(-1), inputs=["M,N"], dtypes=("f16", "bf16", "i32")),
+    OpSpec("argmax_middle", lambda x: x.argmax(1), inputs=["B,M,16"], values="int"),
+    OpSpec("argmin_all", lambda x: x.argmin(), inputs=["M,N"]),
+    OpSpec("argmax_edges", lambda x: x.argmax(-1), inputs=["M,N"], values="edge"),  # NaN wins, like eager
+    OpSpec("cumsum_last", lambda x: torch.cumsum(x, -1), inputs=["M,N"], **EXACT),
+    OpSpec("cumsum_1d", lambda x: torch.cumsum(x, 0), inputs=["N"], **EXACT),
+    OpSpec("cumsum_lowp", lambda x: torch.cumsum(x, -1), inputs=["M,N"], dtypes=("f16", "bf16"), **EXACT),
+    OpSpec("cumsum_int", lambda x: torch.cumsum(x, -1), inputs=["M,N"], dtypes=("i32", "i64")),
+    OpSpec("cumsum_middle", lambda x: torch.cumsum(x, 1), inputs=["B,M,16"], **EXACT),
+    OpSpec("cumsum_3d_last", lambda x: torch.cumsum(x, -1), inputs=["B,M,N"], **EXACT),
+    OpSpec("cumprod_last", lambda x: torch.cumprod(x, -1), inputs=["M,N"], values="unit", **EXACT),
+    OpSpec("var_last", lambda x: torch.var(x, -1), inputs=["M,N"], rtol=1e-4, atol=1e-5),
+    OpSpec("var_first_c0", lambda x: torch.var(x, 0, correction=0), inputs=["N,16"], rtol=1e-4, atol=1e-5),
+    OpSpec("std_middle", lambda x: torch.std(x, 1), inputs=["B,M,16"], rtol=1e-4, atol=1e-5),
+    OpSpec("std_3d_last", lambda x: torch.std(x, -1), inputs=["B,M,N"], rtol=1e-4, atol=1e-5),
+    OpSpec("std_all_c0", lambda x: torch.std(x, correction=0), inputs=["M,N"], rtol=1e-4, atol=1e-5),
+]
