@@ -369,7 +369,8 @@ class KernelEmitter:
     def __init__(self, program: tile_ir.TileProgram, config: NpuConfig):
         self.program = program
         self.config = config
-        self.loop_syms = {program.xindex} | ({program.rindex} if program.rindex is not None else set())
+        self.loop_syms = {program.xindex} | ({program.rindex} if program.rindex is not None else set()) | \
+            {sym for sym, _ in program.xdims}
         self._deps: dict[int, frozenset] = {}
         self._levels: dict[int, int] = {}
         self.tiles: dict = {}
@@ -591,12 +592,6 @@ class KernelEmitter:
                       for load in loads]
         store_plans = [(store, self.plan_transfer(store.buffer, store.index, t, choice.tile, printer))
                        for store in stores]
-        for store, plan in store_plans:
-            if not plan.access.affine:
-                # The trace skeleton has no scatter event yet: refuse at compile time, by name,
-                # rather than fail at the first launch.
-                raise UnsupportedOp("scatter", f"the store to {store.buffer} at {store.index} is not affine in "
-                                    "the tile (cat, strided slices, transposes need the scatter DMA)")
 
         # Float sums add into one partial per tile element (PartialSums); the rest carry one
         # running value per reduction as iter_args.
@@ -692,6 +687,138 @@ class KernelEmitter:
         for store in pending:
             self.scalar_store(store, scope)
 
+    def loop_nest(self, scope: Scope, dims: list, body, innermost_tile_loop: bool = False) -> None:
+        """Unit-step loops over `dims` (innermost first, built outermost first) around `body(scope)`;
+        the innermost may be the parallel row loop of a reduction."""
+        if not dims:
+            body(scope)
+            return
+        *inner, (sym, extent) = dims
+        loop = scf.ForOp(const_index(0), to_index(IndexPrinter(scope.env)(extent)), const_index(1))
+        if innermost_tile_loop and not inner:
+            loop.attributes["npusim.tile_loop"] = ir.DictAttr.get(
+                {"dim": ir.StringAttr.get("x"), "parallel": ir.BoolAttr.get(True)})
+        with ir.InsertionPoint(loop.body):
+            env = _SymbolEnv({**scope.env, str(sym): to_i64(loop.induction_variable)})
+            self.loop_nest(Scope(env=env, memo=dict(scope.memo)), inner, body, innermost_tile_loop)
+            scf.YieldOp([])
+
+    # --- reductions over a non-contiguous dim: vector lanes over x ---------------------------
+    def lane_reducible(self) -> bool:
+        """A reduction whose inputs are contiguous in the innermost x dim and not in r (x.sum(1) of
+        [B, M, N]): lanes run over x, the reduced dim is a loop, each row of r one DMA."""
+        program = self.program
+        x0, r = (program.xdims or [(program.xindex, None)])[0][0], program.rindex
+        reduces = self.program_reduces()
+        if not reduces or any(self.level(rd) != 0 for rd in reduces):
+            return False
+        for store in program.stores:
+            access = classify_access(store.index, x0)
+            if r in store.index.free_symbols or not access.affine or access.stride != 1:
+                return False
+            if any(isinstance(n, Load) for n in walk([store.value], stop=lambda n: isinstance(n, Reduce))):
+                return False
+        loads = [n for n in walk([rd.value for rd in reduces]) if isinstance(n, Load)]
+        contiguous_in_r = False
+        for load in loads:
+            in_x, in_r = classify_access(load.index, x0), classify_access(load.index, r)
+            if load.mask is not None or not (in_x.affine and in_r.affine) or in_x.stride != 1 or in_r.stride == 0:
+                return False
+            contiguous_in_r |= in_r.stride == 1
+        return bool(loads) and not contiguous_in_r
+
+    def program_reduces(self) -> list[Reduce]:
+        return list({id(n): n for s in self.program.stores for n in walk([s.value]) if isinstance(n, Reduce)}.values())
+
+    def acc_buffer(self, reduce: Reduce, tile: int) -> tuple[ir.Value, int, torch.dtype]:
+        acc_dtype = accumulator_dtype(reduce.dtype)
+        spad, spad_id = self.new_spad(acc_dtype, tile)
+        return spad, spad_id, acc_dtype
+
+    @staticmethod
+    def acc_load(spad, i, acc_dtype) -> ir.Value:
+        value = memref.load(spad, [i])
+        return cast(value, torch.int8, torch.bool) if acc_dtype == torch.bool else value
+
+    @staticmethod
+    def acc_store(value, spad, i, acc_dtype) -> None:
+        memref.store(cast(value, torch.bool, torch.int8) if acc_dtype == torch.bool else value, spad, [i])
+
+    def lane_reduction(self, scope: Scope) -> None:
+        """Tiles of the innermost x dim (a parallel work item each); per tile the accumulators
+        are set to the identity, every step of the r loop loads one tile-wide row per input and
+        combines it lane by lane, and the stores' values are computed from the accumulators."""
+        program = self.program
+        x0, extent = (program.xdims or [(program.xindex, program.xnumel)])[0]
+        r = program.rindex
+        reduces = self.program_reduces()
+        loads = [n for n in walk([rd.value for rd in reduces]) if isinstance(n, Load)]
+        dtypes = [self.arg_dtype(n.buffer) for n in loads] + [self.arg_dtype(s.buffer) for s in program.stores] + \
+            [accumulator_dtype(rd.dtype) for rd in reduces]
+        widest = max(elem_bits(d) for d in dtypes)
+        choice = choose_tile(extent, self.config, widest, len(dtypes))
+        self.tiles.update(x=choice.tile, r=1)
+        printer = IndexPrinter(scope.env)
+        accs = [self.acc_buffer(rd, choice.tile) for rd in reduces]
+        acc_ids = [spad_id for _, spad_id, _ in accs]
+        tile_const = const_index(choice.tile)
+        extent_index = to_index(printer(extent))
+        loop = scf.ForOp(const_index(0), extent_index, tile_const)
+        loop.attributes["npusim.tile_loop"] = ir.DictAttr.get(
+            {"dim": ir.StringAttr.get("x"), "parallel": ir.BoolAttr.get(True)})
+        with ir.InsertionPoint(loop.body):
+            tile_base = to_i64(loop.induction_variable)
+            length = arith.minsi(tile_const, arith.subi(extent_index, loop.induction_variable)) \
+                if choice.needs_clamp else choice.tile
+            upper = const_index(length) if isinstance(length, int) else length
+            init = scf.ForOp(const_index(0), upper, const_index(1))
+            with ir.InsertionPoint(init.body):
+                for reduce, (spad, _, acc_dtype) in zip(reduces, accs):
+                    self.acc_store(reduction_identity(reduce.reduction_type, acc_dtype), spad,
+                                   init.induction_variable, acc_dtype)
+                scf.YieldOp([])
+            self.tag_compute(init, reads=[], writes=acc_ids)
+            steps = scf.ForOp(const_index(0), to_index(printer(program.rnumel)), const_index(1))
+            steps.attributes["npusim.tile_loop"] = ir.DictAttr.get(
+                {"dim": ir.StringAttr.get("r"), "parallel": ir.BoolAttr.get(False)})
+            with ir.InsertionPoint(steps.body):
+                step_env = _SymbolEnv({**scope.env, str(r): to_i64(steps.induction_variable)})
+                step_scope = Scope(env=step_env, memo=dict(scope.memo))
+                plans = [(load, self.plan_transfer(load.buffer, load.index, x0, choice.tile, IndexPrinter(step_env)))
+                         for load in loads]
+                for _, plan in plans:
+                    self.issue_transfer("load", plan, step_scope, x0, tile_base, length)
+                compute = scf.ForOp(const_index(0), upper, const_index(1))
+                with ir.InsertionPoint(compute.body):
+                    i = compute.induction_variable
+                    element = Scope(env=_SymbolEnv({**step_env, str(x0): arith.addi(tile_base, to_i64(i))}),
+                                    memo=dict(scope.memo))
+                    for load, plan in plans:
+                        element.spad_reads[id(load)] = (plan.spad, i)
+                    for reduce, (spad, _, acc_dtype) in zip(reduces, accs):
+                        value = cast(self.value(reduce.value, element), reduce.value.dtype, acc_dtype)
+                        combined = combine(reduce.reduction_type, acc_dtype)(self.acc_load(spad, i, acc_dtype), value)
+                        self.acc_store(combined, spad, i, acc_dtype)
+                    scf.YieldOp([])
+                self.tag_compute(compute, reads=[p.spad_id for _, p in plans] + acc_ids, writes=acc_ids)
+                scf.YieldOp([])
+            store_plans = [(store, self.plan_transfer(store.buffer, store.index, x0, choice.tile, printer))
+                           for store in program.stores]
+            epilogue = scf.ForOp(const_index(0), upper, const_index(1))
+            with ir.InsertionPoint(epilogue.body):
+                i = epilogue.induction_variable
+                element = Scope(env=_SymbolEnv({**scope.env, str(x0): arith.addi(tile_base, to_i64(i))}),
+                                memo=dict(scope.memo))
+                for reduce, (spad, _, acc_dtype) in zip(reduces, accs):
+                    element.memo[id(reduce)] = cast(self.acc_load(spad, i, acc_dtype), acc_dtype, reduce.dtype)
+                for store, plan in store_plans:
+                    memref.store(self.stored_value(store, element), plan.spad, [i])
+                scf.YieldOp([])
+            self.tag_compute(epilogue, reads=acc_ids, writes=[p.spad_id for _, p in store_plans])
+            for _, plan in store_plans:
+                self.issue_transfer("store", plan, scope, x0, tile_base, length)
+            scf.YieldOp([])
+
     # --- module ----------------------------------------------------------------------------
     def emit(self) -> Emitted:
         program = self.program
@@ -709,18 +836,15 @@ class KernelEmitter:
                     # size args by name, whatever assumptions their sympy symbols carry
                     env = _SymbolEnv(sizes)
                     top = Scope(env=env)
-                    if program.rnumel is None:
-                        self.tile_loop(top, program.xindex, program.xnumel, list(program.stores),
-                                       dim="x", parallel=True)
-                    else:
-                        rows = scf.ForOp(const_index(0), to_index(IndexPrinter(env)(program.xnumel)), const_index(1))
-                        rows.attributes["npusim.tile_loop"] = ir.DictAttr.get(
-                            {"dim": ir.StringAttr.get("x"), "parallel": ir.BoolAttr.get(True)})
+                    dims = program.xdims or [(program.xindex, program.xnumel)]
+                    if program.rnumel is None:  # outer dims loop, the innermost is tiled
+                        self.loop_nest(top, dims[1:], lambda scope: self.tile_loop(
+                            scope, dims[0][0], dims[0][1], list(program.stores), dim="x", parallel=True))
+                    elif self.lane_reducible():
+                        self.loop_nest(top, dims[1:], self.lane_reduction)
+                    else:  # one row (output element) per work item
                         self.tiles["x"] = 1
-                        with ir.InsertionPoint(rows.body):
-                            row_env = _SymbolEnv({**sizes, program.xindex: to_i64(rows.induction_variable)})
-                            self.reduction_rows(Scope(env=row_env))
-                            scf.YieldOp([])
+                        self.loop_nest(top, dims, self.reduction_rows, innermost_tile_loop=True)
                     func.ReturnOp([])
             verify(module, InvalidKernel, "the emitted kernel.mlir")
             passmanager.PassManager.parse("builtin.module(cse)").run(module.operation)
