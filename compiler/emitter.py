@@ -333,11 +333,14 @@ class Emitted:
             roles[str(self.program.rnumel)] = "rnumel"
         for name in self.program.size_args:
             args.append({"name": name, "kind": "size", "dtype": "int64", "role": roles.get(name, "size")})
-        return {"abi_version": ABI_VERSION, "name": self.program.name, "hash": kernel_hash, "entry": "kernel",
+        meta = {"abi_version": ABI_VERSION, "name": self.program.name, "hash": kernel_hash, "entry": "kernel",
                 "args": args, "size_args": list(self.program.size_args), "tiles": self.tiles,
                 "xnumel": str(self.program.xnumel),
                 "rnumel": None if self.program.rnumel is None else str(self.program.rnumel),
                 "config": config_name}
+        if self.program.xdims:  # the x tile loop runs over the innermost kept dim, per row of the others
+            meta["x_tiled_extent"] = str(self.program.xdims[0][1])
+        return meta
 
 
 def kernel_function(name: str, config_name: str, tensors: list[tuple[torch.dtype, sympy.Expr]],
@@ -829,6 +832,8 @@ class KernelEmitter:
                 [(dtype, program.buffer_numels[name]) for name, _, dtype, _ in program.tensor_args],
                 len(program.size_args))
             self.entry_block = self.func.entry_block
+            if program.xdims:  # in kernel.json too: one kernel hash, one metadata file
+                module.operation.attributes["npusim.x_tiled_extent"] = ir.StringAttr.get(str(program.xdims[0][1]))
             with ir.InsertionPoint(module.body):
                 with ir.InsertionPoint(self.entry_block):
                     sizes = {sympy.Symbol(name, integer=True, positive=True): arg for name, arg in zip(

@@ -15,8 +15,6 @@ SPECS = [
     OpSpec("cumsum", lambda x: torch.cumsum(x, -1), inputs=["N"], xfail={"*": ("cumsum", "scans are not lowered")}),
     OpSpec("argmax", lambda x: x.argmax(-1), inputs=["M,N"],
            xfail={"*": ("argmax", "argmax/argmin reductions are not lowered")}),
-    OpSpec("cat_last", lambda a, b: torch.cat([a, b * 2], -1), inputs=["M,N", "M,N"],
-           xfail={"*": ("scatter", "cat stores into strided views of its output: the scatter DMA is not built yet")}),
     OpSpec("embedding", lambda w, i: F.embedding(i, w), inputs=["N,4", "M"], values=["normal", "index"],
            xfail={"*": ("indirect_indexing", "indirect indexing (gather) is not lowered")}),
 ]
