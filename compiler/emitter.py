@@ -25,7 +25,7 @@ from mlir import ir, passmanager
 from mlir.dialects import arith, func, linalg, memref, scf
 from mlir.dialects import math as mmath
 
-from compiler import tile_ir
+from compiler import masks, tile_ir
 from compiler.errors import InvalidKernel, UnsupportedOp
 from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_i64, to_index
 from compiler.tiling import TileChoice, choose_tile, is_symbolic_dim
@@ -307,6 +307,9 @@ class Transfer:
     base: ir.Value | None  # i64 offset of the tile at t = 0 (affine access)
     stride: ir.Value | int | None  # elements between consecutive t (affine access)
     mask: Node | None = None  # a masked load: gathered where the mask holds, zero elsewhere
+    # an interval mask (compiler/masks.py): i64 bounds of the tile variable (None: unbounded) and
+    # an i1 condition uniform over the tile (None: true); the DMA is clamped to it
+    interval: tuple | None = None
 
 
 def classify_access(index: sympy.Expr, t: sympy.Symbol) -> Access:
@@ -425,7 +428,7 @@ class KernelEmitter:
         return self.program.tensor_args[self.arg_index(name)][2]
 
     def dma(self, direction: str, arg: str, spad: ir.Value, spad_id: int, offset: ir.Value,
-            length, stride) -> None:
+            length, stride, spad_offset: ir.Value | None = None) -> None:
         """One DRAM<->scratchpad transfer; its descriptor is the reinterpret_cast's operands."""
         dtype = self.arg_dtype(arg)
         dram = self.func.arguments[self.arg_index(arg)]
@@ -438,10 +441,12 @@ class KernelEmitter:
             [] if isinstance(stride, int) else [to_index(stride)],
             ir.DenseI64ArrayAttr.get([DYN]), ir.DenseI64ArrayAttr.get([static_len]),
             ir.DenseI64ArrayAttr.get([static_stride])).result
-        spad_type = ir.MemRefType.get([static_len], storage_type(dtype), layout=ir.StridedLayoutAttr.get(0, [1]))
-        spad_view = memref.SubViewOp(spad_type, spad, [], [] if isinstance(length, int) else [length], [],
-                                     ir.DenseI64ArrayAttr.get([0]), ir.DenseI64ArrayAttr.get([static_len]),
-                                     ir.DenseI64ArrayAttr.get([1])).result
+        spad_type = ir.MemRefType.get([static_len], storage_type(dtype), layout=ir.StridedLayoutAttr.get(
+            0 if spad_offset is None else DYN, [1]))
+        spad_view = memref.SubViewOp(spad_type, spad, [] if spad_offset is None else [to_index(spad_offset)],
+                                     [] if isinstance(length, int) else [length], [],
+                                     ir.DenseI64ArrayAttr.get([0 if spad_offset is None else DYN]),
+                                     ir.DenseI64ArrayAttr.get([static_len]), ir.DenseI64ArrayAttr.get([1])).result
         src, dst = (dram_view, spad_view) if direction == "load" else (spad_view, dram_view)
         copy_op = linalg.copy(src, outs=[dst]).owner  # on memrefs: an empty result list that knows its op
         copy_op.attributes["npusim.dma"] = self.dma_attr(direction, arg, spad_id)
@@ -548,16 +553,35 @@ class KernelEmitter:
 
     # --- loops -------------------------------------------------------------------------------
     def plan_transfer(self, buffer: str, index: sympy.Expr, t: sympy.Symbol, tile: int,
-                      printer: IndexPrinter, mask: Node | None = None) -> Transfer:
+                      printer: IndexPrinter, mask: Node | None = None, scope: Scope | None = None) -> Transfer:
         """A tile-sized scratchpad buffer, and the tile-invariant part of the DRAM address (outside the loop)."""
         access = classify_access(index, t)
         spad, spad_id = self.new_spad(self.arg_dtype(buffer), tile)
-        if mask is not None:  # element-wise, so that no masked-off address is formed
+        interval = None
+        if mask is not None and access.affine and scope is not None:
+            found = masks.interval_of(mask, t, lambda n: t in self.deps(n))
+            if found is not None:
+                interval = self.interval_values(found, printer, scope)
+        if mask is not None and interval is None:  # element-wise, so that no masked-off address is formed
             return Transfer(buffer, Access(index, None, None), spad, spad_id, None, None, mask)
         if not access.affine:
             return Transfer(buffer, access, spad, spad_id, None, None)
         stride = int(access.stride) if access.stride.is_Integer else printer(access.stride)
-        return Transfer(buffer, access, spad, spad_id, printer(access.base), stride)
+        return Transfer(buffer, access, spad, spad_id, printer(access.base), stride, interval=interval)
+
+    def interval_values(self, found: "masks.Interval", printer: IndexPrinter, scope: Scope) -> tuple:
+        """The interval's bounds (i64, the tightest of each side) and uniform condition (i1)."""
+        lower = upper = condition = None
+        for bound in found.lower:
+            value = printer(bound)
+            lower = value if lower is None else arith.maxsi(lower, value)
+        for bound in found.upper:
+            value = printer(bound)
+            upper = value if upper is None else arith.minsi(upper, value)
+        for term in found.uniform:
+            value = cast(self.value(term, scope), term.dtype, torch.bool)
+            condition = value if condition is None else arith.andi(condition, value)
+        return lower, upper, condition
 
     def issue_transfer(self, direction: str, plan: Transfer, outer: Scope, t: sympy.Symbol,
                        tile_base: ir.Value, length) -> None:
@@ -567,8 +591,31 @@ class KernelEmitter:
                               length, plan.mask)
             return
         step = plan.stride if isinstance(plan.stride, ir.Value) else const_i64(plan.stride)
+        if plan.interval is not None:
+            self.clamped_load(plan, step, tile_base, length)
+            return
         offset = arith.addi(plan.base, arith.muli(step, tile_base))
         self.dma(direction, plan.buffer, plan.spad, plan.spad_id, offset, length, plan.stride)
+
+    def clamped_load(self, plan: Transfer, step: ir.Value, tile_base: ir.Value, length) -> None:
+        """A masked load over an interval: the DMA moves only the tile's elements inside it, to
+        their places in the scratchpad; the rest of the tile is never read from DRAM (the masked
+        value's `where` gives them the other value). An empty transfer has offset 0."""
+        lower, upper, condition = plan.interval
+        tile_len = const_i64(length) if isinstance(length, int) else to_i64(length)
+        start = tile_base if lower is None else arith.maxsi(tile_base, lower)
+        end = arith.addi(tile_base, tile_len)
+        if upper is not None:
+            end = arith.minsi(end, upper)
+        zero = const_i64(0)
+        count = arith.maxsi(arith.subi(end, start), zero)
+        if condition is not None:
+            count = arith.select(condition, count, zero)
+        nonempty = arith.cmpi(arith.CmpIPredicate.sgt, count, zero)
+        offset = arith.select(nonempty, arith.addi(plan.base, arith.muli(step, start)), zero)
+        spad_offset = arith.select(nonempty, arith.subi(start, tile_base), zero)
+        self.dma("load", plan.buffer, plan.spad, plan.spad_id, offset, to_index(count), plan.stride,
+                 spad_offset=spad_offset)
 
     def tile_loop(self, outer: Scope, t: sympy.Symbol, extent: sympy.Expr, items: list, *,
                   dim: str, parallel: bool) -> None:
@@ -591,7 +638,7 @@ class KernelEmitter:
         printer = IndexPrinter(outer.env)
         extent_index = to_index(printer(extent))
 
-        load_plans = [(load, self.plan_transfer(load.buffer, load.index, t, choice.tile, printer, load.mask))
+        load_plans = [(load, self.plan_transfer(load.buffer, load.index, t, choice.tile, printer, load.mask, outer))
                       for load in loads]
         store_plans = [(store, self.plan_transfer(store.buffer, store.index, t, choice.tile, printer))
                        for store in stores]

@@ -124,3 +124,48 @@ def test_scatter_and_dims_on_spike_and_trace(npusim_env, monkeypatch):
     for event in launches:
         by_size.setdefault(event["kernel_hash"], []).append(event["cycles"])
     assert all(c[0] < c[1] for c in by_size.values()), by_size
+
+
+def shift_right(x):
+    out = torch.zeros_like(x)
+    out[:, 1:] = x[:, :-1] * 2
+    return out
+
+
+INTERVAL_MASKS = {
+    "pad_left_right": (lambda x: torch.nn.functional.pad(x, (1, 2), value=-1.5), [(3, 17), (4, 9), (2, 2)]),
+    "pad_rows_and_cols": (lambda x: torch.nn.functional.pad(x, (1, 2, 2, 1)), [(3, 17), (4, 9)]),
+    "pad_dynamic_width": (lambda x: torch.nn.functional.pad(x, (0, x.shape[-1] // 2)), [(3, 17), (4, 9)]),
+    "shift_right": (shift_right, [(3, 17), (4, 9), (5, 2)]),
+    "cat_masked": (lambda a: torch.cat([a * 3, a - 1], -1) * 2, [(3, 17), (4, 9)]),
+}
+
+
+@pytest.mark.parametrize("name", INTERVAL_MASKS)
+def test_interval_mask_is_a_clamped_dma(npusim_env, name):
+    """pad / cat / shifted slices: the load's DMA is clamped to the mask's interval (no element
+    gather, no masked-off address), and the values are eager's."""
+    fn, shapes = INTERVAL_MASKS[name]
+    run = compiled(fn)
+    for shape in shapes:
+        x = torch.randn(*shape)
+        torch.testing.assert_close(run(x), fn(x), rtol=0, atol=0)
+    assert element_transfers(npusim_env) == 0
+    assert any("offset: ?>>" in text for _, text in kernels(npusim_env)), "no clamped scratchpad view"
+
+
+def test_mask_from_loaded_data_keeps_the_guarded_gather(npusim_env):
+    """A mask that is not an interval of the tile (here: from data) stays an element gather."""
+    from compiler import masks
+    from compiler.tile_ir import Constant, IndexValue, Load, Op
+    import sympy
+
+    t = sympy.Symbol("t")
+    index, data = IndexValue(t, torch.int64), Load("in_ptr0", t)
+    index.dtype = data.dtype = torch.int64
+    one = Constant(1, torch.int64)
+    one.dtype = torch.int64
+    interval = masks.interval_of(Op("and_", (Op("ge", (index, one)), Op("lt", (index, data)))), t, lambda n: True)
+    assert interval is None
+    interval = masks.interval_of(Op("lt", (one, index)), t, lambda n: True)
+    assert interval is not None and interval.lower == [2] and not interval.upper
