@@ -16,6 +16,7 @@ is static and a multiple of the tile.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 
@@ -247,6 +248,9 @@ def accumulator_dtype(dtype: torch.dtype) -> torch.dtype:
 # within SHORT_STATIC_SUM * eps, and x.sum(1) of a (B, 5, N) tensor runs one reduction per
 # output element, where a partial buffer and its combine would multiply the work.
 SHORT_STATIC_SUM = 64
+# Rows a lane-wise float sum (a reduction over a non-last dim) adds into a block accumulator before
+# the block goes into the total.
+BLOCK_ROWS = 64
 
 
 def keeps_partials(reduce: Reduce) -> bool:
@@ -828,30 +832,67 @@ class KernelEmitter:
                                    init.induction_variable, acc_dtype)
                 scf.YieldOp([])
             self.tag_compute(init, reads=[], writes=acc_ids)
-            steps = scf.ForOp(const_index(0), to_index(printer(program.rnumel)), const_index(1))
-            steps.attributes["npusim.tile_loop"] = ir.DictAttr.get(
-                {"dim": ir.StringAttr.get("r"), "parallel": ir.BoolAttr.get(False)})
-            with ir.InsertionPoint(steps.body):
-                step_env = _SymbolEnv({**scope.env, str(r): to_i64(steps.induction_variable)})
-                step_scope = Scope(env=step_env, memo=dict(scope.memo))
-                plans = [(load, self.plan_transfer(load.buffer, load.index, x0, choice.tile, IndexPrinter(step_env)))
-                         for load in loads]
-                for _, plan in plans:
-                    self.issue_transfer("load", plan, step_scope, x0, tile_base, length)
-                compute = scf.ForOp(const_index(0), upper, const_index(1))
-                with ir.InsertionPoint(compute.body):
-                    i = compute.induction_variable
-                    element = Scope(env=_SymbolEnv({**step_env, str(x0): arith.addi(tile_base, to_i64(i))}),
-                                    memo=dict(scope.memo))
-                    for load, plan in plans:
-                        element.spad_reads[id(load)] = (plan.spad, i)
-                    for reduce, (spad, _, acc_dtype) in zip(reduces, accs):
-                        value = cast(self.value(reduce.value, element), reduce.value.dtype, acc_dtype)
-                        combined = combine(reduce.reduction_type, acc_dtype)(self.acc_load(spad, i, acc_dtype), value)
-                        self.acc_store(combined, spad, i, acc_dtype)
+            # Float sums add BLOCK_ROWS rows into a block accumulator, then the block into the total:
+            # rounding grows with BLOCK_ROWS + rows / BLOCK_ROWS, not with the row count.
+            blocked = {id(rd): self.acc_buffer(rd, choice.tile) for rd in reduces if keeps_partials(rd)}
+            block_ids = [spad_id for _, spad_id, _ in blocked.values()]
+            if blocked:
+                zero_blocks = scf.ForOp(const_index(0), upper, const_index(1))
+                with ir.InsertionPoint(zero_blocks.body):
+                    for spad, _, acc_dtype in blocked.values():
+                        self.acc_store(reduction_identity("sum", acc_dtype), spad, zero_blocks.induction_variable,
+                                       acc_dtype)
                     scf.YieldOp([])
-                self.tag_compute(compute, reads=[p.spad_id for _, p in plans] + acc_ids, writes=acc_ids)
-                scf.YieldOp([])
+                self.tag_compute(zero_blocks, reads=[], writes=block_ids)
+            rows = to_index(printer(program.rnumel))
+            block_step = const_index(BLOCK_ROWS)
+            block_loop = scf.ForOp(const_index(0), rows, block_step) if blocked else None
+            with ir.InsertionPoint(block_loop.body) if blocked else contextlib.nullcontext():
+                first = block_loop.induction_variable if blocked else None
+                count = arith.minsi(block_step, arith.subi(rows, first)) if blocked else rows
+                steps = scf.ForOp(const_index(0), count, const_index(1))
+                steps.attributes["npusim.tile_loop"] = ir.DictAttr.get(
+                    {"dim": ir.StringAttr.get("r"), "parallel": ir.BoolAttr.get(False)})
+                with ir.InsertionPoint(steps.body):
+                    row = steps.induction_variable if not blocked else arith.addi(first, steps.induction_variable)
+                    step_env = _SymbolEnv({**scope.env, str(r): to_i64(row)})
+                    step_scope = Scope(env=step_env, memo=dict(scope.memo))
+                    plans = [(load, self.plan_transfer(load.buffer, load.index, x0, choice.tile,
+                                                       IndexPrinter(step_env))) for load in loads]
+                    for _, plan in plans:
+                        self.issue_transfer("load", plan, step_scope, x0, tile_base, length)
+                    compute = scf.ForOp(const_index(0), upper, const_index(1))
+                    with ir.InsertionPoint(compute.body):
+                        i = compute.induction_variable
+                        element = Scope(env=_SymbolEnv({**step_env, str(x0): arith.addi(tile_base, to_i64(i))}),
+                                        memo=dict(scope.memo))
+                        for load, plan in plans:
+                            element.spad_reads[id(load)] = (plan.spad, i)
+                        for reduce, acc in zip(reduces, accs):
+                            spad, _, acc_dtype = blocked.get(id(reduce), acc)
+                            value = cast(self.value(reduce.value, element), reduce.value.dtype, acc_dtype)
+                            combined = combine(reduce.reduction_type, acc_dtype)(self.acc_load(spad, i, acc_dtype),
+                                                                                 value)
+                            self.acc_store(combined, spad, i, acc_dtype)
+                        scf.YieldOp([])
+                    written = [blocked[id(rd)][1] if id(rd) in blocked else a[1] for rd, a in zip(reduces, accs)]
+                    self.tag_compute(compute, reads=[p.spad_id for _, p in plans] + written, writes=written)
+                    scf.YieldOp([])
+                if blocked:  # the block into the total, and the block zeroed
+                    fold = scf.ForOp(const_index(0), upper, const_index(1))
+                    with ir.InsertionPoint(fold.body):
+                        i = fold.induction_variable
+                        for reduce, (total, _, acc_dtype) in zip(reduces, accs):
+                            if id(reduce) not in blocked:
+                                continue
+                            block = blocked[id(reduce)][0]
+                            self.acc_store(arith.addf(self.acc_load(total, i, acc_dtype),
+                                                      self.acc_load(block, i, acc_dtype)), total, i, acc_dtype)
+                            self.acc_store(reduction_identity("sum", acc_dtype), block, i, acc_dtype)
+                        scf.YieldOp([])
+                    folded = [a[1] for rd, a in zip(reduces, accs) if id(rd) in blocked]
+                    self.tag_compute(fold, reads=block_ids + folded, writes=block_ids + folded)
+                    scf.YieldOp([])
             store_plans = [(store, self.plan_transfer(store.buffer, store.index, x0, choice.tile, printer))
                            for store in program.stores]
             epilogue = scf.ForOp(const_index(0), upper, const_index(1))

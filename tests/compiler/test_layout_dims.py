@@ -169,3 +169,12 @@ def test_mask_from_loaded_data_keeps_the_guarded_gather(npusim_env):
     assert interval is None
     interval = masks.interval_of(Op("lt", (one, index)), t, lambda n: True)
     assert interval is not None and interval.lower == [2] and not interval.upper
+
+
+def test_long_middle_sum_stays_close_to_the_exact_sum(npusim_env):
+    """Lane-wise float sums add blocks of rows (emitter.BLOCK_ROWS) before the total: at 20,000
+    rows one running value per lane drifted 1.7e-3 from the float64 sum, blocks keep ~2e-4."""
+    x = torch.randn(3, 20000, 33)
+    out = compiled(lambda x: x.sum(1))(x)
+    error = (out.double() - x.double().sum(1)).abs().max().item()
+    assert error < 1e-3, error
