@@ -27,11 +27,14 @@ SPECS = [
     OpSpec("pad_dynamic_width", lambda x: F.pad(x, (0, x.shape[-1] // 2)), inputs=["M,N"], **EXACT),
     OpSpec("pad_lowp", lambda x: F.pad(x, (3, 3)), inputs=["N"], dtypes=("f16", "bf16")),
     OpSpec("shift_right", shift_right, inputs=["M,N"]),
-    # "* 2" (exact): at a size of 1 a bare .contiguous() of a transpose is a view, with no kernel
-    OpSpec("transpose", lambda x: x.t() * 2, inputs=["M,N"], **EXACT),
-    OpSpec("view_t", lambda x: x.view(x.shape[0], -1, 2).transpose(1, 2) * 2, inputs=["M,N,4"], **EXACT),
-    OpSpec("permute_3d", lambda x: x.permute(2, 0, 1) * 2, inputs=["B,M,N"], **EXACT),
-    OpSpec("transpose_last_3d", lambda x: x.transpose(1, 2) * 2, inputs=["B,M,N"], **EXACT),
+    # "* 2" (exact) so that a size of 1 still has a kernel (a bare .contiguous() of a transposed
+    # vector is a view); .contiguous() so that the output is stored transposed (Inductor gives a
+    # pointwise op of a transposed view the view's strides)
+    OpSpec("transpose", lambda x: (x.t() * 2).contiguous(), inputs=["M,N"], **EXACT),
+    OpSpec("view_t", lambda x: (x.view(x.shape[0], -1, 2).transpose(1, 2) * 2).contiguous(), inputs=["M,N,4"],
+           **EXACT),
+    OpSpec("permute_3d", lambda x: (x.permute(2, 0, 1) * 2).contiguous(), inputs=["B,M,N"], **EXACT),
+    OpSpec("transpose_last_3d", lambda x: (x.transpose(1, 2) * 2).contiguous(), inputs=["B,M,N"], **EXACT),
     OpSpec("reshape_of_transpose", lambda x: x.t().reshape(-1) * 2, inputs=["M,N"], **EXACT),
     OpSpec("expand_row", lambda a, b: torch.where(a > 0, b.expand(a.shape[0], -1), a), inputs=["M,N", "1,N"],
            **EXACT),
