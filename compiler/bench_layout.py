@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     results = {name: run_case(name, work) for name in CASES}
     print(f"config {config.name}, values from {results['add_3d']['functional']} (checked against eager)")
     for name, r in results.items():
-        print(f"{name:24} {r["cycles"]:>10,} cycles  {r['launches']} launch(es)  "
+        print(f"{name:24} {r['cycles']:>10,} cycles  {r['launches']} launch(es)  "
               f"{r['input_bytes'] + r['output_bytes']:>10,} bytes moved")
     ok = True
     base = results["add_3d"]["cycles"]
