@@ -659,10 +659,7 @@ class KernelEmitter:
             {"dim": ir.StringAttr.get(dim), "parallel": ir.BoolAttr.get(parallel)})
         with ir.InsertionPoint(loop.body):
             tile_base = to_i64(loop.induction_variable)
-            if choice.needs_clamp:
-                length = arith.minsi(tile_const, arith.subi(extent_index, loop.induction_variable))
-            else:
-                length = choice.tile
+            length = self.clamped_length(choice, tile_const, extent_index, loop)
             for _, plan in load_plans:
                 self.issue_transfer("load", plan, outer, t, tile_base, length)
             upper = const_index(length) if isinstance(length, int) else length
@@ -697,6 +694,15 @@ class KernelEmitter:
             if id(reduce) in partials:
                 total = partials[id(reduce)].combine(self)
                 outer.memo[id(reduce)] = cast(total, accumulator_dtype(reduce.dtype), reduce.dtype)
+
+    @staticmethod
+    def clamped_length(choice: TileChoice, tile_const: ir.Value, extent_index: ir.Value, loop):
+        """Elements of the tile at the loop's induction value: the last partial tile is clamped,
+        unless the extent is static and a multiple of the tile (then an int)."""
+        if not choice.needs_clamp:
+            return choice.tile
+        length = arith.minsi(tile_const, arith.subi(extent_index, loop.induction_variable))
+        return length
 
     def tag_compute(self, op, reads: list[int], writes: list[int], kind: str | None = None) -> None:
         """Mark `op` (an scf.for) as compute tile `next_tile_id` (CONTRACTS.md section 1)."""
@@ -822,8 +828,7 @@ class KernelEmitter:
             {"dim": ir.StringAttr.get("x"), "parallel": ir.BoolAttr.get(True)})
         with ir.InsertionPoint(loop.body):
             tile_base = to_i64(loop.induction_variable)
-            length = arith.minsi(tile_const, arith.subi(extent_index, loop.induction_variable)) \
-                if choice.needs_clamp else choice.tile
+            length = self.clamped_length(choice, tile_const, extent_index, loop)
             upper = const_index(length) if isinstance(length, int) else length
             init = scf.ForOp(const_index(0), upper, const_index(1))
             with ir.InsertionPoint(init.body):
