@@ -16,6 +16,7 @@ is static and a multiple of the tile.
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, field
 
@@ -25,7 +26,7 @@ from mlir import ir, passmanager
 from mlir.dialects import arith, func, linalg, memref, scf
 from mlir.dialects import math as mmath
 
-from compiler import argreduce, indirect, scan, tile_ir
+from compiler import argreduce, indirect, masks, scan, tile_ir
 from compiler.errors import InvalidKernel, UnsupportedOp
 from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_i64, to_index
 from compiler.tiling import TileChoice, choose_tile, is_symbolic_dim
@@ -247,6 +248,9 @@ def accumulator_dtype(dtype: torch.dtype) -> torch.dtype:
 # within SHORT_STATIC_SUM * eps, and x.sum(1) of a (B, 5, N) tensor runs one reduction per
 # output element, where a partial buffer and its combine would multiply the work.
 SHORT_STATIC_SUM = 64
+# Rows a lane-wise float sum (a reduction over a non-last dim) adds into a block accumulator before
+# the block goes into the total.
+BLOCK_ROWS = 64
 
 
 def keeps_partials(reduce: Reduce) -> bool:
@@ -308,6 +312,9 @@ class Transfer:
     stride: ir.Value | int | None  # elements between consecutive t (affine access)
     mask: Node | None = None  # a masked load: gathered where the mask holds, zero elsewhere
     indices: tuple = ()  # indirect.IndirectIndex nodes of a data-dependent address (a gather)
+    # an interval mask (compiler/masks.py): i64 bounds of the tile variable (None: unbounded) and
+    # an i1 condition uniform over the tile (None: true); the DMA is clamped to it
+    interval: tuple | None = None
 
 
 def classify_access(index: sympy.Expr, t: sympy.Symbol) -> Access:
@@ -334,11 +341,14 @@ class Emitted:
             roles[str(self.program.rnumel)] = "rnumel"
         for name in self.program.size_args:
             args.append({"name": name, "kind": "size", "dtype": "int64", "role": roles.get(name, "size")})
-        return {"abi_version": ABI_VERSION, "name": self.program.name, "hash": kernel_hash, "entry": "kernel",
+        meta = {"abi_version": ABI_VERSION, "name": self.program.name, "hash": kernel_hash, "entry": "kernel",
                 "args": args, "size_args": list(self.program.size_args), "tiles": self.tiles,
                 "xnumel": str(self.program.xnumel),
                 "rnumel": None if self.program.rnumel is None else str(self.program.rnumel),
                 "config": config_name}
+        if self.program.xdims:  # the x tile loop runs over the innermost kept dim, per row of the others
+            meta["x_tiled_extent"] = str(self.program.xdims[0][1])
+        return meta
 
 
 def kernel_function(name: str, config_name: str, tensors: list[tuple[torch.dtype, sympy.Expr]],
@@ -370,7 +380,8 @@ class KernelEmitter:
     def __init__(self, program: tile_ir.TileProgram, config: NpuConfig):
         self.program = program
         self.config = config
-        self.loop_syms = {program.xindex} | ({program.rindex} if program.rindex is not None else set())
+        self.loop_syms = {program.xindex} | ({program.rindex} if program.rindex is not None else set()) | \
+            {sym for sym, _ in program.xdims}
         self._deps: dict[int, frozenset] = {}
         self._levels: dict[int, int] = {}
         self.tiles: dict = {}
@@ -424,7 +435,7 @@ class KernelEmitter:
         return self.program.tensor_args[self.arg_index(name)][2]
 
     def dma(self, direction: str, arg: str, spad: ir.Value, spad_id: int, offset: ir.Value,
-            length, stride) -> None:
+            length, stride, spad_offset: ir.Value | None = None) -> None:
         """One DRAM<->scratchpad transfer; its descriptor is the reinterpret_cast's operands."""
         dtype = self.arg_dtype(arg)
         dram = self.func.arguments[self.arg_index(arg)]
@@ -437,10 +448,12 @@ class KernelEmitter:
             [] if isinstance(stride, int) else [to_index(stride)],
             ir.DenseI64ArrayAttr.get([DYN]), ir.DenseI64ArrayAttr.get([static_len]),
             ir.DenseI64ArrayAttr.get([static_stride])).result
-        spad_type = ir.MemRefType.get([static_len], storage_type(dtype), layout=ir.StridedLayoutAttr.get(0, [1]))
-        spad_view = memref.SubViewOp(spad_type, spad, [], [] if isinstance(length, int) else [length], [],
-                                     ir.DenseI64ArrayAttr.get([0]), ir.DenseI64ArrayAttr.get([static_len]),
-                                     ir.DenseI64ArrayAttr.get([1])).result
+        spad_type = ir.MemRefType.get([static_len], storage_type(dtype), layout=ir.StridedLayoutAttr.get(
+            0 if spad_offset is None else DYN, [1]))
+        spad_view = memref.SubViewOp(spad_type, spad, [] if spad_offset is None else [to_index(spad_offset)],
+                                     [] if isinstance(length, int) else [length], [],
+                                     ir.DenseI64ArrayAttr.get([0 if spad_offset is None else DYN]),
+                                     ir.DenseI64ArrayAttr.get([static_len]), ir.DenseI64ArrayAttr.get([1])).result
         src, dst = (dram_view, spad_view) if direction == "load" else (spad_view, dram_view)
         copy_op = linalg.copy(src, outs=[dst]).owner  # on memrefs: an empty result list that knows its op
         copy_op.attributes["npusim.dma"] = self.dma_attr(direction, arg, spad_id)
@@ -562,16 +575,37 @@ class KernelEmitter:
 
     # --- loops -------------------------------------------------------------------------------
     def plan_transfer(self, buffer: str, index: sympy.Expr, t: sympy.Symbol, tile: int,
-                      printer: IndexPrinter, mask: Node | None = None, indices: tuple = ()) -> Transfer:
+                      printer: IndexPrinter, mask: Node | None = None, indices: tuple = (),
+                      scope: Scope | None = None) -> Transfer:
         """A tile-sized scratchpad buffer, and the tile-invariant part of the DRAM address (outside the loop)."""
         access = classify_access(index, t)
         spad, spad_id = self.new_spad(self.arg_dtype(buffer), tile)
-        if mask is not None or indices:  # element-wise: no masked-off address is formed; data-dependent ones
+        interval = None
+        if mask is not None and not indices and access.affine and scope is not None:
+            found = masks.interval_of(mask, t, lambda n: t in self.deps(n))
+            if found is not None:
+                interval = self.interval_values(found, printer, scope)
+        # element-wise, so that no masked-off address is formed; a data-dependent address is a gather
+        if (mask is not None and interval is None) or indices:
             return Transfer(buffer, Access(index, None, None), spad, spad_id, None, None, mask, indices)
         if not access.affine:
             return Transfer(buffer, access, spad, spad_id, None, None)
         stride = int(access.stride) if access.stride.is_Integer else printer(access.stride)
-        return Transfer(buffer, access, spad, spad_id, printer(access.base), stride)
+        return Transfer(buffer, access, spad, spad_id, printer(access.base), stride, interval=interval)
+
+    def interval_values(self, found: "masks.Interval", printer: IndexPrinter, scope: Scope) -> tuple:
+        """The interval's bounds (i64, the tightest of each side) and uniform condition (i1)."""
+        lower = upper = condition = None
+        for bound in found.lower:
+            value = printer(bound)
+            lower = value if lower is None else arith.maxsi(lower, value)
+        for bound in found.upper:
+            value = printer(bound)
+            upper = value if upper is None else arith.minsi(upper, value)
+        for term in found.uniform:
+            value = cast(self.value(term, scope), term.dtype, torch.bool)
+            condition = value if condition is None else arith.andi(condition, value)
+        return lower, upper, condition
 
     def issue_transfer(self, direction: str, plan: Transfer, outer: Scope, t: sympy.Symbol,
                        tile_base: ir.Value, length, issued: dict | None = None) -> None:
@@ -582,8 +616,31 @@ class KernelEmitter:
                               length, plan.mask, plan.indices, issued)
             return
         step = plan.stride if isinstance(plan.stride, ir.Value) else const_i64(plan.stride)
+        if plan.interval is not None:
+            self.clamped_load(plan, step, tile_base, length)
+            return
         offset = arith.addi(plan.base, arith.muli(step, tile_base))
         self.dma(direction, plan.buffer, plan.spad, plan.spad_id, offset, length, plan.stride)
+
+    def clamped_load(self, plan: Transfer, step: ir.Value, tile_base: ir.Value, length) -> None:
+        """A masked load over an interval: the DMA moves only the tile's elements inside it, to
+        their places in the scratchpad; the rest of the tile is never read from DRAM (the masked
+        value's `where` gives them the other value). An empty transfer has offset 0."""
+        lower, upper, condition = plan.interval
+        tile_len = const_i64(length) if isinstance(length, int) else to_i64(length)
+        start = tile_base if lower is None else arith.maxsi(tile_base, lower)
+        end = arith.addi(tile_base, tile_len)
+        if upper is not None:
+            end = arith.minsi(end, upper)
+        zero = const_i64(0)
+        count = arith.maxsi(arith.subi(end, start), zero)
+        if condition is not None:
+            count = arith.select(condition, count, zero)
+        nonempty = arith.cmpi(arith.CmpIPredicate.sgt, count, zero)
+        offset = arith.select(nonempty, arith.addi(plan.base, arith.muli(step, start)), zero)
+        spad_offset = arith.select(nonempty, arith.subi(start, tile_base), zero)
+        self.dma("load", plan.buffer, plan.spad, plan.spad_id, offset, to_index(count), plan.stride,
+                 spad_offset=spad_offset)
 
     def tile_loop(self, outer: Scope, t: sympy.Symbol, extent: sympy.Expr, items: list, *,
                   dim: str, parallel: bool) -> None:
@@ -607,16 +664,10 @@ class KernelEmitter:
         extent_index = to_index(printer(extent))
 
         load_plans = [(load, self.plan_transfer(load.buffer, load.index, t, choice.tile, printer, load.mask,
-                                                getattr(load, "indices", ())))
+                                                getattr(load, "indices", ()), outer))
                       for load in loads]
         store_plans = [(store, self.plan_transfer(store.buffer, store.index, t, choice.tile, printer))
                        for store in stores]
-        for store, plan in store_plans:
-            if not plan.access.affine:
-                # The trace skeleton has no scatter event yet: refuse at compile time, by name,
-                # rather than fail at the first launch.
-                raise UnsupportedOp("scatter", f"the store to {store.buffer} at {store.index} is not affine in "
-                                    "the tile (cat, strided slices, transposes need the scatter DMA)")
 
         # Float sums add into one partial per tile element (PartialSums); the rest carry one
         # running value per reduction as iter_args.
@@ -632,10 +683,7 @@ class KernelEmitter:
             {"dim": ir.StringAttr.get(dim), "parallel": ir.BoolAttr.get(parallel)})
         with ir.InsertionPoint(loop.body):
             tile_base = to_i64(loop.induction_variable)
-            if choice.needs_clamp:
-                length = arith.minsi(tile_const, arith.subi(extent_index, loop.induction_variable))
-            else:
-                length = choice.tile
+            length = self.clamped_length(choice, tile_const, extent_index, loop)
             issued = {}
             for load, plan in load_plans:
                 self.issue_transfer("load", plan, outer, t, tile_base, length, issued)
@@ -691,6 +739,15 @@ class KernelEmitter:
             return argreduce.inits(reduce)
         return [reduction_identity(reduce.reduction_type, accumulator_dtype(reduce.dtype))]
 
+    @staticmethod
+    def clamped_length(choice: TileChoice, tile_const: ir.Value, extent_index: ir.Value, loop):
+        """Elements of the tile at the loop's induction value: the last partial tile is clamped,
+        unless the extent is static and a multiple of the tile (then an int)."""
+        if not choice.needs_clamp:
+            return choice.tile
+        length = arith.minsi(tile_const, arith.subi(extent_index, loop.induction_variable))
+        return length
+
     def tag_compute(self, op, reads: list[int], writes: list[int], kind: str | None = None) -> None:
         """Mark `op` (an scf.for) as compute tile `next_tile_id` (CONTRACTS.md section 1)."""
         fields = {"tile_id": ir.IntegerAttr.get(i64_type(), self.next_tile_id),
@@ -734,6 +791,177 @@ class KernelEmitter:
         for store in pending:
             self.scalar_store(store, scope)
 
+    def loop_nest(self, scope: Scope, dims: list, body, innermost_tile_loop: bool = False) -> None:
+        """Unit-step loops over `dims` (innermost first, built outermost first) around `body(scope)`;
+        the innermost may be the parallel row loop of a reduction."""
+        if not dims:
+            body(scope)
+            return
+        *inner, (sym, extent) = dims
+        loop = scf.ForOp(const_index(0), to_index(IndexPrinter(scope.env)(extent)), const_index(1))
+        if innermost_tile_loop and not inner:
+            loop.attributes["npusim.tile_loop"] = ir.DictAttr.get(
+                {"dim": ir.StringAttr.get("x"), "parallel": ir.BoolAttr.get(True)})
+        with ir.InsertionPoint(loop.body):
+            env = _SymbolEnv({**scope.env, str(sym): to_i64(loop.induction_variable)})
+            self.loop_nest(Scope(env=env, memo=dict(scope.memo)), inner, body, innermost_tile_loop)
+            scf.YieldOp([])
+
+    # --- reductions over a non-contiguous dim: vector lanes over x ---------------------------
+    def lane_reducible(self) -> bool:
+        """A reduction whose inputs are contiguous in the innermost x dim and not in r (x.sum(1) of
+        [B, M, N]): lanes run over x, the reduced dim is a loop, each row of r one DMA."""
+        program = self.program
+        x0, r = (program.xdims or [(program.xindex, None)])[0][0], program.rindex
+        reduces = self.program_reduces()
+        if not reduces or any(self.level(rd) != 0 or argreduce.is_arg_reduction(rd) for rd in reduces):
+            return False  # argmax's (value, index) pair and later levels stay one row per work item
+        if any(isinstance(n, scan.Scan) for s in program.stores for n in walk([s.value])):
+            return False
+        for store in program.stores:
+            access = classify_access(store.index, x0)
+            if r in store.index.free_symbols or not access.affine or access.stride != 1:
+                return False
+            if any(isinstance(n, Load) for n in walk([store.value], stop=lambda n: isinstance(n, Reduce))):
+                return False
+        loads = [n for n in walk([rd.value for rd in reduces]) if isinstance(n, Load)]
+        contiguous_in_r = False
+        for load in loads:
+            in_x, in_r = classify_access(load.index, x0), classify_access(load.index, r)
+            if load.mask is not None or getattr(load, "indices", ()) or not (in_x.affine and in_r.affine) \
+                    or in_x.stride != 1 or in_r.stride == 0:
+                return False
+            contiguous_in_r |= in_r.stride == 1
+        return bool(loads) and not contiguous_in_r
+
+    def program_reduces(self) -> list[Reduce]:
+        return list({id(n): n for s in self.program.stores for n in walk([s.value]) if isinstance(n, Reduce)}.values())
+
+    def acc_buffer(self, reduce: Reduce, tile: int) -> tuple[ir.Value, int, torch.dtype]:
+        acc_dtype = accumulator_dtype(reduce.dtype)
+        spad, spad_id = self.new_spad(acc_dtype, tile)
+        return spad, spad_id, acc_dtype
+
+    @staticmethod
+    def acc_load(spad, i, acc_dtype) -> ir.Value:
+        value = memref.load(spad, [i])
+        return cast(value, torch.int8, torch.bool) if acc_dtype == torch.bool else value
+
+    @staticmethod
+    def acc_store(value, spad, i, acc_dtype) -> None:
+        memref.store(cast(value, torch.bool, torch.int8) if acc_dtype == torch.bool else value, spad, [i])
+
+    def lane_reduction(self, scope: Scope) -> None:
+        """Tiles of the innermost x dim (a parallel work item each); per tile the accumulators
+        are set to the identity, every step of the r loop loads one tile-wide row per input and
+        combines it lane by lane, and the stores' values are computed from the accumulators."""
+        program = self.program
+        x0, extent = (program.xdims or [(program.xindex, program.xnumel)])[0]
+        r = program.rindex
+        reduces = self.program_reduces()
+        loads = [n for n in walk([rd.value for rd in reduces]) if isinstance(n, Load)]
+        dtypes = [self.arg_dtype(n.buffer) for n in loads] + [self.arg_dtype(s.buffer) for s in program.stores] + \
+            [accumulator_dtype(rd.dtype) for rd in reduces]
+        widest = max(elem_bits(d) for d in dtypes)
+        choice = choose_tile(extent, self.config, widest, len(dtypes))
+        self.tiles.update(x=choice.tile, r=1)
+        printer = IndexPrinter(scope.env)
+        accs = [self.acc_buffer(rd, choice.tile) for rd in reduces]
+        acc_ids = [spad_id for _, spad_id, _ in accs]
+        tile_const = const_index(choice.tile)
+        extent_index = to_index(printer(extent))
+        loop = scf.ForOp(const_index(0), extent_index, tile_const)
+        loop.attributes["npusim.tile_loop"] = ir.DictAttr.get(
+            {"dim": ir.StringAttr.get("x"), "parallel": ir.BoolAttr.get(True)})
+        with ir.InsertionPoint(loop.body):
+            tile_base = to_i64(loop.induction_variable)
+            length = self.clamped_length(choice, tile_const, extent_index, loop)
+            upper = const_index(length) if isinstance(length, int) else length
+            init = scf.ForOp(const_index(0), upper, const_index(1))
+            with ir.InsertionPoint(init.body):
+                for reduce, (spad, _, acc_dtype) in zip(reduces, accs):
+                    self.acc_store(reduction_identity(reduce.reduction_type, acc_dtype), spad,
+                                   init.induction_variable, acc_dtype)
+                scf.YieldOp([])
+            self.tag_compute(init, reads=[], writes=acc_ids)
+            # Float sums add BLOCK_ROWS rows into a block accumulator, then the block into the total:
+            # rounding grows with BLOCK_ROWS + rows / BLOCK_ROWS, not with the row count.
+            blocked = {id(rd): self.acc_buffer(rd, choice.tile) for rd in reduces if keeps_partials(rd)}
+            block_ids = [spad_id for _, spad_id, _ in blocked.values()]
+            if blocked:
+                zero_blocks = scf.ForOp(const_index(0), upper, const_index(1))
+                with ir.InsertionPoint(zero_blocks.body):
+                    for spad, _, acc_dtype in blocked.values():
+                        self.acc_store(reduction_identity("sum", acc_dtype), spad, zero_blocks.induction_variable,
+                                       acc_dtype)
+                    scf.YieldOp([])
+                self.tag_compute(zero_blocks, reads=[], writes=block_ids)
+            rows = to_index(printer(program.rnumel))
+            block_step = const_index(BLOCK_ROWS)
+            block_loop = scf.ForOp(const_index(0), rows, block_step) if blocked else None
+            with ir.InsertionPoint(block_loop.body) if blocked else contextlib.nullcontext():
+                first = block_loop.induction_variable if blocked else None
+                count = arith.minsi(block_step, arith.subi(rows, first)) if blocked else rows
+                steps = scf.ForOp(const_index(0), count, const_index(1))
+                steps.attributes["npusim.tile_loop"] = ir.DictAttr.get(
+                    {"dim": ir.StringAttr.get("r"), "parallel": ir.BoolAttr.get(False)})
+                with ir.InsertionPoint(steps.body):
+                    row = steps.induction_variable if not blocked else arith.addi(first, steps.induction_variable)
+                    step_env = _SymbolEnv({**scope.env, str(r): to_i64(row)})
+                    step_scope = Scope(env=step_env, memo=dict(scope.memo))
+                    plans = [(load, self.plan_transfer(load.buffer, load.index, x0, choice.tile,
+                                                       IndexPrinter(step_env))) for load in loads]
+                    for _, plan in plans:
+                        self.issue_transfer("load", plan, step_scope, x0, tile_base, length)
+                    compute = scf.ForOp(const_index(0), upper, const_index(1))
+                    with ir.InsertionPoint(compute.body):
+                        i = compute.induction_variable
+                        element = Scope(env=_SymbolEnv({**step_env, str(x0): arith.addi(tile_base, to_i64(i))}),
+                                        memo=dict(scope.memo))
+                        for load, plan in plans:
+                            element.spad_reads[id(load)] = (plan.spad, i)
+                        for reduce, acc in zip(reduces, accs):
+                            spad, _, acc_dtype = blocked.get(id(reduce), acc)
+                            value = cast(self.value(reduce.value, element), reduce.value.dtype, acc_dtype)
+                            combined = combine(reduce.reduction_type, acc_dtype)(self.acc_load(spad, i, acc_dtype),
+                                                                                 value)
+                            self.acc_store(combined, spad, i, acc_dtype)
+                        scf.YieldOp([])
+                    written = [blocked[id(rd)][1] if id(rd) in blocked else a[1] for rd, a in zip(reduces, accs)]
+                    self.tag_compute(compute, reads=[p.spad_id for _, p in plans] + written, writes=written)
+                    scf.YieldOp([])
+                if blocked:  # the block into the total, and the block zeroed
+                    fold = scf.ForOp(const_index(0), upper, const_index(1))
+                    with ir.InsertionPoint(fold.body):
+                        i = fold.induction_variable
+                        for reduce, (total, _, acc_dtype) in zip(reduces, accs):
+                            if id(reduce) not in blocked:
+                                continue
+                            block = blocked[id(reduce)][0]
+                            self.acc_store(arith.addf(self.acc_load(total, i, acc_dtype),
+                                                      self.acc_load(block, i, acc_dtype)), total, i, acc_dtype)
+                            self.acc_store(reduction_identity("sum", acc_dtype), block, i, acc_dtype)
+                        scf.YieldOp([])
+                    folded = [a[1] for rd, a in zip(reduces, accs) if id(rd) in blocked]
+                    self.tag_compute(fold, reads=block_ids + folded, writes=block_ids + folded)
+                    scf.YieldOp([])
+            store_plans = [(store, self.plan_transfer(store.buffer, store.index, x0, choice.tile, printer))
+                           for store in program.stores]
+            epilogue = scf.ForOp(const_index(0), upper, const_index(1))
+            with ir.InsertionPoint(epilogue.body):
+                i = epilogue.induction_variable
+                element = Scope(env=_SymbolEnv({**scope.env, str(x0): arith.addi(tile_base, to_i64(i))}),
+                                memo=dict(scope.memo))
+                for reduce, (spad, _, acc_dtype) in zip(reduces, accs):
+                    element.memo[id(reduce)] = cast(self.acc_load(spad, i, acc_dtype), acc_dtype, reduce.dtype)
+                for store, plan in store_plans:
+                    memref.store(self.stored_value(store, element), plan.spad, [i])
+                scf.YieldOp([])
+            self.tag_compute(epilogue, reads=acc_ids, writes=[p.spad_id for _, p in store_plans])
+            for _, plan in store_plans:
+                self.issue_transfer("store", plan, scope, x0, tile_base, length)
+            scf.YieldOp([])
+
     # --- module ----------------------------------------------------------------------------
     def emit(self) -> Emitted:
         program = self.program
@@ -744,6 +972,8 @@ class KernelEmitter:
                 [(dtype, program.buffer_numels[name]) for name, _, dtype, _ in program.tensor_args],
                 len(program.size_args))
             self.entry_block = self.func.entry_block
+            if program.xdims:  # in kernel.json too: one kernel hash, one metadata file
+                module.operation.attributes["npusim.x_tiled_extent"] = ir.StringAttr.get(str(program.xdims[0][1]))
             with ir.InsertionPoint(module.body):
                 with ir.InsertionPoint(self.entry_block):
                     sizes = {sympy.Symbol(name, integer=True, positive=True): arg for name, arg in zip(
@@ -751,18 +981,15 @@ class KernelEmitter:
                     # size args by name, whatever assumptions their sympy symbols carry
                     env = _SymbolEnv(sizes)
                     top = Scope(env=env)
-                    if program.rnumel is None:
-                        self.tile_loop(top, program.xindex, program.xnumel, list(program.stores),
-                                       dim="x", parallel=True)
-                    else:
-                        rows = scf.ForOp(const_index(0), to_index(IndexPrinter(env)(program.xnumel)), const_index(1))
-                        rows.attributes["npusim.tile_loop"] = ir.DictAttr.get(
-                            {"dim": ir.StringAttr.get("x"), "parallel": ir.BoolAttr.get(True)})
+                    dims = program.xdims or [(program.xindex, program.xnumel)]
+                    if program.rnumel is None:  # outer dims loop, the innermost is tiled
+                        self.loop_nest(top, dims[1:], lambda scope: self.tile_loop(
+                            scope, dims[0][0], dims[0][1], list(program.stores), dim="x", parallel=True))
+                    elif self.lane_reducible():
+                        self.loop_nest(top, dims[1:], self.lane_reduction)
+                    else:  # one row (output element) per work item
                         self.tiles["x"] = 1
-                        with ir.InsertionPoint(rows.body):
-                            row_env = _SymbolEnv({**sizes, program.xindex: to_i64(rows.induction_variable)})
-                            self.reduction_rows(Scope(env=row_env))
-                            scf.YieldOp([])
+                        self.loop_nest(top, dims, self.reduction_rows, innermost_tile_loop=True)
                     func.ReturnOp([])
             verify(module, InvalidKernel, "the emitted kernel.mlir")
             passmanager.PassManager.parse("builtin.module(cse)").run(module.operation)

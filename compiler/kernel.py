@@ -55,10 +55,63 @@ def publish_kernel(mlir: str, metadata, config_name: str, started: float) -> tup
     entry.put_text("kernel.mlir", mlir)
     meta = metadata(kernel_hash)
     entry.put_text("kernel.json", json.dumps(meta, indent=1))
+    # Two kernels of one graph may be the same program (cat's two copies into views of one
+    # output): the wrapper calls that kernel twice, and it is compiled once.
+    compiled_here = V.graph.__dict__.setdefault("_npusim_kernel_hashes", set())
+    if kernel_hash in compiled_here:
+        return kernel_hash, meta
+    compiled_here.add(kernel_hash)
     runlog.append("compile", {"kernel": meta["name"], "kernel_hash": kernel_hash,
                               "wall_s": round(time.perf_counter() - started, 6),
                               "config": config_name, "artifacts": str(entry.dir)})
     return kernel_hash, meta
+
+
+def _divides(small: sympy.Expr, big: sympy.Expr) -> bool:
+    """`big` is `small` times a polynomial with positive integer coefficients in the size symbols,
+    a floor of sizes ((s0 - 1)//2) counting as one opaque symbol."""
+    quotient = sympy.cancel(sympy.sympify(big) / small)
+    opaque = {f: sympy.Dummy(positive=True, integer=True) for f in quotient.atoms(sympy.Function)}
+    quotient = quotient.xreplace(opaque)
+    numerator, denominator = sympy.fraction(quotient)
+    return denominator == 1 and quotient.is_polynomial() and all(
+        c.is_Integer and c > 0 for c in sympy.Poly(numerator, *numerator.free_symbols or [sympy.Symbol("_")]).coeffs())
+
+
+def split_range_tree(entries, numel: sympy.Expr, prefix: str):
+    """(dims, entry -> expression over the dims) for one range tree, or None (see
+    NpuKernel.pointwise_dims). Dim k spans boundaries b_k..b_{k+1} of the flat index."""
+    if not entries:
+        return None
+    boundaries = [sympy.Integer(1), sympy.sympify(numel)]
+    for entry in entries:
+        for b in (sympy.sympify(entry.divisor), sympy.sympify(entry.divisor * entry.length)):
+            if all(sympy.simplify(b - c) != 0 for c in boundaries):
+                boundaries.append(b)
+    if len(boundaries) <= 2:
+        return None
+    ordered = []
+    remaining = list(boundaries)
+    while remaining:  # the boundary that divides all the others comes next
+        smallest = [b for b in remaining if all(_divides(b, c) for c in remaining)]
+        if not smallest:
+            return None
+        ordered.append(smallest[0])
+        remaining.remove(smallest[0])
+    if sympy.simplify(ordered[-1] - sympy.sympify(numel)) != 0:
+        return None
+    symbols = [sympy.Symbol(f"{prefix}dim{k}", integer=True, nonnegative=True) for k in range(len(ordered) - 1)]
+    dims = [(sym, sympy.cancel(ordered[k + 1] / ordered[k])) for k, sym in enumerate(symbols)]
+
+    def position(b):
+        return next(k for k, c in enumerate(ordered) if sympy.simplify(b - c) == 0)
+
+    exprs = {}
+    for entry in entries:
+        low, high = position(sympy.sympify(entry.divisor)), position(sympy.sympify(entry.divisor * entry.length))
+        exprs[entry.symbol()] = sum((symbols[k] * sympy.cancel(ordered[k] / ordered[low]) for k in range(low, high)),
+                                    sympy.Integer(0))
+    return dims, exprs
 
 
 class NpuCSEVariable(CSEVariable):
@@ -135,17 +188,49 @@ class NpuKernel(SIMDKernel):
     def root_symbols(self) -> dict[str, sympy.Symbol]:
         return {tree.prefix: tree.index_sym() for tree in self.range_trees}
 
+    def pointwise_dims(self) -> list[tuple[sympy.Symbol, sympy.Expr]] | None:
+        """Inductor's dimensions of the `x` range tree, innermost first, as loop symbols and lengths.
+
+        Each range-tree entry covers [divisor, divisor * length) of the flat index; where their
+        boundaries divide one another (1 | N | M*N), every entry is a sum of whole dims
+        (x0 = xindex % N is dim 0, xindex is dim 0 + N * dim 1), so a broadcast, transpose or
+        strided view is affine in each dim instead of a FloorDiv/ModularIndexing of one flat
+        index (cf. the Halide backend's dims). None when the x tree is one dim or its
+        boundaries do not nest (the flat index then stays, with gathers where it must)."""
+        if not hasattr(self, "_pointwise_dims"):
+            self._pointwise_dims = split_range_tree(
+                [n for n in self.range_tree_nodes.values() if n.prefix == "x"], self.numels["x"], "x")
+        return self._pointwise_dims
+
     def to_root_index(self, index: sympy.Expr) -> sympy.Expr:
-        """Rewrite range-tree variables (x0, r0_1, ...) into the root loop symbols, then rename sizes to kernel args."""
+        """Rewrite range-tree variables (x0, r0_1, ...) into the kernel's loop symbols (the x dims,
+        else the root index), then rename sizes to kernel args."""
+        dims = self.pointwise_dims()
         for _ in range(8):
-            replacements = {s: self.range_tree_nodes[s].expr for s in index.free_symbols if s in self.range_tree_nodes}
+            replacements = {}
+            for s in index.free_symbols:
+                if s not in self.range_tree_nodes:
+                    continue
+                entry = self.range_tree_nodes[s]
+                replacements[s] = dims[1][s] if dims and s in dims[1] else entry.expr
             if not replacements:
                 break
             index = sympy_subs(index, replacements)
         return self.rename_indexing(index)
 
     def prepare_value_index(self, expr: sympy.Expr) -> sympy.Expr:
-        return self.to_root_index(self.prepare_indexing(expr))
+        # Kept over range-tree entries until program(): the dims are known once every entry is.
+        return self.prepare_indexing(expr)
+
+    def finish_indexes(self, stores: list[tile_ir.Store]) -> None:
+        """Rewrite every recorded index over the kernel's loop symbols (to_root_index)."""
+        for store in stores:
+            store.index = self.to_root_index(store.index)
+        for node in tile_ir.walk([s.value for s in stores]):
+            if isinstance(node, tile_ir.Load):
+                node.index = self.to_root_index(node.index)
+            elif isinstance(node, tile_ir.IndexValue):
+                node.expr = self.to_root_index(node.expr)
 
     # --- memory ops ----------------------------------------------------------
     def load(self, name: str, index: sympy.Expr):
@@ -217,6 +302,7 @@ class NpuKernel(SIMDKernel):
         program = tile_ir.TileProgram(
             name=getattr(self, "descriptive_name", "") or "kernel", xnumel=xnumel, rnumel=rnumel,
             xindex=roots["x"], rindex=roots["r0_"] if is_reduction else None, stores=list(self.recorded_stores))
+
         _, _, arg_types, _ = self.args.python_argdefs()
         # By argument name: a buffer mutated in place is both an input (in_ptr) and an output (out_ptr).
         output_names = set(self.args.output_buffers.values())
@@ -232,6 +318,10 @@ class NpuKernel(SIMDKernel):
         # as Triton's DeferredLine does; their values stay available as DAG nodes.
         live = {name for name, *_ in program.tensor_args}
         program.stores = [s for s in program.stores if s.buffer in live]
+        self.finish_indexes(program.stores)
+        dims = self.pointwise_dims()
+        if dims:
+            program.xdims = [(sym, self.rename_indexing(length)) for sym, length in dims[0]]
         return program
 
     def codegen_kernel(self, name=None) -> str:

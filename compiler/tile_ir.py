@@ -108,6 +108,9 @@ class TileProgram:
     tensor_args: list[tuple[str, str, torch.dtype, str]] = field(default_factory=list)
     size_args: list[str] = field(default_factory=list)
     buffer_numels: dict[str, sympy.Expr] = field(default_factory=dict)
+    # Inductor's dims of the x range tree, innermost first (symbol, extent); empty when indexes
+    # use the flat `xindex` (kernel.NpuKernel.pointwise_dims)
+    xdims: list[tuple[sympy.Symbol, sympy.Expr]] = field(default_factory=list)
 
 
 def walk(roots, stop=lambda node: False):

@@ -353,7 +353,10 @@ class SweepItem(NpusimItem):
         tile = (meta.get("tiles") or {}).get(tiled) if dim == self.spec.dims()[-1] else None
         if len(hashes) == 1 and tile:
             # tiles of the kernel's own extent at each case (pad's output is N + 3, not N)
-            extents = [_extent(meta[f"{tiled}numel"], r.shape_args.get(next(iter(hashes)), {})) for r in ran]
+            # kept dims (CONTRACTS.md section 2): x tiles run over the innermost dim, once per row
+            expression = meta.get("x_tiled_extent") if tiled == "x" else None
+            extents = [_extent(expression or meta[f"{tiled}numel"], r.shape_args.get(next(iter(hashes)), {}))
+                       for r in ran]
             checks.check_trace_scaling([(r.sizes[dim], r.trace_records) for r in ran], tile, dim,
                                        extents=extents)
         else:

@@ -24,8 +24,9 @@ def test_matmul_inside_torch_cond_lowers_fully_on_npusim(npusim_env):
     def fn(x):
         return torch.cond(x.sum() > 0, lambda x: (x @ x.t()).sin(), lambda x: x.cos(), (x,))
 
-    # square inputs: at (6, 3) both branches' outputs need one strided layout, a scatter store
-    # (refused by name until the layout issue adds it)
+    # square inputs: at (6, 3) the branches' outputs differ in shape, which stock Inductor at
+    # torch 2.13 does not compile either (NameError: u0); tests/compiler/test_layout_dims.py
+    # has a non-square cond with a strided output
     compiled = torch.compile(fn, backend="npusim", dynamic=True)
     for x in (torch.randn(4, 4).abs(), -torch.randn(6, 6).abs(), torch.randn(9, 9).abs()):
         torch.testing.assert_close(compiled(x), fn(x), rtol=1e-4, atol=1e-4)

@@ -92,7 +92,7 @@ def test_shifted_slice_assignment_reads_no_masked_off_element(npusim_env):
 
 
 # literal pad widths: a width passed in through a closure is a dynamic int for Dynamo, and a
-# dynamic width turns the padded store into a scatter (refused by name, see below)
+# dynamic width is a masked load over a dynamic interval
 PADS = {
     "both": lambda x: F.pad(x, (1, 2), value=-1.5),
     "right": lambda x: F.pad(x, (0, 3), value=-1.5),
@@ -108,13 +108,12 @@ def test_constant_pad_is_a_masked_load(npusim_env, name):
         torch.testing.assert_close(fn(x), PADS[name](x))
 
 
-def test_scatter_store_is_refused_at_compile_time_by_name(npusim_env):
-    import compiler
-
-    with pytest.raises(Exception) as error:
-        compiled(lambda a, b: torch.cat([a, b * 2], -1))(torch.randn(4, 9), torch.randn(4, 9))
-    unsupported = compiler.find_unsupported(error.value)
-    assert unsupported is not None and unsupported.op == "scatter", repr(error.value)
+def test_cat_store_lowers_bit_exact(npusim_env):
+    """cat used to be refused as a scatter at compile time; its strided stores now lower."""
+    fn = compiled(lambda a, b: torch.cat([a, b * 2], -1))
+    for shape in ((4, 9), (3, 17)):
+        a, b = torch.randn(*shape), torch.randn(*shape)
+        torch.testing.assert_close(fn(a, b), torch.cat([a, b * 2], -1), rtol=0, atol=0)
 
 
 # --- reductions over a static dim -------------------------------------------------------------

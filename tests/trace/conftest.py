@@ -33,6 +33,12 @@ def rowsum_kernel() -> dict:
 
 
 @pytest.fixture(scope="session")
+def scatter_kernel() -> dict:
+    """(a + b) stored transposed: element x of the (rows, ks0) sum goes to column-major place."""
+    return {"mlir": (DATA / "scatter.mlir").read_text(), "meta": json.loads((DATA / "scatter.json").read_text())}
+
+
+@pytest.fixture(scope="session")
 def gather_kernel() -> dict:
     return {"mlir": (DATA / "gather.mlir").read_text(), "meta": json.loads((DATA / "gather.json").read_text())}
 

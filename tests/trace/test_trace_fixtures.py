@@ -53,6 +53,17 @@ def test_gather_fixture_gathers(gather_kernel):
         np.testing.assert_allclose(out, a + b[np.arange(n) % ks0])
 
 
+def test_scatter_fixture_scatters(scatter_kernel):
+    engine, _ctx = _jit(scatter_kernel["mlir"])
+    rng = np.random.default_rng(4)
+    for rows, cols in ((3, 7), (5, 1000)):
+        n = rows * cols
+        a, b = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
+        out = np.zeros(n, np.float32)
+        _run(engine, (a, b, out), (n, cols))
+        np.testing.assert_allclose(out, (a + b).reshape(rows, cols).T.reshape(-1))
+
+
 @pytest.mark.parametrize("s0,s1", [(1, 1), (8, 128), (9, 129), (17, 300), (3, 1000)])
 def test_rowsum_fixture_sums_rows(rowsum_kernel, s0, s1):
     engine, _ctx = _jit(rowsum_kernel["mlir"])

@@ -154,6 +154,18 @@ def test_gather_costs_one_burst_per_element(gather_kernel, add_kernel, add_cost)
     assert gather.cycles > plain.cycles
 
 
+def test_scatter_costs_one_burst_per_element(scatter_kernel, add_kernel, add_cost):
+    """A store not affine in the tile (a transpose) is a scatter event: one burst per element."""
+    n = 4096
+    scatter = simulate(scatter_kernel, shape_args={"s0": n, "ks0": 64}, cost_table=add_cost)
+    plain = simulate(add_kernel, shape_args={"s0": n}, cost_table=add_cost)
+    assert scatter.stats["events"]["dma_scatter"] == n // 1024
+    assert scatter.stats["dram_bursts"] == 2 * n * 4 // 64 + n
+    assert scatter.cycles > plain.cycles
+    bigger = simulate(scatter_kernel, shape_args={"s0": n + 64, "ks0": 64}, cost_table=add_cost)
+    assert bigger.cycles > scatter.cycles
+
+
 def test_scratchpad_capacity_limits_buffering(add_kernel, add_cost):
     from simulator.trace import TraceSimError
 

@@ -16,7 +16,7 @@ def _op_names(module: ir.Module) -> set[str]:
     return {module.operation.name} | {op.name for op in walk_ops(module.operation)}
 
 
-@pytest.mark.parametrize("fixture", ["add_kernel", "rowsum_kernel"])
+@pytest.mark.parametrize("fixture", ["add_kernel", "rowsum_kernel", "scatter_kernel"])
 def test_lowered_skeleton_contains_only_emitc_ops(fixture, request):
     kernel = request.getfixturevalue(fixture)
     skeleton = build_skeleton(kernel["mlir"])
@@ -46,6 +46,17 @@ def test_rowsum_skeleton_drops_iter_args_and_keeps_two_size_args(rowsum_kernel):
     assert "iter_args" not in text and "f32" not in text
     assert skeleton.n_size_args == 2
     assert skeleton.tile_ids == [0, 1]
+
+
+def test_scatter_store_becomes_a_posted_scatter_event(scatter_kernel):
+    text = str(build_skeleton(scatter_kernel["mlir"]).module)
+    assert '"npusim_dma_scatter"' in text and '"npusim_dma_gather"' not in text
+    # a scatter marked as a load is a clear error, not a silent gather
+    broken = scatter_kernel["mlir"].replace('{dir = "store", arg = 2 : i64, spad = 2 : i64, mode = "scatter"}',
+                                            '{dir = "load", arg = 2 : i64, spad = 2 : i64, mode = "scatter"}')
+    assert broken != scatter_kernel["mlir"]
+    with pytest.raises(SkeletonError, match="scatter DMA must be an scf.for store"):
+        build_skeleton(broken)
 
 
 def test_dma_without_descriptor_is_a_clear_error(add_kernel):

@@ -80,6 +80,9 @@ const npusim_callbacks kCallbacks = {
     },
     [](void *s, int32_t tile, int32_t array, int64_t handle, int64_t m, int64_t k, int64_t n, uint64_t r,
        uint64_t w) { guarded([&] { sim_of(s)->systolic_accumulate(tile, array, handle, m, k, n, r, w); }); },
+    [](void *s, int32_t arg, int32_t spad, int32_t bits, int64_t n, int32_t tag, int64_t slot) {
+      guarded([&] { sim_of(s)->dma_scatter(arg, spad, bits, n, tag, slot); });
+    },
 };
 
 }  // namespace

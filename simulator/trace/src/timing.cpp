@@ -540,6 +540,31 @@ void TimingCore::dma_gather(int32_t arg, int32_t spad, int32_t elem_bits, int64_
   finish_dma(c, done, tag, slot);
 }
 
+void TimingCore::dma_scatter(int32_t arg, int32_t spad, int32_t elem_bits, int64_t n_elems, int32_t tag,
+                             int64_t slot) {
+  ++records_;
+  ++n_scatter_;
+  if (arg < 0 || n_elems < 0 || elem_bits <= 0 || elem_bits % 8)
+    throw TraceError("scatter DMA with argument " + std::to_string(arg) + ", " + std::to_string(n_elems) +
+                     " elements of " + std::to_string(elem_bits) + " bits");
+  const uint64_t mask = spad_bit(spad, "a scatter DMA");
+  Core &c = core();
+  double t = std::max(c.issue, reserve_queue_entry(c));
+  c.issue = t + cfg_.dma_issue_cycles;
+  c.busy_dma_issue += cfg_.dma_issue_cycles;
+  double start = std::max(c.issue, read_ready(c, mask, "a scatter DMA"));
+  double done = start;
+  if (n_elems > 0) {
+    // Addresses are not affine in the tile: one burst per element, as a gather.
+    dram_bursts_ += static_cast<uint64_t>(n_elems);
+    dram_bytes_ += static_cast<uint64_t>(n_elems * (elem_bits / 8));
+    done = post_write(start, (static_cast<int64_t>(arg) << 32) / cfg_.dram_interleave_bytes, n_elems);
+  }
+  // a posted write: the scratchpad slot is free once its data left for the controller's write queue
+  mark_read(c, mask, done);
+  finish_dma(c, done, tag, slot);
+}
+
 void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint64_t writes) {
   ++records_;
   ++n_compute_;
@@ -641,7 +666,7 @@ std::string TimingCore::report_json(double wall_s, int32_t producer_status) cons
     << ", \"dram_bytes\": " << dram_bytes_ << ", \"dram_bursts\": " << dram_bursts_
     << ", \"busy_cycles\": {\"vector\": " << busy_vector << ", \"systolic\": " << busy_systolic
     << ", \"vector_at_peak\": " << vector_at_peak << ", \"dma_issue\": " << busy_dma_issue << ", \"dram_channel_avg\": " << busy_dram_channel_ / cfg_.dram_channels
-    << "}, \"events\": {\"work_items\": " << n_work_items_ << ", \"dma\": " << n_dma_ << ", \"dma_gather\": " << n_gather_
+    << "}, \"events\": {\"work_items\": " << n_work_items_ << ", \"dma\": " << n_dma_ << ", \"dma_gather\": " << n_gather_ << ", \"dma_scatter\": " << n_scatter_
     << ", \"compute\": " << n_compute_ << ", \"barrier\": " << n_barrier_ << ", \"systolic_preload\": " << n_preload_
     << ", \"systolic_accumulate\": " << n_accumulate_ << "}, \"cores\": [";
   for (size_t i = 0; i < cores_.size(); ++i)

@@ -135,6 +135,7 @@ class TimingCore {
            int64_t stride0, int64_t d1, int64_t stride1, int32_t tag, int64_t slot);
   void dma_gather(int32_t arg, int32_t spad, int32_t elem_bits, int64_t n_elems, int32_t tag,
                   int64_t slot);
+  void dma_scatter(int32_t arg, int32_t spad, int32_t elem_bits, int64_t n_elems, int32_t tag, int64_t slot);
   void compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint64_t writes);
   void barrier(int32_t tag, int64_t slot);
   void systolic_preload(int32_t array, int64_t handle, int32_t weights_spad, int64_t k, int64_t n);
@@ -241,7 +242,7 @@ class TimingCore {
   double end_time_ = 0;
   uint64_t records_ = 0;
   uint64_t dram_bytes_ = 0, dram_bursts_ = 0;
-  uint64_t n_dma_ = 0, n_gather_ = 0, n_compute_ = 0, n_barrier_ = 0, n_preload_ = 0,
+  uint64_t n_dma_ = 0, n_gather_ = 0, n_scatter_ = 0, n_compute_ = 0, n_barrier_ = 0, n_preload_ = 0,
            n_accumulate_ = 0, n_work_items_ = 0;
   double busy_dram_channel_ = 0;
   std::map<int, TileStats> tile_stats_;

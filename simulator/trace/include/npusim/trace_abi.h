@@ -1,5 +1,5 @@
 /*
- * npusim trace ABI, version 2 (CONTRACTS.md section 4).
+ * npusim trace ABI, version 3 (CONTRACTS.md section 4).
  *
  * The single contract between a generated trace producer (trace.so) and the
  * C++ cycle simulator. trace.so exports two C symbols:
@@ -21,7 +21,7 @@
 
 #include <stdint.h>
 
-#define NPUSIM_TRACE_ABI_VERSION 2
+#define NPUSIM_TRACE_ABI_VERSION 3
 
 /* npusim_dma dir */
 #define NPUSIM_DMA_LOAD 0  /* DRAM -> scratchpad */
@@ -69,6 +69,11 @@ typedef struct npusim_callbacks {
   void (*systolic_accumulate)(void *sim, int32_t tile_id, int32_t array, int64_t weight_handle,
                               int64_t m, int64_t k, int64_t n, uint64_t reads_mask,
                               uint64_t writes_mask);
+  /* (version 3) n_elems single-element stores from scratchpad `spad` to
+   * addresses not affine in the tile (a transpose, a cat, a strided slice);
+   * posted like a strided store: tag >= 0 names it for a barrier. */
+  void (*dma_scatter)(void *sim, int32_t arg, int32_t spad, int32_t elem_bits,
+                      int64_t n_elems, int32_t tag, int64_t slot);
 } npusim_callbacks;
 
 typedef struct npusim_ctx {
@@ -91,6 +96,12 @@ static inline void npusim_dma_gather(npusim_ctx *ctx, int32_t arg, int32_t spad,
                                      int32_t elem_bits, int64_t n_elems, int32_t tag,
                                      int64_t slot) {
   ctx->cb->dma_gather(ctx->sim, arg, spad, elem_bits, n_elems, tag, slot);
+}
+
+static inline void npusim_dma_scatter(npusim_ctx *ctx, int32_t arg, int32_t spad,
+                                      int32_t elem_bits, int64_t n_elems, int32_t tag,
+                                      int64_t slot) {
+  ctx->cb->dma_scatter(ctx->sim, arg, spad, elem_bits, n_elems, tag, slot);
 }
 
 static inline void npusim_compute(npusim_ctx *ctx, int32_t tile_id, int64_t n_elems,
