@@ -30,6 +30,9 @@ def parse(argv):
                              "(a,b,c) run the suites once per config and report them side by side")
     parser.add_argument("--functional", default=None, choices=("spike", "host", "both"),
                         help="both: three-way values (Spike, host JIT, eager), the matrix names the side that is off")
+    parser.add_argument("--opinfo", action="store_true",
+                        help="also run the generated OpInfo suite (suites/opinfo: hours on 2 cores; shard it "
+                             "with NPUSIM_OPINFO_SHARD=k/n)")
     parser.add_argument("--no-hardware-monotonic", action="store_true",
                         help="skip the per-case check that doubling a resource never costs cycles")
     parser.add_argument("--out", default=None, help="report folder (default: reports/out/<date-time>)")
@@ -53,6 +56,8 @@ def main(argv=None) -> int:
         junit = out / f"junit{suffix}.xml"
         run_dir = out / f"run{suffix}"
         env = dict(os.environ, NPUSIM_OUT=str(run_dir), NPUSIM_RUNLOG=str(run_dir / "runlog.jsonl"))
+        if args.opinfo:
+            env["NPUSIM_OPINFO"] = "1"
         command = [sys.executable, "-m", "pytest", *args.suites, "-n", str(args.workers), f"--sizes={args.sizes}",
                    "-o", "junit_family=xunit1", f"--junitxml={junit}", "-p", "no:cacheprovider", "-rfE"]
         if config:

@@ -258,3 +258,16 @@ launcher.NpusimKernel.__call__ = forget_in_place_updates
     (pytester.path / "conftest.py").write_text(conftest)
     result = run(pytester, targets=("suites/fam/ops.py::mul_[f32-N=7]",))
     result.assert_outcomes(failed=1)
+
+
+def test_opinfo_suite_runs_only_when_asked_for(pytester, monkeypatch):
+    """`pytest suites` (and make run) leaves suites/opinfo out; naming it or NPUSIM_OPINFO=1 runs it."""
+    monkeypatch.delenv("NPUSIM_OPINFO", raising=False)
+    for folder in ("suites", "suites/opinfo", "suites/fam"):
+        pytester.mkpydir(folder)
+    (pytester.path / "suites" / "opinfo" / "test_generated.py").write_text("def test_op():\n    pass\n")
+    (pytester.path / "suites" / "fam" / "test_hand.py").write_text("def test_op():\n    pass\n")
+    pytester.runpytest_subprocess("suites", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest_subprocess("suites/opinfo", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+    monkeypatch.setenv("NPUSIM_OPINFO", "1")
+    pytester.runpytest_subprocess("suites", "-p", "no:cacheprovider").assert_outcomes(passed=2)
