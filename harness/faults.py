@@ -140,6 +140,7 @@ CHECKS = (
     ("Mismatched elements", "values vs eager"),
     ("are not close", "values vs eager"),
     ("recompiled", "compile-once"),
+    ("FailOnRecompileLimitHit", "compile-once (Dynamo's recompile limit)"),
     ("rejected the trace", "trace consistency (timing core)"),
     ("fell as", "cycle monotonicity"),
     ("did not grow with the tile count", "trace scaling"),

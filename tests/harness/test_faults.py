@@ -27,6 +27,7 @@ def test_a_fault_whose_anchor_is_gone_fails_loudly(tmp_path):
 def test_failure_messages_name_their_check():
     assert faults.which_check("recompiled: 3 compile events") == "compile-once"
     assert faults.which_check("cycles fell as N grew") == "cycle monotonicity"
+    assert faults.which_check("torch._dynamo.exc.FailOnRecompileLimitHit: Hard failure").startswith("compile-once")
     assert (faults.which_check("trace simulation failed (exit 5): npusim-trace-sim: error: the timing model "
                                "rejected the trace: a DMA store writes element 7 ...")
             == "trace consistency (timing core)")
