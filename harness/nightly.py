@@ -35,7 +35,7 @@ def parse(argv):
                              "with NPUSIM_OPINFO_SHARD=k/n)")
     parser.add_argument("--hardware-monotonic", action="store_true",
                         help="also check per case that doubling a resource never costs cycles (opt-in: the "
-                             "nightly of 2026-11-26 found 12 cases, broadcast rows and middle-dim cumsum, a few "
+                             "nightly of 2026-11-26 found 13 cases, broadcast rows and middle-dim cumsum, a few "
                              "cycles slower with more lanes; see simulator/trace/README.md)")
     parser.add_argument("--out", default=None, help="report folder (default: reports/out/<date-time>)")
     parser.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (default: auto)")
