@@ -234,6 +234,13 @@ void TimingCore::mark_written(Core &c, uint64_t mask, double ready) {
   });
 }
 
+// A DMA descriptor takes a queue entry and `issue_cycles` of the core's issue
+// stream; afterwards c.issue is the earliest time its transfer may start.
+void TimingCore::issue_descriptor(Core &c) {
+  c.issue = std::max(c.issue, reserve_queue_entry(c)) + cfg_.dma_issue_cycles;
+  c.busy_dma_issue += cfg_.dma_issue_cycles;
+}
+
 double TimingCore::reserve_queue_entry(Core &c) {
   auto &q = c.dma_outstanding;
   if (static_cast<int>(q.size()) < cfg_.dma_queue_depth) return 0;
@@ -324,6 +331,14 @@ double TimingCore::book_channel(int channel, double earliest, double duration, d
   return end;
 }
 
+// Every 16 DRAM requests the calendars drop what no future request can reach.
+void TimingCore::count_request() {
+  if (++bookings_since_prune_ >= 16) {
+    bookings_since_prune_ = 0;
+    prune_calendars();
+  }
+}
+
 void TimingCore::prune_calendars() {
   // No future request starts before the earliest issue time of any core.
   double horizon = cores_[0].issue;
@@ -342,19 +357,11 @@ void TimingCore::prune_calendars() {
 // bursts / channels bursts, whatever the alignment: a bigger transfer never
 // gets cheaper. `latency` is the read or write latency of the access.
 double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
-  const int64_t channels = cfg_.dram_channels;
-  const int64_t used = std::min(n_bursts, channels);
-  const int64_t base = n_bursts / channels, extra = n_bursts % channels;
   double done = start;
-  for (int64_t i = 0; i < used; ++i) {
-    const int64_t bursts_here = base + (i < extra ? 1 : 0);
-    const int channel = static_cast<int>((first_burst + i) % channels);
-    done = std::max(done, book_channel(channel, start, static_cast<double>(bursts_here) * burst_cycles_));
-  }
-  if (++bookings_since_prune_ >= 16) {
-    bookings_since_prune_ = 0;
-    prune_calendars();
-  }
+  for_each_channel_share(first_burst, n_bursts, [&](size_t channel, double duration) {
+    done = std::max(done, book_channel(static_cast<int>(channel), start, duration));
+  });
+  count_request();
   return done + latency + cfg_.noc_latency;
 }
 
@@ -362,20 +369,12 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 // rate (as if the channels were free); returns when the last has left. Its
 // channel time is booked by drain_writes.
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
-  const int64_t channels = cfg_.dram_channels;
-  const int64_t used = std::min(n_bursts, channels);
-  const int64_t base = n_bursts / channels, extra = n_bursts % channels;
   double accepted = start;
-  for (int64_t i = 0; i < used; ++i) {
-    const double duration = static_cast<double>(base + (i < extra ? 1 : 0)) * burst_cycles_;
-    const auto channel = static_cast<size_t>((first_burst + i) % channels);
+  for_each_channel_share(first_burst, n_bursts, [&](size_t channel, double duration) {
     posted_writes_[channel].push_back(PostedWrite{start, duration});
     accepted = std::max(accepted, start + duration);
-  }
-  if (++bookings_since_prune_ >= 16) {
-    bookings_since_prune_ = 0;
-    prune_calendars();
-  }
+  });
+  count_request();
   return accepted;
 }
 
@@ -463,9 +462,7 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
   const uint64_t mask = spad_bit(spad, dir == 0 ? "a DMA load" : "a DMA store");
   if (dir == 1) stored_.add(arg, offset, d0, stride0, d1, stride1);
   Core &c = core();
-  double t = std::max(c.issue, reserve_queue_entry(c));
-  c.issue = t + cfg_.dma_issue_cycles;
-  c.busy_dma_issue += cfg_.dma_issue_cycles;
+  issue_descriptor(c);
   double start = c.issue;
   if (dir == 0)
     start = std::max(start, write_slots_free(c, mask, 0));
@@ -523,9 +520,7 @@ void TimingCore::dma_gather(int32_t arg, int32_t spad, int32_t elem_bits, int64_
                      " elements of " + std::to_string(elem_bits) + " bits");
   const uint64_t mask = spad_bit(spad, "a gather DMA");
   Core &c = core();
-  double t = std::max(c.issue, reserve_queue_entry(c));
-  c.issue = t + cfg_.dma_issue_cycles;
-  c.busy_dma_issue += cfg_.dma_issue_cycles;
+  issue_descriptor(c);
   double start = std::max(c.issue, write_slots_free(c, mask, 0));
   double done = start;
   if (n_elems > 0) {
@@ -549,9 +544,7 @@ void TimingCore::dma_scatter(int32_t arg, int32_t spad, int32_t elem_bits, int64
                      " elements of " + std::to_string(elem_bits) + " bits");
   const uint64_t mask = spad_bit(spad, "a scatter DMA");
   Core &c = core();
-  double t = std::max(c.issue, reserve_queue_entry(c));
-  c.issue = t + cfg_.dma_issue_cycles;
-  c.busy_dma_issue += cfg_.dma_issue_cycles;
+  issue_descriptor(c);
   double start = std::max(c.issue, read_ready(c, mask, "a scatter DMA"));
   double done = start;
   if (n_elems > 0) {

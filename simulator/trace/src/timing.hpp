@@ -49,6 +49,7 @@
 //   scratchpad dependencies apply to them as to vector compute.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <map>
@@ -206,6 +207,7 @@ class TimingCore {
   }
   static uint64_t spad_bit(int32_t spad, const char *what);
   double reserve_queue_entry(Core &c);
+  void issue_descriptor(Core &c);
   double read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id = -1);
   void mark_read(Core &c, uint64_t mask, double until);
   double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
@@ -220,6 +222,18 @@ class TimingCore {
     if (t > end_time_) end_time_ = t;
   }
   void prune_calendars();
+  void count_request();
+  // Calls f(channel, cycles) for each channel a request of n_bursts bursts from first_burst
+  // touches: min(bursts, channels) channels, floor or ceil of bursts / channels bursts each.
+  template <typename F>
+  void for_each_channel_share(int64_t first_burst, int64_t n_bursts, F &&f) {
+    const int64_t channels = cfg_.dram_channels;
+    const int64_t used = std::min(n_bursts, channels);
+    const int64_t base = n_bursts / channels, extra = n_bursts % channels;
+    for (int64_t i = 0; i < used; ++i)
+      f(static_cast<size_t>((first_burst + i) % channels),
+        static_cast<double>(base + (i < extra ? 1 : 0)) * burst_cycles_);
+  }
 
   Config cfg_;
   KernelInfo info_;
