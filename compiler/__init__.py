@@ -8,11 +8,15 @@ from compiler.errors import UnsupportedOp, find_unsupported  # noqa: F401
 
 
 def _register() -> None:
-    from torch._dynamo.backends.registry import _COMPILER_FNS, register_backend
+    from torch._dynamo.backends.registry import _BACKENDS, _COMPILER_FNS, register_backend
 
     from compiler.backend import npusim_backend
 
-    if "npusim" not in _COMPILER_FNS:
+    # Dynamo's lookup of backend="npusim" may be what imports this package: it found the entry
+    # point, loads it (importing us) and then registers the function itself. Registering here as
+    # well would make its registration fail as a duplicate name.
+    loading_entry_point = _BACKENDS.get("npusim") is not None
+    if "npusim" not in _COMPILER_FNS and not loading_entry_point:
         register_backend(name="npusim")(npusim_backend)
 
 
