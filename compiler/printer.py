@@ -11,7 +11,17 @@ from __future__ import annotations
 import sympy
 from mlir import ir
 from mlir.dialects import arith
+from mlir.dialects import math as mmath
 from compiler.errors import UnsupportedOp
+
+# torch's sympy functions whose value is a float (a softmax scale 1/sqrt(head_dim) when the head
+# dim is a size symbol): an expression holding one is printed in f64, as sympy evaluates it.
+FLOAT_FUNCTIONS = {"ToFloat", "FloatTrueDiv", "IntTrueDiv", "FloatPow", "OpaqueUnaryFn_sqrt"}
+
+
+def is_float_expr(expr) -> bool:
+    expr = sympy.sympify(expr)
+    return any(node.is_Float or type(node).__name__ in FLOAT_FUNCTIONS for node in sympy.preorder_traversal(expr))
 
 
 def i64_type() -> ir.Type:
@@ -106,3 +116,53 @@ class IndexPrinter:
 
     def _print_Identity(self, expr):
         return self(expr.args[0])
+
+
+class FloatExprPrinter:
+    """Emits an f64 value for a sympy expression with float parts (`is_float_expr`); its integer
+    sub-expressions go through `IndexPrinter` and are converted once."""
+
+    def __init__(self, env: dict[sympy.Symbol, ir.Value]):
+        self.ints = IndexPrinter(env)
+
+    def __call__(self, expr) -> ir.Value:
+        expr = sympy.sympify(expr)
+        if not is_float_expr(expr):
+            if expr.is_Rational and not expr.is_Integer:
+                return arith.constant(ir.F64Type.get(), float(expr))
+            return arith.sitofp(ir.F64Type.get(), self.ints(expr))
+        if expr.is_Float:
+            return arith.constant(ir.F64Type.get(), float(expr))
+        method = getattr(self, f"_print_{type(expr).__name__}", None)
+        if method is None:
+            raise UnsupportedOp(f"index:{type(expr).__name__}", f"cannot lower float index expression {expr}")
+        return method(expr)
+
+    def _fold(self, expr, op):
+        values = [self(arg) for arg in expr.args]
+        result = values[0]
+        for value in values[1:]:
+            result = op(result, value)
+        return result
+
+    def _print_Add(self, expr):
+        return self._fold(expr, arith.addf)
+
+    def _print_Mul(self, expr):
+        return self._fold(expr, arith.mulf)
+
+    def _print_ToFloat(self, expr):
+        return self(expr.args[0])
+
+    def _print_FloatTrueDiv(self, expr):
+        return arith.divf(self(expr.args[0]), self(expr.args[1]))
+
+    _print_IntTrueDiv = _print_FloatTrueDiv
+
+    def _print_FloatPow(self, expr):
+        return mmath.powf(self(expr.args[0]), self(expr.args[1]))
+
+    _print_Pow = _print_FloatPow
+
+    def _print_OpaqueUnaryFn_sqrt(self, expr):
+        return mmath.sqrt(self(expr.args[0]))

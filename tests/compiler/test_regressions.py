@@ -63,3 +63,20 @@ def test_bool_maximum_minimum(npusim_env):
     fn = lambda x, y: (torch.maximum(x, y), torch.minimum(x, y))  # noqa: E731
     for got, expected in zip(compiled(fn)(a, b), fn(a, b)):
         torch.testing.assert_close(got, expected)
+
+
+def test_float_of_a_size_symbol_is_computed_in_the_kernel(npusim_env):
+    """scaled_dot_product_attention scales by 1/sqrt(head_dim); with the head dim dynamic that
+    scale is a float index expression (FloatPow(FloatTrueDiv(1.0, FloatPow(ToFloat(s), 0.5)), 0.5)),
+    which was refused as `index:FloatPow`."""
+    def attention(q, k, v):
+        return torch.nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+
+    compiled = torch.compile(attention, backend="npusim", dynamic=True)
+    for seq, head in ((5, 8), (9, 6)):
+        q, k, v = (torch.randn(1, 2, seq, head) for _ in range(3))
+        torch.testing.assert_close(compiled(q, k, v), attention(q, k, v), rtol=1e-4, atol=1e-5)
+    scaled = torch.compile(lambda x: x * x.shape[-1] ** -0.5 + x.shape[0] / 3, backend="npusim", dynamic=True)
+    for shape in ((4, 7), (3, 10)):
+        x = torch.randn(shape)
+        torch.testing.assert_close(scaled(x), x * shape[-1] ** -0.5 + shape[0] / 3)
