@@ -72,11 +72,22 @@ def record_index(kernel, var, size) -> sympy.Symbol:
     return symbol
 
 
-def mark_checked(kernel, expr, lower: bool, upper: bool) -> None:
+def in_range_by_construction(expr, size) -> bool:
+    """`expr` is a Python-style remainder by `size` itself, so 0 <= expr < size for any value."""
+    expr, size = sympy.sympify(expr), sympy.sympify(size)
+    name = type(expr).__name__
+    if name == "ModularIndexing":
+        return expr.args[2] == size
+    return name in ("PythonMod", "Mod") and expr.args[1] == size
+
+
+def mark_checked(kernel, expr, lower: bool, upper: bool, size=None) -> None:
     """Inductor's check_bounds: which bounds of an indirect index the kernel must check."""
     if not (lower or upper):
         return  # nothing asked: nothing to check
     index = getattr(kernel, "indirect_indices", {}).get(str(expr))
+    if index is None and in_range_by_construction(expr, size):
+        return  # roll's (i + shift) % size: Inductor asks, the modulus already bounds it
     if index is None:
         raise UnsupportedOp("indirect_indexing", f"a bounds check of {expr}, which is not an indirect index")
     index.check_lower |= bool(lower)

@@ -283,7 +283,7 @@ class NpuKernel(SIMDKernel):
 
     def check_bounds(self, expr, size, lower, upper):
         # Inductor asks for this only around an indirect (data-dependent) index: the kernel checks it
-        indirect.mark_checked(self, expr, lower, upper)
+        indirect.mark_checked(self, expr, lower, upper, size)
 
     def codegen_body(self):
         pass  # the emitter decides the loop structure from the recorded DAG

@@ -44,6 +44,17 @@ def to_i64(value: ir.Value) -> ir.Value:
     return arith.index_cast(i64_type(), value)
 
 
+def python_mod(value: ir.Value, modulus: ir.Value) -> ir.Value:
+    """Python's %, whose result takes the modulus's sign: remsi takes the dividend's, and an index
+    such as roll's (i + (s - shift) % s) % s has a negative dividend when the shift exceeds s."""
+    remainder = arith.remsi(value, modulus)
+    zero = const_i64(0)
+    signs_differ = arith.xori(arith.cmpi(arith.CmpIPredicate.slt, remainder, zero),
+                              arith.cmpi(arith.CmpIPredicate.slt, modulus, zero))
+    wrong_sign = arith.andi(arith.cmpi(arith.CmpIPredicate.ne, remainder, zero), signs_differ)
+    return arith.select(wrong_sign, arith.addi(remainder, modulus), remainder)
+
+
 class IndexPrinter:
     """Emits an i64 value for a sympy expression; `env` maps each free symbol to an i64 value.
 
@@ -100,11 +111,16 @@ class IndexPrinter:
     def _print_ModularIndexing(self, expr):
         base, divisor, modulus = expr.args
         quotient = self(base) if divisor == 1 else arith.floordivsi(self(base), self(divisor))
-        return arith.remsi(quotient, self(modulus))
+        return self._mod(quotient, self(modulus), base, modulus)
 
     def _print_PythonMod(self, expr):
-        # operands are non-negative index values, where remsi equals Python's %
-        return arith.remsi(self(expr.args[0]), self(expr.args[1]))
+        return self._mod(self(expr.args[0]), self(expr.args[1]), *expr.args)
+
+    @staticmethod
+    def _mod(value: ir.Value, modulus: ir.Value, value_expr, modulus_expr) -> ir.Value:
+        if value_expr.is_nonnegative and modulus_expr.is_positive:
+            return arith.remsi(value, modulus)  # the usual index: remsi is Python's % already
+        return python_mod(value, modulus)
 
     _print_Mod = _print_PythonMod
 

@@ -80,3 +80,17 @@ def test_float_of_a_size_symbol_is_computed_in_the_kernel(npusim_env):
     for shape in ((4, 7), (3, 10)):
         x = torch.randn(shape)
         torch.testing.assert_close(scaled(x), x * shape[-1] ** -0.5 + shape[0] / 3)
+
+
+@pytest.mark.parametrize("shift, dims", [(2, 1), (5, 1), (-3, 1), ((1, -2), (0, 1)), (4, None)])
+def test_roll_including_shifts_past_the_size(npusim_env, shift, dims):
+    """roll's index (i + (s - shift) % s) % s was refused (a bounds check of a non-indirect index);
+    once lowered, a shift past the size gives a negative dividend, where remsi differs from
+    Python's % (size 3, shift 5)."""
+    def roll(x):
+        return torch.roll(x, shift, dims)
+
+    fn = compiled(roll)
+    for n in (1, 3, 7, 11):
+        x = torch.randn(3, n)
+        assert torch.equal(fn(x), roll(x)), n
