@@ -133,6 +133,27 @@ class IndexPrinter:
     def _print_Identity(self, expr):
         return self(expr.args[0])
 
+    # reflect / replicate padding index a mirrored position: |i - p|, and a Where on its sign
+    def _print_Abs(self, expr):
+        value = self(expr.args[0])
+        negative = arith.cmpi(arith.CmpIPredicate.slt, value, const_i64(0))
+        return arith.select(negative, arith.subi(const_i64(0), value), value)
+
+    def _print_Where(self, expr):
+        condition, if_true, if_false = expr.args
+        return arith.select(self._condition(condition), self(if_true), self(if_false))
+
+    _PREDICATES = {"StrictLessThan": arith.CmpIPredicate.slt, "LessThan": arith.CmpIPredicate.sle,
+                   "StrictGreaterThan": arith.CmpIPredicate.sgt, "GreaterThan": arith.CmpIPredicate.sge,
+                   "Equality": arith.CmpIPredicate.eq, "Unequality": arith.CmpIPredicate.ne}
+
+    def _condition(self, expr) -> ir.Value:
+        """An i1 for a relation between index values (only a Where's condition is one)."""
+        predicate = self._PREDICATES.get(type(expr).__name__)
+        if predicate is None:
+            raise UnsupportedOp(f"index:{type(expr).__name__}", f"cannot lower index condition {expr}")
+        return arith.cmpi(predicate, self(expr.lhs), self(expr.rhs))
+
 
 class FloatExprPrinter:
     """Emits an f64 value for a sympy expression with float parts (`is_float_expr`); its integer

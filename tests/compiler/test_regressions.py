@@ -94,3 +94,20 @@ def test_roll_including_shifts_past_the_size(npusim_env, shift, dims):
     for n in (1, 3, 7, 11):
         x = torch.randn(3, n)
         assert torch.equal(fn(x), roll(x)), n
+
+
+@pytest.mark.parametrize("mode, pad", [("reflect", (2, 2)), ("replicate", (1, 3)), ("circular", (2, 1)),
+                                       ("reflect", (1, 2, 2, 1))])
+def test_reflect_replicate_circular_pad_compile_once(npusim_env, mode, pad):
+    """Mirrored padding indexes |i - p| under a Where on its sign: the index printer refused
+    `index:Where` / Abs."""
+    from npusim import runlog
+
+    def padded(x):
+        return torch.nn.functional.pad(x, pad, mode=mode)
+
+    fn = compiled(padded)
+    for n in (3, 4, 9):
+        x = torch.randn(1, 2, n, n + 2) if len(pad) == 4 else torch.randn(1, 2, n + 1)
+        assert torch.equal(fn(x), padded(x)), n
+    assert len({e["kernel_hash"] for e in runlog.events("compile", npusim_env)}) == 1
