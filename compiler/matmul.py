@@ -12,8 +12,9 @@ scheduling renders it through `MatmulKernel`, which emits one kernel.mlir
       for k0 in 0 .. K step TK                          tile loop "r"
         DMA A[mlen x klen], B[klen x nlen] (2-D, runtime strides)
         acc += A @ B                                    compute {unit = "systolic"}
+      fused epilogue on acc (compiler/epilogue.py)      vector compute; its operands/results by DMA
       C = acc (cast to the output dtype)                vector compute when the output is not f32
-      DMA C[mlen x nlen]
+      DMA C[mlen x nlen]                                unless only the epilogue reads C
 
 Tails in M, N and K are clamped (`arith.minsi(tile, extent - base)`), K = 0
 leaves the bias or zeros, f16/bf16 operands accumulate in f32. TK is the
