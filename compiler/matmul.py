@@ -197,9 +197,11 @@ class MatmulTiles:
     cols: int
 
 
-def choose_tiles(config: NpuConfig, in_bits: int, out_bits: int, has_bias: bool, extra_bits: int = 0) -> MatmulTiles:
+def choose_tiles(config: NpuConfig, in_bits: int, out_bits: int, has_bias: bool, extra_bits: int = 0,
+                 c_stored: bool = True) -> MatmulTiles:
     """TK = array rows; TM, TN whole multiples of the array, halved until the buffers fit.
-    `extra_bits`: per C-tile element, the scratchpad tiles a fused epilogue adds."""
+    `extra_bits`: per C-tile element, the scratchpad tiles a fused epilogue adds; `c_stored`:
+    False when only the epilogue reads C (no narrowed C tile then)."""
     rows, cols = config["systolic"]["rows"], config["systolic"]["cols"]
     budget = min(STACK_BUDGET_BYTES, config.scratchpad_bytes // config["scratchpad"]["buffers_per_operand"])
     mult_m = mult_n = TILE_ARRAYS
@@ -207,7 +209,7 @@ def choose_tiles(config: NpuConfig, in_bits: int, out_bits: int, has_bias: bool,
     def need(mm: int, mn: int) -> int:
         tm, tn, tk = mm * rows, mn * cols, rows
         total = tm * tn * 4 + (tm * tk + tk * tn) * in_bits // 8
-        if out_bits != 32 or has_bias:
+        if (out_bits != 32 and c_stored) or has_bias:
             total += tm * tn * out_bits // 8
         return total + tm * tn * extra_bits // 8
 
@@ -462,7 +464,7 @@ class MatmulEmitter(SystolicEmitter):
         self.out_dtype = spec.out_dtype
         extra = spec.epilogue.extra_tile_bits() if spec.epilogue else 0
         self.tiles = choose_tiles(config, elem_bits(self.in_dtype), elem_bits(self.out_dtype), spec.bias is not None,
-                                  extra)
+                                  extra, c_stored=spec.out is not None)
 
     def address(self, operand: Operand, batch: ir.Value, row: ir.Value, col: ir.Value) -> ir.Value:
         """Element offset of (batch, row, col) of an operand (i64)."""
@@ -494,7 +496,8 @@ class MatmulEmitter(SystolicEmitter):
         epilogue_loads = []
         bias_rows_broadcast = spec.bias is not None and spec.bias.strides[1] == 0
         out_spad = out_id = None
-        if low_precision:  # the narrowed C tile, and the bias on its way into the f32 accumulator
+        if low_precision and (spec.out is not None or spec.bias is not None):
+            # the narrowed C tile, and the bias on its way into the f32 accumulator
             out_spad, out_id = self.new_spad(out_type, [t.tm, t.tn])
 
         loop = scf.ForOp(const_index(0), to_index(total), const_index(1))
