@@ -201,7 +201,7 @@ class ConvKernel(TemplateKernel):
         dims = {"B": rename(batch), "H": rename(h), "W": rename(w), "Ho": rename(ho), "Wo": rename(wo)}
         spec = ConvSpec(name=f"conv{params.spatial_dims}d", params=params, dims=dims, x=operand("x"),
                         w=operand("w"), bias=operand("bias"), out=operand("out"))
-        return self.publish(self.make_emitter(self.finish_spec(spec, names[node.get_name()])))
+        return self.publish(self.make_emitter(self.finish_spec(spec)))
 
     def make_emitter(self, spec):
         return ConvEmitter(spec, self.npu_config)

@@ -12,8 +12,9 @@ scheduling renders it through `MatmulKernel`, which emits one kernel.mlir
       for k0 in 0 .. K step TK                          tile loop "r"
         DMA A[mlen x klen], B[klen x nlen] (2-D, runtime strides)
         acc += A @ B                                    compute {unit = "systolic"}
+      fused epilogue on acc (compiler/epilogue.py)      vector compute; its operands/results by DMA
       C = acc (cast to the output dtype)                vector compute when the output is not f32
-      DMA C[mlen x nlen]
+      DMA C[mlen x nlen]                                unless only the epilogue reads C
 
 Tails in M, N and K are clamped (`arith.minsi(tile, extent - base)`), K = 0
 leaves the bias or zeros, f16/bf16 operands accumulate in f32. TK is the
@@ -37,6 +38,8 @@ from torch._inductor.codegen.common import Kernel, SizeArg, TensorArg
 from torch._inductor.virtualized import V
 
 from compiler.emitter import ABI_VERSION, DYN, _SymbolEnv, elem_bits, kernel_function, mlir_type, storage_type
+from compiler import tile_ir
+from compiler.epilogue import COORDS, CTile, Epilogue
 from compiler.errors import InvalidKernel, UnsupportedOp
 from npusim.mlir_verify import verify
 from compiler.kernel import publish_kernel
@@ -194,8 +197,11 @@ class MatmulTiles:
     cols: int
 
 
-def choose_tiles(config: NpuConfig, in_bits: int, out_bits: int, has_bias: bool) -> MatmulTiles:
-    """TK = array rows; TM, TN whole multiples of the array, halved until the buffers fit."""
+def choose_tiles(config: NpuConfig, in_bits: int, out_bits: int, has_bias: bool, extra_bits: int = 0,
+                 c_stored: bool = True) -> MatmulTiles:
+    """TK = array rows; TM, TN whole multiples of the array, halved until the buffers fit.
+    `extra_bits`: per C-tile element, the scratchpad tiles a fused epilogue adds; `c_stored`:
+    False when only the epilogue reads C (no narrowed C tile then)."""
     rows, cols = config["systolic"]["rows"], config["systolic"]["cols"]
     budget = min(STACK_BUDGET_BYTES, config.scratchpad_bytes // config["scratchpad"]["buffers_per_operand"])
     mult_m = mult_n = TILE_ARRAYS
@@ -203,9 +209,9 @@ def choose_tiles(config: NpuConfig, in_bits: int, out_bits: int, has_bias: bool)
     def need(mm: int, mn: int) -> int:
         tm, tn, tk = mm * rows, mn * cols, rows
         total = tm * tn * 4 + (tm * tk + tk * tn) * in_bits // 8
-        if out_bits != 32 or has_bias:
+        if (out_bits != 32 and c_stored) or has_bias:
             total += tm * tn * out_bits // 8
-        return total
+        return total + tm * tn * extra_bits // 8
 
     while need(mult_m, mult_n) > budget and (mult_m > 1 or mult_n > 1):
         if mult_m >= mult_n and mult_m > 1:
@@ -235,19 +241,22 @@ class TemplateKernel(Kernel):
         return []
 
     def bind_args(self, input_buffers: list[str], output_buffer: str) -> dict[str, str]:
-        """Graph buffer name -> kernel argument name, inputs in order, then the output."""
+        """Graph buffer name -> kernel argument name, inputs in order, then the output (unless a
+        fused epilogue consumed it: then it is not an argument)."""
         names = {buffer: self.args.input(buffer) for buffer in input_buffers}
-        names[output_buffer] = self.args.output(output_buffer)
+        if output_buffer not in self.removed_buffers:
+            names[output_buffer] = self.args.output(output_buffer)
         return names
 
-    def finish_spec(self, spec, output_arg: str):
+    def finish_spec(self, spec):
         """Fill the spec's tensor args, storage numels and size args (in kernel argument order)."""
         rename = self.rename_indexing
         _, call_args, arg_types, _ = self.args.python_argdefs()
         tensor_args, numels = [], {}
+        outputs = {arg for arg in self.args.output_buffers.values() if isinstance(arg, str)}
         for arg in arg_types:
             if isinstance(arg, TensorArg):
-                kind = "output" if arg.name == output_arg else "input"
+                kind = "output" if arg.name in outputs else "input"
                 tensor_args.append((arg.name, arg.dtype, kind))
                 numels[arg.name] = rename(V.graph.get_buffer(arg.buffer).get_layout().storage_size())
             elif not isinstance(arg, SizeArg):
@@ -274,17 +283,17 @@ class TemplateKernel(Kernel):
 class MatmulKernel(TemplateKernel):
     """The matmul template's kernel: C = A @ B (+ bias)."""
 
-    def render(self) -> str:
+    def render(self, epilogue: Epilogue | None = None) -> str:
         node = self.node
         inputs = list(node.inputs)
         a, b = _operand(inputs[0], node.batched), _operand(inputs[1], node.batched)
         bias = _operand(inputs[2], node.batched) if node.has_bias else None
-        out = _operand(node, node.batched)
+        out = _operand(node, node.batched) if epilogue is None or epilogue.c_stored else None
         size = list(node.get_layout().size)
         batch = size[0] if node.batched else sympy.Integer(1)
         m, n = size[-2], size[-1]
         k = inputs[0].get_size()[-1]
-        names = self.bind_args([o.buffer for o in (a, b, bias) if o is not None], out.buffer)
+        names = self.bind_args([o.buffer for o in (a, b, bias) if o is not None], node.get_name())
         rename = self.rename_indexing
         dims = {"batch": rename(batch), "M": rename(m), "N": rename(n), "K": rename(k)}
 
@@ -295,8 +304,8 @@ class MatmulKernel(TemplateKernel):
                            tuple(rename(s) for s in operand.strides))
 
         spec = MatmulSpec(name=f"{node.op_name.split('.')[-1]}", dims=dims, a=renamed(a), b=renamed(b),
-                          bias=renamed(bias), out=renamed(out))
-        return self.publish(MatmulEmitter(self.finish_spec(spec, names[out.buffer]), self.npu_config))
+                          bias=renamed(bias), out=renamed(out), out_dtype=node.get_dtype(), epilogue=epilogue)
+        return self.publish(MatmulEmitter(self.finish_spec(spec), self.npu_config))
 
 
 @dataclass
@@ -306,7 +315,9 @@ class MatmulSpec:
     a: Operand
     b: Operand
     bias: Operand | None
-    out: Operand
+    out: Operand | None        # None: C lives only inside the kernel (a fused epilogue consumes it)
+    out_dtype: torch.dtype = None
+    epilogue: Epilogue | None = None
     tensor_args: list = None   # (kernel arg name, dtype, kind) in argument order
     numels: dict = None        # kernel arg name -> storage numel
     size_args: list = None
@@ -450,8 +461,10 @@ class MatmulEmitter(SystolicEmitter):
     def __init__(self, spec: MatmulSpec, config: NpuConfig):
         super().__init__(spec, config)
         self.in_dtype = spec.a.dtype
-        self.out_dtype = spec.out.dtype
-        self.tiles = choose_tiles(config, elem_bits(self.in_dtype), elem_bits(self.out_dtype), spec.bias is not None)
+        self.out_dtype = spec.out_dtype
+        extra = spec.epilogue.extra_tile_bits() if spec.epilogue else 0
+        self.tiles = choose_tiles(config, elem_bits(self.in_dtype), elem_bits(self.out_dtype), spec.bias is not None,
+                                  extra, c_stored=spec.out is not None)
 
     def address(self, operand: Operand, batch: ir.Value, row: ir.Value, col: ir.Value) -> ir.Value:
         """Element offset of (batch, row, col) of an operand (i64)."""
@@ -464,6 +477,8 @@ class MatmulEmitter(SystolicEmitter):
         f32 = ir.F32Type.get()
         in_type, out_type = storage_type(self.in_dtype), storage_type(self.out_dtype)
         operands = [o for o in (spec.a, spec.b, spec.bias, spec.out) if o is not None]
+        if spec.epilogue is not None:
+            operands += [access for _, access in spec.epilogue.loads] + [access for access, _ in spec.epilogue.stores]
         # by operand, not by buffer: x @ x.t() reads one buffer as A and, transposed, as B
         self.offsets = {id(o): printer(o.offset) for o in operands}
         self.strides = {id(o): tuple(printer(s) for s in o.strides) for o in operands}
@@ -478,9 +493,11 @@ class MatmulEmitter(SystolicEmitter):
         a_spad, a_id = self.new_spad(in_type, [t.tm, t.tk])
         b_spad, b_id = self.new_spad(in_type, [t.tk, t.tn])
         low_precision = self.out_dtype != torch.float32
+        epilogue_loads = []
         bias_rows_broadcast = spec.bias is not None and spec.bias.strides[1] == 0
         out_spad = out_id = None
-        if low_precision:  # the narrowed C tile, and the bias on its way into the f32 accumulator
+        if low_precision and (spec.out is not None or spec.bias is not None):
+            # the narrowed C tile, and the bias on its way into the f32 accumulator
             out_spad, out_id = self.new_spad(out_type, [t.tm, t.tn])
 
         loop = scf.ForOp(const_index(0), to_index(total), const_index(1))
@@ -515,6 +532,9 @@ class MatmulEmitter(SystolicEmitter):
             else:
                 self.element_nest(mlen, nlen, lambda i, j: memref.store(zero_f32, acc, [i, j]),
                                   {"unit": "vector", "reads": [], "writes": [acc_id]})
+            if spec.epilogue is not None:  # the epilogue's operands, fetched while the array works
+                epilogue_loads = [self.epilogue_load(node, access, b_index, m0, n0, mlen, nlen)
+                                  for node, access in spec.epilogue.loads]
 
             k_loop = scf.ForOp(const_index(0), to_index(k), const_index(t.tk))
             k_loop.attributes["npusim.tile_loop"] = _dict_attr({"dim": "r", "parallel": False})
@@ -530,6 +550,11 @@ class MatmulEmitter(SystolicEmitter):
                 self.systolic(a_spad, a_id, b_spad, b_id, acc, acc_id, mlen, nlen, klen)
                 scf.YieldOp([])
 
+            if spec.epilogue is not None:
+                self.epilogue(spec.epilogue, acc, acc_id, epilogue_loads, printer, b_index, m0, n0, mlen, nlen)
+            if spec.out is None:
+                scf.YieldOp([])
+                return
             store_spad, store_id = acc, acc_id
             if low_precision:
                 def narrow(i, j):
@@ -541,6 +566,82 @@ class MatmulEmitter(SystolicEmitter):
             self.dma("store", spec.out, store_spad, store_id, self.address(spec.out, b_index, m0, n0), mlen, nlen,
                      c_rows, c_cols)
             scf.YieldOp([])
+
+    def epilogue_load(self, node, access, b_index, m0, n0, mlen, nlen):
+        """An epilogue operand's part of the C tile in a scratchpad: a row when it is the same for
+        every row of C (a bias), a column when the same for every column, else a whole tile."""
+        _, sr, sc = access.strides
+        rows_vary, cols_vary = sr != 0, sc != 0
+        shape = [self.tiles.tm if rows_vary else 1, self.tiles.tn if cols_vary else 1]
+        spad, spad_id = self.new_spad(storage_type(access.dtype), shape)
+        _, row_stride, col_stride = self.strides[id(access)]
+        self.dma("load", access, spad, spad_id, self.address(access, b_index, m0, n0),
+                 mlen if rows_vary else const_index(1), nlen if cols_vary else const_index(1), row_stride, col_stride)
+        return node, access, spad, spad_id, rows_vary, cols_vary
+
+    def epilogue(self, epilogue: Epilogue, acc, acc_id, loads, printer, b_index, m0, n0, mlen, nlen) -> None:
+        """The fused pointwise nodes on each element of the C tile (one vector compute), each
+        result into its own scratchpad tile, then stored by DMA."""
+        from compiler.emitter import cast, constant, lower_op
+        from compiler.printer import IndexPrinter
+
+        outs = []
+        for k, (access, value) in enumerate(epilogue.stores):
+            if k == epilogue.in_place():
+                spad, spad_id = acc, acc_id
+            else:
+                spad, spad_id = self.new_spad(storage_type(access.dtype), [self.tiles.tm, self.tiles.tn])
+            outs.append((access, value, spad, spad_id))
+        needs_coords = any(isinstance(n, tile_ir.IndexValue) for n in tile_ir.walk([v for _, v in epilogue.stores]))
+
+        def body(i, j):
+            memo = {}
+            env = None
+            if needs_coords:
+                env = dict(printer.env)
+                env.update({str(COORDS[0]): b_index, str(COORDS[1]): arith.addi(m0, to_i64(i)),
+                            str(COORDS[2]): arith.addi(n0, to_i64(j))})
+                env = _SymbolEnv(env)
+            loaded = {id(node): (spad, rows_vary, cols_vary, access) for node, access, spad, _, rows_vary, cols_vary
+                      in loads}
+
+            def value(node):
+                if id(node) in memo:
+                    return memo[id(node)]
+                if isinstance(node, CTile):
+                    result = cast(memref.load(acc, [i, j]), torch.float32, node.dtype)
+                elif isinstance(node, tile_ir.Constant):
+                    result = constant(node.value, node.dtype)
+                elif isinstance(node, tile_ir.IndexValue):
+                    result = cast(IndexPrinter(env)(node.expr), torch.int64, node.dtype)
+                elif isinstance(node, tile_ir.Load):
+                    spad, rows_vary, cols_vary, access = loaded[id(node)]
+                    result = memref.load(spad, [i if rows_vary else const_index(0), j if cols_vary else const_index(0)])
+                    if access.dtype == torch.bool:
+                        result = cast(result, torch.int8, torch.bool)
+                    result = cast(result, access.dtype, node.dtype)
+                elif isinstance(node, tile_ir.Op):
+                    result = lower_op(node, [(value(a), a.dtype) for a in node.args])
+                else:
+                    raise UnsupportedOp("matmul epilogue", type(node).__name__)
+                memo[id(node)] = result
+                return result
+
+            results = []  # every value before any store: one output may overwrite the accumulator
+            for access, node, spad, _ in outs:
+                result = cast(value(node), node.dtype, access.dtype)
+                if access.dtype == torch.bool:
+                    result = cast(result, torch.bool, torch.int8)
+                results.append(result)
+            for (_, _, spad, _), result in zip(outs, results):
+                memref.store(result, spad, [i, j])
+
+        self.element_nest(mlen, nlen, body, {"unit": "vector", "reads": [acc_id] + [l[3] for l in loads],
+                                             "writes": [o[3] for o in outs]})
+        for access, _, spad, spad_id in outs:
+            _, row_stride, col_stride = self.strides[id(access)]
+            self.dma("store", access, spad, spad_id, self.address(access, b_index, m0, n0), mlen, nlen,
+                     row_stride, col_stride)
 
     def metadata(self, kernel_hash: str) -> dict:
         spec = self.spec

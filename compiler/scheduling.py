@@ -8,9 +8,10 @@ from torch._inductor.utils import get_fused_kernel_name, get_kernel_metadata
 from torch._inductor.virtualized import V
 from torch.utils._ordered_set import OrderedSet
 
+from compiler import epilogue
 from compiler.errors import UnsupportedOp
 from compiler.kernel import NpuKernel
-from npusim import config as npu_config
+from npusim import config as npu_config, runlog
 
 
 class NpuScheduling(SIMDScheduling):
@@ -36,24 +37,47 @@ class NpuScheduling(SIMDScheduling):
             raise UnsupportedOp(kernel.descriptive_name, f"Inductor codegen needs {error or 'an unimplemented hook'}") \
                 from error
 
-    # Matmul templates (compiler/matmul.py): rendered alone; what follows them is a separate npusim kernel.
+    # Systolic templates (compiler/matmul.py, conv.py): a matmul takes the pointwise nodes after it
+    # that run on its C tile (compiler/epilogue.py); nothing fuses before a template or beside it.
     def can_fuse_vertical(self, node1, node2):
-        return not (node1.is_template() or node2.is_template()) and super().can_fuse_vertical(node1, node2)
+        if node2.is_template():
+            return False
+        if node1.is_template():
+            return epilogue.fusable(node1, node2)
+        return super().can_fuse_vertical(node1, node2)
 
     def can_fuse_horizontal(self, node1, node2):
         return not (node1.is_template() or node2.is_template()) and super().can_fuse_horizontal(node1, node2)
 
     def codegen_template(self, template_node, epilogue_nodes, prologue_nodes, *, only_gen_src_code=False,
                          hint_override=None):
-        if epilogue_nodes or prologue_nodes:
-            raise UnsupportedOp("matmul", "fused prologue/epilogue (the scheduling refuses those fusions)")
+        if prologue_nodes:
+            raise UnsupportedOp("matmul", "a fused prologue (the scheduling refuses those fusions)")
         kernel, render = template_node.node.make_kernel_render(template_node.node)
+        fused = None
+        if epilogue_nodes:
+            try:
+                fused = epilogue.record(kernel, template_node.node, epilogue_nodes)
+            except UnsupportedOp as refusal:
+                # the epilogue does not fit the C tile: the template alone, then its epilogue
+                # nodes as npusim kernels of their own
+                runlog.append("epilogue_unfused", {"template": template_node.get_name(), "reason": str(refusal)})
+                # C and the epilogue's inputs are freed after the last of these kernels, not the first
+                to_free, self.scheduler.buffer_names_to_free = self.scheduler.buffer_names_to_free, OrderedSet()
+                self.codegen_template(template_node, [], [])
+                for node in epilogue_nodes:
+                    self.codegen_node(node)
+                self.scheduler.buffer_names_to_free = to_free | self.scheduler.buffer_names_to_free
+                self.free_buffers_in_scheduler()
+                return None
         with V.set_kernel_handler(kernel):
-            src_code = render()
+            src_code = render(fused) if fused is not None else render()
             if only_gen_src_code:
                 return src_code
             template_node.mark_run()
-        kernel.kernel_name = self.define_kernel(src_code, [template_node], kernel)
+            for node in epilogue_nodes:
+                node.mark_run()
+        kernel.kernel_name = self.define_kernel(src_code, [template_node, *epilogue_nodes], kernel)
         kernel.call_kernel(kernel.kernel_name, template_node.node)
         V.graph.removed_buffers |= kernel.removed_buffers
         V.graph.inplaced_to_remove |= kernel.inplaced_to_remove

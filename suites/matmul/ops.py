@@ -26,7 +26,11 @@ SPECS = [
     OpSpec("linear_bias", lambda x, w, b: F.linear(x, w, b), inputs=["M,K", "N,K", "N"], dtypes=FLOATS, **GEMM),
     OpSpec("linear", lambda x, w: F.linear(x, w), inputs=["M,K", "N,K"], **GEMM),
     OpSpec("addmm", lambda c, a, b: torch.addmm(c, a, b), inputs=["M,N", "M,K", "K,N"], **GEMM),
+    # epilogues fused on the C tile (compiler/epilogue.py)
     OpSpec("linear_relu", lambda x, w, b: torch.relu(F.linear(x, w, b)), inputs=["M,K", "N,K", "N"], **GEMM),
+    OpSpec("linear_gelu", lambda x, w, b: F.gelu(F.linear(x, w, b)), inputs=["M,K", "N,K", "N"], dtypes=("f32", "bf16"),
+           **GEMM),
+    OpSpec("mm_silu_residual", lambda a, b, r: r + F.silu(a @ b), inputs=["M,K", "K,N", "M,N"], **GEMM),
     OpSpec("bmm", torch.bmm, inputs=["B,M,K", "B,K,N"], dtypes=("f32", "bf16"), **GEMM),
     OpSpec("matmul_3d_2d", lambda a, b: a @ b, inputs=["B,M,K", "K,N"], **GEMM),
 ]

@@ -65,6 +65,23 @@ def test_halving_the_arrays_nearly_doubles_a_compute_bound_gemm(gemm, default_co
     assert 1.8 < one.cycles / two.cycles <= 2.0, (one.cycles, two.cycles)
 
 
+def test_one_weight_column_splits_its_rows_over_the_arrays(gemm, default_config):
+    """N = cols: the C tile has one weight column, so only a row split keeps the second array
+    busy (it copies the weights into its own slot first). With DRAM fast enough that the arrays
+    bound the GEMM, two arrays beat one by well over the 1.0 of a column-only split; the rows
+    streamed are the same either way."""
+    def fast(**systolic):
+        config = config_with(default_config, **systolic)
+        config["dram"] = {**config["dram"], "gbps_per_channel": config["dram"]["gbps_per_channel"] * 16}
+        return config
+
+    cols = default_config["systolic"]["cols"]
+    two = gemm_point(gemm, 2048, cols, 2048, fast())
+    one = gemm_point(gemm, 2048, cols, 2048, fast(arrays_per_core=1))
+    assert two.stats["busy_cycles"]["systolic"] == one.stats["busy_cycles"]["systolic"]
+    assert 1.5 < one.cycles / two.cycles <= 2.0, (one.cycles, two.cycles)
+
+
 def test_gemv_follows_dram_bandwidth(gemm, default_config):
     """M = 1: every weight is used once, so the DRAM roofline decides, not the arrays."""
     point = gemm_point(gemm, 1, 2048, 2048, config_with(default_config))

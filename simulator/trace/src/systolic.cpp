@@ -1,6 +1,7 @@
 #include "systolic.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace npusim {
@@ -66,8 +67,37 @@ double SystolicUnit::preload(int32_t array, int64_t handle, double earliest, int
   slot.loaded = start + occupancy;
   slot.handle = handle;
   slot.sequence = ++preloads_;
+  slot.origin = slot.sequence;
+  slot.data_ready = earliest;
   busy_preload_ += occupancy;
   return slot.loaded;
+}
+
+SystolicUnit::WeightSlot *SystolicUnit::holding(Array &a, uint64_t origin) {
+  for (WeightSlot &s : a.slots)
+    if (s.handle >= 0 && s.origin == origin) return &s;
+  return nullptr;
+}
+
+double SystolicUnit::weights_ready(Array &a, const WeightSlot &home, double preload_occupancy) {
+  if (const WeightSlot *s = holding(a, home.origin)) return s->loaded;
+  const WeightSlot &next = a.slots[static_cast<size_t>(a.next_slot)];
+  return std::max({home.data_ready, a.load_free, next.released}) + preload_occupancy;
+}
+
+SystolicUnit::WeightSlot &SystolicUnit::copy_weights(Array &a, const WeightSlot &home, double preload_occupancy) {
+  if (WeightSlot *s = holding(a, home.origin)) return *s;
+  WeightSlot &slot = a.slots[static_cast<size_t>(a.next_slot)];
+  a.next_slot = (a.next_slot + 1) % cfg_.weight_slots;
+  double start = std::max({home.data_ready, a.load_free, slot.released});
+  a.load_free = start + preload_occupancy;
+  slot.loaded = start + preload_occupancy;
+  slot.handle = home.handle;
+  slot.sequence = ++preloads_;
+  slot.origin = home.origin;
+  slot.data_ready = home.data_ready;
+  busy_preload_ += preload_occupancy;
+  return slot;
 }
 
 SystolicUnit::Pass SystolicUnit::accumulate(int32_t array, int64_t handle, double earliest, int64_t m, int64_t k,
@@ -84,14 +114,33 @@ SystolicUnit::Pass SystolicUnit::accumulate(int32_t array, int64_t handle, doubl
     throw TraceError("a systolic accumulate of " + std::to_string(m) + " x " + std::to_string(k) + " x " +
                      std::to_string(n));
   if (m == 0 || k == 0 || n == 0) return pass;
-  pass.start = std::max({earliest, a->free, slot->loaded});
-  double occupancy = static_cast<double>(m) * static_cast<double>(passes(k, n));
-  pass.end = pass.start + occupancy;
-  a->free = pass.end;
-  slot->released = std::max(slot->released, pass.end);
+  const double per_row = static_cast<double>(passes(k, n));
+  const double preload_occupancy =
+      cfg_.preload_cycles_per_row * static_cast<double>(std::min<int64_t>(k, cfg_.rows)) * per_row;
+  const WeightSlot home = *slot;
+  const size_t home_index = static_cast<size_t>(a - arrays_.data());
+  pass.start = std::numeric_limits<double>::infinity();
+  pass.end = earliest;
+  for (int64_t row = 0; row < m; row += cfg_.rows) {
+    const double occupancy = static_cast<double>(std::min<int64_t>(cfg_.rows, m - row)) * per_row;
+    size_t best = home_index;
+    double best_start = 0, best_end = std::numeric_limits<double>::infinity();
+    for (size_t step = 0; step < arrays_.size(); ++step) {  // the home array first: it wins a tie
+      const size_t i = (home_index + step) % arrays_.size();
+      Array &candidate = arrays_[i];
+      double start = std::max({earliest, candidate.free, weights_ready(candidate, home, preload_occupancy)});
+      if (start + occupancy < best_end) best = i, best_start = start, best_end = start + occupancy;
+    }
+    Array &chosen = arrays_[best];
+    WeightSlot &weights = copy_weights(chosen, home, preload_occupancy);
+    chosen.free = best_end;
+    weights.released = std::max(weights.released, best_end);
+    pass.start = std::min(pass.start, best_start);
+    pass.end = std::max(pass.end, best_end);
+    busy_stream_ += occupancy;
+  }
   int64_t used_rows = std::min<int64_t>(k, cfg_.rows), used_cols = std::min<int64_t>(n, cfg_.cols);
   pass.done = pass.end + cfg_.hop_cycles * static_cast<double>(used_rows + used_cols - 2) + cfg_.latency_cycles;
-  busy_stream_ += occupancy;
   return pass;
 }
 

@@ -11,9 +11,15 @@
 //   `hop_cycles * (k + n - 2)` (skew fill and drain over the rows and columns
 //   the tile really uses) plus `latency_cycles` after its last row went in,
 //   and only its consumer waits for that.
-// * The producer names the array and the weight handle: array a runs on
-//   physical array a % arrays_per_core; an accumulate uses the slot its
-//   handle was last preloaded into.
+// * The producer names the array and the weight handle: array a is the home of
+//   the preload, physical array a % arrays_per_core; an accumulate uses the
+//   weights its handle was last preloaded with.
+// * Arrays split a C tile's rows as well as its columns: an accumulate streams
+//   its m rows in runs of `rows` (one array height), each on the array that
+//   finishes it first, the home array on a tie. An array that does not hold
+//   the weights preloads them first (a copy of the home preload: same
+//   occupancy, on its own load path and weight slots), so a C tile of one
+//   weight column (N <= cols) still keeps every array busy.
 // * A systolic event the arrays cannot run (no arrays in the config, a
 //   negative array, a handle no resident preload holds) throws TraceError.
 #pragma once
@@ -64,6 +70,8 @@ class SystolicUnit {
     double released = 0;  // last accumulate reading it has streamed
     int64_t handle = -1;
     uint64_t sequence = 0;  // preload order: a reused handle means its latest preload
+    uint64_t origin = 0;    // the producer's preload these weights are (its sequence): copies match it
+    double data_ready = 0;  // when the weights were in the scratchpad (a copy starts no earlier)
   };
   struct Array {
     double load_free = 0;  // preload path
@@ -78,6 +86,10 @@ class SystolicUnit {
   };
 
   Array &array_of(int32_t array, const char *event);
+  WeightSlot *holding(Array &a, uint64_t origin);
+  // When array `a` could hold the weights of `origin`: now (resident) or after a copy preload.
+  double weights_ready(Array &a, const WeightSlot &home, double preload_occupancy);
+  WeightSlot &copy_weights(Array &a, const WeightSlot &home, double preload_occupancy);
   int64_t passes(int64_t k, int64_t n) const;
 
   SystolicConfig cfg_;
