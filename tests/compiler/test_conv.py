@@ -138,8 +138,12 @@ def test_conv_lowering_is_restored_outside_the_backend(npusim_env):
 
     from compiler.conv import lower_convolution
 
+    from compiler.pool import lower_adaptive_avg_pool2d
+
     run_sizes(lambda x, w: F.conv2d(x, w), [(torch.randn(2, 3, 5, 6), torch.randn(4, 3, 1, 1))])
     assert lowerings[torch.ops.aten.convolution.default] is not lower_convolution
+    run_sizes(lambda x: F.adaptive_avg_pool2d(x, (2, 3)), [(torch.randn(2, 3, 5, 6),)])
+    assert lowerings[torch.ops.aten._adaptive_avg_pool2d.default] is not lower_adaptive_avg_pool2d
 
 
 class BasicBlock(nn.Module):
@@ -212,20 +216,65 @@ def test_model_blocks_three_image_sizes_one_compile_per_kernel(npusim_env, name,
         assert len(names) == 2 and "layer_norm" in names[1]
 
 
-def test_adaptive_pooling_that_inductor_lowers_runs_on_npusim(npusim_env):
-    """adaptive_avg_pool2d to (1, 1) is a mean (a reduction kernel); to a fixed grid with small
-    windows, Inductor's masked window sum (a pointwise kernel). Values equal eager; beyond 25
-    window elements Inductor falls back to aten, which the backend refuses by name."""
-    x = torch.randn(3, 8, 9, 11)
-    for fn in (lambda t: F.adaptive_avg_pool2d(t, 1), lambda t: F.adaptive_avg_pool2d(t, (2, 3))):
-        torch._dynamo.reset()
-        torch.testing.assert_close(torch.compile(fn, backend="npusim", dynamic=True)(x), fn(x))
-    assert all(e["kernel_hash"] for e in runlog.events("launch", npusim_env))
+def test_adaptive_avg_pool_to_one_is_a_mean_kernel(npusim_env):
+    """adaptive_avg_pool2d to (1, 1) is a mean in ATen's composite (a reduction kernel)."""
+    fn = lambda t: F.adaptive_avg_pool2d(t, 1)  # noqa: E731
+    run_sizes(fn, [(torch.randn(3, 8, 9, 11),), (torch.randn(2, 8, 13, 5),)], atol=1e-6)
+    names = [e["kernel"] for e in runlog.events("compile", npusim_env)]
+    assert len(names) == 1 and "adaptive_avg_pool2d" not in names
+
+
+@pytest.mark.parametrize("grid", [(2, 3), (7, 7), (1, 5)])
+def test_adaptive_avg_pool_to_a_grid_one_compile_any_window(npusim_env, grid):
+    """To a fixed grid, the windows' bounds are computed in the kernel from H and W: one compile
+    across image sizes whose windows differ (Inductor's lowering guarded on each, then fell back to
+    aten past 25 window elements: 31 x 6 to (2, 3) has 16 x 3). Images smaller than the grid
+    (windows of one element, shared by neighbouring cells), odd and prime sizes. Values are
+    eager's, bit for bit: the same sum order and sum / kh / kw in f32."""
+    fn = lambda t: F.adaptive_avg_pool2d(t, grid)  # noqa: E731
+    compiled = torch.compile(fn, backend="npusim", dynamic=True)
+    for shape in ((2, 8, 9, 11), (3, 8, 31, 6), (2, 8, 5, 3), (2, 8, 56, 57), (3, 8, 2, 13)):
+        x = torch.randn(*shape)
+        torch.testing.assert_close(compiled(x), fn(x), rtol=0, atol=0)
+    compiles = runlog.events("compile", npusim_env)
+    assert [e["kernel"] for e in compiles] == ["adaptive_avg_pool2d"]
+    assert kernel_meta(compiles[0])["conv"]["grid"] == list(grid)
+    assert len(runlog.events("launch", npusim_env)) == 5
+
+
+def test_adaptive_avg_pool_dynamo_guards_only_channels(npusim_env):
+    """Dynamo's own guards: no guard on H or W beyond its size-0/1 specialisation (frame compiled once)."""
+    from torch._dynamo.utils import counters
+
     torch._dynamo.reset()
-    grid = torch.compile(lambda t: F.adaptive_avg_pool2d(t, (2, 3)), backend="npusim", dynamic=True)
+    counters.clear()
+    compiled = torch.compile(lambda t: F.adaptive_avg_pool2d(t, (7, 7)), backend="npusim", dynamic=True)
+    for h, w in ((9, 11), (40, 3), (8, 64)):
+        compiled(torch.randn(2, 4, h, w))
+    assert counters["stats"]["unique_graphs"] == 1
+    assert len(runlog.events("compile", npusim_env)) == 1
+
+
+@pytest.mark.spike
+def test_adaptive_avg_pool_on_spike(spike_env):
+    """bf16 accumulates in f32 and rounds once, as eager's CPU kernel; cycles grow with the image."""
+    fn = lambda t: F.adaptive_avg_pool2d(t, (7, 7))  # noqa: E731
+    compiled = torch.compile(fn, backend="npusim", dynamic=True)
+    for shape in ((2, 4, 9, 11), (2, 4, 30, 31)):
+        for dtype in (torch.float32, torch.bfloat16):
+            x = torch.randn(*shape).to(dtype)
+            torch.testing.assert_close(compiled(x), fn(x), rtol=0, atol=0)
+    launches = runlog.events("launch", spike_env)
+    assert [e["functional"] for e in launches] == ["spike"] * 4
+    assert launches[2]["cycles"] > launches[0]["cycles"] > 0 and launches[3]["cycles"] > launches[1]["cycles"] > 0
+    assert len(runlog.events("compile", spike_env)) == 2  # one kernel per dtype
+
+
+def test_adaptive_avg_pool_refusals_name_the_op(npusim_env):
+    unbatched = torch.compile(lambda t: F.adaptive_avg_pool2d(t, (2, 3)), backend="npusim", dynamic=True)
     with pytest.raises(Exception) as error:
-        grid(torch.randn(3, 8, 31, 6))
-    assert find_unsupported(error.value).op == "_adaptive_avg_pool2d"
+        unbatched(torch.randn(8, 9, 11))
+    assert find_unsupported(error.value).op == "adaptive_avg_pool2d"
 
 
 @pytest.mark.parametrize("name, fn, dtype", [
