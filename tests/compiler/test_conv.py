@@ -73,6 +73,22 @@ def test_conv1d_bf16_on_spike(spike_env):
     assert [e["functional"] for e in runlog.events("launch", spike_env)] == ["spike"] * 2
 
 
+def test_conv1d_weights_one_slab_and_cycles_grow_with_width(traced_env):
+    """Regression (nightly conv1d W = 16 -> 17 cost 658 -> 657 cycles): a conv1d's weights have no
+    height (stride 0), which failed the slab's contiguity check, so each of the 5 taps loaded its
+    16 x 8 weights element by element (128 one-element bursts, all starting on DRAM channel 0).
+    At W = 16 the third image's rows start on channel 0 too and queue behind them; at W = 17
+    they start on channel 1. Now the weights load once per item as one run per output channel."""
+    w, b = torch.randn(16, 8, 5), torch.randn(16)
+    run_sizes(lambda x, w, b: F.conv1d(x, w, b, padding=2),
+              [(torch.randn(3, 8, width), w, b) for width in (17, 16)], atol=5e-4)  # 17 first: a W of
+    # 16 at the first call would share Cout's symbol (Dynamo's duck sizing) and be specialised
+    (compile_event,) = runlog.events("compile", traced_env)
+    assert kernel_meta(compile_event)["conv"]["weight_slab"] is True
+    wide, narrow = (e["cycles"] for e in runlog.events("launch", traced_env))
+    assert 0 < narrow <= wide
+
+
 @pytest.mark.parametrize("name, fn, weight, in_channels, images", [
     ("stride2", lambda x, w: F.conv2d(x, w, stride=2, padding=1), (16, 8, 3, 3), 8, [(2, 9, 11), (3, 6, 7)]),
     ("depthwise", lambda x, w: F.conv2d(x, w, padding=1, groups=8), (8, 1, 3, 3), 8, [(2, 9, 11), (3, 5, 7)]),
