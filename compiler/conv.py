@@ -421,7 +421,7 @@ class ConvEmitter(SystolicEmitter):
             tap_index = k_loop.induction_variable
             tap = to_i64(tap_index)
             ki, kj = arith.floordivsi(tap, c(p.kernel[1])), arith.remsi(tap, c(p.kernel[1]))
-            if any(p.padding):
+            if self.window_overhangs():
                 fill = arith.constant(in_type, self.pad_value)
                 self.element_nest(nlen, mlen, lambda j, i: memref.store(fill, a_spad, [j, i]),
                                   {"unit": "vector", "reads": [], "writes": [a_id]})
@@ -446,6 +446,10 @@ class ConvEmitter(SystolicEmitter):
 
     def combine(self, acc_value, x, w):
         return arith.addf(acc_value, arith.mulf(x, w))
+
+    def window_overhangs(self) -> bool:
+        """Whether a window can reach outside the image (its parts there hold pad_value)."""
+        return any(self.spec.params.padding)
 
     def finish_acc(self, acc, acc_id, p0, mlen, nlen, sizes) -> None:
         pass

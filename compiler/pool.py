@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import math
+import operator
 
+import sympy
 import torch
 from mlir import ir
+from torch._inductor.virtualized import V
 from torch.utils._sympy.functions import FloorDiv
 from mlir.dialects import arith, memref, scf
 
@@ -38,8 +41,9 @@ ADAPTIVE_OP = "adaptive_avg_pool2d"
 
 class PoolBuffer(ConvBuffer):
     def __init__(self, layout, inputs, *, params: ConvParams, mode: str, count_include_pad: bool,
-                 divisor_override: int | None):
+                 divisor_override: int | None, ceil_mode: bool = False):
         self.mode = mode
+        self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
         super().__init__(layout, inputs, params=params, has_bias=False)
@@ -51,8 +55,6 @@ def _pool(mode: str, x, kernel_size, stride, padding, dilation, ceil_mode, count
     from torch._inductor import ir as inductor_ir
 
     op = POOL_OPS[mode]
-    if ceil_mode:
-        raise UnsupportedOp(op, "ceil_mode=True")
     if len(x.get_size()) != 4:
         raise UnsupportedOp(op, "an unbatched or non-2-D input (B, C, H, W)")
     dtype = x.get_dtype()
@@ -72,19 +74,38 @@ def _pool(mode: str, x, kernel_size, stride, padding, dilation, ceil_mode, count
     params = ConvParams(in_channels=channels, out_channels=channels, groups=channels, kernel=tuple(kernel),
                         stride=tuple(stride), padding=tuple(padding), dilation=tuple(dilation), spatial_dims=2)
     batch, _, h, w = x.get_size()
-    out = [batch, channels] + [FloorDiv(size + 2 * p - d * (k - 1) - 1, s) + 1
-                               for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation)]
+    if ceil_mode:  # the traced output size: Dynamo's meta decided whether the last window starts in the image
+        out = _traced_output_size()
+    else:
+        out = [batch, channels] + [FloorDiv(size + 2 * p - d * (k - 1) - 1, s) + 1
+                                   for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation)]
     x = _fixed(x)
     layout = inductor_ir.FixedLayout(x.get_device(), dtype, out, inductor_ir.FlexibleLayout.contiguous_strides(out))
     buffer = PoolBuffer(layout, [x], params=params, mode=mode, count_include_pad=bool(count_include_pad),
-                        divisor_override=None if divisor_override is None else int(divisor_override))
+                        divisor_override=None if divisor_override is None else int(divisor_override),
+                        ceil_mode=bool(ceil_mode))
     return inductor_ir.TensorBox.create(buffer)
+
+
+def _traced_output_size() -> list:
+    """The output size of the node being lowered, as Dynamo's fake tensor traced it (sympy over the
+    graph's size symbols)."""
+    value = V.graph.current_node.meta["val"]
+    value = value[0] if isinstance(value, (tuple, list)) else value
+    return [V.graph.sizevars.simplify(s.node.expr) if isinstance(s, torch.SymInt) else sympy.Integer(int(s))
+            for s in value.shape]
 
 
 def _max_pool_lowering(original):
     def lower(x, kernel_size, stride, padding, dilation, ceil_mode=False):
         values = _pool("max", x, kernel_size, stride, padding, dilation, ceil_mode)
-        # the offsets (for indices) stay Inductor's argmax kernel: scheduled only when used
+        # the offsets (for indices) stay Inductor's argmax kernel, scheduled only when used; in
+        # ceil mode not even lowered when unused: its output size guards on each size's parity
+        # (whether ceil mode changes it), so every parity would compile again
+        offsets_used = any(user.target is not operator.getitem or user.args[1] != 0
+                           for user in V.graph.current_node.users)
+        if ceil_mode and not offsets_used:
+            return values, None
         _, offsets = original(x, kernel_size, stride, padding, dilation, ceil_mode)
         return values, offsets
 
@@ -133,9 +154,13 @@ class PoolEmitter(ConvEmitter):
         self.mode = node.mode
         self.count_include_pad = node.count_include_pad
         self.divisor_override = node.divisor_override
+        self.ceil_mode = node.ceil_mode
         super().__init__(spec, config)
         if self.mode == "max":
             self.acc_start = self.pad_value = -math.inf
+
+    def window_overhangs(self) -> bool:
+        return self.ceil_mode or super().window_overhangs()
 
     def combine(self, acc_value, x, w):
         return arith.maximumf(acc_value, x) if self.mode == "max" else arith.addf(acc_value, x)
@@ -153,14 +178,18 @@ class PoolEmitter(ConvEmitter):
         def divide(j, i):
             if self.divisor_override is not None:
                 divisor = arith.constant(f32, float(self.divisor_override))
-            elif self.count_include_pad:  # floor mode: every window lies inside the padded image
+            elif self.count_include_pad and not self.ceil_mode:  # every window lies inside the padded image
                 divisor = arith.constant(f32, float(kh * kw))
             else:
                 pixel = arith.addi(p0, to_i64(i))
                 h0 = arith.subi(arith.muli(arith.floordivsi(pixel, out_w), c(sh)), c(ph))
                 w0 = arith.subi(arith.muli(arith.remsi(pixel, out_w), c(sw)), c(pw))
-                rows = arith.subi(arith.minsi(arith.addi(h0, c(kh)), height), arith.maxsi(h0, c(0)))
-                cols = arith.subi(arith.minsi(arith.addi(w0, c(kw)), width), arith.maxsi(w0, c(0)))
+                if self.count_include_pad:  # ceil mode: the last window is cut at the padded image's end
+                    rows = arith.subi(arith.minsi(arith.addi(h0, c(kh)), arith.addi(height, c(ph))), h0)
+                    cols = arith.subi(arith.minsi(arith.addi(w0, c(kw)), arith.addi(width, c(pw))), w0)
+                else:
+                    rows = arith.subi(arith.minsi(arith.addi(h0, c(kh)), height), arith.maxsi(h0, c(0)))
+                    cols = arith.subi(arith.minsi(arith.addi(w0, c(kw)), width), arith.maxsi(w0, c(0)))
                 divisor = arith.sitofp(f32, arith.muli(rows, cols))
             memref.store(arith.divf(memref.load(acc, [j, i]), divisor), acc, [j, i])
 

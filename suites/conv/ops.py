@@ -66,4 +66,15 @@ SPECS = [
     OpSpec("avg_pool2d", lambda x: F.avg_pool2d(x, 3, 2, 1), inputs=[IMG], dtypes=FLOATS, size_tile="image"),
     OpSpec("avg_pool2d_exclude_pad", lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), inputs=[IMG],
            size_tile="image"),
+    # ceil mode: the last window hangs over the image's end (at odd sizes here; at even ones for the
+    # 3x3 stride-2 padded max); none starts past the image, so the output size has no parity guard
+    OpSpec("max_pool2d_2x2_ceil", lambda x: F.max_pool2d(x, 2, 2, ceil_mode=True), inputs=[IMG], dtypes=FLOATS,
+           size_tile="image"),
+    OpSpec("max_pool2d_3x3_s2_ceil", lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), inputs=[IMG],
+           size_tile="image"),
+    OpSpec("avg_pool2d_4x4_s2_ceil", lambda x: F.avg_pool2d(x, 4, 2, 1, ceil_mode=True), inputs=[IMG],
+           dtypes=FLOATS, size_tile="image"),
+    OpSpec("avg_pool2d_4x4_s2_ceil_exclude_pad",
+           lambda x: F.avg_pool2d(x, 4, 2, 1, ceil_mode=True, count_include_pad=False), inputs=[IMG],
+           size_tile="image"),
 ]

@@ -333,6 +333,14 @@ def test_adaptive_avg_pool_refusals_name_the_op(npusim_env):
     ("avg_exclude_pad", lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), torch.float32),
     ("avg_divisor_override", lambda x: F.avg_pool2d(x, 3, 1, 1, divisor_override=4), torch.float32),
     ("avg_rect_bf16", lambda x: F.avg_pool2d(x, (2, 3), (2, 1), (1, 1)), torch.bfloat16),
+    # ceil mode: odd sizes get a last window hanging over the image's end (filled with -inf / 0;
+    # avg counts it up to the padded image's end, or its in-image part). One compile: the unused
+    # offsets' parity guard is never made
+    ("max_ceil", lambda x: F.max_pool2d(x, 3, 2, ceil_mode=True), torch.float32),
+    ("max_ceil_padded_bf16", lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), torch.bfloat16),
+    ("avg_ceil_include_pad", lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True), torch.float32),
+    ("avg_ceil_exclude_pad", lambda x: F.avg_pool2d(x, 2, 2, ceil_mode=True, count_include_pad=False),
+     torch.float32),
 ])
 def test_pooling_values_one_compile(npusim_env, name, fn, dtype):
     compiled = torch.compile(fn, backend="npusim", dynamic=True)
@@ -358,6 +366,18 @@ def test_pooling_on_spike(spike_env):
     launches = runlog.events("launch", spike_env)
     assert [e["functional"] for e in launches] == ["spike"] * 4 and all(e["cycles"] > 0 for e in launches)
     assert len(runlog.events("compile", spike_env)) == 2
+
+
+def test_ceil_mode_last_window_starting_past_the_image_is_dropped(npusim_env):
+    """Kernel 2, stride 3, padding 1 in ceil mode: at H = 4 the ceil size's last window would
+    start past the image (and its left padding), so eager drops it (2 rows, not 3); at H = 6 it
+    does not. The output size is the one Dynamo traced (a guard on it, so a recompile is fine)."""
+    fn = lambda x: F.avg_pool2d(x, 2, 3, 1, ceil_mode=True)  # noqa: E731
+    compiled = torch.compile(fn, backend="npusim", dynamic=True)
+    for shape in ((2, 4, 4, 7), (2, 4, 6, 7), (3, 4, 10, 5)):
+        x = torch.randn(*shape)
+        torch.testing.assert_close(compiled(x), fn(x), rtol=1e-6, atol=1e-6)
+    assert {e["kernel"] for e in runlog.events("compile", npusim_env)} == {"avg_pool2d"}
 
 
 def test_strided_operands_are_read_through_their_strides(npusim_env):
