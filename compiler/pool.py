@@ -8,7 +8,9 @@ scope (`pool_lowerings()`) `prims._low_memory_max_pool_with_offsets` (what Induc
 runs the depthwise loop nest of compiler/conv.py: per tap, the window rows of TN channels by
 DMA (the parts outside the image hold -inf for max, 0 for avg), then a vector max or add; avg
 divides by the window's size (count_include_pad) or by its in-image part.
-The offsets (indices) of a max pool stay Inductor's own kernel, removed when unused.
+The offsets (indices) of a max pool stay Inductor's own kernel, removed when unused (its
+indices do not lower yet: an index computed from a loaded offset). ceil_mode takes the output
+size Dynamo traced; the windows hanging over the image's end hold the pad value.
 
 adaptive_avg_pool2d to a fixed grid (OH, OW) is `aten._adaptive_avg_pool2d` lowered to an
 `AdaptivePoolBuffer` (`AdaptivePoolEmitter`): Inductor's own lowering guards on the image size
