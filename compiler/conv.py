@@ -160,6 +160,16 @@ def _spatial(strides_or_sizes, n_spatial: int, fill):
     return values if n_spatial == 2 else [values[0], values[1], fill, values[2]]
 
 
+def _taps_contiguous(strides, kernel: tuple[int, int], channels: int) -> bool:
+    """Whether w[n, c0:c0 + channels, :, :] is one DRAM run per output channel n (strides
+    (co, c, i, j)). A conv1d's missing height has stride 0 and is not a dim of the run."""
+    if any(not sympy.sympify(s).is_Integer for s in strides):
+        return False
+    _, swc, swh, sww = (int(s) for s in strides)
+    kh, kw = kernel
+    return sww == 1 and (kh == 1 or swh == kw) and (channels == 1 or swc == kh * kw)
+
+
 @dataclass
 class ConvSpec:
     name: str
@@ -232,8 +242,7 @@ class ConvEmitter(SystolicEmitter):
         # one tap per K step: acc[c, p] += window_tap[c, p] * w[c, tap]
         self.depthwise = spec.w is None or (  # a pooling (compiler/pool.py) is depthwise without weights
             p.groups > 1 and p.group_in == 1 and p.group_out == 1 and
-            all(sympy.sympify(s).is_Integer for s in spec.w.strides) and
-            tuple(int(s) for s in spec.w.strides[2:]) == (p.kernel[1], 1))
+            _taps_contiguous(spec.w.strides, p.kernel, p.group_in))
         if self.depthwise:
             columns = -(-p.out_channels // self.tiles.cols) * self.tiles.cols
             self.tiles = type(tiles)(tm=tiles.tm, tn=min(tiles.tn, columns), tk=tiles.tk, rows=tiles.rows,
@@ -247,11 +256,7 @@ class ConvEmitter(SystolicEmitter):
         per output channel when w is contiguous), fit the scratchpad beside the other buffers: one
         transfer instead of one element-strided DMA per tap (a burst per weight)."""
         spec, t = self.spec, self.tiles
-        kh, kw = spec.params.kernel
-        if any(not sympy.sympify(s).is_Integer for s in spec.w.strides):
-            return False
-        _, swc, swh, sww = (int(s) for s in spec.w.strides)
-        if (swc, swh, sww) != (kh * kw, kw, 1):
+        if not _taps_contiguous(spec.w.strides, spec.params.kernel, self.channel_chunk):
             return False
         in_bytes, out_bytes = elem_bits(self.in_dtype) // 8, elem_bits(self.out_dtype) // 8
         others = t.tn * t.tm * 4 + t.tk * t.tm * in_bytes + t.tn * in_bytes + t.tn * t.tm * out_bytes
@@ -416,7 +421,7 @@ class ConvEmitter(SystolicEmitter):
             tap_index = k_loop.induction_variable
             tap = to_i64(tap_index)
             ki, kj = arith.floordivsi(tap, c(p.kernel[1])), arith.remsi(tap, c(p.kernel[1]))
-            if any(p.padding):
+            if self.window_overhangs():
                 fill = arith.constant(in_type, self.pad_value)
                 self.element_nest(nlen, mlen, lambda j, i: memref.store(fill, a_spad, [j, i]),
                                   {"unit": "vector", "reads": [], "writes": [a_id]})
@@ -441,6 +446,10 @@ class ConvEmitter(SystolicEmitter):
 
     def combine(self, acc_value, x, w):
         return arith.addf(acc_value, arith.mulf(x, w))
+
+    def window_overhangs(self) -> bool:
+        """Whether a window can reach outside the image (its parts there hold pad_value)."""
+        return any(self.spec.params.padding)
 
     def finish_acc(self, acc, acc_id, p0, mlen, nlen, sizes) -> None:
         pass

@@ -8,30 +8,44 @@ scope (`pool_lowerings()`) `prims._low_memory_max_pool_with_offsets` (what Induc
 runs the depthwise loop nest of compiler/conv.py: per tap, the window rows of TN channels by
 DMA (the parts outside the image hold -inf for max, 0 for avg), then a vector max or add; avg
 divides by the window's size (count_include_pad) or by its in-image part.
-The offsets (indices) of a max pool stay Inductor's own kernel, removed when unused.
+The offsets (indices) of a max pool stay Inductor's own kernel, removed when unused (its
+indices do not lower yet: an index computed from a loaded offset). ceil_mode takes the output
+size Dynamo traced; the windows hanging over the image's end hold the pad value.
+
+adaptive_avg_pool2d to a fixed grid (OH, OW) is `aten._adaptive_avg_pool2d` lowered to an
+`AdaptivePoolBuffer` (`AdaptivePoolEmitter`): Inductor's own lowering guards on the image size
+(`guard_int`, so every size compiles again) and falls back to aten past 25 window elements. Here
+the windows are computed at run time in the kernel, start = floor(i*H/OH), end = ceil((i+1)*H/OH).
 """
 
 from __future__ import annotations
 
 import contextlib
 import math
+import operator
 
+import sympy
 import torch
 from mlir import ir
+from torch._inductor.virtualized import V
 from torch.utils._sympy.functions import FloorDiv
-from mlir.dialects import arith, memref
+from mlir.dialects import arith, memref, scf
 
 from compiler.conv import ConvBuffer, ConvEmitter, ConvKernel, ConvParams, _fixed, _static_ints
+from compiler.emitter import ABI_VERSION, elem_bits, storage_type
 from compiler.errors import UnsupportedOp
-from compiler.printer import const_i64, to_i64
+from compiler.matmul import STACK_BUDGET_BYTES, SystolicEmitter, _dict_attr, choose_tiles
+from compiler.printer import IndexPrinter, const_i64, const_index, to_i64, to_index
 
 POOL_OPS = {"max": "max_pool2d", "avg": "avg_pool2d"}
+ADAPTIVE_OP = "adaptive_avg_pool2d"
 
 
 class PoolBuffer(ConvBuffer):
     def __init__(self, layout, inputs, *, params: ConvParams, mode: str, count_include_pad: bool,
-                 divisor_override: int | None):
+                 divisor_override: int | None, ceil_mode: bool = False):
         self.mode = mode
+        self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
         self.divisor_override = divisor_override
         super().__init__(layout, inputs, params=params, has_bias=False)
@@ -43,8 +57,6 @@ def _pool(mode: str, x, kernel_size, stride, padding, dilation, ceil_mode, count
     from torch._inductor import ir as inductor_ir
 
     op = POOL_OPS[mode]
-    if ceil_mode:
-        raise UnsupportedOp(op, "ceil_mode=True")
     if len(x.get_size()) != 4:
         raise UnsupportedOp(op, "an unbatched or non-2-D input (B, C, H, W)")
     dtype = x.get_dtype()
@@ -64,19 +76,38 @@ def _pool(mode: str, x, kernel_size, stride, padding, dilation, ceil_mode, count
     params = ConvParams(in_channels=channels, out_channels=channels, groups=channels, kernel=tuple(kernel),
                         stride=tuple(stride), padding=tuple(padding), dilation=tuple(dilation), spatial_dims=2)
     batch, _, h, w = x.get_size()
-    out = [batch, channels] + [FloorDiv(size + 2 * p - d * (k - 1) - 1, s) + 1
-                               for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation)]
+    if ceil_mode:  # the traced output size: Dynamo's meta decided whether the last window starts in the image
+        out = _traced_output_size()
+    else:
+        out = [batch, channels] + [FloorDiv(size + 2 * p - d * (k - 1) - 1, s) + 1
+                                   for size, k, s, p, d in zip((h, w), kernel, stride, padding, dilation)]
     x = _fixed(x)
     layout = inductor_ir.FixedLayout(x.get_device(), dtype, out, inductor_ir.FlexibleLayout.contiguous_strides(out))
     buffer = PoolBuffer(layout, [x], params=params, mode=mode, count_include_pad=bool(count_include_pad),
-                        divisor_override=None if divisor_override is None else int(divisor_override))
+                        divisor_override=None if divisor_override is None else int(divisor_override),
+                        ceil_mode=bool(ceil_mode))
     return inductor_ir.TensorBox.create(buffer)
+
+
+def _traced_output_size() -> list:
+    """The output size of the node being lowered, as Dynamo's fake tensor traced it (sympy over the
+    graph's size symbols)."""
+    value = V.graph.current_node.meta["val"]
+    value = value[0] if isinstance(value, (tuple, list)) else value
+    return [V.graph.sizevars.simplify(s.node.expr) if isinstance(s, torch.SymInt) else sympy.Integer(int(s))
+            for s in value.shape]
 
 
 def _max_pool_lowering(original):
     def lower(x, kernel_size, stride, padding, dilation, ceil_mode=False):
         values = _pool("max", x, kernel_size, stride, padding, dilation, ceil_mode)
-        # the offsets (for indices) stay Inductor's argmax kernel: scheduled only when used
+        # the offsets (for indices) stay Inductor's argmax kernel, scheduled only when used; in
+        # ceil mode not even lowered when unused: its output size guards on each size's parity
+        # (whether ceil mode changes it), so every parity would compile again
+        offsets_used = any(user.target is not operator.getitem or user.args[1] != 0
+                           for user in V.graph.current_node.users)
+        if ceil_mode and not offsets_used:
+            return values, None
         _, offsets = original(x, kernel_size, stride, padding, dilation, ceil_mode)
         return values, offsets
 
@@ -95,13 +126,17 @@ def pool_lowerings():
 
     max_op = torch.ops.prims._low_memory_max_pool_with_offsets.default
     avg_op = torch.ops.aten.avg_pool2d.default
-    saved = {op: lowerings[op] for op in (max_op, avg_op) if op in lowerings}
+    adaptive_op = torch.ops.aten._adaptive_avg_pool2d.default
+    saved = {op: lowerings[op] for op in (max_op, avg_op, adaptive_op) if op in lowerings}
     if max_op in saved:
         lowerings[max_op] = _max_pool_lowering(saved[max_op])
     lowerings[avg_op] = lower_avg_pool2d
+    lowerings[adaptive_op] = lower_adaptive_avg_pool2d
     try:
         yield
     finally:
+        for op in (avg_op, adaptive_op):
+            lowerings.pop(op, None)
         lowerings.update(saved)
 
 
@@ -121,9 +156,13 @@ class PoolEmitter(ConvEmitter):
         self.mode = node.mode
         self.count_include_pad = node.count_include_pad
         self.divisor_override = node.divisor_override
+        self.ceil_mode = node.ceil_mode
         super().__init__(spec, config)
         if self.mode == "max":
             self.acc_start = self.pad_value = -math.inf
+
+    def window_overhangs(self) -> bool:
+        return self.ceil_mode or super().window_overhangs()
 
     def combine(self, acc_value, x, w):
         return arith.maximumf(acc_value, x) if self.mode == "max" else arith.addf(acc_value, x)
@@ -141,16 +180,205 @@ class PoolEmitter(ConvEmitter):
         def divide(j, i):
             if self.divisor_override is not None:
                 divisor = arith.constant(f32, float(self.divisor_override))
-            elif self.count_include_pad:  # floor mode: every window lies inside the padded image
+            elif self.count_include_pad and not self.ceil_mode:  # every window lies inside the padded image
                 divisor = arith.constant(f32, float(kh * kw))
             else:
                 pixel = arith.addi(p0, to_i64(i))
                 h0 = arith.subi(arith.muli(arith.floordivsi(pixel, out_w), c(sh)), c(ph))
                 w0 = arith.subi(arith.muli(arith.remsi(pixel, out_w), c(sw)), c(pw))
-                rows = arith.subi(arith.minsi(arith.addi(h0, c(kh)), height), arith.maxsi(h0, c(0)))
-                cols = arith.subi(arith.minsi(arith.addi(w0, c(kw)), width), arith.maxsi(w0, c(0)))
+                if self.count_include_pad:  # ceil mode: the last window is cut at the padded image's end
+                    rows = arith.subi(arith.minsi(arith.addi(h0, c(kh)), arith.addi(height, c(ph))), h0)
+                    cols = arith.subi(arith.minsi(arith.addi(w0, c(kw)), arith.addi(width, c(pw))), w0)
+                else:
+                    rows = arith.subi(arith.minsi(arith.addi(h0, c(kh)), height), arith.maxsi(h0, c(0)))
+                    cols = arith.subi(arith.minsi(arith.addi(w0, c(kw)), width), arith.maxsi(w0, c(0)))
                 divisor = arith.sitofp(f32, arith.muli(rows, cols))
             memref.store(arith.divf(memref.load(acc, [j, i]), divisor), acc, [j, i])
 
         self.element_nest(nlen, mlen, divide, {"unit": "vector", "reads": [acc_id], "writes": [acc_id]})
 
+
+
+class AdaptivePoolBuffer(ConvBuffer):
+    """out[b, c, i, j] = the mean of x[b, c] over the adaptive window of grid cell (i, j)."""
+
+    def __init__(self, layout, inputs, *, params: ConvParams, grid: tuple[int, int]):
+        self.grid = grid
+        super().__init__(layout, inputs, params=params, has_bias=False)
+        self.make_kernel_render = _make_adaptive_render
+
+
+def lower_adaptive_avg_pool2d(x, output_size):
+    from torch._inductor import ir as inductor_ir
+
+    if len(x.get_size()) != 4:
+        raise UnsupportedOp(ADAPTIVE_OP, "an unbatched input (B, C, H, W)")
+    dtype = x.get_dtype()
+    if not dtype.is_floating_point or dtype == torch.float64:
+        raise UnsupportedOp(ADAPTIVE_OP, f"dtype {dtype} (f32/f16/bf16)")
+    try:
+        grid = _static_ints(output_size, "output size")
+        channels = _static_ints([x.get_size()[1]], "channel count")[0]
+    except UnsupportedOp as error:
+        raise UnsupportedOp(ADAPTIVE_OP, error.detail) from error
+    if len(grid) != 2 or min(grid) < 1:
+        raise UnsupportedOp(ADAPTIVE_OP, f"an output grid {tuple(grid)} (two sizes >= 1)")
+    params = ConvParams(in_channels=channels, out_channels=channels, groups=channels, kernel=(1, 1), stride=(1, 1),
+                        padding=(0, 0), dilation=(1, 1), spatial_dims=2)
+    out = [x.get_size()[0], channels, *grid]
+    x = _fixed(x)
+    layout = inductor_ir.FixedLayout(x.get_device(), dtype, out, inductor_ir.FlexibleLayout.contiguous_strides(out))
+    return inductor_ir.TensorBox.create(AdaptivePoolBuffer(layout, [x], params=params, grid=tuple(grid)))
+
+
+def _make_adaptive_render(node: AdaptivePoolBuffer, hint_override=None):
+    kernel = AdaptivePoolKernel(node)
+    return kernel, kernel.render
+
+
+class AdaptivePoolKernel(ConvKernel):
+    def make_emitter(self, spec):
+        spec.name = ADAPTIVE_OP
+        return AdaptivePoolEmitter(spec, self.npu_config, self.node.grid)
+
+
+class AdaptivePoolEmitter(SystolicEmitter):
+    """Work item = (image, TN channels, output row i). Its windows span rows [hs, he) and, per
+    output column j, columns [ws, we), all computed from H and W at run time. Each window is read
+    over a fixed span (the largest window, ceil((H + OH - 1) / OH) rows by ceil((W + OW - 1) / OW)
+    columns, clipped to the image), the elements past its end masked out of the sum: the work then
+    grows with H and W and never falls (the exact windows' total, H + OH - gcd(H, OH), does).
+    Per span row, one DMA (TN channels x up to TM columns) and a vector add into acc[c, j]; the sum
+    runs row by row in eager's order and is divided by the window's rows, then its columns, as
+    ATen's CPU kernel does (sum / kh / kw, in f32)."""
+
+    def __init__(self, spec, config, grid: tuple[int, int]):
+        super().__init__(spec, config)
+        self.grid = grid
+        self.in_dtype, self.out_dtype = spec.x.dtype, spec.out.dtype
+        tiles = choose_tiles(config, elem_bits(self.in_dtype), elem_bits(self.out_dtype), False)
+        channels = spec.params.out_channels
+        tn = min(tiles.tn, -(-channels // tiles.cols) * tiles.cols)
+        self.tiles = type(tiles)(tm=tiles.tm, tn=tn, tk=tiles.tk, rows=tiles.rows, cols=tiles.cols)
+        in_bytes, out_bytes = elem_bits(self.in_dtype) // 8, elem_bits(self.out_dtype) // 8
+        need = tn * grid[1] * (4 + out_bytes) + tn * tiles.tm * in_bytes
+        budget = min(STACK_BUDGET_BYTES, config.scratchpad_bytes // config["scratchpad"]["buffers_per_operand"])
+        if need > budget:
+            raise UnsupportedOp(ADAPTIVE_OP, f"an output grid {grid} wider than the scratchpad holds ({need} > {budget})")
+
+    def build(self, printer: IndexPrinter) -> None:
+        spec, t = self.spec, self.tiles
+        grid_h, grid_w = self.grid
+        channels = spec.params.out_channels
+        f32 = ir.F32Type.get()
+        in_type, out_type = storage_type(self.in_dtype), storage_type(self.out_dtype)
+        c = const_i64
+        batch, height, width = (printer(spec.dims[d]) for d in ("B", "H", "W"))
+        x_off, o_off = printer(spec.x.offset), printer(spec.out.offset)
+        sxb, sxc, sxh, sxw = (printer(s) for s in spec.x.strides)
+        sob, soc, soh, sow = (printer(s) for s in spec.out.strides)
+        n_tiles = c(-(-channels // t.tn))
+        total = arith.muli(arith.muli(batch, n_tiles), c(grid_h))
+
+        acc, acc_id = self.new_spad(f32, [t.tn, grid_w])
+        a_spad, a_id = self.new_spad(in_type, [t.tn, t.tm])
+        low_precision = self.out_dtype != torch.float32
+        out_spad = out_id = None
+        if low_precision:
+            out_spad, out_id = self.new_spad(out_type, [t.tn, grid_w])
+
+        def window(index, size, cells):
+            """[start, end) of grid cell `index` over `size` elements (i64 values)."""
+            start = arith.floordivsi(arith.muli(index, size), c(cells))
+            end = arith.floordivsi(arith.addi(arith.muli(arith.addi(index, c(1)), size), c(cells - 1)), c(cells))
+            return start, end
+
+        # the largest window: ceil((size + cells - 1) / cells)
+        span_h = arith.floordivsi(arith.addi(height, c(2 * grid_h - 2)), c(grid_h))
+        span_w = arith.floordivsi(arith.addi(width, c(2 * grid_w - 2)), c(grid_w))
+
+        loop = scf.ForOp(const_index(0), to_index(total), const_index(1))
+        loop.attributes["npusim.tile_loop"] = _dict_attr({"dim": "x", "parallel": True})
+        with ir.InsertionPoint(loop.body):
+            item = to_i64(loop.induction_variable)
+            n_index = arith.remsi(item, n_tiles)
+            rest = arith.floordivsi(item, n_tiles)
+            out_row = arith.remsi(rest, c(grid_h))
+            image = arith.floordivsi(rest, c(grid_h))
+            c0 = arith.muli(n_index, c(t.tn))
+            nlen = to_index(arith.minsi(c(t.tn), arith.subi(c(channels), c0)))
+            grid_cols = const_index(grid_w)
+            row_from, row_to = window(out_row, height, grid_h)
+            rows_read = arith.minsi(span_h, arith.subi(height, row_from))
+
+            zero = arith.constant(f32, 0.0)
+            self.element_nest(nlen, grid_cols, lambda j, i: memref.store(zero, acc, [j, i]),
+                              {"unit": "vector", "reads": [], "writes": [acc_id]})
+            columns = scf.ForOp(const_index(0), grid_cols, const_index(1))
+            with ir.InsertionPoint(columns.body):
+                out_col_index = columns.induction_variable
+                col_from, col_to = window(to_i64(out_col_index), width, grid_w)
+                cols_read = arith.minsi(span_w, arith.subi(width, col_from))
+                rows = scf.ForOp(to_index(row_from), to_index(arith.addi(row_from, rows_read)), const_index(1))
+                rows.attributes["npusim.tile_loop"] = _dict_attr({"dim": "r", "parallel": False})
+                with ir.InsertionPoint(rows.body):
+                    row = to_i64(rows.induction_variable)
+                    # the columns of this row inside the window: none past its last row
+                    valid = arith.select(arith.cmpi(arith.CmpIPredicate.slt, row, row_to),
+                                         arith.subi(col_to, col_from), c(0))
+                    row_at = arith.addi(arith.addi(x_off, arith.muli(image, sxb)),
+                                        arith.addi(arith.muli(c0, sxc), arith.muli(row, sxh)))
+                    chunks = scf.ForOp(const_index(0), to_index(cols_read), const_index(t.tm))
+                    with ir.InsertionPoint(chunks.body):
+                        chunk = to_i64(chunks.induction_variable)
+                        wlen = to_index(arith.minsi(c(t.tm), arith.subi(cols_read, chunk)))
+                        at = arith.addi(row_at, arith.muli(arith.addi(col_from, chunk), sxw))
+                        self.dma("load", spec.x, a_spad, a_id, at, nlen, wlen, sxc, sxw)
+
+                        def accumulate(j, i):
+                            value = memref.load(a_spad, [j, i])
+                            if self.in_dtype != torch.float32:
+                                value = arith.extf(f32, value)
+                            inside = arith.cmpi(arith.CmpIPredicate.slt, arith.addi(chunk, to_i64(i)), valid)
+                            value = arith.select(inside, value, zero)
+                            memref.store(arith.addf(memref.load(acc, [j, out_col_index]), value), acc,
+                                         [j, out_col_index])
+
+                        self.element_nest(nlen, wlen, accumulate,
+                                          {"unit": "vector", "reads": [a_id, acc_id], "writes": [acc_id]})
+                        scf.YieldOp([])
+                    scf.YieldOp([])
+                scf.YieldOp([])
+
+            window_rows = arith.sitofp(f32, arith.subi(row_to, row_from))
+
+            def average(j, i):
+                col_from, col_to = window(to_i64(i), width, grid_w)
+                window_cols = arith.sitofp(f32, arith.subi(col_to, col_from))
+                mean = arith.divf(arith.divf(memref.load(acc, [j, i]), window_rows), window_cols)
+                if low_precision:
+                    memref.store(arith.truncf(out_type, mean), out_spad, [j, i])
+                else:
+                    memref.store(mean, acc, [j, i])
+
+            store_spad, store_id = (out_spad, out_id) if low_precision else (acc, acc_id)
+            self.element_nest(nlen, grid_cols, average, {"unit": "vector", "reads": [acc_id], "writes": [store_id]})
+            out_at = arith.addi(arith.addi(o_off, arith.muli(image, sob)),
+                                arith.addi(arith.muli(c0, soc), arith.muli(out_row, soh)))
+            self.dma("store", spec.out, store_spad, store_id, out_at, nlen, grid_cols, soc, sow)
+            scf.YieldOp([])
+
+    def metadata(self, kernel_hash: str) -> dict:
+        spec = self.spec
+        args = [{"name": name, "kind": kind, "dtype": str(dtype).replace("torch.", ""), "elem_bits": elem_bits(dtype),
+                 "numel": str(spec.numels[name])} for name, dtype, kind in spec.tensor_args]
+        roles = {str(spec.dims[d]): d for d in ("B", "H", "W")}
+        for name in spec.size_args:
+            args.append({"name": name, "kind": "size", "dtype": "int64", "role": roles.get(name, "size")})
+        return {"abi_version": ABI_VERSION, "name": spec.name, "hash": kernel_hash, "entry": "kernel",
+                "args": args, "size_args": list(spec.size_args),
+                "tiles": {"m": self.tiles.tm, "n": self.tiles.tn, "k": self.tiles.tk},
+                "xnumel": None, "rnumel": None,
+                "conv": {**spec.params.as_dict(), **{d: str(e) for d, e in spec.dims.items()},
+                         "grid": list(self.grid), "depthwise_on_vector_unit": True},
+                "config": self.config.name}

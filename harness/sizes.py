@@ -31,9 +31,10 @@ OUTER_FIXED = (3, 5, 6, 10)  # none is a size the innermost dim's sweep starts w
 # the output-row tails are what the sizes exercise, not the vector tile. No 2: a stride-2 window
 # maps an image of 2 to an output of 1, which Dynamo specialises (a compile the sweep would count).
 IMAGE_SIZES = {"smoke": [1, 3, 7, 13, 31], "nightly": [1, 3, 5, 7, 13, 16, 17, 31, 56]}
-# A batch dim (named B) stays below 16: Dynamo's fake CPU conv asks oneDNN whether it would take
-# the batch (a guard at 16), so batch 16 compiles the same kernel again unless
-# torch.backends.mkldnn is disabled while tracing.
+# A batch dim (named B) stays below 16: Dynamo's fake CPU conv asks ATen which backend eager
+# would take (oneDNN's and NNPACK's checks both read batch >= 16 for an unstrided conv), a guard
+# made while Dynamo traces, before the backend runs: batch 16 compiles the same kernel again
+# (tests/compiler/test_conv.py::test_batch_16_guard_is_aten_conv_backend_choice).
 IMAGE_BATCHES = {"smoke": [1, 2, 7, 13], "nightly": [1, 2, 3, 7, 11, 13, 15]}
 
 

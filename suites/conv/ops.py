@@ -53,14 +53,28 @@ SPECS = [
                                                                           "normal"], size_tile="image"),
     OpSpec("adaptive_avg_pool2d_1x1", lambda x: F.adaptive_avg_pool2d(x, 1), inputs=[IMG], size_tile="image",
            summed=("H", "W")),
-    # adaptive_avg_pool2d to a fixed grid (2, 3) is not here: Inductor sizes its windows from the
-    # size hints (a guard per window size, so each image size compiles again) and falls back to
-    # aten (refused by name) once a window exceeds 25 elements; tests/compiler/test_conv.py.
+    # to a fixed grid: the windows' bounds computed in the kernel from H and W (compiler/pool.py),
+    # one compile for every image size; (7, 7) is larger than the small images (windows of one)
+    OpSpec("adaptive_avg_pool2d_7x7", lambda x: F.adaptive_avg_pool2d(x, 7), inputs=[IMG], dtypes=FLOATS,
+           size_tile="image"),
+    OpSpec("adaptive_avg_pool2d_2x3", lambda x: F.adaptive_avg_pool2d(x, (2, 3)), inputs=[IMG], dtypes=FLOATS,
+           size_tile="image"),
     # max/avg pooling: the conv template's depthwise path without weights (compiler/pool.py)
     OpSpec("max_pool2d_3x3_s2", lambda x: F.max_pool2d(x, 3, 2, 1), inputs=[IMG], size_tile="image"),
     # padded: an unpadded 2x2 pool maps an image of 3 to an output of 1 (Dynamo specialises it)
     OpSpec("max_pool2d_2x2", lambda x: F.max_pool2d(x, 2, 2, 1), inputs=[IMG], dtypes=FLOATS, size_tile="image"),
     OpSpec("avg_pool2d", lambda x: F.avg_pool2d(x, 3, 2, 1), inputs=[IMG], dtypes=FLOATS, size_tile="image"),
     OpSpec("avg_pool2d_exclude_pad", lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), inputs=[IMG],
+           size_tile="image"),
+    # ceil mode: the last window hangs over the image's end (at odd sizes here; at even ones for the
+    # 3x3 stride-2 padded max); none starts past the image, so the output size has no parity guard
+    OpSpec("max_pool2d_2x2_ceil", lambda x: F.max_pool2d(x, 2, 2, ceil_mode=True), inputs=[IMG], dtypes=FLOATS,
+           size_tile="image"),
+    OpSpec("max_pool2d_3x3_s2_ceil", lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), inputs=[IMG],
+           size_tile="image"),
+    OpSpec("avg_pool2d_4x4_s2_ceil", lambda x: F.avg_pool2d(x, 4, 2, 1, ceil_mode=True), inputs=[IMG],
+           dtypes=FLOATS, size_tile="image"),
+    OpSpec("avg_pool2d_4x4_s2_ceil_exclude_pad",
+           lambda x: F.avg_pool2d(x, 4, 2, 1, ceil_mode=True, count_include_pad=False), inputs=[IMG],
            size_tile="image"),
 ]

@@ -4,6 +4,7 @@ from the trace simulator; a ResNet basic block and a ViT patch embedding at thre
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -73,6 +74,22 @@ def test_conv1d_bf16_on_spike(spike_env):
     assert [e["functional"] for e in runlog.events("launch", spike_env)] == ["spike"] * 2
 
 
+def test_conv1d_weights_one_slab_and_cycles_grow_with_width(traced_env):
+    """Regression (nightly conv1d W = 16 -> 17 cost 658 -> 657 cycles): a conv1d's weights have no
+    height (stride 0), which failed the slab's contiguity check, so each of the 5 taps loaded its
+    16 x 8 weights element by element (128 one-element bursts, all starting on DRAM channel 0).
+    At W = 16 the third image's rows start on channel 0 too and queue behind them; at W = 17
+    they start on channel 1. Now the weights load once per item as one run per output channel."""
+    w, b = torch.randn(16, 8, 5), torch.randn(16)
+    run_sizes(lambda x, w, b: F.conv1d(x, w, b, padding=2),
+              [(torch.randn(3, 8, width), w, b) for width in (17, 16)], atol=5e-4)  # 17 first: a W of
+    # 16 at the first call would share Cout's symbol (Dynamo's duck sizing) and be specialised
+    (compile_event,) = runlog.events("compile", traced_env)
+    assert kernel_meta(compile_event)["conv"]["weight_slab"] is True
+    wide, narrow = (e["cycles"] for e in runlog.events("launch", traced_env))
+    assert 0 < narrow <= wide
+
+
 @pytest.mark.parametrize("name, fn, weight, in_channels, images", [
     ("stride2", lambda x, w: F.conv2d(x, w, stride=2, padding=1), (16, 8, 3, 3), 8, [(2, 9, 11), (3, 6, 7)]),
     ("depthwise", lambda x, w: F.conv2d(x, w, padding=1, groups=8), (8, 1, 3, 3), 8, [(2, 9, 11), (3, 5, 7)]),
@@ -91,6 +108,36 @@ def test_conv_variants_values_one_compile(npusim_env, name, fn, weight, in_chann
     run_sizes(fn, [(torch.randn(n, in_channels, h, wd), w) for n, h, wd in images], atol=5e-4)
     compiles = runlog.events("compile", npusim_env)
     assert len(compiles) == 1 and "conv" in kernel_meta(compiles[0])
+
+
+def test_batch_16_guard_is_aten_conv_backend_choice(npusim_env):
+    """Known limitation, pinned so a torch change shows: Dynamo's fake CPU convolution asks ATen
+    which backend eager would take (`torch._C._select_conv_backend`, torch/_subclasses/
+    fake_impls.py, for the output's memory format). oneDNN's and NNPACK's checks both read
+    `batch >= 16` when the conv is neither strided nor dilated, so the traced frame guards
+    2 <= B <= 15 and batch 16 compiles again. That happens while Dynamo traces, before the backend
+    is called, so the backend cannot avoid it; with both libraries off during the first trace the
+    frame compiles once. A strided conv (the checks short-circuit) compiles once over all batches."""
+    from torch._dynamo.utils import counters
+
+    def frames(fn, first_trace=contextlib.nullcontext):
+        torch._dynamo.reset()
+        counters.clear()
+        compiled = torch.compile(fn, backend="npusim", dynamic=True)
+        w = torch.randn(4, 3, 3, 3)
+        with first_trace():
+            compiled(torch.randn(2, 3, 5, 6), w)
+        compiled(torch.randn(16, 3, 5, 6), w)
+        return counters["stats"]["unique_graphs"]
+
+    @contextlib.contextmanager
+    def _both_off():
+        with torch.backends.mkldnn.flags(enabled=False), torch.backends.nnpack.flags(enabled=False):
+            yield
+
+    assert frames(lambda x, w: F.conv2d(x, w, padding=1)) == 2
+    assert frames(lambda x, w: F.conv2d(x, w, padding=1), _both_off) == 1
+    assert frames(lambda x, w: F.conv2d(x, w, stride=2, padding=1)) == 1
 
 
 def test_padding_is_exact_zeros(npusim_env):
@@ -138,8 +185,12 @@ def test_conv_lowering_is_restored_outside_the_backend(npusim_env):
 
     from compiler.conv import lower_convolution
 
+    from compiler.pool import lower_adaptive_avg_pool2d
+
     run_sizes(lambda x, w: F.conv2d(x, w), [(torch.randn(2, 3, 5, 6), torch.randn(4, 3, 1, 1))])
     assert lowerings[torch.ops.aten.convolution.default] is not lower_convolution
+    run_sizes(lambda x: F.adaptive_avg_pool2d(x, (2, 3)), [(torch.randn(2, 3, 5, 6),)])
+    assert lowerings[torch.ops.aten._adaptive_avg_pool2d.default] is not lower_adaptive_avg_pool2d
 
 
 class BasicBlock(nn.Module):
@@ -212,20 +263,65 @@ def test_model_blocks_three_image_sizes_one_compile_per_kernel(npusim_env, name,
         assert len(names) == 2 and "layer_norm" in names[1]
 
 
-def test_adaptive_pooling_that_inductor_lowers_runs_on_npusim(npusim_env):
-    """adaptive_avg_pool2d to (1, 1) is a mean (a reduction kernel); to a fixed grid with small
-    windows, Inductor's masked window sum (a pointwise kernel). Values equal eager; beyond 25
-    window elements Inductor falls back to aten, which the backend refuses by name."""
-    x = torch.randn(3, 8, 9, 11)
-    for fn in (lambda t: F.adaptive_avg_pool2d(t, 1), lambda t: F.adaptive_avg_pool2d(t, (2, 3))):
-        torch._dynamo.reset()
-        torch.testing.assert_close(torch.compile(fn, backend="npusim", dynamic=True)(x), fn(x))
-    assert all(e["kernel_hash"] for e in runlog.events("launch", npusim_env))
+def test_adaptive_avg_pool_to_one_is_a_mean_kernel(npusim_env):
+    """adaptive_avg_pool2d to (1, 1) is a mean in ATen's composite (a reduction kernel)."""
+    fn = lambda t: F.adaptive_avg_pool2d(t, 1)  # noqa: E731
+    run_sizes(fn, [(torch.randn(3, 8, 9, 11),), (torch.randn(2, 8, 13, 5),)], atol=1e-6)
+    names = [e["kernel"] for e in runlog.events("compile", npusim_env)]
+    assert len(names) == 1 and "adaptive_avg_pool2d" not in names
+
+
+@pytest.mark.parametrize("grid", [(2, 3), (7, 7), (1, 5)])
+def test_adaptive_avg_pool_to_a_grid_one_compile_any_window(npusim_env, grid):
+    """To a fixed grid, the windows' bounds are computed in the kernel from H and W: one compile
+    across image sizes whose windows differ (Inductor's lowering guarded on each, then fell back to
+    aten past 25 window elements: 31 x 6 to (2, 3) has 16 x 3). Images smaller than the grid
+    (windows of one element, shared by neighbouring cells), odd and prime sizes. Values are
+    eager's, bit for bit: the same sum order and sum / kh / kw in f32."""
+    fn = lambda t: F.adaptive_avg_pool2d(t, grid)  # noqa: E731
+    compiled = torch.compile(fn, backend="npusim", dynamic=True)
+    for shape in ((2, 8, 9, 11), (3, 8, 31, 6), (2, 8, 5, 3), (2, 8, 56, 57), (3, 8, 2, 13)):
+        x = torch.randn(*shape)
+        torch.testing.assert_close(compiled(x), fn(x), rtol=0, atol=0)
+    compiles = runlog.events("compile", npusim_env)
+    assert [e["kernel"] for e in compiles] == ["adaptive_avg_pool2d"]
+    assert kernel_meta(compiles[0])["conv"]["grid"] == list(grid)
+    assert len(runlog.events("launch", npusim_env)) == 5
+
+
+def test_adaptive_avg_pool_dynamo_guards_only_channels(npusim_env):
+    """Dynamo's own guards: no guard on H or W beyond its size-0/1 specialisation (frame compiled once)."""
+    from torch._dynamo.utils import counters
+
     torch._dynamo.reset()
-    grid = torch.compile(lambda t: F.adaptive_avg_pool2d(t, (2, 3)), backend="npusim", dynamic=True)
+    counters.clear()
+    compiled = torch.compile(lambda t: F.adaptive_avg_pool2d(t, (7, 7)), backend="npusim", dynamic=True)
+    for h, w in ((9, 11), (40, 3), (8, 64)):
+        compiled(torch.randn(2, 4, h, w))
+    assert counters["stats"]["unique_graphs"] == 1
+    assert len(runlog.events("compile", npusim_env)) == 1
+
+
+@pytest.mark.spike
+def test_adaptive_avg_pool_on_spike(spike_env):
+    """bf16 accumulates in f32 and rounds once, as eager's CPU kernel; cycles grow with the image."""
+    fn = lambda t: F.adaptive_avg_pool2d(t, (7, 7))  # noqa: E731
+    compiled = torch.compile(fn, backend="npusim", dynamic=True)
+    for shape in ((2, 4, 9, 11), (2, 4, 30, 31)):
+        for dtype in (torch.float32, torch.bfloat16):
+            x = torch.randn(*shape).to(dtype)
+            torch.testing.assert_close(compiled(x), fn(x), rtol=0, atol=0)
+    launches = runlog.events("launch", spike_env)
+    assert [e["functional"] for e in launches] == ["spike"] * 4
+    assert launches[2]["cycles"] > launches[0]["cycles"] > 0 and launches[3]["cycles"] > launches[1]["cycles"] > 0
+    assert len(runlog.events("compile", spike_env)) == 2  # one kernel per dtype
+
+
+def test_adaptive_avg_pool_refusals_name_the_op(npusim_env):
+    unbatched = torch.compile(lambda t: F.adaptive_avg_pool2d(t, (2, 3)), backend="npusim", dynamic=True)
     with pytest.raises(Exception) as error:
-        grid(torch.randn(3, 8, 31, 6))
-    assert find_unsupported(error.value).op == "_adaptive_avg_pool2d"
+        unbatched(torch.randn(8, 9, 11))
+    assert find_unsupported(error.value).op == "adaptive_avg_pool2d"
 
 
 @pytest.mark.parametrize("name, fn, dtype", [
@@ -237,6 +333,14 @@ def test_adaptive_pooling_that_inductor_lowers_runs_on_npusim(npusim_env):
     ("avg_exclude_pad", lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False), torch.float32),
     ("avg_divisor_override", lambda x: F.avg_pool2d(x, 3, 1, 1, divisor_override=4), torch.float32),
     ("avg_rect_bf16", lambda x: F.avg_pool2d(x, (2, 3), (2, 1), (1, 1)), torch.bfloat16),
+    # ceil mode: odd sizes get a last window hanging over the image's end (filled with -inf / 0;
+    # avg counts it up to the padded image's end, or its in-image part). One compile: the unused
+    # offsets' parity guard is never made
+    ("max_ceil", lambda x: F.max_pool2d(x, 3, 2, ceil_mode=True), torch.float32),
+    ("max_ceil_padded_bf16", lambda x: F.max_pool2d(x, 3, 2, 1, ceil_mode=True), torch.bfloat16),
+    ("avg_ceil_include_pad", lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True), torch.float32),
+    ("avg_ceil_exclude_pad", lambda x: F.avg_pool2d(x, 2, 2, ceil_mode=True, count_include_pad=False),
+     torch.float32),
 ])
 def test_pooling_values_one_compile(npusim_env, name, fn, dtype):
     compiled = torch.compile(fn, backend="npusim", dynamic=True)
@@ -262,6 +366,18 @@ def test_pooling_on_spike(spike_env):
     launches = runlog.events("launch", spike_env)
     assert [e["functional"] for e in launches] == ["spike"] * 4 and all(e["cycles"] > 0 for e in launches)
     assert len(runlog.events("compile", spike_env)) == 2
+
+
+def test_ceil_mode_last_window_starting_past_the_image_is_dropped(npusim_env):
+    """Kernel 2, stride 3, padding 1 in ceil mode: at H = 4 the ceil size's last window would
+    start past the image (and its left padding), so eager drops it (2 rows, not 3); at H = 6 it
+    does not. The output size is the one Dynamo traced (a guard on it, so a recompile is fine)."""
+    fn = lambda x: F.avg_pool2d(x, 2, 3, 1, ceil_mode=True)  # noqa: E731
+    compiled = torch.compile(fn, backend="npusim", dynamic=True)
+    for shape in ((2, 4, 4, 7), (2, 4, 6, 7), (3, 4, 10, 5)):
+        x = torch.randn(*shape)
+        torch.testing.assert_close(compiled(x), fn(x), rtol=1e-6, atol=1e-6)
+    assert {e["kernel"] for e in runlog.events("compile", npusim_env)} == {"avg_pool2d"}
 
 
 def test_strided_operands_are_read_through_their_strides(npusim_env):
