@@ -226,7 +226,8 @@ class NpuKernel(SIMDKernel):
         """Rewrite every recorded index over the kernel's loop symbols (to_root_index)."""
         for store in stores:
             store.index = self.to_root_index(store.index)
-        for node in tile_ir.walk([s.value for s in stores]):
+        roots = [s.value for s in stores] + [i for s in stores for i in getattr(s, "indices", ())]  # index_put's
+        for node in tile_ir.walk(roots):
             if isinstance(node, tile_ir.Load):
                 node.index = self.to_root_index(node.index)
             elif isinstance(node, tile_ir.IndexValue):
@@ -247,14 +248,9 @@ class NpuKernel(SIMDKernel):
         return self.cse.generate(self.loads, key, dtype=V.graph.get_dtype(name))
 
     def store(self, name: str, index: sympy.Expr, value, mode=None) -> None:
-        if mode is not None:
-            raise UnsupportedOp(f"store mode {mode}")
         arg = self.args.output(name)
         index = self.prepare_value_index(index)
-        if indirect.indices_in(self, index):
-            raise UnsupportedOp("index_put/scatter", f"the store to {name} at {index} goes through a data-dependent "
-                                "index: it needs the scatter DMA")
-        self.recorded_stores.append(tile_ir.Store(arg, index, value.node))
+        self.recorded_stores.append(indirect.record_store(self, arg, index, value.node, mode))
 
     def reduction(self, dtype, src_dtype, reduction_type, value):
         if reduction_type == "welford_reduce":
