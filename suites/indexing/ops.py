@@ -42,6 +42,16 @@ SPECS = [
     OpSpec("index_put_accumulate", lambda x, i, v: x.index_put((i,), v, accumulate=True),
            inputs=["N,4", "M", "M,4"], values=["normal", "index:N", "normal"], summed=("M",)),
     OpSpec("setitem_cols", setitem_cols, inputs=["M,N", "N", "M,N"], values=["normal", "perm:N", "normal"], **EXACT),
+    # scatter and index_copy with distinct indices (eager leaves duplicates undefined); scatter_add
+    # and index_add sum duplicates in order
+    OpSpec("scatter_row", lambda x, i, v: x.scatter(1, i, v), inputs=["M,N", "1,N", "1,N"],
+           values=["normal", "perm:N", "normal"], **EXACT),
+    OpSpec("scatter_add_cols", lambda x, i, v: x.scatter_add(1, i, v), inputs=["M,N", "M,7", "M,7"],
+           values=["normal", "index:N", "normal"]),
+    OpSpec("index_add_rows", lambda x, i, v: x.index_add(0, i, v), inputs=["N,4", "M", "M,4"],
+           values=["normal", "index:N", "normal"], summed=("M",)),
+    OpSpec("index_copy_rows", lambda x, i, v: x.index_copy(0, i, v), inputs=["N,4", "N", "N,4"],
+           values=["normal", "perm:N", "normal"], **EXACT),
     OpSpec("argmax_last", lambda x: x.argmax(-1), inputs=["M,N"], values="int"),
     OpSpec("argmin_last", lambda x: x.argmin(-1), inputs=["M,N"], values="int"),
     OpSpec("argmax_last_lowp", lambda x: x.argmax(-1), inputs=["M,N"], dtypes=("f16", "bf16", "i32")),

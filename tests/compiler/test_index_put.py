@@ -122,3 +122,27 @@ def test_index_put_out_of_range_is_an_index_error(npusim_env, monkeypatch, mode)
     # the report names the index after the wrap of negatives (-7 + 6), eager names -7
     with pytest.raises(KernelIndexError, match=r"index -1 is out of bounds .* size 6"):
         run(x, torch.tensor([-7, 0, 1]), v)
+
+
+SCATTERS = {
+    "scatter": (lambda x, i, v: x.scatter(1, i, v), True),
+    "scatter_add": (lambda x, i, v: x.scatter_add(1, i, v), False),  # was Inductor's host ScatterFallback
+    "scatter_reduce_sum": (lambda x, i, v: x.scatter_reduce(1, i, v, "sum"), False),
+    "index_add": (lambda x, i, v: x.index_add(1, i[0], v), False),
+    "index_copy": (lambda x, i, v: x.index_copy(1, i[0], v), True),
+}
+
+
+@pytest.mark.parametrize("op", sorted(SCATTERS))
+def test_scatter_family_runs_on_npusim(spike_env, op):
+    fn, distinct = SCATTERS[op]
+    run = compiled(fn)
+    generator = torch.Generator().manual_seed(1)
+    for n in (7, 13):
+        x, v = torch.randn(3, n, generator=generator), torch.randn(3, 5, generator=generator)
+        if distinct:  # eager leaves the winner of duplicate indices undefined
+            i = torch.stack([torch.randperm(n, generator=generator)[:5] for _ in range(3)])
+        else:
+            i = torch.randint(0, n, (3, 5), generator=generator)
+        assert torch.equal(run(x, i, v), fn(x, i, v)), (op, n)
+    assert any("scatter" in t for t in kernel_texts(spike_env))
