@@ -68,14 +68,17 @@ def publish_kernel(mlir: str, metadata, config_name: str, started: float) -> tup
 
 
 def _divides(small: sympy.Expr, big: sympy.Expr) -> bool:
-    """`big` is `small` times a polynomial with positive integer coefficients in the size symbols,
-    a floor of sizes ((s0 - 1)//2) counting as one opaque symbol."""
+    """`big` is `small` times a polynomial with integer coefficients in the size symbols, a floor
+    of sizes ((s0 - 1)//2) counting as one opaque symbol. Both are products of range lengths, so
+    the quotient is a positive integer whatever its signs: `x[..., 1:]` of [B, M, N] has the
+    boundaries N - 1 and (N - 1) * M (a coefficient of -1 used to drop its dims, leaving a
+    flat gather and scatter)."""
     quotient = sympy.cancel(sympy.sympify(big) / small)
     opaque = {f: sympy.Dummy(positive=True, integer=True) for f in quotient.atoms(sympy.Function)}
     quotient = quotient.xreplace(opaque)
     numerator, denominator = sympy.fraction(quotient)
     return denominator == 1 and quotient.is_polynomial() and all(
-        c.is_Integer and c > 0 for c in sympy.Poly(numerator, *numerator.free_symbols or [sympy.Symbol("_")]).coeffs())
+        c.is_Integer for c in sympy.Poly(numerator, *numerator.free_symbols or [sympy.Symbol("_")]).coeffs())
 
 
 def split_range_tree(entries, numel: sympy.Expr, prefix: str):
