@@ -45,6 +45,9 @@ CONFIG_PATCHES = {
     "triton.max_tiles": 1,  # one pointwise dim (x) and one reduction dim (r)
     "triton.prefer_nd_tiling": False,
     "unroll_reductions_threshold": 1,  # keep small reductions as reductions, not unrolled adds
+    # scatter_add / scatter_reduce "sum" as an npusim scatter_add (compiler/indirect.py), not the
+    # ATen fallback Inductor keeps for the C++ backend's threads
+    "cpp.fallback_scatter_reduce_sum": False,
 }
 
 

@@ -36,7 +36,7 @@ from compiler.tile_ir import Constant, IndexValue, Load, Node, Op, Reduce, Store
 from npusim.config import NpuConfig
 from simulator.functional.launch_args import MAX_KERNEL_ARGS
 
-ABI_VERSION = 2  # CONTRACTS.md section 1: 2 adds the bounds report of indirect indices
+ABI_VERSION = 3  # CONTRACTS.md section 1: 2 adds the bounds report of indirect indices, 3 index_put scatters
 DYN = ir.ShapedType.get_dynamic_size() if hasattr(ir.ShapedType, "get_dynamic_size") else -(2**63)
 
 
@@ -316,6 +316,7 @@ class Transfer:
     # an interval mask (compiler/masks.py): i64 bounds of the tile variable (None: unbounded) and
     # an i1 condition uniform over the tile (None: true); the DMA is clamped to it
     interval: tuple | None = None
+    accumulate: bool = False  # a scatter that adds into DRAM (index_put accumulate=True)
 
 
 def classify_access(index: sympy.Expr, t: sympy.Symbol) -> Access:
@@ -468,10 +469,11 @@ class KernelEmitter:
 
     def element_loop(self, direction: str, arg: str, spad: ir.Value, spad_id: int, access: Access,
                      scope: Scope, t: sympy.Symbol, tile_base: ir.Value, length, mask: Node | None = None,
-                     indices: tuple = (), issued: dict | None = None) -> None:
+                     indices: tuple = (), issued: dict | None = None, accumulate: bool = False) -> None:
         """Gather (load) or scatter (store) for an index that is not affine in the tile variable,
         or a masked gather: element i is read only where the mask holds, else it is zero. An
-        indirect index (compiler/indirect.py) is read from its scratchpad (`issued`) and checked."""
+        indirect index (compiler/indirect.py) is read from its scratchpad (`issued`) and checked.
+        `accumulate`: each element is added into DRAM, in order (index_put accumulate=True)."""
         dram = self.func.arguments[self.arg_index(arg)]
         upper = const_index(length) if isinstance(length, int) else length
         loop = scf.ForOp(const_index(0), upper, const_index(1))
@@ -486,12 +488,15 @@ class KernelEmitter:
                 if direction == "load":
                     memref.store(memref.load(dram, [where]), spad, [i])
                 else:
-                    memref.store(memref.load(spad, [i]), dram, [where])
+                    stored = memref.load(spad, [i])
+                    if accumulate:
+                        stored = indirect.accumulated(memref.load(dram, [where]), stored, self.arg_dtype(arg))
+                    memref.store(stored, dram, [where])
             else:
                 self.masked_element(arg, spad, i, access.index, mask, Scope(env=env, memo=dict(scope.memo)), t)
             scf.YieldOp([])
-        loop.attributes["npusim.dma"] = self.dma_attr(direction, arg, spad_id,
-                                                      "gather" if direction == "load" else "scatter")
+        mode = "gather" if direction == "load" else "scatter_add" if accumulate else "scatter"
+        loop.attributes["npusim.dma"] = self.dma_attr(direction, arg, spad_id, mode)
 
     def mask_condition(self, mask: Node, scope: Scope, t: sympy.Symbol | None) -> ir.Value:
         """The i1 value of a load mask; it may not read data the same tile loads (that data is
@@ -597,6 +602,14 @@ class KernelEmitter:
         stride = int(access.stride) if access.stride.is_Integer else printer(access.stride)
         return Transfer(buffer, access, spad, spad_id, printer(access.base), stride, interval=interval)
 
+    def plan_store(self, store: Store, t: sympy.Symbol, tile: int, printer: IndexPrinter) -> Transfer:
+        """A store's transfer; an index_put's (compiler/indirect.py) is always a scatter loop."""
+        if isinstance(store, indirect.IndirectStore):
+            spad, spad_id = self.new_spad(self.arg_dtype(store.buffer), tile)
+            return Transfer(store.buffer, Access(store.index, None, None), spad, spad_id, None, None,
+                            indices=store.indices, accumulate=store.accumulate)
+        return self.plan_transfer(store.buffer, store.index, t, tile, printer)
+
     def interval_values(self, found: "masks.Interval", printer: IndexPrinter, scope: Scope) -> tuple:
         """The interval's bounds (i64, the tightest of each side) and uniform condition (i1)."""
         lower = upper = condition = None
@@ -617,7 +630,7 @@ class KernelEmitter:
         `issued`: id(load) -> spad of this tile's loads already issued (a gather's indices)."""
         if not plan.access.affine:
             self.element_loop(direction, plan.buffer, plan.spad, plan.spad_id, plan.access, outer, t, tile_base,
-                              length, plan.mask, plan.indices, issued)
+                              length, plan.mask, plan.indices, issued, plan.accumulate)
             return
         step = plan.stride if isinstance(plan.stride, ir.Value) else const_i64(plan.stride)
         if plan.interval is not None:
@@ -650,7 +663,11 @@ class KernelEmitter:
                   dim: str, parallel: bool) -> None:
         reduces = [it for it in items if isinstance(it, Reduce)]
         stores = [it for it in items if isinstance(it, Store)]
-        roots = [r.value for r in reduces] + [s.value for s in stores]
+        # an index_put's indices are values of the tile too (loaded with it, or uniform over it)
+        roots = [r.value for r in reduces] + [s.value for s in stores] + \
+            [index for s in stores for index in getattr(s, "indices", ())]
+        # adds into DRAM at data-dependent addresses: two cores could add into one element at once
+        parallel = parallel and not any(indirect.is_scatter_add(s) for s in stores)
 
         def varies(n: Node) -> bool:
             return t in self.deps(n)
@@ -670,8 +687,7 @@ class KernelEmitter:
         load_plans = [(load, self.plan_transfer(load.buffer, load.index, t, choice.tile, printer, load.mask,
                                                 getattr(load, "indices", ()), outer))
                       for load in loads]
-        store_plans = [(store, self.plan_transfer(store.buffer, store.index, t, choice.tile, printer))
-                       for store in stores]
+        store_plans = [(store, self.plan_store(store, t, choice.tile, printer)) for store in stores]
 
         # Float sums add into one partial per tile element (PartialSums); the rest carry one
         # running value per reduction as iter_args.
@@ -724,7 +740,7 @@ class KernelEmitter:
             self.tag_compute(compute, reads=[p.spad_id for _, p in load_plans],
                              writes=[p.spad_id for _, p in store_plans])
             for _, plan in store_plans:
-                self.issue_transfer("store", plan, outer, t, tile_base, length)
+                self.issue_transfer("store", plan, outer, t, tile_base, length, issued)
             scf.YieldOp(list(compute.results))
         results = iter(loop.results)
         for reduce in carried:
@@ -986,7 +1002,12 @@ class KernelEmitter:
                     env = _SymbolEnv(sizes)
                     top = Scope(env=env)
                     dims = program.xdims or [(program.xindex, program.xnumel)]
+                    if program.rnumel is not None and any(isinstance(s, indirect.IndirectStore)
+                                                          for s in program.stores):
+                        raise UnsupportedOp("index_put/scatter", "a store through data-dependent indices (or one "
+                                            "that accumulates) in a reduction kernel")
                     if program.rnumel is None:  # outer dims loop, the innermost is tiled
+                        program.stores = indirect.declare_overwrites(program.stores, dims)
                         self.loop_nest(top, dims[1:], lambda scope: self.tile_loop(
                             scope, dims[0][0], dims[0][1], list(program.stores), dim="x", parallel=True))
                     elif self.lane_reducible():

@@ -1,4 +1,4 @@
-"""Indirect (data-dependent) indexing: embedding, index_select, gather, x[idx].
+"""Indirect (data-dependent) indexing: embedding, index_select, gather, x[idx], index_put.
 
 Inductor turns a tensor of indices into a symbol (`ops.indirect_indexing(var, size)` returns
 `tmp3`) that appears in a later load's index (`w[s1 * tmp3 + x1]`). The kernel records the
@@ -15,6 +15,15 @@ An index out of range calls `npusim_index_out_of_bounds(index, size, site)` (the
 runtime writes `index_error.bin` and exits with NPUSIM_EXIT_INDEX; the host JIT records it), and
 the address uses index 0 instead, so no out-of-range address is ever formed. The launcher turns
 the report into `KernelIndexError` (an IndexError) naming the kernel, the index and the size.
+
+A store through such an index (index_put, `x[idx] = v`: Inductor's Scatter node) is an
+`IndirectStore`: an element-wise scatter loop (`npusim.dma {mode = "scatter"}`) after the tile's
+compute, with the same bounds check. With accumulate=True (Inductor's store mode `atomic_add`)
+each element is a read-modify-write of DRAM (`mode = "scatter_add"`), done in order, so duplicate
+indices sum in eager's (serial) order; such a kernel's tile loop is not parallel: two cores
+adding into one element would race, so the kernel runs on one core. The trace producer cannot
+know a data-dependent address: it charges one DRAM access per element (a read and a write for
+scatter_add) and records no store footprint for it (the store-once check covers affine stores).
 """
 
 from __future__ import annotations
@@ -28,7 +37,7 @@ from mlir.dialects import arith, func, scf
 from torch._inductor.utils import sympy_index_symbol
 
 from compiler.errors import UnsupportedOp
-from compiler.tile_ir import Load, Node
+from compiler.tile_ir import Load, Node, Store
 
 REPORT_FUNCTION = "npusim_index_out_of_bounds"  # simulator/functional/runtime/launch_main.c
 
@@ -56,6 +65,61 @@ class IndirectLoad(Load):
 
     def operands(self):
         return super().operands() + tuple(self.indices)
+
+
+@dataclass(eq=False)
+class IndirectStore(Store):
+    """A store whose address holds IndirectIndex symbols, or any store that accumulates
+    (Inductor's `atomic_add` mode: index_put with accumulate=True): always element-wise."""
+
+    indices: tuple = ()
+    accumulate: bool = False
+
+
+STORE_MODES = (None, "atomic_add")
+
+
+def record_store(kernel, buffer: str, index: sympy.Expr, value: Node, mode) -> Store:
+    """The store of `ops.store(name, index, value, mode)`: affine stores stay plain Stores."""
+    if mode not in STORE_MODES:
+        raise UnsupportedOp(f"store mode {mode}")
+    found = indices_in(kernel, index)
+    if not found and mode is None:
+        return Store(buffer, index, value)
+    return IndirectStore(buffer, index, value, found, accumulate=mode == "atomic_add")
+
+
+def declare_overwrites(stores: list, loop_dims: list) -> list:
+    """Stores of a pointwise kernel whose address does not depend on one of its loop dims write
+    each element once per value of that dim: an index_put whose indexed dim has size 1 (Inductor
+    folds the index to 0, at N = 1 every index is 0) writes one row M times. Such a store is an
+    element-wise scatter in program order (the last write wins, as in eager's serial loop), not
+    a strided store, which the timing core's store-once check would rightly reject."""
+    result = []
+    for store in stores:
+        missing = [sym for sym, extent in loop_dims if sympy.sympify(extent) != 1 and sym not in store.index.free_symbols]
+        if missing and not isinstance(store, IndirectStore):
+            store = IndirectStore(store.buffer, store.index, store.value)
+        result.append(store)
+    return result
+
+
+def is_scatter_add(store) -> bool:
+    return isinstance(store, IndirectStore) and store.accumulate
+
+
+def accumulated(old: ir.Value, new: ir.Value, dtype: torch.dtype) -> ir.Value:
+    """old + new in `dtype`, as eager's serial `*dst += *src` (a half adds in float, rounds once)."""
+    from compiler.emitter import cast
+
+    if dtype.is_floating_point:
+        if dtype in (torch.float16, torch.bfloat16):
+            return cast(arith.addf(cast(old, dtype, torch.float32), cast(new, dtype, torch.float32)),
+                        torch.float32, dtype)
+        return arith.addf(old, new)
+    if dtype == torch.bool:
+        raise UnsupportedOp("index_put", "accumulate=True into a bool tensor")
+    return arith.addi(old, new)
 
 
 def record_index(kernel, var, size) -> sympy.Symbol:

@@ -68,14 +68,17 @@ def publish_kernel(mlir: str, metadata, config_name: str, started: float) -> tup
 
 
 def _divides(small: sympy.Expr, big: sympy.Expr) -> bool:
-    """`big` is `small` times a polynomial with positive integer coefficients in the size symbols,
-    a floor of sizes ((s0 - 1)//2) counting as one opaque symbol."""
+    """`big` is `small` times a polynomial with integer coefficients in the size symbols, a floor
+    of sizes ((s0 - 1)//2) counting as one opaque symbol. Both are products of range lengths, so
+    the quotient is a positive integer whatever its signs: `x[..., 1:]` of [B, M, N] has the
+    boundaries N - 1 and (N - 1) * M (a coefficient of -1 used to drop its dims, leaving a
+    flat gather and scatter)."""
     quotient = sympy.cancel(sympy.sympify(big) / small)
     opaque = {f: sympy.Dummy(positive=True, integer=True) for f in quotient.atoms(sympy.Function)}
     quotient = quotient.xreplace(opaque)
     numerator, denominator = sympy.fraction(quotient)
     return denominator == 1 and quotient.is_polynomial() and all(
-        c.is_Integer and c > 0 for c in sympy.Poly(numerator, *numerator.free_symbols or [sympy.Symbol("_")]).coeffs())
+        c.is_Integer for c in sympy.Poly(numerator, *numerator.free_symbols or [sympy.Symbol("_")]).coeffs())
 
 
 def split_range_tree(entries, numel: sympy.Expr, prefix: str):
@@ -226,7 +229,8 @@ class NpuKernel(SIMDKernel):
         """Rewrite every recorded index over the kernel's loop symbols (to_root_index)."""
         for store in stores:
             store.index = self.to_root_index(store.index)
-        for node in tile_ir.walk([s.value for s in stores]):
+        roots = [s.value for s in stores] + [i for s in stores for i in getattr(s, "indices", ())]  # index_put's
+        for node in tile_ir.walk(roots):
             if isinstance(node, tile_ir.Load):
                 node.index = self.to_root_index(node.index)
             elif isinstance(node, tile_ir.IndexValue):
@@ -247,14 +251,9 @@ class NpuKernel(SIMDKernel):
         return self.cse.generate(self.loads, key, dtype=V.graph.get_dtype(name))
 
     def store(self, name: str, index: sympy.Expr, value, mode=None) -> None:
-        if mode is not None:
-            raise UnsupportedOp(f"store mode {mode}")
         arg = self.args.output(name)
         index = self.prepare_value_index(index)
-        if indirect.indices_in(self, index):
-            raise UnsupportedOp("index_put/scatter", f"the store to {name} at {index} goes through a data-dependent "
-                                "index: it needs the scatter DMA")
-        self.recorded_stores.append(tile_ir.Store(arg, index, value.node))
+        self.recorded_stores.append(indirect.record_store(self, arg, index, value.node, mode))
 
     def reduction(self, dtype, src_dtype, reduction_type, value):
         if reduction_type == "welford_reduce":

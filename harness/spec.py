@@ -7,7 +7,7 @@
 dynamic dim the size policy sweeps; the same name means the same size) or an
 integer (a static dim). `values` picks how inputs are drawn ("normal",
 "positive", "int", "unit", "index": int64 zeros, "index:V": int64 indices drawn from [0, size of
-dim V) or [0, 7) for "index:7"). `summed` names
+dim V) or [0, 7) for "index:7"; "perm:V": distinct ones, a shuffled [0, V) cut to the shape). `summed` names
 the dims a sum runs over, so its atol grows with their product.
 
 A model block is a spec with a `module` factory: `fn(module, *inputs)` runs it,
@@ -212,6 +212,13 @@ def draw(shape, dtype: torch.dtype, kind: str, generator: torch.Generator,
         bound = kind.partition(":")[2]
         high = int(bound) if bound.isdigit() else (sizes or {})[bound]
         return torch.randint(0, high, shape, generator=generator, dtype=torch.int64)
+    if kind.startswith("perm:"):  # distinct int64 indices into a dim (an index_put without duplicates)
+        bound = kind.partition(":")[2]
+        high = int(bound) if bound.isdigit() else (sizes or {})[bound]
+        numel = math.prod(shape)
+        if numel > high:
+            raise ValueError(f"{kind}: {numel} distinct indices below {high} do not exist")
+        return torch.randperm(high, generator=generator)[:numel].reshape(shape)
     if kind == "edge":  # the values where semantics differ: NaN, infinities, signed zeros, extremes
         return draw_edges(shape, dtype, generator)
     if not dtype.is_floating_point or kind == "int":

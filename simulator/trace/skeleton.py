@@ -15,7 +15,11 @@ ABI helpers (`include/npusim/trace_abi.h`) in place of the simulator ops:
 * a gather loop `scf.for {npusim.dma = {mode = "gather"}}` ->
   `npusim_dma_gather(ctx, arg, spad, elem_bits, extent, tag, slot)`, after the loads of the
   scratchpads its body reads (an indirect gather's indices); a scatter loop
-  (`mode = "scatter"`, a store) -> `npusim_dma_scatter(...)` with a store's tag;
+  (`mode = "scatter"`, a store) -> `npusim_dma_scatter(...)` with a store's tag, after the loads
+  of the scratchpads it reads (an index_put's indices); a read-modify-write scatter
+  (`mode = "scatter_add"`, index_put accumulate=True) -> a gather of the old values into the
+  stored buffer, a barrier on it, then the scatter (no new ABI event: its addresses are as
+  unknown as a gather's, and each element is read before it is written);
 * a compute loop `scf.for {npusim.compute}` -> `npusim_compute(ctx, tile_id,
   n_elems, reads_mask, writes_mask)`; n_elems is the loop's extent (ub - lb,
   the trip count of a unit-step loop) times that of the deepest loop nest
@@ -369,32 +373,37 @@ class _Builder:
         bits = _elem_bits(kernel_args[arg].type)
         i32 = self.i32
         slot_value = slot if slot is not None else self.const(0, self.i64, ip)
-        if mode in ("gather", "scatter"):
+        if mode in ("gather", "scatter", "scatter_add"):
             expected = "load" if mode == "gather" else "store"
             if op.name != "scf.for" or direction != expected:
                 raise SkeletonError(f"a {mode} DMA must be an scf.for {expected}")
             trips = self.trip_count(op, ip)
             if trips is None:
                 raise SkeletonError(f"the {mode} loop's bounds are not computable in the skeleton")
+            # an indirect gather or scatter (compiler/indirect.py) reads its indices from scratchpad
+            # buffers: it starts once their loads have landed
+            await_spads(sorted({self.spad_id(inner.operands[0], f"a scratchpad read by a {mode}")
+                                for inner in walk_ops(op) if inner.name in ("memref.load", "vector.load")
+                                and _is_spad(inner.operands[0])}))
             if mode == "gather":
-                # an indirect gather (compiler/indirect.py) reads its indices from scratchpad buffers:
-                # it starts once their loads have landed
-                await_spads(sorted({self.spad_id(inner.operands[0], "an index read by a gather")
-                                    for inner in walk_ops(op) if inner.name in ("memref.load", "vector.load")
-                                    and _is_spad(inner.operands[0])}))
                 self.call("npusim_dma_gather", [self.const(arg, i32, ip), self.const(spad, i32, ip),
                                                 self.const(bits, i32, ip), trips, self.const(spad, i32, ip),
                                                 slot_value], ip)
                 pending[spad] = slot_value
             else:  # posted like a strided store
                 await_spads([spad])
+                if mode == "scatter_add":  # the old values are read first
+                    self.call("npusim_dma_gather", [self.const(arg, i32, ip), self.const(spad, i32, ip),
+                                                    self.const(bits, i32, ip), trips, self.const(spad, i32, ip),
+                                                    slot_value], ip)
+                    self.call("npusim_barrier", [self.const(spad, i32, ip), slot_value], ip)
                 self.call("npusim_dma_scatter", [self.const(arg, i32, ip), self.const(spad, i32, ip),
                                                  self.const(bits, i32, ip), trips,
                                                  self.const(STORE_TAG_BASE + spad, i32, ip),
                                                  self.const(0, self.i64, ip)], ip)
             return
         if mode != "strided":
-            raise SkeletonError(f"npusim.dma mode must be gather or scatter, got {mode!r}")
+            raise SkeletonError(f"npusim.dma mode must be gather, scatter or scatter_add, got {mode!r}")
         if op.name != "linalg.copy":
             raise SkeletonError(f"npusim.dma on {op.name}: expected linalg.copy")
         src, dst = op.operands[0], op.operands[1]

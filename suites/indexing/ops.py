@@ -1,6 +1,8 @@
 """Indexing: embedding, index_select, gather, x[idx] (element gathers at data-dependent addresses,
 bit-exact; indices drawn in range of the indexed dim, `gathered` keeps the table out of the
-floor's bytes), argmax/argmin (index results, bit-exact; values="int" draws many ties, the first
+floor's bytes), index_put / `x[idx] = v` (element scatters: distinct indices without accumulate,
+where eager leaves the winner of duplicates undefined; duplicates summed in order with accumulate,
+and at N = 1 every index is 0), argmax/argmin (index results, bit-exact; values="int" draws many ties, the first
 index must win), scans (cumsum/cumprod in eager's order and accumulate type: bit-exact), var/std
 over any dim; 2-D and 3-D, every dynamic dim swept through its tails. A reduction or scan over a
 middle/first dim keeps a static last dim here: until reductions over a non-last dim are tiled
@@ -12,6 +14,13 @@ import torch.nn.functional as F
 from harness.spec import OpSpec
 
 EXACT = dict(rtol=0, atol=0)
+
+
+def setitem_cols(x, i, v):
+    x = x.clone()
+    x[:, i] = v
+    return x
+
 
 SPECS = [
     OpSpec("embedding", lambda w, i: F.embedding(i, w), inputs=["V,16", "N"], values=["normal", "index:V"],
@@ -28,6 +37,21 @@ SPECS = [
            gathered=(0,), **EXACT),
     OpSpec("getitem_rows", lambda w, i: w[i] * 2, inputs=["V,8", "N"], values=["normal", "index:V"],
            gathered=(0,), **EXACT),
+    OpSpec("index_put", lambda x, i, v: x.index_put((i,), v), inputs=["N,4", "N", "N,4"],
+           values=["normal", "perm:N", "normal"], **EXACT),
+    OpSpec("index_put_accumulate", lambda x, i, v: x.index_put((i,), v, accumulate=True),
+           inputs=["N,4", "M", "M,4"], values=["normal", "index:N", "normal"], summed=("M",)),
+    OpSpec("setitem_cols", setitem_cols, inputs=["M,N", "N", "M,N"], values=["normal", "perm:N", "normal"], **EXACT),
+    # scatter and index_copy with distinct indices (eager leaves duplicates undefined); scatter_add
+    # and index_add sum duplicates in order
+    OpSpec("scatter_row", lambda x, i, v: x.scatter(1, i, v), inputs=["M,N", "1,N", "1,N"],
+           values=["normal", "perm:N", "normal"], **EXACT),
+    OpSpec("scatter_add_cols", lambda x, i, v: x.scatter_add(1, i, v), inputs=["M,N", "M,7", "M,7"],
+           values=["normal", "index:N", "normal"]),
+    OpSpec("index_add_rows", lambda x, i, v: x.index_add(0, i, v), inputs=["N,4", "M", "M,4"],
+           values=["normal", "index:N", "normal"], summed=("M",)),
+    OpSpec("index_copy_rows", lambda x, i, v: x.index_copy(0, i, v), inputs=["N,4", "N", "N,4"],
+           values=["normal", "perm:N", "normal"], **EXACT),
     OpSpec("argmax_last", lambda x: x.argmax(-1), inputs=["M,N"], values="int"),
     OpSpec("argmin_last", lambda x: x.argmin(-1), inputs=["M,N"], values="int"),
     OpSpec("argmax_last_lowp", lambda x: x.argmax(-1), inputs=["M,N"], dtypes=("f16", "bf16", "i32")),

@@ -129,7 +129,9 @@ def test_static_kernel_stable_across_compiles(npusim_env):
     (lambda x: torch.sort(x).values, "sort"),
     (lambda x: torch.cummax(x, 0).values, "cummax"),  # a scan of (value, index) pairs
     (lambda x: x.int() @ x.int().T, "mm"),  # an integer matmul: the systolic path is float only
-    (lambda x: x.index_put((torch.tensor([0, 2]),), torch.ones(8)), "index_put"),  # a data-dependent store
+    # an int64 index_put that accumulates: Inductor runs it on the host (no atomic add of int64)
+    (lambda x: x.long().index_put((torch.tensor([0, 2]),), torch.ones(2, 8, dtype=torch.long), accumulate=True),
+     "index_put"),
 ])
 def test_unsupported_op_names_itself(npusim_env, fn, op):
     with pytest.raises(Exception) as info:

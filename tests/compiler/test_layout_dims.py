@@ -82,6 +82,37 @@ def test_scatter_store_runs_when_dims_do_not_nest(npusim_env, monkeypatch):
     assert any('mode = "scatter"' in text for _, text in kernels(npusim_env))
 
 
+def test_slice_dropping_the_first_column_keeps_its_dims_and_cycles_grow(npusim_env, monkeypatch):
+    """Regression (nightly slice_step_3d, N = 2 -> 7: 120 -> 90 cycles): `x[:, ::2, 1:]` has the
+    range boundaries N - 1 and (N - 1) * ceil(M / 2); the -1 made them look as if they did not
+    nest, so from N = 3 the kernel fell back to a flat element gather and scatter (at N = 2 the
+    last dim is 1 and the dims were kept: two paths, the bigger size the cheaper one)."""
+    monkeypatch.setenv("NPUSIM_TRACE", "1")
+    fn = lambda x: x[:, ::2, 1:].contiguous()  # noqa: E731
+    run = compiled(fn)
+    for n in (2, 7, 97):
+        x = torch.randn(3, 5, n)
+        torch.testing.assert_close(run(x), fn(x), rtol=0, atol=0)
+    assert element_transfers(npusim_env) == 0, "the slice's dims were not kept"
+    cycles = [e["cycles"] for e in runlog.events("launch", npusim_env)]
+    assert len(cycles) == 3 and cycles == sorted(cycles), cycles
+
+
+def test_boundaries_with_negative_coefficients_nest():
+    import sympy
+    from torch.utils._sympy.functions import FloorDiv
+
+    from compiler.kernel import _divides
+
+    n, m = sympy.symbols("n m", integer=True, positive=True)
+    half = FloorDiv(m + 1, 2)
+    assert _divides(sympy.Integer(1), n - 1)
+    assert _divides(n - 1, (n - 1) * half)
+    assert _divides((n - 1) * half, n * half * 3 - half * 3)
+    assert not _divides(n - 1, n)
+    assert not _divides(2 * n, n)  # a half is not a whole number of dims
+
+
 REDUCTIONS = {
     "sum_middle": (lambda x: x.sum(1), [(3, 5, 17), (2, 7, 9), (3, 3, 1025)]),
     "sum_first": (lambda x: x.sum(0), [(5, 17), (7, 9), (3, 1025)]),
