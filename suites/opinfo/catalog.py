@@ -70,7 +70,10 @@ _FAMILY_RULES = [
              r"resolve_conj|resolve_neg|alias_copy|\w+_copy|contiguous|clone|detach|positive|"
              r"squeeze\.multiple|unfold|flip\w*|rot90|roll|narrow_copy|select_scatter|slice\w*|"
              r"diagonal_scatter|as_strided_scatter|repeat\w*|tile|stack|[hvd]stack|column_stack|row_stack|"
-             r"cat|concat|concatenate|meshgrid|tril|triu|diag|diagflat|fliplr|flipud|block_diag)$"),
+             r"cat|concat|concatenate|meshgrid|tril|triu|diag|diagflat|fliplr|flipud|block_diag|"
+             r"constant_pad_nd|nn\.functional\.pad)$"),  # pads move data like cat: layout ops
+    # pointwise ops OpInfo does not file as ufuncs
+    ("pointwise", r"^(addcmul|addcdiv|clamp|lerp|logaddexp2|nn\.functional\.(hardswish|leaky_relu|gelu|glu))$"),
     ("factory", r"^(arange|linspace|logspace|ones|zeros|full|eye|ones_like|zeros_like|full_like|new_ones|"
                 r"new_zeros|new_full|scalar_tensor|signal\.windows\.\w+|tril_indices|triu_indices|"
                 r"heaviside_unused)$"),

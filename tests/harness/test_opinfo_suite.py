@@ -37,6 +37,8 @@ def test_families():
     assert catalog.family_of(op_named("squeeze")) == "view"
     assert catalog.family_of(op_named("linalg.det")) == "linalg"
     assert catalog.family_of(op_named("nn.functional.conv2d")) == "conv_pool"
+    assert catalog.family_of(op_named("nn.functional.pad.constant")) == "view"  # was "nn"
+    assert catalog.family_of(op_named("addcmul")) == "pointwise"
 
 
 def test_swept_dim_repeats_the_sample_and_broadcasts_stay_broadcasts():
