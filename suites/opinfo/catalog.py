@@ -172,6 +172,7 @@ class OpInfoSpec(OpSpec):
     opinfo_family: str = ""
     opinfo_tolerances: dict = field(default_factory=dict)  # dtype name -> OpInfo's (rtol, atol)
     full_sweep: bool = False       # the op's first sample with a dim to sweep: every size, f16/bf16 too
+    _own_outputs: int | None = field(default=None, repr=False)
 
     def tolerance(self, dtype: str, sizes: dict[str, int] | None = None) -> tuple[float, float]:
         """The harness's dtype tolerance, loosened to OpInfo's own where it gives one."""
@@ -200,11 +201,28 @@ class OpInfoSpec(OpSpec):
             except Exception as error:
                 pytest.skip(f"not a size of this sample: eager rejects {SWEPT}={sizes.get(SWEPT)} "
                             f"({type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''})")
-            produced = sum(t.numel() for t in pytree.tree_leaves(result) if isinstance(t, torch.Tensor))
+            outputs = [t for t in pytree.tree_leaves(result) if isinstance(t, torch.Tensor)]
+            if self.own_output_count() not in (None, len(outputs)):  # unbind over N: N outputs
+                pytest.skip(f"not a size of this sample: {SWEPT}={sizes.get(SWEPT)} gives {len(outputs)} outputs, "
+                            f"its own size {self.own_output_count()} (the op's output count follows {SWEPT}, "
+                            "so no one graph serves the sweep)")
+            produced = sum(t.numel() for t in outputs)
             if produced > MAX_SWEPT_OUTPUT:  # diag of an 8193-vector is a 67M-element matrix
                 pytest.skip(f"not a size of this sample: {SWEPT}={sizes.get(SWEPT)} makes {produced} output "
                             f"elements (the suite's sweeps stay below {MAX_SWEPT_OUTPUT})")
         return inputs
+
+
+    def own_output_count(self) -> int | None:
+        """How many tensors the op returns on the sample as drawn (None: eager raises on it)."""
+        if self._own_outputs is None:
+            try:
+                result = self.fn(*[t.detach().clone() for t in self.tensors])
+            except Exception:
+                self._own_outputs = -1
+            else:
+                self._own_outputs = sum(isinstance(t, torch.Tensor) for t in pytree.tree_leaves(result))
+        return None if self._own_outputs < 0 else self._own_outputs
 
 
 def resize_dim(tensor: torch.Tensor, dim: int, size: int) -> torch.Tensor:

@@ -147,3 +147,13 @@ def test_coverage_report_counts_ops_per_class_and_family_and_the_trend():
     assert change["changed"] == {"flip": ["crash", "pass"]}
     text = markdown(new, change)
     assert "2 of 4 ops pass" in text and "flip: crash -> pass" in text
+
+
+def test_a_size_that_changes_the_number_of_outputs_is_not_a_size_of_the_sample():
+    """unbind of a vector swept to N = 8193 made 8193 outputs, a graph per size: it timed out (issue 17).
+    Its sample (5, N) unbound along dim 0 keeps 5 outputs at every N and still sweeps."""
+    vector, matrix = catalog.specs_of(op_named("unbind"), samples=2)
+    assert vector.inputs == ["N"] and vector.own_output_count() == 5
+    with pytest.raises(pytest.skip.Exception, match="gives 8193 outputs, its own size 5"):
+        vector.make_inputs({catalog.SWEPT: 8193}, "f32", 0)
+    assert [t.shape for t in matrix.make_inputs({catalog.SWEPT: 8193}, "f32", 0)] == [(5, 8193)]
