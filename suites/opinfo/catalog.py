@@ -21,6 +21,7 @@ Left out, with why (OpInfo has no flag for either, so they are named):
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import os
 import re
@@ -236,14 +237,42 @@ def resize_dim(tensor: torch.Tensor, dim: int, size: int) -> torch.Tensor:
     return tensor.index_select(dim, index).contiguous()
 
 
-def sweep_dims(tensors: list[torch.Tensor]) -> list[int | None]:
+def sweep_dims(tensors: list[torch.Tensor], call=None) -> list[int | None]:
     """Which dim of each tensor is swept: the last dim of the first tensor with a last dim of at least 2,
-    and the last dim of every other tensor with the same size there. None: not swept."""
+    and the last dim of every other tensor with the same size there (a broadcast keeps broadcasting).
+    None: not swept. With the op's `call`, a same-size last dim that is not a broadcast of the swept
+    one (batch_norm's weight of C = 5 beside an input (5, 5, 5): it pairs with dim 1) is left alone:
+    the op's shape rules (fake tensors, as Dynamo traces it) must accept the sweep of all of them."""
     primary = next((t for t in tensors if t.dim() >= 1 and t.shape[-1] >= 2), None)
     if primary is None:
         return [None] * len(tensors)
     size = primary.shape[-1]
-    return [t.dim() - 1 if t.dim() >= 1 and t.shape[-1] == size else None for t in tensors]
+    broadcast = [t.dim() - 1 if t.dim() >= 1 and t.shape[-1] == size else None for t in tensors]
+    same_shape = [t.dim() - 1 if t.shape == primary.shape else None for t in tensors]
+    if call is None or broadcast == same_shape or _shapes_accept(call, tensors, broadcast, size + 2) \
+            or not _shapes_accept(call, tensors, same_shape, size + 2):
+        return broadcast
+    return same_shape
+
+
+def _shapes_accept(call, tensors: list[torch.Tensor], swept: list[int | None], size: int) -> bool:
+    """Whether the op's shape rules accept the tensors with the swept dims at `size` (on fake tensors:
+    eager's CPU kernels skip some checks, batch_norm reads a weight of the wrong length)."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    resized = [resize_dim(t, d, size) if d is not None else t for t, d in zip(tensors, swept)]
+    log = logging.getLogger("torch._subclasses.fake_tensor")  # it logs every rejection as an error
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        with warnings.catch_warnings(), FakeTensorMode() as mode:
+            warnings.simplefilter("ignore")
+            call(*[mode.from_tensor(t) for t in resized])
+    except Exception:
+        return False
+    finally:
+        log.setLevel(level)
+    return True
 
 
 def _shape_text(tensor: torch.Tensor, dim: int | None) -> str:
@@ -308,7 +337,8 @@ def specs_of(op, samples: int | None = None) -> list[OpInfoSpec]:
         tensors = [leaves[i] for i in positions]
         if any(t.layout != torch.strided or t.is_complex() for t in tensors):
             continue  # sparse and complex tensors: npusim kernels take dense real buffers
-        kept.append((index, leaves, tree, positions, tensors, sweep_dims(tensors)))
+        kept.append((index, leaves, tree, positions, tensors,
+                     sweep_dims(tensors, _call_fn(op.op, tree, leaves, positions))))
     # the sweep and the other dtypes go to the first sample with a dim to sweep (else the first)
     full = next((k[0] for k in kept if any(d is not None for d in k[5])), kept[0][0] if kept else None)
     for index, leaves, tree, positions, tensors, swept in kept:

@@ -157,3 +157,13 @@ def test_a_size_that_changes_the_number_of_outputs_is_not_a_size_of_the_sample()
     with pytest.raises(pytest.skip.Exception, match="gives 8193 outputs, its own size 5"):
         vector.make_inputs({catalog.SWEPT: 8193}, "f32", 0)
     assert [t.shape for t in matrix.make_inputs({catalog.SWEPT: 8193}, "f32", 0)] == [(5, 8193)]
+
+
+def test_a_same_size_dim_that_is_no_broadcast_of_the_swept_one_stays():
+    """_native_batch_norm_legit's sample (5, 5, 5) with a weight of C = 5 swept the weight with the input's
+    last dim: eager's CPU kernel read it anyway, Dynamo's fake tensors crashed (issue 17). The weight
+    pairs with dim 1, so it stays; add's broadcast row still sweeps with its matrix."""
+    spec = catalog.specs_of(op_named("_native_batch_norm_legit"), samples=1)[0]
+    assert spec.inputs == ["5,5,N", "5", "5", "5", "5"]
+    x, row = torch.randn(3, 5), torch.randn(5)
+    assert catalog.sweep_dims([x, row], lambda a, b: a + b) == [1, 0]
