@@ -28,7 +28,8 @@ from mlir.dialects import math as mmath
 
 from compiler import argreduce, indirect, masks, scan, tile_ir
 from compiler.errors import InvalidKernel, UnsupportedOp
-from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_i64, to_index
+from compiler.printer import (FloatValuePrinter, IndexPrinter, const_i64, const_index, i64_type, is_float_valued,
+                              to_i64, to_index)
 from compiler.tiling import TileChoice, choose_tile, is_symbolic_dim
 from npusim.mlir_verify import verify
 from compiler.tile_ir import Constant, IndexValue, Load, Node, Op, Reduce, Store, walk
@@ -522,7 +523,10 @@ class KernelEmitter:
         if isinstance(node, Constant):
             result = constant(node.value, node.dtype)
         elif isinstance(node, IndexValue):
-            result = cast(IndexPrinter(scope.env)(node.expr), torch.int64, node.dtype)
+            if is_float_valued(node.expr):  # n / (n - 1.0): computed in f64, then cast
+                result = cast(FloatValuePrinter(scope.env)(node.expr), torch.float64, node.dtype)
+            else:
+                result = cast(IndexPrinter(scope.env)(node.expr), torch.int64, node.dtype)
         elif isinstance(node, Load):
             if key in scope.spad_reads:
                 spad, where = scope.spad_reads[key]

@@ -106,3 +106,47 @@ class IndexPrinter:
 
     def _print_Identity(self, expr):
         return self(expr.args[0])
+
+
+# Sympy nodes that make a size expression float-valued (Inductor's true division of sizes).
+_FLOAT_NODES = ("FloatTrueDiv", "IntTrueDiv", "ToFloat")
+
+
+def is_float_valued(expr) -> bool:
+    """Whether a size expression used as a value is a float: batch_norm's unbiased correction
+    n / (n - 1.0) is FloatTrueDiv(IntTrueDiv(..), IntTrueDiv(..) - 1.0)."""
+    return any(type(node).__name__ in _FLOAT_NODES or node.is_Float for node in sympy.preorder_traversal(expr))
+
+
+class FloatValuePrinter:
+    """Emits an f64 value for a float-valued size expression: its integer parts through IndexPrinter,
+    then float arithmetic, so n / (n - 1) rounds once per operation as Python's does on the host."""
+
+    def __init__(self, env: dict[sympy.Symbol, ir.Value]):
+        self.ints = IndexPrinter(env)
+
+    def __call__(self, expr) -> ir.Value:
+        expr = sympy.sympify(expr)
+        f64 = ir.F64Type.get()
+        if not is_float_valued(expr):
+            return arith.sitofp(f64, self.ints(expr))
+        name = type(expr).__name__
+        if name in ("FloatTrueDiv", "IntTrueDiv"):
+            return arith.divf(self(expr.args[0]), self(expr.args[1]))
+        if name == "ToFloat":
+            return self(expr.args[0])
+        if expr.is_Float:
+            return arith.constant(f64, float(expr))
+        if isinstance(expr, sympy.Add):
+            terms = [self(arg) for arg in expr.args]
+            value = terms[0]
+            for term in terms[1:]:
+                value = arith.addf(value, term)
+            return value
+        if isinstance(expr, sympy.Mul):
+            terms = [self(arg) for arg in expr.args]
+            value = terms[0]
+            for term in terms[1:]:
+                value = arith.mulf(value, term)
+            return value
+        raise UnsupportedOp(f"index:{name}", f"cannot lower float size expression {expr}")
