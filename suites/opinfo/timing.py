@@ -1,6 +1,7 @@
 """Where an OpInfo op's time goes: a per-op table of wall time by phase.
 
     python -m suites.opinfo.timing --ops abs,sum,flip,nn.functional.softmax [-- extra pytest args]
+    python -m suites.opinfo.timing --junit shard-*.xml [--top 30]   # per op wall and class of finished runs
 
 Runs the suite in this process (expectations off, one worker) with the toolchain's steps
 wrapped in timers, and prints per op: cases, wall time, and the seconds spent in
@@ -103,11 +104,52 @@ class PhaseTimer:
         return "\n".join(lines)
 
 
+def junit_table(paths: list[str], top: int) -> str:
+    """Per op of finished runs (JUnit): cases, wall seconds, its class; the slowest first, then totals
+    per class (where a whole run's time goes without re-running it)."""
+    from reports.junit import case_properties, expand_junit_paths, iter_testcases, read_junit
+    from suites.opinfo import expectations
+
+    wall: dict[str, float] = defaultdict(float)
+    cases: dict[str, list[str]] = defaultdict(list)
+    for path in expand_junit_paths(paths):
+        for case in iter_testcases(read_junit(path)):
+            props = case_properties(case)
+            op = props.get("npusim.opinfo_op")
+            if op is None:
+                continue
+            wall[op] += float(case.time or 0.0)
+            cases[op].append(props.get("npusim.opinfo_class", "crash"))
+    classes = {op: expectations.op_class(found) for op, found in cases.items()}
+    lines = [f"{'op':44} {'cases':>5} {'wall s':>8}  class", "-" * 70]
+    for op in sorted(wall, key=lambda o: -wall[o])[:top]:
+        lines.append(f"{op[:44]:44} {len(cases[op]):5d} {wall[op]:8.1f}  {classes[op]}")
+    by_class: dict[str, list[float]] = defaultdict(lambda: [0, 0, 0.0])
+    for op, klass in classes.items():
+        row = by_class[klass]
+        row[0] += 1
+        row[1] += len(cases[op])
+        row[2] += wall[op]
+    lines += ["-" * 70, f"{'class':44} {'ops':>5} {'cases':>6} {'wall s':>8}"]
+    for klass, (ops, count, seconds) in sorted(by_class.items(), key=lambda kv: -kv[1][2]):
+        lines.append(f"{klass:44} {ops:5d} {count:6d} {seconds:8.1f}")
+    total = sum(wall.values())
+    lines.append(f"{'total':44} {len(wall):5d} {sum(len(c) for c in cases.values()):6d} {total:8.1f}")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m suites.opinfo.timing", description=__doc__.splitlines()[0])
-    parser.add_argument("--ops", required=True, help="comma-separated OpInfo names (full names: div.floor_rounding)")
+    parser.add_argument("--ops", help="comma-separated OpInfo names (full names: div.floor_rounding)")
+    parser.add_argument("--junit", nargs="+", help="finished runs' JUnit files: per op wall time and class")
+    parser.add_argument("--top", type=int, default=30, help="with --junit: how many of the slowest ops to list")
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
+    if args.junit:
+        print(junit_table(args.junit, args.top))
+        return 0
+    if not args.ops:
+        parser.error("give --ops (a timed run) or --junit (finished runs)")
     os.environ["NPUSIM_OPINFO_OPS"] = args.ops
     os.environ.setdefault("NPUSIM_OPINFO_EXPECT", "off")
     import pytest
