@@ -69,3 +69,14 @@ def test_batch_norm_running_var_takes_the_unbiased_correction_as_a_float_size(tr
         torch.testing.assert_close(compiled(*inputs), fn(*expected_state), rtol=1e-4, atol=1e-5)
         torch.testing.assert_close(inputs[3:], expected_state[3:], rtol=1e-4, atol=1e-5)  # running stats
     assert runlog.events("launch", traced_env)
+
+
+def test_a_gathered_element_s_index_stays_inside_its_gather_loop(npusim_env):
+    """OpInfo's interpolate(bilinear, align_corners) of a (2, 3, 4, 1) input: the second gather of a row
+    reused the source index computed inside the first gather's loop body (memoised in the outer scope),
+    and the kernel failed to verify ("operand #0 does not dominate this use")."""
+    def fn(x):
+        return torch.nn.functional.interpolate(x, (3, 3), mode="bilinear", align_corners=True)
+
+    x = torch.randn(2, 3, 4, 1)
+    torch.testing.assert_close(torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)(x), fn(x))
