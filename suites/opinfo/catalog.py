@@ -49,6 +49,11 @@ SWEPT = "N"
 # A swept size whose output would exceed this many elements is not run (an op that squares its
 # input's size, like diag of a vector, would take Spike minutes at tile + 1).
 MAX_SWEPT_OUTPUT = 1 << 22
+# Ops whose work grows with the square of the swept dim at their samples, whatever the output: swept
+# to the prime only. multilabel_margin_loss compares every class with every target class: at
+# N = 8193 its kernel does 67M element steps, minutes on Spike (it timed out at 60 s, issue 17).
+QUADRATIC_OPS = {"nn.functional.multilabel_margin_loss": "compares every class with every target class"}
+SMALL_SWEEP = 7
 
 # Families for the coverage report: first matching rule wins; the OpInfo class decides the rest.
 _FAMILY_RULES = [
@@ -365,7 +370,8 @@ def swept_sizes(spec: OpInfoSpec, tile: int, dtype: str = "f32") -> list[tuple[i
     """(size, host values) of the swept dim. The op's first sample with a dim to sweep: its own size
     first (it compiles the op's one graph), then 1, a prime, tile + 1 and a large size (host values:
     Spike would take minutes); other samples: their own size and tile + 1; f16/bf16 (cast from the
-    f32 sample): the own size. Independent of --sizes, so one expectations file serves every run."""
+    f32 sample): the own size; a QUADRATIC_OPS op: nothing above SMALL_SWEEP but its own size.
+    Independent of --sizes, so one expectations file serves every run."""
     own = own_size(spec)
     if own is None:
         return []
@@ -375,6 +381,8 @@ def swept_sizes(spec: OpInfoSpec, tile: int, dtype: str = "f32") -> list[tuple[i
     wanted = [(1, False), (7, False), (tile + 1, False)] if spec.full_sweep else [(tile + 1, False)]
     if spec.full_sweep and max(t.numel() for t in spec.tensors) // own * large <= MAX_SWEPT_OUTPUT:
         wanted.append((large, True))
+    if spec.opinfo in QUADRATIC_OPS:
+        wanted = [(size, host) for size, host in wanted if size <= SMALL_SWEEP]
     sizes = [(own, False)]
     for size, host in wanted:
         if size not in [s for s, _ in sizes]:

@@ -167,3 +167,27 @@ def test_a_same_size_dim_that_is_no_broadcast_of_the_swept_one_stays():
     assert spec.inputs == ["5,5,N", "5", "5", "5", "5"]
     x, row = torch.randn(3, 5), torch.randn(5)
     assert catalog.sweep_dims([x, row], lambda a, b: a + b) == [1, 0]
+
+
+def test_the_nightly_runs_its_shard_of_the_suite_and_the_whole_db_when_asked(monkeypatch):
+    """make run (npusim nightly) runs OPINFO_NIGHTLY_SHARD of the db; --opinfo every op; none: left out."""
+    from harness import nightly
+
+    monkeypatch.delenv("NPUSIM_OPINFO_SHARD", raising=False)
+    assert nightly.opinfo_env(nightly.parse([])) == {"NPUSIM_OPINFO": "1",
+                                                     "NPUSIM_OPINFO_SHARD": nightly.OPINFO_NIGHTLY_SHARD}
+    assert nightly.opinfo_env(nightly.parse(["--opinfo"])) == {"NPUSIM_OPINFO": "1"}
+    assert nightly.opinfo_env(nightly.parse(["--opinfo-shard", "none"])) == {"NPUSIM_OPINFO": "0"}
+    assert nightly.opinfo_env(nightly.parse(["--opinfo-shard", "3/10"]))["NPUSIM_OPINFO_SHARD"] == "3/10"
+    with pytest.raises(SystemExit):
+        nightly.opinfo_env(nightly.parse(["--opinfo-shard", "10/10"]))
+
+
+def test_a_quadratic_op_is_swept_to_small_sizes_only():
+    """multilabel_margin_loss at N = 8193 does 67M element steps (every class against every target):
+    its cases timed out at 60 s on Spike (issue 17). It sweeps to the prime only."""
+    specs = catalog.specs_of(op_named("nn.functional.multilabel_margin_loss"), samples=2)
+    for spec in specs:
+        assert all(size <= max(catalog.SMALL_SWEEP, catalog.own_size(spec) or 0)
+                   for size, _ in catalog.swept_sizes(spec, 8192)), spec.name
+    assert max(size for size, _ in catalog.swept_sizes(catalog.specs_of(op_named("abs"))[0], 8192)) > 8192
