@@ -191,3 +191,13 @@ def test_a_quadratic_op_is_swept_to_small_sizes_only():
         assert all(size <= max(catalog.SMALL_SWEEP, catalog.own_size(spec) or 0)
                    for size, _ in catalog.swept_sizes(spec, 8192)), spec.name
     assert max(size for size, _ in catalog.swept_sizes(catalog.specs_of(op_named("abs"))[0], 8192)) > 8192
+
+
+def test_regenerating_drops_ops_the_suite_no_longer_runs():
+    from suites.opinfo import regenerate
+
+    entry = {"class": "crash", "family": "other", "reason": "r", "cases": {}}
+    data = {"version": expectations.VERSION, "ops": {"sort": dict(entry), "renamed_away": dict(entry),
+                                                     "abs": dict(entry)}}
+    updated = regenerate.update(data, {"abs": {**entry, "class": "pass"}}, {"abs"})
+    assert set(updated["ops"]) == {"sort"}  # abs passes now; renamed_away is no op of the db
