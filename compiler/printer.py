@@ -107,6 +107,37 @@ class IndexPrinter:
     def _print_Identity(self, expr):
         return self(expr.args[0])
 
+    # reflection and circular padding index through |i| and a branch (pad.reflect's source index is
+    # Where(k - |..| - 1 < 0, 2k - |..| - 1, k - |..| - 1)): both arms are integer, so arith.select
+    def _print_Abs(self, expr):
+        value = self(expr.args[0])
+        negative = arith.cmpi(arith.CmpIPredicate.slt, value, const_i64(0))
+        return arith.select(negative, arith.subi(const_i64(0), value), value)
+
+    def _print_Where(self, expr):
+        condition, if_true, if_false = expr.args
+        return arith.select(self.condition(condition), self(if_true), self(if_false))
+
+    _COMPARISONS = {"StrictLessThan": "slt", "LessThan": "sle", "StrictGreaterThan": "sgt",
+                    "GreaterThan": "sge", "Equality": "eq", "Unequality": "ne"}
+
+    def condition(self, expr) -> ir.Value:
+        """An i1 for a sympy condition over index values (a comparison, And, Or, Not, True, False)."""
+        name = type(expr).__name__
+        if name in self._COMPARISONS:
+            return arith.cmpi(getattr(arith.CmpIPredicate, self._COMPARISONS[name]), self(expr.lhs), self(expr.rhs))
+        if name in ("And", "Or"):
+            values = [self.condition(arg) for arg in expr.args]
+            value = values[0]
+            for other in values[1:]:
+                value = arith.andi(value, other) if name == "And" else arith.ori(value, other)
+            return value
+        if name == "Not":
+            return arith.xori(self.condition(expr.args[0]), arith.constant(ir.IntegerType.get_signless(1), 1))
+        if name in ("BooleanTrue", "BooleanFalse"):
+            return arith.constant(ir.IntegerType.get_signless(1), int(name == "BooleanTrue"))
+        raise UnsupportedOp(f"index:{name}", f"cannot lower index condition {expr}")
+
 
 # Sympy nodes that make a size expression float-valued (Inductor's true division of sizes).
 _FLOAT_NODES = ("FloatTrueDiv", "IntTrueDiv", "ToFloat")

@@ -80,3 +80,18 @@ def test_a_gathered_element_s_index_stays_inside_its_gather_loop(npusim_env):
 
     x = torch.randn(2, 3, 4, 1)
     torch.testing.assert_close(torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)(x), fn(x))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "circular", "replicate"])
+def test_reflect_padding_indexes_through_abs_and_a_branch(traced_env, mode):
+    """OpInfo's pad(mode="reflect") reads x at Where(k - |..| - 1 < 0, 2k - |..| - 1, k - |..| - 1):
+    the index printer knew neither Where nor Abs and refused `index:Where`. The cycles path takes
+    the same index (trace on)."""
+    def fn(x):
+        return torch.nn.functional.pad(x, (2, 1), mode=mode)
+
+    compiled = torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)
+    for n in (5, 9):
+        x = torch.randn(2, 3, n)
+        torch.testing.assert_close(compiled(x), fn(x))
+    assert all(e.get("cycles") for e in runlog.events("launch", traced_env))
