@@ -278,7 +278,7 @@ launcher.NpusimKernel.__call__ = forget_in_place_updates
 
 
 def test_opinfo_suite_runs_only_when_asked_for(pytester, monkeypatch):
-    """`pytest suites` (and make run) leaves suites/opinfo out; naming it or NPUSIM_OPINFO=1 runs it."""
+    """`pytest suites` leaves suites/opinfo out; naming it or NPUSIM_OPINFO=1 (what npusim nightly sets) runs it."""
     monkeypatch.delenv("NPUSIM_OPINFO", raising=False)
     for folder in ("suites", "suites/opinfo", "suites/fam"):
         pytester.mkpydir(folder)
