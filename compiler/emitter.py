@@ -541,8 +541,10 @@ class KernelEmitter:
                 spad, spad_id = self.new_spad(self.arg_dtype(node.buffer), 1)
                 gather = scf.ForOp(const_index(0), const_index(1), const_index(1))
                 with ir.InsertionPoint(gather.body):
-                    inner = Scope(env=indirect.bind(self, getattr(node, "indices", ()), scope),
-                                  memo=dict(scope.memo), spad_reads=scope.spad_reads)
+                    # the indices are computed in this loop's body: memoised in its scope, not the outer one
+                    # (a value from the body reused after it does not dominate its use)
+                    inner = Scope(env=scope.env, memo=dict(scope.memo), spad_reads=scope.spad_reads)
+                    inner.env = indirect.bind(self, getattr(node, "indices", ()), inner)
                     if node.mask is not None:
                         self.masked_element(node.buffer, spad, const_index(0), node.index, node.mask, inner, None)
                     else:

@@ -133,7 +133,8 @@ class IndexPrinter:
     def _print_Identity(self, expr):
         return self(expr.args[0])
 
-    # reflect / replicate padding index a mirrored position: |i - p|, and a Where on its sign
+    # reflection and circular padding index through |i| and a branch (pad.reflect's source index is
+    # Where(k - |..| - 1 < 0, 2k - |..| - 1, k - |..| - 1)): both arms are integer, so arith.select
     def _print_Abs(self, expr):
         value = self(expr.args[0])
         negative = arith.cmpi(arith.CmpIPredicate.slt, value, const_i64(0))
@@ -141,18 +142,27 @@ class IndexPrinter:
 
     def _print_Where(self, expr):
         condition, if_true, if_false = expr.args
-        return arith.select(self._condition(condition), self(if_true), self(if_false))
+        return arith.select(self.condition(condition), self(if_true), self(if_false))
 
-    _PREDICATES = {"StrictLessThan": arith.CmpIPredicate.slt, "LessThan": arith.CmpIPredicate.sle,
-                   "StrictGreaterThan": arith.CmpIPredicate.sgt, "GreaterThan": arith.CmpIPredicate.sge,
-                   "Equality": arith.CmpIPredicate.eq, "Unequality": arith.CmpIPredicate.ne}
+    _COMPARISONS = {"StrictLessThan": "slt", "LessThan": "sle", "StrictGreaterThan": "sgt",
+                    "GreaterThan": "sge", "Equality": "eq", "Unequality": "ne"}
 
-    def _condition(self, expr) -> ir.Value:
-        """An i1 for a relation between index values (only a Where's condition is one)."""
-        predicate = self._PREDICATES.get(type(expr).__name__)
-        if predicate is None:
-            raise UnsupportedOp(f"index:{type(expr).__name__}", f"cannot lower index condition {expr}")
-        return arith.cmpi(predicate, self(expr.lhs), self(expr.rhs))
+    def condition(self, expr) -> ir.Value:
+        """An i1 for a sympy condition over index values (a comparison, And, Or, Not, True, False)."""
+        name = type(expr).__name__
+        if name in self._COMPARISONS:
+            return arith.cmpi(getattr(arith.CmpIPredicate, self._COMPARISONS[name]), self(expr.lhs), self(expr.rhs))
+        if name in ("And", "Or"):
+            values = [self.condition(arg) for arg in expr.args]
+            value = values[0]
+            for other in values[1:]:
+                value = arith.andi(value, other) if name == "And" else arith.ori(value, other)
+            return value
+        if name == "Not":
+            return arith.xori(self.condition(expr.args[0]), arith.constant(ir.IntegerType.get_signless(1), 1))
+        if name in ("BooleanTrue", "BooleanFalse"):
+            return arith.constant(ir.IntegerType.get_signless(1), int(name == "BooleanTrue"))
+        raise UnsupportedOp(f"index:{name}", f"cannot lower index condition {expr}")
 
 
 class FloatExprPrinter:

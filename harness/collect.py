@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from compiler.errors import find_unsupported
+from compiler.errors import UnsupportedOp, find_unsupported
 from harness import checks, reproducer
 from harness.session import CaseResult, HarnessState, events_since, now
 from harness.sizes import Sweep, explicit_sweeps, sweeps
@@ -141,7 +141,13 @@ class CaseItem(NpusimItem):
             else None
         if functional:
             self.properties[Prop.FUNCTIONAL] = functional
+        # A refusal of the general graph is the same at every size: a recompile would only repeat it
+        # (size-0/1 cases compile their own specialised graph, so they keep their own key).
+        refusal_key = (self.op_key, self.specialised_dims())
         try:
+            if refusal_key in state.refusals:
+                refused = state.refusals[refusal_key]
+                raise UnsupportedOp(refused.op, refused.detail)
             with _functional(functional):
                 actual = compiled(*call_inputs)
         except Exception as exc:
@@ -149,6 +155,8 @@ class CaseItem(NpusimItem):
             self._collect(started)
             unsupported = find_unsupported(exc)
             if unsupported is not None:
+                if not self.specialised:
+                    state.refusals.setdefault(refusal_key, unsupported)
                 self.status = Status.UNSUPPORTED
                 gap = spec.declared_gap(self.dtype)
                 if gap is not None and not refusal_matches(gap[0], unsupported.op):

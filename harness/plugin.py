@@ -86,8 +86,8 @@ def pytest_collection_finish(session):
 
 
 # The OpInfo suite (~5,900 cases, hours on 2 cores) runs when asked for: named on the command line
-# (`pytest suites/opinfo`), or NPUSIM_OPINFO=1 (`npusim nightly --opinfo`). A plain `pytest suites`
-# or `make run` leaves it out until it fits the nightly budget (issue 17).
+# (`pytest suites/opinfo`), or NPUSIM_OPINFO=1 (`npusim nightly` sets it for its shard of the suite,
+# NPUSIM_OPINFO_SHARD; --opinfo for all of it). A plain `pytest suites` leaves it out.
 OPINFO_DIR = "opinfo"
 
 

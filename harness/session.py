@@ -37,6 +37,8 @@ class HarnessState:
     graph_starts: dict = field(default_factory=dict)  # (op key, dtype) -> ts of its dynamo_graph events
     ran: dict = field(default_factory=dict)  # (op key, dtype) -> sizes of the cases run here
     selected: dict = field(default_factory=dict)  # (op key, dtype) -> sizes of the cases selected to run
+    # (op key, size-0/1 pattern) -> the UnsupportedOp its general graph raised: later sizes reuse it
+    refusals: dict = field(default_factory=dict)
 
     def compiled(self, key, fn):
         """One torch.compile per op and dtype in this process: every size reuses it."""

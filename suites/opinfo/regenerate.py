@@ -59,8 +59,10 @@ def op_entries(records: list[dict]) -> dict[str, dict]:
 
 
 def update(data: dict, entries: dict[str, dict], ran_ops: set[str]) -> dict:
-    """The expectations with the ops that ran replaced: failing ones listed, passing ones removed."""
-    ops = {op: entry for op, entry in (data.get("ops") or {}).items() if op not in ran_ops}
+    """The expectations with the ops that ran replaced: failing ones listed, passing ones removed, and
+    ops the suite no longer runs (excluded since) dropped."""
+    suite_ops = {catalog.full_name(op) for op in catalog.op_database() if catalog.excluded_reason(op) is None}
+    ops = {op: entry for op, entry in (data.get("ops") or {}).items() if op not in ran_ops and op in suite_ops}
     ops.update({op: entry for op, entry in entries.items() if entry["class"] != expectations.PASS})
     return {"version": expectations.VERSION, "ops": ops}
 

@@ -53,3 +53,45 @@ def test_a_host_node_without_a_kernel_name_is_refused_by_its_node_type():
         python_kernel_name = ""
 
     assert op_name(DynamicSliceSize()) == "DynamicSliceSize"
+
+
+def test_batch_norm_running_var_takes_the_unbiased_correction_as_a_float_size(traced_env):
+    """OpInfo's _native_batch_norm_legit (training, running stats) updates running_var with
+    n / (n - 1.0), a float size expression (FloatTrueDiv of IntTrueDiv): the index printer knew only
+    integers and refused `index:FloatTrueDiv`. It is now computed in f64, on Spike and in the trace."""
+    def fn(x, weight, bias, mean, var):
+        return torch._native_batch_norm_legit(x, weight, bias, mean, var, True, 0.5, 0.6)
+
+    compiled = torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)
+    for n in (5, 7):
+        inputs = [torch.randn(5, 5, n), torch.randn(5), torch.randn(5), torch.randn(5), torch.rand(5) + 0.5]
+        expected_state = [t.clone() for t in inputs]
+        torch.testing.assert_close(compiled(*inputs), fn(*expected_state), rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(inputs[3:], expected_state[3:], rtol=1e-4, atol=1e-5)  # running stats
+    assert runlog.events("launch", traced_env)
+
+
+def test_a_gathered_element_s_index_stays_inside_its_gather_loop(npusim_env):
+    """OpInfo's interpolate(bilinear, align_corners) of a (2, 3, 4, 1) input: the second gather of a row
+    reused the source index computed inside the first gather's loop body (memoised in the outer scope),
+    and the kernel failed to verify ("operand #0 does not dominate this use")."""
+    def fn(x):
+        return torch.nn.functional.interpolate(x, (3, 3), mode="bilinear", align_corners=True)
+
+    x = torch.randn(2, 3, 4, 1)
+    torch.testing.assert_close(torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)(x), fn(x))
+
+
+@pytest.mark.parametrize("mode", ["reflect", "circular", "replicate"])
+def test_reflect_padding_indexes_through_abs_and_a_branch(traced_env, mode):
+    """OpInfo's pad(mode="reflect") reads x at Where(k - |..| - 1 < 0, 2k - |..| - 1, k - |..| - 1):
+    the index printer knew neither Where nor Abs and refused `index:Where`. The cycles path takes
+    the same index (trace on)."""
+    def fn(x):
+        return torch.nn.functional.pad(x, (2, 1), mode=mode)
+
+    compiled = torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)
+    for n in (5, 9):
+        x = torch.randn(2, 3, n)
+        torch.testing.assert_close(compiled(x), fn(x))
+    assert all(e.get("cycles") for e in runlog.events("launch", traced_env))

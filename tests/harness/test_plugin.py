@@ -135,6 +135,23 @@ def test_unsupported_op_is_shown_not_passed(project):
     assert cases["sort_declared[f32-N=7]"]["npusim.status"] in ("unsupported", "xfail")
 
 
+def test_a_refused_op_is_compiled_once_not_at_every_size(project, tmp_path, monkeypatch):
+    """Issue 17: a refusal of the general graph was recompiled (and refused again) at every size;
+    later sizes now reuse it, each still shown as unsupported naming the op."""
+    import json
+
+    runlog = tmp_path / "runlog.jsonl"
+    monkeypatch.setenv("NPUSIM_RUNLOG", str(runlog))
+    pytester = project('SPECS = [OpSpec("sort", lambda x: torch.sort(x).values, inputs=["N"])]\n')
+    result = run(pytester, targets=("suites/fam/ops.py::sort[f32-N=7]", f"suites/fam/ops.py::sort[f32-N={TILE + 1}]"))
+    result.assert_outcomes(failed=2)
+    cases = junit_cases(pytester)
+    assert {cases[f"sort[f32-N={n}]"]["npusim.status"] for n in (7, TILE + 1)} == {"unsupported"}
+    result.stdout.fnmatch_lines(["*UNSUPPORTED*sort*", "*UNSUPPORTED*sort*"])
+    graphs = [e for e in map(json.loads, runlog.read_text().splitlines()) if e["event"] == "dynamo_graph"]
+    assert len(graphs) == 1, graphs
+
+
 def test_declared_gap_refusing_another_op_fails_naming_both(project):
     ops = '''SPECS = [
     OpSpec("gap", lambda x: torch.cummax(x, -1).values, inputs=["N"], xfail={"*": ("sort", "sort is not lowered")}),
@@ -261,7 +278,7 @@ launcher.NpusimKernel.__call__ = forget_in_place_updates
 
 
 def test_opinfo_suite_runs_only_when_asked_for(pytester, monkeypatch):
-    """`pytest suites` (and make run) leaves suites/opinfo out; naming it or NPUSIM_OPINFO=1 runs it."""
+    """`pytest suites` leaves suites/opinfo out; naming it or NPUSIM_OPINFO=1 (what npusim nightly sets) runs it."""
     monkeypatch.delenv("NPUSIM_OPINFO", raising=False)
     for folder in ("suites", "suites/opinfo", "suites/fam"):
         pytester.mkpydir(folder)
