@@ -313,7 +313,7 @@ double TimingCore::book_channel(int channel, double earliest, double duration, d
       }
       end = on_grid(cand + take);
       remaining -= take;
-      // insert [cand, end) before cal[i], merged with neighbours closer than a burst
+      // insert [cand, end) before cal[i], merged with the neighbours it touches
       const bool joins_prev = i > 0 && cand - cal[i - 1].end < touching;
       const bool joins_next = i < cal.size() && cal[i].begin - end < touching;
       if (joins_prev && joins_next) {
