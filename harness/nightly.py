@@ -52,16 +52,31 @@ def parse(argv):
     parser.add_argument("--opinfo-shard", default=os.environ.get("NPUSIM_OPINFO_SHARD", OPINFO_NIGHTLY_SHARD),
                         help="the part of the OpInfo suite to run: k/n (every n-th op from the k-th), all, or none "
                              f"(default: $NPUSIM_OPINFO_SHARD, else {OPINFO_NIGHTLY_SHARD})")
-    parser.add_argument("--hardware-monotonic", action="store_true",
-                        help="also check per case that doubling a resource never costs cycles (opt-in: the "
-                             "nightly of 2026-11-26 found 13 cases, broadcast rows and middle-dim cumsum, a few "
-                             "cycles slower with more lanes; see simulator/trace/README.md)")
+    parser.add_argument("--hardware-monotonic", action=argparse.BooleanOptionalAction, default=True,
+                        help="check per case that doubling a resource (DRAM bandwidth, channels, lanes, cores, "
+                             "arrays, scratchpad) never costs cycles: six trace re-simulations per case (default: "
+                             "on; --no-hardware-monotonic skips them)")
     parser.add_argument("--out", default=None, help="report folder (default: reports/out/<date-time>)")
     parser.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (default: auto)")
     parser.add_argument("--baseline", default=str(BASELINE), help="summary.json to diff against")
     parser.add_argument("--suites", nargs="*", default=["suites"], help="suite paths (default: suites)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments after --")
     return parser.parse_args(argv)
+
+
+def pytest_command(args, config: str | None, junit: Path, several: bool) -> list[str]:
+    """The pytest run of the suites on one config."""
+    command = [sys.executable, "-m", "pytest", *args.suites, "-n", str(args.workers), f"--sizes={args.sizes}",
+               "-o", "junit_family=xunit1", f"--junitxml={junit}", "-p", "no:cacheprovider", "-rfE"]
+    if config:
+        command.append(f"--npu-config={config}")
+    if several:
+        command.append(f"--junit-prefix={Path(config).stem}")
+    if args.functional:
+        command.append(f"--functional={args.functional}")
+    if args.hardware_monotonic:
+        command.append("--hardware-monotonic")
+    return command + [a for a in args.pytest_args if a != "--"]
 
 
 def main(argv=None) -> int:
@@ -79,17 +94,7 @@ def main(argv=None) -> int:
         env = dict(os.environ, NPUSIM_OUT=str(run_dir), NPUSIM_RUNLOG=str(run_dir / "runlog.jsonl"))
         env.pop("NPUSIM_OPINFO_SHARD", None)
         env.update(opinfo_env(args))
-        command = [sys.executable, "-m", "pytest", *args.suites, "-n", str(args.workers), f"--sizes={args.sizes}",
-                   "-o", "junit_family=xunit1", f"--junitxml={junit}", "-p", "no:cacheprovider", "-rfE"]
-        if config:
-            command.append(f"--npu-config={config}")
-        if several:
-            command.append(f"--junit-prefix={Path(config).stem}")
-        if args.functional:
-            command.append(f"--functional={args.functional}")
-        if args.hardware_monotonic:
-            command.append("--hardware-monotonic")
-        command += [a for a in args.pytest_args if a != "--"]
+        command = pytest_command(args, config, junit, several)
         print(f"[nightly] {' '.join(command)}", flush=True)
         started = time.perf_counter()
         tests = subprocess.run(command, cwd=REPO_ROOT, env=env)

@@ -15,8 +15,8 @@ def register(parser) -> None:
                          "side that is off")
     group.addoption("--hardware-monotonic", action="store_true",
                     help="re-simulate each case on its config with one resource doubled (more bandwidth, "
-                         "channels, lanes, cores, arrays or scratchpad must never cost cycles); opt-in "
-                         "(npusim nightly --hardware-monotonic): known anomalies remain")
+                         "channels, lanes, cores, arrays or scratchpad must never cost cycles); npusim nightly "
+                         "turns it on (--no-hardware-monotonic there to skip it)")
     group.addoption("--sizes", choices=POLICIES, default="smoke", help="size policy of the case matrix")
     group.addoption("--npusim-out", default=None, metavar="DIR",
                     help="where per-case artifacts, reproducers and the run log go (default: a session dir "
