@@ -371,7 +371,13 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
   double accepted = start;
   for_each_channel_share(first_burst, n_bursts, [&](size_t channel, double duration) {
-    posted_writes_[channel].push_back(PostedWrite{start, duration});
+    // kept in release order (stable: program order among equal releases); two
+    // cores' stores may arrive out of order, usually near the back
+    auto &writes = posted_writes_[channel].writes;
+    auto at = writes.end();
+    while (at != writes.begin() && std::prev(at)->release > start) --at;
+    writes.insert(at, PostedWrite{start, duration});
+    ++posted_write_shares_;
     accepted = std::max(accepted, start + duration);
   });
   count_request();
@@ -382,26 +388,32 @@ double TimingCore::post_write(double start, int64_t first_burst, int64_t n_burst
 // before it, oldest release first; what does not fit waits for the next
 // horizon (or the end of the trace, when `before` is infinite). The trace
 // ends when the last write has landed.
+// Once a write is left over, it has taken every whole-burst gap from its
+// release to `before`, so no later write (released no earlier) fits either:
+// the channel's drain stops there. The writes left over are released again
+// at the horizon, which every later release is at or after (a store starts
+// after its core's issue time): `released_from` holds it, so a drain costs
+// the writes it books plus one, not the whole queue.
 void TimingCore::drain_writes(double before) {
+  ++write_drains_;
   for (size_t channel = 0; channel < posted_writes_.size(); ++channel) {
-    auto &queue = posted_writes_[channel];
-    if (queue.empty()) continue;
-    std::stable_sort(queue.begin(), queue.end(),
-                     [](const PostedWrite &a, const PostedWrite &b) { return a.release < b.release; });
-    for (PostedWrite &w : queue) {
-      if (w.release >= before) break;
+    WriteQueue &queue = posted_writes_[channel];
+    while (!queue.writes.empty()) {
+      PostedWrite &w = queue.writes.front();
+      const double release = std::max(w.release, queue.released_from);
+      if (release >= before) break;
       double left = 0;
-      const double end = book_channel(static_cast<int>(channel), w.release, w.duration, before, &left);
+      ++write_drain_bookings_;
+      const double end = book_channel(static_cast<int>(channel), release, w.duration, before, &left);
       if (left > 0) {  // the rest only from the horizon on: the calendar before it is pruned
-        w.release = before;
         w.duration = left;
-        continue;
+        break;
       }
       note_end(end + cfg_.dram_write_latency + cfg_.noc_latency);
-      w.duration = 0;  // landed
+      queue.writes.pop_front();  // landed
     }
-    queue.erase(std::remove_if(queue.begin(), queue.end(), [&](const PostedWrite &w) { return w.duration <= 0; }),
-                queue.end());
+    if (before < std::numeric_limits<double>::infinity())
+      queue.released_from = std::max(queue.released_from, before);
   }
 }
 
@@ -672,7 +684,9 @@ std::string TimingCore::report_json(double wall_s, int32_t producer_status) cons
       << ", \"max_elems\": " << kv.second.max_elems << ", \"cycles\": " << kv.second.cycles << "}";
     first = false;
   }
-  o << "}, \"dram_calendar_peak\": " << calendar_peak_ << ", \"scratchpad_slots\": " << effective_slots_ << ", \"missing_costs\": ["; 
+  o << "}, \"write_drain\": {\"posted\": " << posted_write_shares_ << ", \"drains\": " << write_drains_
+    << ", \"bookings\": " << write_drain_bookings_ << "}";
+  o << ", \"dram_calendar_peak\": " << calendar_peak_ << ", \"scratchpad_slots\": " << effective_slots_ << ", \"missing_costs\": ["; 
   for (size_t i = 0; i < missing_costs_.size(); ++i) o << (i ? ", " : "") << missing_costs_[i];
   o << "]" << ", \"producer_status\": " << producer_status
     << ", \"sim_wall_s\": " << wall_s << "}";

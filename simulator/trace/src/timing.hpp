@@ -51,6 +51,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <limits>
 #include <map>
 #include <string>
@@ -250,7 +251,14 @@ class TimingCore {
   struct PostedWrite {
     double release, duration;
   };
-  std::vector<std::vector<PostedWrite>> posted_writes_;  // per channel, in program order
+  struct WriteQueue {
+    std::deque<PostedWrite> writes;  // in release order
+    double released_from = 0;        // no write is booked before this (the last drain's horizon)
+  };
+  std::vector<WriteQueue> posted_writes_;  // per channel
+  // Work of the write drains (a performance diagnostic: bookings stay within
+  // one per posted channel share plus one per channel and drain).
+  uint64_t posted_write_shares_ = 0, write_drains_ = 0, write_drain_bookings_ = 0;
   size_t calendar_peak_ = 0;  // longest channel calendar seen (a performance diagnostic)
   uint64_t bookings_since_prune_ = 0;
   double end_time_ = 0;
