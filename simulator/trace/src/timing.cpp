@@ -166,8 +166,7 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   double bytes_per_cycle = cfg_.dram_gbps_per_channel * 1000.0 / cfg_.core_freq_mhz;
   burst_cycles_ = std::max(static_cast<double>(cfg_.dram_burst_bytes) / bytes_per_cycle,
                            cfg_.core_freq_mhz / cfg_.dram_freq_mhz);
-  calendars_.assign(static_cast<size_t>(cfg_.dram_channels), {});
-  posted_writes_.assign(static_cast<size_t>(cfg_.dram_channels), {});
+  channels_.assign(static_cast<size_t>(cfg_.dram_channels), Channel{});
   cores_.resize(static_cast<size_t>(cfg_.cores));
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
   for (Core &c : cores_) {
@@ -258,13 +257,25 @@ double TimingCore::reserve_queue_entry(Core &c) {
 // Nothing is booked at or after `limit`: what did not fit is returned in
 // `*left` (posted writes fill only the gaps reads left before the horizon).
 // Returns the end of the last burst booked.
-double TimingCore::book_channel(int channel, double earliest, double duration, double limit, double *left) {
-  auto &cal = calendars_[static_cast<size_t>(channel)];
+double TimingCore::book_channel(Channel &channel, double earliest, double duration, double limit, double *left) {
+  auto &cal = channel.calendar;
   // No booking is shorter than one burst, so a gap shorter than that can
   // never be used: bookings that leave one are merged with their neighbour,
   // which keeps the calendars short without changing any outcome.
   const double unit = burst_cycles_;
   auto whole_bursts = [&](double gap) { return std::floor(gap / unit + 1e-9) * unit; };
+  // Most common case (a busy channel): the request starts inside the last
+  // booking or less than a burst after it and fits before the limit: it
+  // extends that booking. The same arithmetic as the general paths below.
+  if (!cal.empty() && earliest >= cal.back().begin && duration > 1e-9) {
+    Interval &last = cal.back();
+    if (earliest < last.end ? limit - last.end >= duration
+                            : earliest - last.end < unit && earliest + duration <= limit) {
+      last.end = std::max(last.end, earliest) + duration;
+      if (left) *left = 0;
+      return last.end;
+    }
+  }
   double remaining = duration, end = earliest;
   // Common case: the request starts after everything booked so far.
   if (cal.empty() || earliest >= cal.back().end) {
@@ -323,7 +334,6 @@ double TimingCore::book_channel(int channel, double earliest, double duration, d
       }
     }
   }
-  busy_dram_channel_ += duration - remaining;
   if (left)
     *left = remaining > 1e-9 ? remaining : 0;
   else if (remaining > 1e-9)
@@ -344,11 +354,31 @@ void TimingCore::prune_calendars() {
   double horizon = cores_[0].issue;
   for (const Core &c : cores_) horizon = std::min(horizon, c.issue);
   drain_writes(horizon);
-  for (auto &cal : calendars_) {
+  for (size_t i = 0; i < (lockstep_ ? 1 : channels_.size()); ++i) {
+    auto &cal = channels_[i].calendar;
     calendar_peak_ = std::max(calendar_peak_, cal.size());
     auto it = std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= horizon; });
     cal.erase(cal.begin(), it);
   }
+  if (!lockstep_) join_channels_if_equal();
+}
+
+bool TimingCore::Channel::operator==(const Channel &o) const {
+  return calendar == o.calendar && writes == o.writes;
+}
+
+// The channels leave lockstep: each gets a copy of the shared state.
+void TimingCore::split_channels() {
+  for (size_t i = 1; i < channels_.size(); ++i) channels_[i] = channels_[0];
+  lockstep_ = false;
+}
+
+// Back to lockstep once every channel's state is the same again (a
+// prune can drop what made them differ).
+void TimingCore::join_channels_if_equal() {
+  for (size_t i = 1; i < channels_.size(); ++i)
+    if (!(channels_[i] == channels_[0])) return;
+  lockstep_ = true;  // the others keep their (stale) state: a split copies over it without allocating
 }
 
 // Burst i of a request whose first burst is `first_burst` (its byte address /
@@ -358,8 +388,9 @@ void TimingCore::prune_calendars() {
 // gets cheaper. `latency` is the read or write latency of the access.
 double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
   double done = start;
-  for_each_channel_share(first_burst, n_bursts, [&](size_t channel, double duration) {
-    done = std::max(done, book_channel(static_cast<int>(channel), start, duration));
+  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
+    done = std::max(done, book_channel(channel, start, duration));
+    busy_dram_channel_ += duration * static_cast<double>(copies);
   });
   count_request();
   return done + latency + cfg_.noc_latency;
@@ -370,14 +401,9 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 // channel time is booked by drain_writes.
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
   double accepted = start;
-  for_each_channel_share(first_burst, n_bursts, [&](size_t channel, double duration) {
-    // kept in release order (stable: program order among equal releases); two
-    // cores' stores may arrive out of order, usually near the back
-    auto &writes = posted_writes_[channel].writes;
-    auto at = writes.end();
-    while (at != writes.begin() && std::prev(at)->release > start) --at;
-    writes.insert(at, PostedWrite{start, duration});
-    ++posted_write_shares_;
+  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
+    channel.writes.insert(PostedWrite{start, duration});
+    posted_write_shares_ += static_cast<uint64_t>(copies);
     accepted = std::max(accepted, start + duration);
   });
   count_request();
@@ -396,21 +422,24 @@ double TimingCore::post_write(double start, int64_t first_burst, int64_t n_burst
 // the writes it books plus one, not the whole queue.
 void TimingCore::drain_writes(double before) {
   ++write_drains_;
-  for (size_t channel = 0; channel < posted_writes_.size(); ++channel) {
-    WriteQueue &queue = posted_writes_[channel];
-    while (!queue.writes.empty()) {
-      PostedWrite &w = queue.writes.front();
+  const size_t live = lockstep_ ? 1 : channels_.size();
+  const double copies = lockstep_ ? static_cast<double>(channels_.size()) : 1.0;
+  for (size_t i = 0; i < live; ++i) {
+    WriteQueue &queue = channels_[i].writes;
+    while (!queue.empty()) {
+      PostedWrite &w = queue.front();
       const double release = std::max(w.release, queue.released_from);
       if (release >= before) break;
       double left = 0;
-      ++write_drain_bookings_;
-      const double end = book_channel(static_cast<int>(channel), release, w.duration, before, &left);
+      write_drain_bookings_ += static_cast<uint64_t>(copies);
+      const double end = book_channel(channels_[i], release, w.duration, before, &left);
+      busy_dram_channel_ += (w.duration - left) * copies;
       if (left > 0) {  // the rest only from the horizon on: the calendar before it is pruned
         w.duration = left;
         break;
       }
       note_end(end + cfg_.dram_write_latency + cfg_.noc_latency);
-      queue.writes.pop_front();  // landed
+      queue.pop_front();  // landed
     }
     if (before < std::numeric_limits<double>::infinity())
       queue.released_from = std::max(queue.released_from, before);
@@ -686,7 +715,8 @@ std::string TimingCore::report_json(double wall_s, int32_t producer_status) cons
   }
   o << "}, \"write_drain\": {\"posted\": " << posted_write_shares_ << ", \"drains\": " << write_drains_
     << ", \"bookings\": " << write_drain_bookings_ << "}";
-  o << ", \"dram_calendar_peak\": " << calendar_peak_ << ", \"scratchpad_slots\": " << effective_slots_ << ", \"missing_costs\": ["; 
+  o << ", \"dram_requests\": {\"lockstep\": " << lockstep_requests_ << ", \"per_channel\": " << per_channel_requests_
+    << "}, \"dram_calendar_peak\": " << calendar_peak_ << ", \"scratchpad_slots\": " << effective_slots_ << ", \"missing_costs\": ["; 
   for (size_t i = 0; i < missing_costs_.size(); ++i) o << (i ? ", " : "") << missing_costs_[i];
   o << "]" << ", \"producer_status\": " << producer_status
     << ", \"sim_wall_s\": " << wall_s << "}";

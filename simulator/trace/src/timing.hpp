@@ -51,7 +51,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
 #include <limits>
 #include <map>
 #include <string>
@@ -182,6 +181,7 @@ class TimingCore {
   };
   struct Interval {
     double begin, end;
+    bool operator==(const Interval &o) const { return begin == o.begin && end == o.end; }
   };
   struct TileStats {
     uint64_t calls = 0;
@@ -213,7 +213,8 @@ class TimingCore {
   void mark_read(Core &c, uint64_t mask, double until);
   double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
   void mark_written(Core &c, uint64_t mask, double ready);
-  double book_channel(int channel, double earliest, double duration,
+  struct Channel;
+  double book_channel(Channel &channel, double earliest, double duration,
                       double limit = std::numeric_limits<double>::infinity(), double *left = nullptr);
   double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
   double post_write(double start, int64_t first_burst, int64_t n_bursts);
@@ -224,17 +225,31 @@ class TimingCore {
   }
   void prune_calendars();
   void count_request();
-  // Calls f(channel, cycles) for each channel a request of n_bursts bursts from first_burst
-  // touches: min(bursts, channels) channels, floor or ceil of bursts / channels bursts each.
+  // Calls f(channel state, cycles, channels it stands for) for each channel a
+  // request of n_bursts bursts from first_burst touches: min(bursts, channels)
+  // channels, floor or ceil of bursts / channels bursts each. While the
+  // channels run in lockstep, a request that gives every channel the same
+  // share is one call on the shared state; any other request splits them.
   template <typename F>
   void for_each_channel_share(int64_t first_burst, int64_t n_bursts, F &&f) {
     const int64_t channels = cfg_.dram_channels;
+    if (lockstep_) {
+      if (n_bursts % channels == 0) {
+        ++lockstep_requests_;
+        f(channels_[0], static_cast<double>(n_bursts / channels) * burst_cycles_, channels);
+        return;
+      }
+      split_channels();
+    }
+    ++per_channel_requests_;
     const int64_t used = std::min(n_bursts, channels);
     const int64_t base = n_bursts / channels, extra = n_bursts % channels;
     for (int64_t i = 0; i < used; ++i)
-      f(static_cast<size_t>((first_burst + i) % channels),
-        static_cast<double>(base + (i < extra ? 1 : 0)) * burst_cycles_);
+      f(channels_[static_cast<size_t>((first_burst + i) % channels)],
+        static_cast<double>(base + (i < extra ? 1 : 0)) * burst_cycles_, int64_t{1});
   }
+  void split_channels();
+  void join_channels_if_equal();
 
   Config cfg_;
   KernelInfo info_;
@@ -247,15 +262,53 @@ class TimingCore {
   bool in_work_item_ = false;
   int effective_slots_ = 1;
   double burst_cycles_ = 1;
-  std::vector<std::vector<Interval>> calendars_;
   struct PostedWrite {
     double release, duration;
+    bool operator==(const PostedWrite &o) const { return release == o.release && duration == o.duration; }
   };
+  // A channel's posted writes in release order (stable: program order among
+  // equal releases): a vector whose consumed front is dropped in bulk.
   struct WriteQueue {
-    std::deque<PostedWrite> writes;  // in release order
-    double released_from = 0;        // no write is booked before this (the last drain's horizon)
+    std::vector<PostedWrite> items;
+    size_t head = 0;           // items before it have landed
+    double released_from = 0;  // no write is booked before this (the last drain's horizon)
+    bool empty() const { return head == items.size(); }
+    PostedWrite &front() { return items[head]; }
+    void pop_front() {
+      if (++head == items.size()) {
+        items.clear();
+        head = 0;
+      } else if (head >= 4096 && 2 * head >= items.size()) {
+        items.erase(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(head));
+        head = 0;
+      }
+    }
+    // Two cores' stores may arrive out of release order, usually near the back.
+    void insert(const PostedWrite &w) {
+      auto at = items.end();
+      while (at - items.begin() > static_cast<std::ptrdiff_t>(head) && std::prev(at)->release > w.release) --at;
+      items.insert(at, w);
+    }
+    bool operator==(const WriteQueue &o) const {
+      return released_from == o.released_from && items.size() - head == o.items.size() - o.head &&
+             std::equal(items.begin() + static_cast<std::ptrdiff_t>(head), items.end(),
+                        o.items.begin() + static_cast<std::ptrdiff_t>(o.head));
+    }
   };
-  std::vector<WriteQueue> posted_writes_;  // per channel
+  // One DRAM channel: its calendar of booked intervals and its posted writes.
+  struct Channel {
+    std::vector<Interval> calendar;
+    WriteQueue writes;
+    bool operator==(const Channel &o) const;
+  };
+  // Per channel. While lockstep_, every channel's state equals channels_[0]
+  // and only that one is kept (requests that spread evenly over the channels
+  // book once, not once per channel); a request that does not splits them,
+  // and they join again at a pruning when all states are equal. Outcomes are
+  // the same either way.
+  std::vector<Channel> channels_;
+  bool lockstep_ = true;
+  uint64_t lockstep_requests_ = 0, per_channel_requests_ = 0;
   // Work of the write drains (a performance diagnostic: bookings stay within
   // one per posted channel share plus one per channel and drain).
   uint64_t posted_write_shares_ = 0, write_drains_ = 0, write_drain_bookings_ = 0;
