@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -241,11 +242,10 @@ void TimingCore::issue_descriptor(Core &c) {
 }
 
 double TimingCore::reserve_queue_entry(Core &c) {
-  auto &q = c.dma_outstanding;
+  auto &q = c.dma_outstanding;  // a min-heap of completion times
   if (static_cast<int>(q.size()) < cfg_.dma_queue_depth) return 0;
-  auto oldest = std::min_element(q.begin(), q.end());
-  double t = *oldest;
-  *oldest = q.back();
+  std::pop_heap(q.begin(), q.end(), std::greater<double>());
+  const double t = q.back();
   q.pop_back();
   return t;
 }
@@ -257,25 +257,14 @@ double TimingCore::reserve_queue_entry(Core &c) {
 // Nothing is booked at or after `limit`: what did not fit is returned in
 // `*left` (posted writes fill only the gaps reads left before the horizon).
 // Returns the end of the last burst booked.
-double TimingCore::book_channel(Channel &channel, double earliest, double duration, double limit, double *left) {
+double TimingCore::book_channel_general(Channel &channel, double earliest, double duration, double limit,
+                                        double *left) {
   auto &cal = channel.calendar;
   // No booking is shorter than one burst, so a gap shorter than that can
   // never be used: bookings that leave one are merged with their neighbour,
   // which keeps the calendars short without changing any outcome.
   const double unit = burst_cycles_;
   auto whole_bursts = [&](double gap) { return std::floor(gap / unit + 1e-9) * unit; };
-  // Most common case (a busy channel): the request starts inside the last
-  // booking or less than a burst after it and fits before the limit: it
-  // extends that booking. The same arithmetic as the general paths below.
-  if (!cal.empty() && earliest >= cal.back().begin && duration > 1e-9) {
-    Interval &last = cal.back();
-    if (earliest < last.end ? limit - last.end >= duration
-                            : earliest - last.end < unit && earliest + duration <= limit) {
-      last.end = std::max(last.end, earliest) + duration;
-      if (left) *left = 0;
-      return last.end;
-    }
-  }
   double remaining = duration, end = earliest;
   // Common case: the request starts after everything booked so far.
   if (cal.empty() || earliest >= cal.back().end) {
@@ -360,10 +349,22 @@ void TimingCore::prune_calendars() {
     auto it = std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= horizon; });
     cal.erase(cal.begin(), it);
   }
-  if (!lockstep_) join_channels_if_equal();
+  // Joining is optional (outcomes are the same either way), so a failed
+  // comparison backs off: channels that keep differing are not compared at
+  // every pruning.
+  if (!lockstep_ && ++prunes_since_join_try_ >= join_try_interval_) {
+    prunes_since_join_try_ = 0;
+    join_channels_if_equal();
+    join_try_interval_ = lockstep_ ? 1 : std::min(join_try_interval_ * 2, 64);
+  }
 }
 
 bool TimingCore::Channel::operator==(const Channel &o) const {
+  // the newest entries differ first: compare them before the whole state
+  if (calendar.size() != o.calendar.size() || writes.items.size() - writes.head != o.writes.items.size() - o.writes.head)
+    return false;
+  if (!calendar.empty() && !(calendar.back() == o.calendar.back())) return false;
+  if (!writes.empty() && !(writes.items.back() == o.writes.items.back())) return false;
   return calendar == o.calendar && writes == o.writes;
 }
 
@@ -448,6 +449,7 @@ void TimingCore::drain_writes(double before) {
 
 void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
   c.dma_outstanding.push_back(done);
+  std::push_heap(c.dma_outstanding.begin(), c.dma_outstanding.end(), std::greater<double>());
   if (tag < 0) {
     c.issue = std::max(c.issue, done);  // synchronous: the whole core waits
     c.gate = std::max(c.gate, done);
@@ -624,7 +626,7 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
   mark_written(c, writes, done);
   c.busy_vector += occupancy;
   if (cost) c.vector_at_peak += cost->peak_work(n_elems);
-  TileStats &ts = tile_stats_[tile_id];
+  TileStats &ts = tile_stats(tile_id);
   ++ts.calls;
   ts.elems += n_elems;
   ts.max_elems = std::max(ts.max_elems, n_elems);
@@ -676,7 +678,7 @@ void TimingCore::systolic_accumulate(int32_t tile_id, int32_t array, int64_t han
   SystolicUnit::Pass pass = unit.accumulate(array, handle, earliest, m, k, n);
   mark_read(c, reads, pass.end);
   mark_written(c, writes, unit.output_written(writes, out_ready, pass.done));
-  TileStats &ts = tile_stats_[tile_id];
+  TileStats &ts = tile_stats(tile_id);
   ++ts.calls;
   ts.elems += m * n;
   ts.max_elems = std::max(ts.max_elems, m * n);
@@ -708,7 +710,10 @@ std::string TimingCore::report_json(double wall_s, int32_t producer_status) cons
       << ", \"issue_end\": " << cores_[i].issue << "}";
   o << "], \"tiles\": {";
   bool first = true;
-  for (const auto &kv : tile_stats_) {
+  std::map<int, TileStats> tiles = other_tile_stats_;
+  for (size_t id = 0; id < tile_stats_.size(); ++id)
+    if (tile_stats_[id].calls) tiles[static_cast<int>(id)] = tile_stats_[id];
+  for (const auto &kv : tiles) {
     o << (first ? "" : ", ") << "\"" << kv.first << "\": {\"calls\": " << kv.second.calls << ", \"elems\": " << kv.second.elems
       << ", \"max_elems\": " << kv.second.max_elems << ", \"cycles\": " << kv.second.cycles << "}";
     first = false;

@@ -172,7 +172,7 @@ class TimingCore {
     double gate = 0;         // compute may not start before (barriers)
     double vector_free = 0;
     double vector_result = 0;  // result of the last compute ready
-    std::vector<double> dma_outstanding;  // completion times, size <= queue depth
+    std::vector<double> dma_outstanding;  // completion times (a min-heap), size <= queue depth
     std::vector<PendingDma> pending;
     std::vector<Buffer> buffers;
     uint64_t work_items = 0;
@@ -214,8 +214,12 @@ class TimingCore {
   double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
   void mark_written(Core &c, uint64_t mask, double ready);
   struct Channel;
+  // Books `duration` cycles on a channel from `earliest` on (see
+  // book_channel_general). Inline: the two most common cases, with the same
+  // arithmetic as the general path.
   double book_channel(Channel &channel, double earliest, double duration,
                       double limit = std::numeric_limits<double>::infinity(), double *left = nullptr);
+  double book_channel_general(Channel &channel, double earliest, double duration, double limit, double *left);
   double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
   double post_write(double start, int64_t first_burst, int64_t n_bursts);
   void drain_writes(double before);
@@ -244,9 +248,12 @@ class TimingCore {
     ++per_channel_requests_;
     const int64_t used = std::min(n_bursts, channels);
     const int64_t base = n_bursts / channels, extra = n_bursts % channels;
-    for (int64_t i = 0; i < used; ++i)
-      f(channels_[static_cast<size_t>((first_burst + i) % channels)],
-        static_cast<double>(base + (i < extra ? 1 : 0)) * burst_cycles_, int64_t{1});
+    const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
+    int64_t channel = first_burst % channels;
+    for (int64_t i = 0; i < used; ++i) {
+      f(channels_[static_cast<size_t>(channel)], i < extra ? more : less, int64_t{1});
+      if (++channel == channels) channel = 0;
+    }
   }
   void split_channels();
   void join_channels_if_equal();
@@ -308,6 +315,7 @@ class TimingCore {
   // the same either way.
   std::vector<Channel> channels_;
   bool lockstep_ = true;
+  int prunes_since_join_try_ = 0, join_try_interval_ = 1;
   uint64_t lockstep_requests_ = 0, per_channel_requests_ = 0;
   // Work of the write drains (a performance diagnostic: bookings stay within
   // one per posted channel share plus one per channel and drain).
@@ -320,9 +328,45 @@ class TimingCore {
   uint64_t n_dma_ = 0, n_gather_ = 0, n_scatter_ = 0, n_compute_ = 0, n_barrier_ = 0, n_preload_ = 0,
            n_accumulate_ = 0, n_work_items_ = 0;
   double busy_dram_channel_ = 0;
-  std::map<int, TileStats> tile_stats_;
+  // Per tile id: a vector for the usual small ids, a map for the rest.
+  static constexpr int kTileStatsDense = 4096;
+  std::vector<TileStats> tile_stats_;
+  std::map<int, TileStats> other_tile_stats_;
+  TileStats &tile_stats(int32_t id) {
+    if (id < 0 || id >= kTileStatsDense) return other_tile_stats_[id];
+    if (static_cast<size_t>(id) >= tile_stats_.size()) tile_stats_.resize(static_cast<size_t>(id) + 1);
+    return tile_stats_[static_cast<size_t>(id)];
+  }
   std::vector<int> missing_costs_;
   StoreFootprint stored_;
 };
+
+inline double TimingCore::book_channel(Channel &channel, double earliest, double duration, double limit,
+                                      double *left) {
+  auto &cal = channel.calendar;
+  if (duration > 1e-9) {
+    if (cal.empty()) {
+      if (earliest + duration <= limit) {  // an idle channel
+        cal.push_back(Interval{earliest, earliest + duration});
+        if (left) *left = 0;
+        return earliest + duration;
+      }
+    } else if (earliest >= cal.back().begin) {
+      Interval &last = cal.back();
+      if (earliest < last.end ? limit - last.end >= duration : earliest + duration <= limit) {
+        if (earliest < last.end || earliest - last.end < burst_cycles_) {
+          // a busy channel: starts inside the last booking or less than a burst after it
+          last.end = std::max(last.end, earliest) + duration;
+          if (left) *left = 0;
+          return last.end;
+        }
+        cal.push_back(Interval{earliest, earliest + duration});  // after a usable gap
+        if (left) *left = 0;
+        return earliest + duration;
+      }
+    }
+  }
+  return book_channel_general(channel, earliest, duration, limit, left);
+}
 
 }  // namespace npusim
