@@ -686,7 +686,7 @@ void TimingCore::systolic_accumulate(int32_t tile_id, int32_t array, int64_t han
   note_end(pass.done);
 }
 
-std::string TimingCore::report_json(double wall_s, int32_t producer_status) const {
+std::string TimingCore::report_json(double wall_s, double cpu_s, int32_t producer_status) const {
   double end = end_time_;
   double busy_vector = 0, busy_systolic = 0, busy_dma_issue = 0, vector_at_peak = 0;
   for (const SystolicUnit &unit : systolic_) busy_systolic += unit.busy_stream();
@@ -724,7 +724,7 @@ std::string TimingCore::report_json(double wall_s, int32_t producer_status) cons
     << "}, \"dram_calendar_peak\": " << calendar_peak_ << ", \"scratchpad_slots\": " << effective_slots_ << ", \"missing_costs\": ["; 
   for (size_t i = 0; i < missing_costs_.size(); ++i) o << (i ? ", " : "") << missing_costs_[i];
   o << "]" << ", \"producer_status\": " << producer_status
-    << ", \"sim_wall_s\": " << wall_s << "}";
+    << ", \"sim_wall_s\": " << wall_s << ", \"sim_cpu_s\": " << cpu_s << "}";
   return o.str();
 }
 

@@ -143,7 +143,8 @@ class TimingCore {
   void systolic_accumulate(int32_t tile_id, int32_t array, int64_t handle, int64_t m, int64_t k, int64_t n,
                            uint64_t reads, uint64_t writes);
 
-  std::string report_json(double wall_s, int32_t producer_status) const;
+  // wall_s / cpu_s: wall and process CPU time of the producer's run
+  std::string report_json(double wall_s, double cpu_s, int32_t producer_status) const;
   uint64_t records() const { return records_; }
   // Checks at the end of the trace (unclosed work item); throws TraceError.
   void finish();
