@@ -223,6 +223,9 @@ def simulate(kernel: str | os.PathLike | Mapping, meta: dict | None = None,
              "kernel.mlir": str(artifacts.kernel_mlir)}
     stats = run_simulator(artifacts.trace_so, artifacts.info_json, attribute_json, config_json, cost_path,
                           result_json, timeout_s=timeout_s, artifacts=paths)
+    # Unlinked first: ext4 flushes a file renamed over an existing one to disk (auto_da_alloc),
+    # which cost ~5 ms per launch; a reader may briefly find no result.json, never a partial one.
+    (launch_dir / "result.json").unlink(missing_ok=True)
     os.replace(result_json, launch_dir / "result.json")
     return SimResult(cycles=int(stats["cycles"]), trace_records=int(stats["trace_records"]),
                      dram_bytes=int(stats["dram_bytes"]), busy_cycles=stats["busy_cycles"], stats=stats,
