@@ -278,8 +278,20 @@ double TimingCore::book_channel_general(Channel &channel, double earliest, doubl
       end = earliest + take;
     }
   } else {
+    // The first booking ending after `earliest`: requests land near the end
+    // of the calendar, so gallop back from it before the binary search.
+    size_t lo = 0, hi = cal.size() - 1, step = 1;  // cal[hi].end > earliest (this branch)
+    while (step <= hi) {
+      if (cal[hi - step].end <= earliest) {
+        lo = hi - step + 1;
+        break;
+      }
+      hi -= step;
+      step *= 2;
+    }
     size_t i = static_cast<size_t>(
-        std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= earliest; }) -
+        std::partition_point(cal.begin() + static_cast<std::ptrdiff_t>(lo), cal.begin() + static_cast<std::ptrdiff_t>(hi),
+                             [&](const Interval &iv) { return iv.end <= earliest; }) -
         cal.begin());
     double cand = earliest;
     while (remaining > 1e-9 && cand < limit) {
