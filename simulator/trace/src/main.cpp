@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -129,6 +130,8 @@ int main(int argc, char **argv) {
         die(2, "the attribute file has " + std::to_string(shape_args.size()) + " shape_args, the kernel takes " +
                    std::to_string(info.n_size_args));
       sim = std::make_unique<TimingCore>(cfg, info, std::move(costs), allow_missing_costs);
+      const char *separate = std::getenv("NPUSIM_TRACE_CHANNELS_SEPARATE");  // for tests: no channel lockstep
+      if (separate && *separate && std::string(separate) != "0") sim->keep_channels_separate();
     } catch (const std::exception &e) {
       die(2, stage + ": " + e.what());
     }

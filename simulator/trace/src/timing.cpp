@@ -364,7 +364,7 @@ void TimingCore::prune_calendars() {
   // Joining is optional (outcomes are the same either way), so a failed
   // comparison backs off: channels that keep differing are not compared at
   // every pruning.
-  if (!lockstep_ && ++prunes_since_join_try_ >= join_try_interval_) {
+  if (!lockstep_ && allow_lockstep_ && ++prunes_since_join_try_ >= join_try_interval_) {
     prunes_since_join_try_ = 0;
     join_channels_if_equal();
     join_try_interval_ = lockstep_ ? 1 : std::min(join_try_interval_ * 2, 64);

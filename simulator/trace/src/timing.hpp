@@ -146,6 +146,11 @@ class TimingCore {
   // wall_s / cpu_s: wall and process CPU time of the producer's run
   std::string report_json(double wall_s, double cpu_s, int32_t producer_status) const;
   uint64_t records() const { return records_; }
+  // Keeps every DRAM channel's state separately from the start (no lockstep):
+  // the same outcomes, more work; tests compare the two.
+  void keep_channels_separate() {
+    lockstep_ = allow_lockstep_ = false;
+  }
   // Checks at the end of the trace (unclosed work item); throws TraceError.
   void finish();
 
@@ -315,7 +320,7 @@ class TimingCore {
   // and they join again at a pruning when all states are equal. Outcomes are
   // the same either way.
   std::vector<Channel> channels_;
-  bool lockstep_ = true;
+  bool lockstep_ = true, allow_lockstep_ = true;
   int prunes_since_join_try_ = 0, join_try_interval_ = 1;
   uint64_t lockstep_requests_ = 0, per_channel_requests_ = 0;
   // Work of the write drains (a performance diagnostic: bookings stay within
