@@ -70,19 +70,19 @@ def _load_kernel(kernel: str | os.PathLike | Mapping, meta: dict | None) -> tupl
 
 def _config_values(config: Any) -> tuple[str, dict, str]:
     """Name, validated values and their digest. A named or file config is parsed once per
-    process and file version (YAML parsing was most of a small launch's overhead)."""
+    process and file content (YAML parsing was most of a small launch's overhead)."""
     if isinstance(config, npu_config.NpuConfig):
         return config.name, config.data, _digest(config.data)
     if isinstance(config, Mapping):
         npu_config.validate(dict(config), Path("<dict>"))
         return config["name"], dict(config), _digest(dict(config))
     path = npu_config.resolve_path(config)
-    stat = path.stat()
-    return _load_config_file(path, stat.st_mtime_ns, stat.st_size)
+    return _load_config_file(path, path.read_text())
 
 
 @functools.lru_cache(maxsize=64)
-def _load_config_file(path: Path, mtime_ns: int, size: int) -> tuple[str, dict, str]:
+def _load_config_file(path: Path, text: str) -> tuple[str, dict, str]:
+    """Keyed by the file's text, not its mtime: a test may rewrite a file within the clock's tick."""
     loaded = npu_config.load(path)
     return loaded.name, loaded.data, _digest(loaded.data)
 
