@@ -18,6 +18,7 @@ appends one, for callers that want it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -67,14 +68,23 @@ def _load_kernel(kernel: str | os.PathLike | Mapping, meta: dict | None) -> tupl
     return mlir_path.read_text(), meta
 
 
-def _config_values(config: Any) -> tuple[str, dict]:
+def _config_values(config: Any) -> tuple[str, dict, str]:
+    """Name, validated values and their digest. A named or file config is parsed once per
+    process and file content (YAML parsing was most of a small launch's overhead)."""
     if isinstance(config, npu_config.NpuConfig):
-        return config.name, config.data
+        return config.name, config.data, _digest(config.data)
     if isinstance(config, Mapping):
         npu_config.validate(dict(config), Path("<dict>"))
-        return config["name"], dict(config)
-    loaded = npu_config.load(config)
-    return loaded.name, loaded.data
+        return config["name"], dict(config), _digest(dict(config))
+    path = npu_config.resolve_path(config)
+    return _load_config_file(path, path.read_text())
+
+
+@functools.lru_cache(maxsize=64)
+def _load_config_file(path: Path, text: str) -> tuple[str, dict, str]:
+    """Keyed by the file's text, not its mtime: a test may rewrite a file within the clock's tick."""
+    loaded = npu_config.load(path)
+    return loaded.name, loaded.data, _digest(loaded.data)
 
 
 def _ordered_shape_args(shape_args: Mapping[str, int] | Sequence[int], names: list[str]) -> list[int]:
@@ -98,27 +108,55 @@ def _ordered_shape_args(shape_args: Mapping[str, int] | Sequence[int], names: li
 def _check_extents(meta: dict | None, names: list[str], values: list[int]) -> None:
     """A size arg is any int64 (arange's start or step may be negative), but every extent and
     tensor length it gives must be a non-negative integer."""
-    import sympy
-
     if not meta:
         if any(v < 0 for v in values):  # no metadata to tell extents from other values
             raise TraceSimError(f"shape args {dict(zip(names, values))}: a negative value needs kernel.json to "
                                 "check the kernel's extents; not a non-negative integer")
         return
-    assignment = {sympy.Symbol(n): v for n, v in zip(names, values)}
+    assignment = dict(zip(names, values))
     extents = {f"{arg['name']} numel": arg.get("numel") for arg in meta.get("args", []) if arg.get("kind") != "size"}
     extents.update({key: meta.get(key) for key in ("xnumel", "rnumel")})
     extents.update({f"matmul {k}": v for k, v in (meta.get("matmul") or {}).items()})
     for what, expression in extents.items():
         if expression is None:
             continue
-        try:
-            value = sympy.sympify(str(expression), locals={n: sympy.Symbol(n) for n in names}).subs(assignment)
-        except (sympy.SympifyError, TypeError):
+        parsed = _extent_expression(str(expression), tuple(names))
+        if parsed is None:
             continue  # not an expression over the size args: nothing to check here
+        value = parsed.subs({symbol: assignment[symbol.name] for symbol in parsed.free_symbols
+                             if symbol.name in assignment})
         if value.is_number and (not value.is_integer or value < 0):
             raise TraceSimError(f"{what} = {expression} is {value} at shape args {dict(zip(names, values))}: "
                                 "not a non-negative integer")
+
+
+@functools.lru_cache(maxsize=4096)
+def _extent_expression(expression: str, names: tuple[str, ...]) -> Any:
+    """The sympy form of a kernel.json extent (parsed once per process), or None."""
+    import sympy
+
+    try:
+        return sympy.sympify(expression, locals={n: sympy.Symbol(n) for n in names})
+    except (sympy.SympifyError, TypeError):
+        return None
+
+
+def _write_json_if_changed(path: Path, data: Any) -> None:
+    """A launch directory's inputs are rewritten only when they differ (a repeated launch
+    reads them as they are)."""
+    text = json.dumps(data, indent=1, sort_keys=True)
+    try:
+        if path.read_text() == text:
+            return
+    except OSError:
+        pass
+    _write_text_atomic(path, text)
+
+
+def _write_text_atomic(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
 
 
 def _write_json_atomic(path: Path, data: Any) -> None:
@@ -145,7 +183,7 @@ def simulate(kernel: str | os.PathLike | Mapping, meta: dict | None = None,
     """
     started = time.monotonic()
     kernel_text, meta = _load_kernel(kernel, meta)
-    config_name, config_data = _config_values(config)
+    config_name, config_data, config_digest = _config_values(config)
     try:
         artifacts = trace_artifacts(kernel_text, meta)
     except TraceSimError as exc:
@@ -168,14 +206,13 @@ def simulate(kernel: str | os.PathLike | Mapping, meta: dict | None = None,
     else:
         cost_path = Path(cost_table)
 
-    config_digest = _digest(config_data)
     launch_dir = artifacts.dir / "launches" / (
         f"{config_name}-{config_digest}-" + "-".join(f"{n}={v}" for n, v in zip(info["size_args"], values)))[:200]
     launch_dir.mkdir(parents=True, exist_ok=True)
     config_json = launch_dir / "config.json"
     attribute_json = launch_dir / "launch.json"
-    _write_json_atomic(config_json, config_data)
-    _write_json_atomic(attribute_json, {
+    _write_json_if_changed(config_json, config_data)
+    _write_json_if_changed(attribute_json, {
         "kernel": info["kernel"], "kernel_hash": artifacts.kernel_hash, "config": config_name,
         "size_args": info["size_args"], "shape_args": values,
         "trace_so": str(artifacts.trace_so), "cost": str(cost_path)})
@@ -186,6 +223,9 @@ def simulate(kernel: str | os.PathLike | Mapping, meta: dict | None = None,
              "kernel.mlir": str(artifacts.kernel_mlir)}
     stats = run_simulator(artifacts.trace_so, artifacts.info_json, attribute_json, config_json, cost_path,
                           result_json, timeout_s=timeout_s, artifacts=paths)
+    # Unlinked first: ext4 flushes a file renamed over an existing one to disk (auto_da_alloc),
+    # which cost ~5 ms per launch; a reader may briefly find no result.json, never a partial one.
+    (launch_dir / "result.json").unlink(missing_ok=True)
     os.replace(result_json, launch_dir / "result.json")
     return SimResult(cycles=int(stats["cycles"]), trace_records=int(stats["trace_records"]),
                      dram_bytes=int(stats["dram_bytes"]), busy_cycles=stats["busy_cycles"], stats=stats,
@@ -206,7 +246,9 @@ def run_simulator(trace_so: Path, info_json: Path, attribute_json: Path, config_
     if allow_missing_costs:
         command.append("--allow-missing-costs")
     try:
-        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s)
+        # close_fds=False lets subprocess use posix_spawn (vfork) instead of fork_exec: Python's
+        # own descriptors are non-inheritable anyway (PEP 446)
+        proc = subprocess.run(command, capture_output=True, text=True, timeout=timeout_s, close_fds=False)
     except subprocess.TimeoutExpired:
         raise TraceSimError(f"trace simulation did not finish within {timeout_s:g} s "
                             "(the producer never returned?); the simulator process was killed", artifacts) from None

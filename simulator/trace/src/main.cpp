@@ -10,8 +10,11 @@
 // rejected the trace.
 #include <dlfcn.h>
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -127,6 +130,8 @@ int main(int argc, char **argv) {
         die(2, "the attribute file has " + std::to_string(shape_args.size()) + " shape_args, the kernel takes " +
                    std::to_string(info.n_size_args));
       sim = std::make_unique<TimingCore>(cfg, info, std::move(costs), allow_missing_costs);
+      const char *separate = std::getenv("NPUSIM_TRACE_CHANNELS_SEPARATE");  // for tests: no channel lockstep
+      if (separate && *separate && std::string(separate) != "0") sim->keep_channels_separate();
     } catch (const std::exception &e) {
       die(2, stage + ": " + e.what());
     }
@@ -146,13 +151,21 @@ int main(int argc, char **argv) {
                std::to_string(NPUSIM_TRACE_ABI_VERSION));
 
   npusim_ctx ctx{NPUSIM_TRACE_ABI_VERSION, sim.get(), &kCallbacks};
+  // CPU time beside wall time: on a loaded machine the wall time counts other processes' turns.
+  auto cpu_now = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+  };
+  const double cpu0 = cpu_now();
   auto t0 = std::chrono::steady_clock::now();
   int32_t status = main_fn(&ctx, shape_args.data(), static_cast<int32_t>(shape_args.size()));
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double cpu = cpu_now() - cpu0;
   if (status != 0) die(4, "the producer returned status " + std::to_string(status));
   guarded([&] { sim->finish(); });
 
-  std::string report = sim->report_json(wall, status);
+  std::string report = sim->report_json(wall, cpu, status);
   if (out_path.empty()) {
     std::cout << report << "\n";
   } else {

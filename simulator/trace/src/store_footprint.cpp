@@ -34,22 +34,28 @@ void StoreFootprint::add(int32_t arg, int64_t offset, int64_t d0, int64_t stride
 }
 
 void StoreFootprint::add_run(int32_t arg, int64_t begin, int64_t end) {
-  auto &runs = runs_[arg];
+  if (arg != last_arg_ || !last_runs_) {
+    last_runs_ = &runs_[arg];
+    last_arg_ = arg;
+  }
+  auto &runs = *last_runs_;
   auto next = runs.upper_bound(begin);  // the first run starting after begin
   if (next != runs.end() && next->first < end) written_twice(arg, next->first);
+  const bool joins_next = next != runs.end() && next->first == end;
   if (next != runs.begin()) {
     auto prev = std::prev(next);
     if (prev->second > begin) written_twice(arg, begin);
-    if (prev->second == begin) {  // extends the run that ends here
-      begin = prev->first;
-      runs.erase(prev);
+    if (prev->second == begin) {  // extends the run that ends here, in place
+      prev->second = joins_next ? next->second : end;
+      if (joins_next) runs.erase(next);
+      return;
     }
   }
-  if (next != runs.end() && next->first == end) {  // joins the run that starts here
+  if (joins_next) {  // joins the run that starts here
     end = next->second;
-    runs.erase(next);
+    next = runs.erase(next);
   }
-  runs[begin] = end;
+  runs.emplace_hint(next, begin, end);
 }
 
 }  // namespace npusim

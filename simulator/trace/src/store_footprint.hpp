@@ -22,6 +22,8 @@ class StoreFootprint {
  private:
   void add_run(int32_t arg, int64_t begin, int64_t end);
   std::map<int32_t, std::map<int64_t, int64_t>> runs_;  // arg -> begin -> end
+  int32_t last_arg_ = 0;                                  // runs_[last_arg_] is *last_runs_
+  std::map<int64_t, int64_t> *last_runs_ = nullptr;
 };
 
 }  // namespace npusim

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <sstream>
 #include <stdexcept>
@@ -166,8 +167,7 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   double bytes_per_cycle = cfg_.dram_gbps_per_channel * 1000.0 / cfg_.core_freq_mhz;
   burst_cycles_ = std::max(static_cast<double>(cfg_.dram_burst_bytes) / bytes_per_cycle,
                            cfg_.core_freq_mhz / cfg_.dram_freq_mhz);
-  calendars_.assign(static_cast<size_t>(cfg_.dram_channels), {});
-  posted_writes_.assign(static_cast<size_t>(cfg_.dram_channels), {});
+  channels_.assign(static_cast<size_t>(cfg_.dram_channels), Channel{});
   cores_.resize(static_cast<size_t>(cfg_.cores));
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
   for (Core &c : cores_) {
@@ -242,11 +242,10 @@ void TimingCore::issue_descriptor(Core &c) {
 }
 
 double TimingCore::reserve_queue_entry(Core &c) {
-  auto &q = c.dma_outstanding;
+  auto &q = c.dma_outstanding;  // a min-heap of completion times
   if (static_cast<int>(q.size()) < cfg_.dma_queue_depth) return 0;
-  auto oldest = std::min_element(q.begin(), q.end());
-  double t = *oldest;
-  *oldest = q.back();
+  std::pop_heap(q.begin(), q.end(), std::greater<double>());
+  const double t = q.back();
   q.pop_back();
   return t;
 }
@@ -258,24 +257,16 @@ double TimingCore::reserve_queue_entry(Core &c) {
 // Nothing is booked at or after `limit`: what did not fit is returned in
 // `*left` (posted writes fill only the gaps reads left before the horizon).
 // Returns the end of the last burst booked.
-double TimingCore::book_channel(int channel, double earliest, double duration, double limit, double *left) {
-  auto &cal = calendars_[static_cast<size_t>(channel)];
-  // A channel moves bursts in burst slots (multiples of one burst time from 0): a booking starts
-  // on the next slot boundary, so every gap between bookings is whole bursts and none is lost.
-  // (Bookings at any time left slivers shorter than a burst that nothing could use; their sum
-  // depended on fractional start times, so twice the vector lanes could cost a burst: add_row at
-  // N = 131079, 8709 -> 8711 cycles.) Positions are snapped to the grid against rounding drift;
-  // bookings closer than half a slot are adjacent and merge, which keeps the calendars short.
-  // (Slot arithmetic by integer conversion: times are >= 0, and std::ceil / std::round are
-  // library calls at -O2 on x86-64, a measurable share of a booking.)
-  const double unit = burst_cycles_, per_unit = 1.0 / unit;
+double TimingCore::book_channel_general(Channel &channel, double earliest, double duration, double limit,
+                                        double *left) {
+  auto &cal = channel.calendar;
+  // Bookings sit on burst slots (see slot_ceil): every gap between them is whole bursts, none is
+  // lost, and bookings closer than half a slot touch and merge, which keeps the calendars short.
+  const double unit = burst_cycles_;
   auto whole_bursts = [&](double gap) { return std::floor(gap / unit + 1e-6) * unit; };
-  auto on_grid = [&](double t) { return static_cast<double>(static_cast<int64_t>(t * per_unit + 0.5)) * unit; };
+  auto on_grid = [&](double t) { return on_slot_grid(t); };
   const double touching = 0.5 * unit;
-  const double slots = earliest * per_unit - 1e-6;
-  int64_t first_slot = static_cast<int64_t>(slots);
-  if (static_cast<double>(first_slot) < slots) ++first_slot;
-  earliest = static_cast<double>(first_slot) * unit;
+  earliest = slot_ceil(earliest);
   double remaining = duration, end = earliest;
   // Common case: the request starts after everything booked so far.
   if (cal.empty() || earliest >= cal.back().end) {
@@ -289,8 +280,20 @@ double TimingCore::book_channel(int channel, double earliest, double duration, d
       remaining -= take;
     }
   } else {
+    // The first booking ending after `earliest`: requests land near the end
+    // of the calendar, so gallop back from it before the binary search.
+    size_t lo = 0, hi = cal.size() - 1, step = 1;  // cal[hi].end > earliest (this branch)
+    while (step <= hi) {
+      if (cal[hi - step].end <= earliest) {
+        lo = hi - step + 1;
+        break;
+      }
+      hi -= step;
+      step *= 2;
+    }
     size_t i = static_cast<size_t>(
-        std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= earliest; }) -
+        std::partition_point(cal.begin() + static_cast<std::ptrdiff_t>(lo), cal.begin() + static_cast<std::ptrdiff_t>(hi),
+                             [&](const Interval &iv) { return iv.end <= earliest; }) -
         cal.begin());
     double cand = earliest;
     while (remaining > 1e-9 && cand < limit) {
@@ -334,7 +337,6 @@ double TimingCore::book_channel(int channel, double earliest, double duration, d
       }
     }
   }
-  busy_dram_channel_ += duration - remaining;
   if (left)
     *left = remaining > 1e-9 ? remaining : 0;
   else if (remaining > 1e-9)
@@ -355,11 +357,43 @@ void TimingCore::prune_calendars() {
   double horizon = cores_[0].issue;
   for (const Core &c : cores_) horizon = std::min(horizon, c.issue);
   drain_writes(horizon);
-  for (auto &cal : calendars_) {
+  for (size_t i = 0; i < (lockstep_ ? 1 : channels_.size()); ++i) {
+    auto &cal = channels_[i].calendar;
     calendar_peak_ = std::max(calendar_peak_, cal.size());
     auto it = std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= horizon; });
     cal.erase(cal.begin(), it);
   }
+  // Joining is optional (outcomes are the same either way), so a failed
+  // comparison backs off: channels that keep differing are not compared at
+  // every pruning.
+  if (!lockstep_ && allow_lockstep_ && ++prunes_since_join_try_ >= join_try_interval_) {
+    prunes_since_join_try_ = 0;
+    join_channels_if_equal();
+    join_try_interval_ = lockstep_ ? 1 : std::min(join_try_interval_ * 2, 64);
+  }
+}
+
+bool TimingCore::Channel::operator==(const Channel &o) const {
+  // the newest entries differ first: compare them before the whole state
+  if (calendar.size() != o.calendar.size() || writes.items.size() - writes.head != o.writes.items.size() - o.writes.head)
+    return false;
+  if (!calendar.empty() && !(calendar.back() == o.calendar.back())) return false;
+  if (!writes.empty() && !(writes.items.back() == o.writes.items.back())) return false;
+  return calendar == o.calendar && writes == o.writes;
+}
+
+// The channels leave lockstep: each gets a copy of the shared state.
+void TimingCore::split_channels() {
+  for (size_t i = 1; i < channels_.size(); ++i) channels_[i] = channels_[0];
+  lockstep_ = false;
+}
+
+// Back to lockstep once every channel's state is the same again (a
+// prune can drop what made them differ).
+void TimingCore::join_channels_if_equal() {
+  for (size_t i = 1; i < channels_.size(); ++i)
+    if (!(channels_[i] == channels_[0])) return;
+  lockstep_ = true;  // the others keep their (stale) state: a split copies over it without allocating
 }
 
 // Burst i of a request whose first burst is `first_burst` (its byte address /
@@ -369,8 +403,9 @@ void TimingCore::prune_calendars() {
 // gets cheaper. `latency` is the read or write latency of the access.
 double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
   double done = start;
-  for_each_channel_share(first_burst, n_bursts, [&](size_t channel, double duration) {
-    done = std::max(done, book_channel(static_cast<int>(channel), start, duration));
+  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
+    done = std::max(done, book_channel(channel, start, duration));
+    busy_dram_channel_ += duration * static_cast<double>(copies);
   });
   count_request();
   return done + latency + cfg_.noc_latency;
@@ -381,8 +416,9 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 // channel time is booked by drain_writes.
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
   double accepted = start;
-  for_each_channel_share(first_burst, n_bursts, [&](size_t channel, double duration) {
-    posted_writes_[channel].push_back(PostedWrite{start, duration});
+  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
+    channel.writes.insert(PostedWrite{start, duration});
+    posted_write_shares_ += static_cast<uint64_t>(copies);
     accepted = std::max(accepted, start + duration);
   });
   count_request();
@@ -393,31 +429,41 @@ double TimingCore::post_write(double start, int64_t first_burst, int64_t n_burst
 // before it, oldest release first; what does not fit waits for the next
 // horizon (or the end of the trace, when `before` is infinite). The trace
 // ends when the last write has landed.
+// Once a write is left over, it has taken every whole-burst gap from its
+// release to `before`, so no later write (released no earlier) fits either:
+// the channel's drain stops there. The writes left over are released again
+// at the horizon, which every later release is at or after (a store starts
+// after its core's issue time): `released_from` holds it, so a drain costs
+// the writes it books plus one, not the whole queue.
 void TimingCore::drain_writes(double before) {
-  for (size_t channel = 0; channel < posted_writes_.size(); ++channel) {
-    auto &queue = posted_writes_[channel];
-    if (queue.empty()) continue;
-    std::stable_sort(queue.begin(), queue.end(),
-                     [](const PostedWrite &a, const PostedWrite &b) { return a.release < b.release; });
-    for (PostedWrite &w : queue) {
-      if (w.release >= before) break;
+  ++write_drains_;
+  const size_t live = lockstep_ ? 1 : channels_.size();
+  const double copies = lockstep_ ? static_cast<double>(channels_.size()) : 1.0;
+  for (size_t i = 0; i < live; ++i) {
+    WriteQueue &queue = channels_[i].writes;
+    while (!queue.empty()) {
+      PostedWrite &w = queue.front();
+      const double release = std::max(w.release, queue.released_from);
+      if (release >= before) break;
       double left = 0;
-      const double end = book_channel(static_cast<int>(channel), w.release, w.duration, before, &left);
+      write_drain_bookings_ += static_cast<uint64_t>(copies);
+      const double end = book_channel(channels_[i], release, w.duration, before, &left);
+      busy_dram_channel_ += (w.duration - left) * copies;
       if (left > 0) {  // the rest only from the horizon on: the calendar before it is pruned
-        w.release = before;
         w.duration = left;
-        continue;
+        break;
       }
       note_end(end + cfg_.dram_write_latency + cfg_.noc_latency);
-      w.duration = 0;  // landed
+      queue.pop_front();  // landed
     }
-    queue.erase(std::remove_if(queue.begin(), queue.end(), [&](const PostedWrite &w) { return w.duration <= 0; }),
-                queue.end());
+    if (before < std::numeric_limits<double>::infinity())
+      queue.released_from = std::max(queue.released_from, before);
   }
 }
 
 void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
   c.dma_outstanding.push_back(done);
+  std::push_heap(c.dma_outstanding.begin(), c.dma_outstanding.end(), std::greater<double>());
   if (tag < 0) {
     c.issue = std::max(c.issue, done);  // synchronous: the whole core waits
     c.gate = std::max(c.gate, done);
@@ -594,7 +640,7 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
   mark_written(c, writes, done);
   c.busy_vector += occupancy;
   if (cost) c.vector_at_peak += cost->peak_work(n_elems);
-  TileStats &ts = tile_stats_[tile_id];
+  TileStats &ts = tile_stats(tile_id);
   ++ts.calls;
   ts.elems += n_elems;
   ts.max_elems = std::max(ts.max_elems, n_elems);
@@ -646,7 +692,7 @@ void TimingCore::systolic_accumulate(int32_t tile_id, int32_t array, int64_t han
   SystolicUnit::Pass pass = unit.accumulate(array, handle, earliest, m, k, n);
   mark_read(c, reads, pass.end);
   mark_written(c, writes, unit.output_written(writes, out_ready, pass.done));
-  TileStats &ts = tile_stats_[tile_id];
+  TileStats &ts = tile_stats(tile_id);
   ++ts.calls;
   ts.elems += m * n;
   ts.max_elems = std::max(ts.max_elems, m * n);
@@ -654,7 +700,7 @@ void TimingCore::systolic_accumulate(int32_t tile_id, int32_t array, int64_t han
   note_end(pass.done);
 }
 
-std::string TimingCore::report_json(double wall_s, int32_t producer_status) const {
+std::string TimingCore::report_json(double wall_s, double cpu_s, int32_t producer_status) const {
   double end = end_time_;
   double busy_vector = 0, busy_systolic = 0, busy_dma_issue = 0, vector_at_peak = 0;
   for (const SystolicUnit &unit : systolic_) busy_systolic += unit.busy_stream();
@@ -678,15 +724,21 @@ std::string TimingCore::report_json(double wall_s, int32_t producer_status) cons
       << ", \"issue_end\": " << cores_[i].issue << "}";
   o << "], \"tiles\": {";
   bool first = true;
-  for (const auto &kv : tile_stats_) {
+  std::map<int, TileStats> tiles = other_tile_stats_;
+  for (size_t id = 0; id < tile_stats_.size(); ++id)
+    if (tile_stats_[id].calls) tiles[static_cast<int>(id)] = tile_stats_[id];
+  for (const auto &kv : tiles) {
     o << (first ? "" : ", ") << "\"" << kv.first << "\": {\"calls\": " << kv.second.calls << ", \"elems\": " << kv.second.elems
       << ", \"max_elems\": " << kv.second.max_elems << ", \"cycles\": " << kv.second.cycles << "}";
     first = false;
   }
-  o << "}, \"dram_calendar_peak\": " << calendar_peak_ << ", \"scratchpad_slots\": " << effective_slots_ << ", \"missing_costs\": ["; 
+  o << "}, \"write_drain\": {\"posted\": " << posted_write_shares_ << ", \"drains\": " << write_drains_
+    << ", \"bookings\": " << write_drain_bookings_ << "}";
+  o << ", \"dram_requests\": {\"lockstep\": " << lockstep_requests_ << ", \"per_channel\": " << per_channel_requests_
+    << "}, \"dram_calendar_peak\": " << calendar_peak_ << ", \"scratchpad_slots\": " << effective_slots_ << ", \"missing_costs\": ["; 
   for (size_t i = 0; i < missing_costs_.size(); ++i) o << (i ? ", " : "") << missing_costs_[i];
   o << "]" << ", \"producer_status\": " << producer_status
-    << ", \"sim_wall_s\": " << wall_s << "}";
+    << ", \"sim_wall_s\": " << wall_s << ", \"sim_cpu_s\": " << cpu_s << "}";
   return o.str();
 }
 

@@ -143,8 +143,14 @@ class TimingCore {
   void systolic_accumulate(int32_t tile_id, int32_t array, int64_t handle, int64_t m, int64_t k, int64_t n,
                            uint64_t reads, uint64_t writes);
 
-  std::string report_json(double wall_s, int32_t producer_status) const;
+  // wall_s / cpu_s: wall and process CPU time of the producer's run
+  std::string report_json(double wall_s, double cpu_s, int32_t producer_status) const;
   uint64_t records() const { return records_; }
+  // Keeps every DRAM channel's state separately from the start (no lockstep):
+  // the same outcomes, more work; tests compare the two.
+  void keep_channels_separate() {
+    lockstep_ = allow_lockstep_ = false;
+  }
   // Checks at the end of the trace (unclosed work item); throws TraceError.
   void finish();
 
@@ -172,7 +178,7 @@ class TimingCore {
     double gate = 0;         // compute may not start before (barriers)
     double vector_free = 0;
     double vector_result = 0;  // result of the last compute ready
-    std::vector<double> dma_outstanding;  // completion times, size <= queue depth
+    std::vector<double> dma_outstanding;  // completion times (a min-heap), size <= queue depth
     std::vector<PendingDma> pending;
     std::vector<Buffer> buffers;
     uint64_t work_items = 0;
@@ -181,6 +187,7 @@ class TimingCore {
   };
   struct Interval {
     double begin, end;
+    bool operator==(const Interval &o) const { return begin == o.begin && end == o.end; }
   };
   struct TileStats {
     uint64_t calls = 0;
@@ -212,8 +219,15 @@ class TimingCore {
   void mark_read(Core &c, uint64_t mask, double until);
   double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
   void mark_written(Core &c, uint64_t mask, double ready);
-  double book_channel(int channel, double earliest, double duration,
+  struct Channel;
+  // Books `duration` cycles on a channel from `earliest` on (see
+  // book_channel_general). Inline: the two most common cases, with the same
+  // arithmetic as the general path.
+  double book_channel(Channel &channel, double earliest, double duration,
                       double limit = std::numeric_limits<double>::infinity(), double *left = nullptr);
+  double book_channel_general(Channel &channel, double earliest, double duration, double limit, double *left);
+  double slot_ceil(double t) const;
+  double on_slot_grid(double t) const;
   double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
   double post_write(double start, int64_t first_burst, int64_t n_bursts);
   void drain_writes(double before);
@@ -223,17 +237,34 @@ class TimingCore {
   }
   void prune_calendars();
   void count_request();
-  // Calls f(channel, cycles) for each channel a request of n_bursts bursts from first_burst
-  // touches: min(bursts, channels) channels, floor or ceil of bursts / channels bursts each.
+  // Calls f(channel state, cycles, channels it stands for) for each channel a
+  // request of n_bursts bursts from first_burst touches: min(bursts, channels)
+  // channels, floor or ceil of bursts / channels bursts each. While the
+  // channels run in lockstep, a request that gives every channel the same
+  // share is one call on the shared state; any other request splits them.
   template <typename F>
   void for_each_channel_share(int64_t first_burst, int64_t n_bursts, F &&f) {
     const int64_t channels = cfg_.dram_channels;
+    if (lockstep_) {
+      if (n_bursts % channels == 0) {
+        ++lockstep_requests_;
+        f(channels_[0], static_cast<double>(n_bursts / channels) * burst_cycles_, channels);
+        return;
+      }
+      split_channels();
+    }
+    ++per_channel_requests_;
     const int64_t used = std::min(n_bursts, channels);
     const int64_t base = n_bursts / channels, extra = n_bursts % channels;
-    for (int64_t i = 0; i < used; ++i)
-      f(static_cast<size_t>((first_burst + i) % channels),
-        static_cast<double>(base + (i < extra ? 1 : 0)) * burst_cycles_);
+    const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
+    int64_t channel = first_burst % channels;
+    for (int64_t i = 0; i < used; ++i) {
+      f(channels_[static_cast<size_t>(channel)], i < extra ? more : less, int64_t{1});
+      if (++channel == channels) channel = 0;
+    }
   }
+  void split_channels();
+  void join_channels_if_equal();
 
   Config cfg_;
   KernelInfo info_;
@@ -246,11 +277,57 @@ class TimingCore {
   bool in_work_item_ = false;
   int effective_slots_ = 1;
   double burst_cycles_ = 1;
-  std::vector<std::vector<Interval>> calendars_;
   struct PostedWrite {
     double release, duration;
+    bool operator==(const PostedWrite &o) const { return release == o.release && duration == o.duration; }
   };
-  std::vector<std::vector<PostedWrite>> posted_writes_;  // per channel, in program order
+  // A channel's posted writes in release order (stable: program order among
+  // equal releases): a vector whose consumed front is dropped in bulk.
+  struct WriteQueue {
+    std::vector<PostedWrite> items;
+    size_t head = 0;           // items before it have landed
+    double released_from = 0;  // no write is booked before this (the last drain's horizon)
+    bool empty() const { return head == items.size(); }
+    PostedWrite &front() { return items[head]; }
+    void pop_front() {
+      if (++head == items.size()) {
+        items.clear();
+        head = 0;
+      } else if (head >= 4096 && 2 * head >= items.size()) {
+        items.erase(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(head));
+        head = 0;
+      }
+    }
+    // Two cores' stores may arrive out of release order, usually near the back.
+    void insert(const PostedWrite &w) {
+      auto at = items.end();
+      while (at - items.begin() > static_cast<std::ptrdiff_t>(head) && std::prev(at)->release > w.release) --at;
+      items.insert(at, w);
+    }
+    bool operator==(const WriteQueue &o) const {
+      return released_from == o.released_from && items.size() - head == o.items.size() - o.head &&
+             std::equal(items.begin() + static_cast<std::ptrdiff_t>(head), items.end(),
+                        o.items.begin() + static_cast<std::ptrdiff_t>(o.head));
+    }
+  };
+  // One DRAM channel: its calendar of booked intervals and its posted writes.
+  struct Channel {
+    std::vector<Interval> calendar;
+    WriteQueue writes;
+    bool operator==(const Channel &o) const;
+  };
+  // Per channel. While lockstep_, every channel's state equals channels_[0]
+  // and only that one is kept (requests that spread evenly over the channels
+  // book once, not once per channel); a request that does not splits them,
+  // and they join again at a pruning when all states are equal. Outcomes are
+  // the same either way.
+  std::vector<Channel> channels_;
+  bool lockstep_ = true, allow_lockstep_ = true;
+  int prunes_since_join_try_ = 0, join_try_interval_ = 1;
+  uint64_t lockstep_requests_ = 0, per_channel_requests_ = 0;
+  // Work of the write drains (a performance diagnostic: bookings stay within
+  // one per posted channel share plus one per channel and drain).
+  uint64_t posted_write_shares_ = 0, write_drains_ = 0, write_drain_bookings_ = 0;
   size_t calendar_peak_ = 0;  // longest channel calendar seen (a performance diagnostic)
   uint64_t bookings_since_prune_ = 0;
   double end_time_ = 0;
@@ -259,9 +336,65 @@ class TimingCore {
   uint64_t n_dma_ = 0, n_gather_ = 0, n_scatter_ = 0, n_compute_ = 0, n_barrier_ = 0, n_preload_ = 0,
            n_accumulate_ = 0, n_work_items_ = 0;
   double busy_dram_channel_ = 0;
-  std::map<int, TileStats> tile_stats_;
+  // Per tile id: a vector for the usual small ids, a map for the rest.
+  static constexpr int kTileStatsDense = 4096;
+  std::vector<TileStats> tile_stats_;
+  std::map<int, TileStats> other_tile_stats_;
+  TileStats &tile_stats(int32_t id) {
+    if (id < 0 || id >= kTileStatsDense) return other_tile_stats_[id];
+    if (static_cast<size_t>(id) >= tile_stats_.size()) tile_stats_.resize(static_cast<size_t>(id) + 1);
+    return tile_stats_[static_cast<size_t>(id)];
+  }
   std::vector<int> missing_costs_;
   StoreFootprint stored_;
 };
+
+// A channel moves bursts in burst slots (multiples of one burst time from 0): a booking starts on
+// the next slot boundary, so every gap between bookings is whole bursts and none is lost. (Bookings
+// at any time left slivers shorter than a burst that nothing could use; their sum depended on
+// fractional start times, so twice the vector lanes could cost a burst: add_row at N = 131079,
+// 8709 -> 8711 cycles.) Ends are snapped to the grid against rounding drift. Integer conversion,
+// not std::ceil / std::round: times are >= 0, and those are library calls on x86-64.
+inline double TimingCore::slot_ceil(double t) const {
+  const double slots = t / burst_cycles_ - 1e-6;
+  int64_t slot = static_cast<int64_t>(slots);
+  if (static_cast<double>(slot) < slots) ++slot;
+  return static_cast<double>(slot) * burst_cycles_;
+}
+
+inline double TimingCore::on_slot_grid(double t) const {
+  return static_cast<double>(static_cast<int64_t>(t / burst_cycles_ + 0.5)) * burst_cycles_;
+}
+
+inline double TimingCore::book_channel(Channel &channel, double earliest, double duration, double limit,
+                                      double *left) {
+  auto &cal = channel.calendar;
+  if (duration > 1e-9) {
+    const double start = slot_ceil(earliest);
+    if (cal.empty()) {
+      if (start + duration <= limit) {  // an idle channel
+        const double end = on_slot_grid(start + duration);
+        cal.push_back(Interval{start, end});
+        if (left) *left = 0;
+        return end;
+      }
+    } else if (start >= cal.back().begin) {
+      Interval &last = cal.back();
+      if (start < last.end ? limit - last.end >= duration : start + duration <= limit) {
+        if (start - last.end < 0.5 * burst_cycles_) {
+          // a busy channel: starts inside the last booking or touches it
+          last.end = on_slot_grid(std::max(last.end, start) + duration);
+          if (left) *left = 0;
+          return last.end;
+        }
+        const double end = on_slot_grid(start + duration);
+        cal.push_back(Interval{start, end});  // after a usable gap
+        if (left) *left = 0;
+        return end;
+      }
+    }
+  }
+  return book_channel_general(channel, earliest, duration, limit, left);
+}
 
 }  // namespace npusim
