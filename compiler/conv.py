@@ -217,6 +217,23 @@ class ConvKernel(TemplateKernel):
         return ConvEmitter(spec, self.npu_config)
 
 
+def conv_metadata(emitter, kernel_hash: str, conv_extra: dict) -> dict:
+    """kernel.json of a conv-like template kernel (conv, pooling): B, H and W as size roles and the
+    window parameters in a `conv` section, with what the kernel adds in `conv_extra`."""
+    spec = emitter.spec
+    args = [{"name": name, "kind": kind, "dtype": str(dtype).replace("torch.", ""), "elem_bits": elem_bits(dtype),
+             "numel": str(spec.numels[name])} for name, dtype, kind in spec.tensor_args]
+    roles = {str(spec.dims[d]): d for d in ("B", "H", "W")}
+    for name in spec.size_args:
+        args.append({"name": name, "kind": "size", "dtype": "int64", "role": roles.get(name, "size")})
+    return {"abi_version": ABI_VERSION, "name": spec.name, "hash": kernel_hash, "entry": "kernel",
+            "args": args, "size_args": list(spec.size_args),
+            "tiles": {"m": emitter.tiles.tm, "n": emitter.tiles.tn, "k": emitter.tiles.tk},
+            "xnumel": None, "rnumel": None,
+            "conv": {**spec.params.as_dict(), **{d: str(e) for d, e in spec.dims.items()}, **conv_extra},
+            "config": emitter.config.name}
+
+
 class ConvEmitter(SystolicEmitter):
     def __init__(self, spec: ConvSpec, config: NpuConfig):
         super().__init__(spec, config)
@@ -493,17 +510,6 @@ class ConvEmitter(SystolicEmitter):
             scf.YieldOp([])
 
     def metadata(self, kernel_hash: str) -> dict:
-        spec = self.spec
-        args = [{"name": name, "kind": kind, "dtype": str(dtype).replace("torch.", ""), "elem_bits": elem_bits(dtype),
-                 "numel": str(spec.numels[name])} for name, dtype, kind in spec.tensor_args]
-        roles = {str(spec.dims[d]): d for d in ("B", "H", "W")}
-        for name in spec.size_args:
-            args.append({"name": name, "kind": "size", "dtype": "int64", "role": roles.get(name, "size")})
-        return {"abi_version": ABI_VERSION, "name": spec.name, "hash": kernel_hash, "entry": "kernel",
-                "args": args, "size_args": list(spec.size_args),
-                "tiles": {"m": self.tiles.tm, "n": self.tiles.tn, "k": self.tiles.tk},
-                "xnumel": None, "rnumel": None,
-                "conv": {**spec.params.as_dict(), **{d: str(e) for d, e in spec.dims.items()},
-                         "taps_per_k_step": self.taps_per_step, "k_steps": self.k_steps,
-                         "weight_slab": self.weight_slab, "depthwise_on_vector_unit": self.depthwise},
-                "config": self.config.name}
+        return conv_metadata(self, kernel_hash, {"taps_per_k_step": self.taps_per_step, "k_steps": self.k_steps,
+                                                 "weight_slab": self.weight_slab,
+                                                 "depthwise_on_vector_unit": self.depthwise})

@@ -31,8 +31,8 @@ from torch._inductor.virtualized import V
 from torch.utils._sympy.functions import FloorDiv
 from mlir.dialects import arith, memref, scf
 
-from compiler.conv import ConvBuffer, ConvEmitter, ConvKernel, ConvParams, _fixed, _static_ints
-from compiler.emitter import ABI_VERSION, elem_bits, storage_type
+from compiler.conv import ConvBuffer, ConvEmitter, ConvKernel, ConvParams, _fixed, _static_ints, conv_metadata
+from compiler.emitter import elem_bits, storage_type
 from compiler.errors import UnsupportedOp
 from compiler.matmul import STACK_BUDGET_BYTES, SystolicEmitter, _dict_attr, choose_tiles
 from compiler.printer import IndexPrinter, const_i64, const_index, to_i64, to_index
@@ -369,16 +369,4 @@ class AdaptivePoolEmitter(SystolicEmitter):
             scf.YieldOp([])
 
     def metadata(self, kernel_hash: str) -> dict:
-        spec = self.spec
-        args = [{"name": name, "kind": kind, "dtype": str(dtype).replace("torch.", ""), "elem_bits": elem_bits(dtype),
-                 "numel": str(spec.numels[name])} for name, dtype, kind in spec.tensor_args]
-        roles = {str(spec.dims[d]): d for d in ("B", "H", "W")}
-        for name in spec.size_args:
-            args.append({"name": name, "kind": "size", "dtype": "int64", "role": roles.get(name, "size")})
-        return {"abi_version": ABI_VERSION, "name": spec.name, "hash": kernel_hash, "entry": "kernel",
-                "args": args, "size_args": list(spec.size_args),
-                "tiles": {"m": self.tiles.tm, "n": self.tiles.tn, "k": self.tiles.tk},
-                "xnumel": None, "rnumel": None,
-                "conv": {**spec.params.as_dict(), **{d: str(e) for d, e in spec.dims.items()},
-                         "grid": list(self.grid), "depthwise_on_vector_unit": True},
-                "config": self.config.name}
+        return conv_metadata(self, kernel_hash, {"grid": list(self.grid), "depthwise_on_vector_unit": True})

@@ -19,3 +19,11 @@ def npusim_env(tmp_path_factory, tmp_path, monkeypatch):
     torch._dynamo.reset()
     yield log
     torch._dynamo.reset()
+
+
+@pytest.fixture
+def spike_env(npusim_env, monkeypatch):
+    """npusim_env with values from Spike and cycles from the trace simulator."""
+    monkeypatch.setenv("NPUSIM_FUNCTIONAL", "spike")
+    monkeypatch.setenv("NPUSIM_TRACE", "1")
+    return npusim_env

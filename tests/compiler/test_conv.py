@@ -17,13 +17,6 @@ from npusim import cache, runlog
 
 
 @pytest.fixture
-def spike_env(npusim_env, monkeypatch):
-    monkeypatch.setenv("NPUSIM_FUNCTIONAL", "spike")
-    monkeypatch.setenv("NPUSIM_TRACE", "1")
-    return npusim_env
-
-
-@pytest.fixture
 def traced_env(npusim_env, monkeypatch):
     monkeypatch.setenv("NPUSIM_TRACE", "1")
     return npusim_env

@@ -12,13 +12,6 @@ from npusim import runlog
 pytestmark = pytest.mark.spike
 
 
-@pytest.fixture
-def spike_env(npusim_env, monkeypatch):
-    monkeypatch.setenv("NPUSIM_FUNCTIONAL", "spike")
-    monkeypatch.setenv("NPUSIM_TRACE", "1")
-    return npusim_env
-
-
 def compiled(fn):
     return torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)
 

@@ -15,13 +15,6 @@ from npusim import cache, runlog
 F32_EPS = torch.finfo(torch.float32).eps
 
 
-@pytest.fixture
-def spike_env(npusim_env, monkeypatch):
-    monkeypatch.setenv("NPUSIM_FUNCTIONAL", "spike")
-    monkeypatch.setenv("NPUSIM_TRACE", "1")
-    return npusim_env
-
-
 def gemm_tol(k: int) -> dict:
     """A running f32 sum of k products drifts about eps * k times the products' scale."""
     return dict(rtol=1e-4, atol=max(1e-5, 4 * F32_EPS * k))

@@ -16,13 +16,6 @@ from npusim import config, runlog
 pytestmark = pytest.mark.spike
 
 
-@pytest.fixture
-def spike_env(npusim_env, monkeypatch):
-    monkeypatch.setenv("NPUSIM_FUNCTIONAL", "spike")
-    monkeypatch.setenv("NPUSIM_TRACE", "1")
-    return npusim_env
-
-
 def events(log, kind):
     return runlog.events(kind, log)
 
