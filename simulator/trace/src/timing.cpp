@@ -167,6 +167,7 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   double bytes_per_cycle = cfg_.dram_gbps_per_channel * 1000.0 / cfg_.core_freq_mhz;
   burst_cycles_ = std::max(static_cast<double>(cfg_.dram_burst_bytes) / bytes_per_cycle,
                            cfg_.core_freq_mhz / cfg_.dram_freq_mhz);
+  inv_burst_cycles_ = 1.0 / burst_cycles_;
   channels_.assign(static_cast<size_t>(cfg_.dram_channels), Channel{});
   cores_.resize(static_cast<size_t>(cfg_.cores));
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
@@ -401,10 +402,21 @@ void TimingCore::join_channels_if_equal() {
 // the min(bursts, channels) channels it touches gets floor or ceil of
 // bursts / channels bursts, whatever the alignment: a bigger transfer never
 // gets cheaper. `latency` is the read or write latency of the access.
+//
+// Every channel share of a read starts at the same slot and is one of two
+// lengths, so the slot arithmetic (divisions) is done once per request and
+// length, not once per channel: book_read_share.
 double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
   double done = start;
+  ReadShare share;
+  share.start = slot_ceil(start);  // what book_channel would start from on every channel
   for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
-    done = std::max(done, book_channel(channel, start, duration));
+    if (duration != share.duration) {
+      share.duration = duration;
+      share.slots = static_cast<int64_t>(duration / burst_cycles_ + 0.5);
+      share.end_if_appended = on_slot_grid(share.start + duration);
+    }
+    done = std::max(done, book_read_share(channel, share));
     busy_dram_channel_ += duration * static_cast<double>(copies);
   });
   count_request();

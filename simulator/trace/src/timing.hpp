@@ -226,6 +226,13 @@ class TimingCore {
   double book_channel(Channel &channel, double earliest, double duration,
                       double limit = std::numeric_limits<double>::infinity(), double *left = nullptr);
   double book_channel_general(Channel &channel, double earliest, double duration, double limit, double *left);
+  // One channel share of a read request: its start (on the slot grid), duration, length in
+  // slots and where it ends when it starts at `start` (the same on every channel).
+  struct ReadShare {
+    double start = 0, duration = -1, end_if_appended = 0;
+    int64_t slots = 0;
+  };
+  double book_read_share(Channel &channel, const ReadShare &share);
   double slot_ceil(double t) const;
   double on_slot_grid(double t) const;
   double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
@@ -276,7 +283,7 @@ class TimingCore {
   int current_core_ = 0;
   bool in_work_item_ = false;
   int effective_slots_ = 1;
-  double burst_cycles_ = 1;
+  double burst_cycles_ = 1, inv_burst_cycles_ = 1;
   struct PostedWrite {
     double release, duration;
     bool operator==(const PostedWrite &o) const { return release == o.release && duration == o.duration; }
@@ -395,6 +402,36 @@ inline double TimingCore::book_channel(Channel &channel, double earliest, double
     }
   }
   return book_channel_general(channel, earliest, duration, limit, left);
+}
+
+// book_channel(channel, share.start, share.duration) without a limit, with the slot arithmetic
+// of the share done once per request. The results are book_channel's: start is already on the
+// grid (slot_ceil of it is itself), on_slot_grid(start + duration) is share.end_if_appended, and
+// on_slot_grid(last.end + duration) for a calendar end last.end = L slots is L + share.slots slots
+// (last.end * inv is within 1e-12 of L, far from the rounding boundary of the + 0.5).
+inline double TimingCore::book_read_share(Channel &channel, const ReadShare &share) {
+  auto &cal = channel.calendar;
+  if (share.duration > 1e-9) {
+    if (cal.empty()) {
+      cal.push_back(Interval{share.start, share.end_if_appended});
+      return share.end_if_appended;
+    }
+    Interval &last = cal.back();
+    if (share.start >= last.begin) {
+      if (share.start - last.end < 0.5 * burst_cycles_) {  // starts inside the last booking or touches it
+        if (share.start >= last.end) {
+          last.end = share.end_if_appended;
+        } else {
+          const int64_t last_slot = static_cast<int64_t>(last.end * inv_burst_cycles_ + 0.5);
+          last.end = static_cast<double>(last_slot + share.slots) * burst_cycles_;
+        }
+        return last.end;
+      }
+      cal.push_back(Interval{share.start, share.end_if_appended});  // after a usable gap
+      return share.end_if_appended;
+    }
+  }
+  return book_channel_general(channel, share.start, share.duration, std::numeric_limits<double>::infinity(), nullptr);
 }
 
 }  // namespace npusim
