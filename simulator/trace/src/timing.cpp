@@ -259,7 +259,7 @@ double TimingCore::reserve_queue_entry(Core &c) {
 // `*left` (posted writes fill only the gaps reads left before the horizon).
 // Returns the end of the last burst booked.
 double TimingCore::book_channel_general(Channel &channel, double earliest, double duration, double limit,
-                                        double *left) {
+                                        double *left, bool earliest_on_grid) {
   auto &cal = channel.calendar;
   // Bookings sit on burst slots (see slot_ceil): every gap between them is whole bursts, none is
   // lost, and bookings closer than half a slot touch and merge, which keeps the calendars short.
@@ -267,7 +267,7 @@ double TimingCore::book_channel_general(Channel &channel, double earliest, doubl
   auto whole_bursts = [&](double gap) { return std::floor(gap / unit + 1e-6) * unit; };
   auto on_grid = [&](double t) { return on_slot_grid(t); };
   const double touching = 0.5 * unit;
-  earliest = slot_ceil(earliest);
+  if (!earliest_on_grid) earliest = slot_ceil(earliest);
   double remaining = duration, end = earliest;
   // Common case: the request starts after everything booked so far.
   if (cal.empty() || earliest >= cal.back().end) {

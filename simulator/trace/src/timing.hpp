@@ -225,7 +225,9 @@ class TimingCore {
   // arithmetic as the general path.
   double book_channel(Channel &channel, double earliest, double duration,
                       double limit = std::numeric_limits<double>::infinity(), double *left = nullptr);
-  double book_channel_general(Channel &channel, double earliest, double duration, double limit, double *left);
+  // earliest_on_grid: `earliest` is a slot boundary already (slot_ceil of it is itself).
+  double book_channel_general(Channel &channel, double earliest, double duration, double limit, double *left,
+                              bool earliest_on_grid = false);
   // One channel share of a read request: its start (on the slot grid), duration, length in
   // slots and where it ends when it starts at `start` (the same on every channel).
   struct ReadShare {
@@ -431,7 +433,8 @@ inline double TimingCore::book_read_share(Channel &channel, const ReadShare &sha
       return share.end_if_appended;
     }
   }
-  return book_channel_general(channel, share.start, share.duration, std::numeric_limits<double>::infinity(), nullptr);
+  return book_channel_general(channel, share.start, share.duration, std::numeric_limits<double>::infinity(), nullptr,
+                              true);
 }
 
 }  // namespace npusim
