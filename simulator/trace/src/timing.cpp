@@ -428,8 +428,9 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 // channel time is booked by drain_writes.
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
   double accepted = start;
+  const double start_slot = slot_ceil(start);
   for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
-    channel.writes.insert(PostedWrite{start, duration});
+    channel.writes.insert(PostedWrite{start, duration, start_slot});
     posted_write_shares_ += static_cast<uint64_t>(copies);
     accepted = std::max(accepted, start + duration);
   });
@@ -453,13 +454,20 @@ void TimingCore::drain_writes(double before) {
   const double copies = lockstep_ ? static_cast<double>(channels_.size()) : 1.0;
   for (size_t i = 0; i < live; ++i) {
     WriteQueue &queue = channels_[i].writes;
+    double released_from_slot = -1;  // slot_ceil(queue.released_from), once needed
     while (!queue.empty()) {
       PostedWrite &w = queue.front();
       const double release = std::max(w.release, queue.released_from);
       if (release >= before) break;
+      // slot_ceil(release), from the slots computed once (slot_ceil is monotone: it commutes with max)
+      double release_slot = w.release_slot;
+      if (queue.released_from > w.release) {
+        if (released_from_slot < 0) released_from_slot = slot_ceil(queue.released_from);
+        release_slot = std::max(release_slot, released_from_slot);
+      }
       double left = 0;
       write_drain_bookings_ += static_cast<uint64_t>(copies);
-      const double end = book_channel(channels_[i], release, w.duration, before, &left);
+      const double end = book_channel(channels_[i], release_slot, w.duration, before, &left, true);
       busy_dram_channel_ += (w.duration - left) * copies;
       if (left > 0) {  // the rest only from the horizon on: the calendar before it is pruned
         w.duration = left;

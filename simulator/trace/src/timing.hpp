@@ -224,7 +224,8 @@ class TimingCore {
   // book_channel_general). Inline: the two most common cases, with the same
   // arithmetic as the general path.
   double book_channel(Channel &channel, double earliest, double duration,
-                      double limit = std::numeric_limits<double>::infinity(), double *left = nullptr);
+                      double limit = std::numeric_limits<double>::infinity(), double *left = nullptr,
+                      bool earliest_on_grid = false);
   // earliest_on_grid: `earliest` is a slot boundary already (slot_ceil of it is itself).
   double book_channel_general(Channel &channel, double earliest, double duration, double limit, double *left,
                               bool earliest_on_grid = false);
@@ -288,6 +289,7 @@ class TimingCore {
   double burst_cycles_ = 1, inv_burst_cycles_ = 1;
   struct PostedWrite {
     double release, duration;
+    double release_slot;  // slot_ceil(release): the drain books from there (computed once per store)
     bool operator==(const PostedWrite &o) const { return release == o.release && duration == o.duration; }
   };
   // A channel's posted writes in release order (stable: program order among
@@ -376,10 +378,10 @@ inline double TimingCore::on_slot_grid(double t) const {
 }
 
 inline double TimingCore::book_channel(Channel &channel, double earliest, double duration, double limit,
-                                      double *left) {
+                                      double *left, bool earliest_on_grid) {
   auto &cal = channel.calendar;
   if (duration > 1e-9) {
-    const double start = slot_ceil(earliest);
+    const double start = earliest_on_grid ? earliest : slot_ceil(earliest);
     if (cal.empty()) {
       if (start + duration <= limit) {  // an idle channel
         const double end = on_slot_grid(start + duration);
@@ -403,7 +405,7 @@ inline double TimingCore::book_channel(Channel &channel, double earliest, double
       }
     }
   }
-  return book_channel_general(channel, earliest, duration, limit, left);
+  return book_channel_general(channel, earliest, duration, limit, left, earliest_on_grid);
 }
 
 // book_channel(channel, share.start, share.duration) without a limit, with the slot arithmetic
