@@ -26,8 +26,6 @@ double section_num(const Json &cfg, const char *section, const char *key) {
   return number(member(cfg, section, "config"), key, std::string("config: ") + section);
 }
 
-int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
-
 }  // namespace
 
 Config Config::from_json(const Json &v) {
@@ -168,6 +166,9 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   burst_cycles_ = std::max(static_cast<double>(cfg_.dram_burst_bytes) / bytes_per_cycle,
                            cfg_.core_freq_mhz / cfg_.dram_freq_mhz);
   inv_burst_cycles_ = 1.0 / burst_cycles_;
+  channel_divisor_ = FixedDivisor(cfg_.dram_channels);
+  burst_divisor_ = FixedDivisor(cfg_.dram_burst_bytes);
+  interleave_divisor_ = FixedDivisor(cfg_.dram_interleave_bytes);
   channels_.assign(static_cast<size_t>(cfg_.dram_channels), Channel{});
   cores_.resize(static_cast<size_t>(cfg_.cores));
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
@@ -216,7 +217,7 @@ double TimingCore::write_slots_free(Core &c, uint64_t mask, uint64_t reads) {
   double t = 0;
   for_each_target_core(c, [&](Core &target) {
     for_each_buffer(target, mask, [&](Buffer &buf, int b) {
-      if (!((reads >> b) & 1)) buf.current = (buf.current + 1) % effective_slots_;
+      if (!((reads >> b) & 1) && ++buf.current == effective_slots_) buf.current = 0;  // the next slot
       const Slot &s = buf.current_slot();
       t = std::max(t, std::max(s.free, s.ready));
     });
@@ -561,11 +562,11 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
     if (n <= 0) return;
     int64_t a = std::abs(stride);
     if (a <= 1 || n == 1)
-      add_run(ceil_div(n * elem_bytes, burst));
+      add_run(burst_divisor_.div(n * elem_bytes + burst - 1));
     else if (a * elem_bytes >= burst)
       add_run(n);
     else
-      add_run(ceil_div(((n - 1) * a + 1) * elem_bytes, burst));
+      add_run(burst_divisor_.div(((n - 1) * a + 1) * elem_bytes + burst - 1));
   };
   if (d0 > 0 && d1 > 0) {
     if ((stride0 == 1 && (d1 == 1 || stride1 == d0)))
@@ -577,7 +578,7 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
   if (bursts > 0) {
     dram_bursts_ += static_cast<uint64_t>(bursts);
     dram_bytes_ += static_cast<uint64_t>(d0 * d1 * elem_bytes);
-    const int64_t first_burst = ((static_cast<int64_t>(arg) << 32) + offset * elem_bytes) / cfg_.dram_interleave_bytes;
+    const int64_t first_burst = interleave_divisor_.div((static_cast<int64_t>(arg) << 32) + offset * elem_bytes);
     done = dir == 0 ? dram_transfer(start, first_burst, bursts, cfg_.dram_read_latency)
                     : post_write(start, first_burst, bursts);
   }

@@ -124,6 +124,23 @@ struct KernelInfo {
 
 std::map<int, TileCost> load_cost_table(const Json &table, const Config &cfg);
 
+// Division of a non-negative int64 by a fixed positive divisor: a shift and a mask when the divisor
+// is a power of two (channel, burst and interleave sizes usually are; a 64-bit idiv per request
+// and per channel share cost tens of cycles each), the plain division otherwise. Same results.
+class FixedDivisor {
+ public:
+  explicit FixedDivisor(int64_t d = 1) : d_(d), pow2_(d > 0 && (d & (d - 1)) == 0) {
+    while (pow2_ && (int64_t{1} << shift_) != d) ++shift_;
+  }
+  int64_t div(int64_t a) const { return pow2_ ? a >> shift_ : a / d_; }
+  int64_t mod(int64_t a) const { return pow2_ ? a & (d_ - 1) : a % d_; }
+
+ private:
+  int64_t d_;
+  bool pow2_;
+  int shift_ = 0;
+};
+
 class TimingCore {
  public:
   TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, TileCost> costs,
@@ -256,18 +273,18 @@ class TimingCore {
   void for_each_channel_share(int64_t first_burst, int64_t n_bursts, F &&f) {
     const int64_t channels = cfg_.dram_channels;
     if (lockstep_) {
-      if (n_bursts % channels == 0) {
+      if (channel_divisor_.mod(n_bursts) == 0) {
         ++lockstep_requests_;
-        f(channels_[0], static_cast<double>(n_bursts / channels) * burst_cycles_, channels);
+        f(channels_[0], static_cast<double>(channel_divisor_.div(n_bursts)) * burst_cycles_, channels);
         return;
       }
       split_channels();
     }
     ++per_channel_requests_;
     const int64_t used = std::min(n_bursts, channels);
-    const int64_t base = n_bursts / channels, extra = n_bursts % channels;
+    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
-    int64_t channel = first_burst % channels;
+    int64_t channel = channel_divisor_.mod(first_burst);
     for (int64_t i = 0; i < used; ++i) {
       f(channels_[static_cast<size_t>(channel)], i < extra ? more : less, int64_t{1});
       if (++channel == channels) channel = 0;
@@ -287,6 +304,7 @@ class TimingCore {
   bool in_work_item_ = false;
   int effective_slots_ = 1;
   double burst_cycles_ = 1, inv_burst_cycles_ = 1;
+  FixedDivisor channel_divisor_, burst_divisor_, interleave_divisor_;  // dram channels, burst and interleave bytes
   struct PostedWrite {
     double release, duration;
     double release_slot;  // slot_ceil(release): the drain books from there (computed once per store)
