@@ -410,12 +410,15 @@ void TimingCore::join_channels_if_equal() {
 double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
   double done = start;
   ReadShare share;
-  share.start = slot_ceil(start);  // what book_channel would start from on every channel
+  const int64_t start_slot = slot_ceil_index(start);
+  share.start = static_cast<double>(start_slot) * burst_cycles_;  // book_channel's start on every channel
   for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
     if (duration != share.duration) {
+      // duration is k * burst_cycles_ (whole bursts), so duration * inv is within 1e-12 of k, and
+      // on_slot_grid(start + duration) is start_slot + k slots: no division on the calendar's chain
       share.duration = duration;
-      share.slots = static_cast<int64_t>(duration / burst_cycles_ + 0.5);
-      share.end_if_appended = on_slot_grid(share.start + duration);
+      share.slots = static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5);
+      share.end_if_appended = static_cast<double>(start_slot + share.slots) * burst_cycles_;
     }
     done = std::max(done, book_read_share(channel, share));
     busy_dram_channel_ += duration * static_cast<double>(copies);

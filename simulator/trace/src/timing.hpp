@@ -254,6 +254,7 @@ class TimingCore {
   };
   double book_read_share(Channel &channel, const ReadShare &share);
   double slot_ceil(double t) const;
+  int64_t slot_ceil_index(double t) const;  // slot_ceil(t) / burst_cycles_
   double on_slot_grid(double t) const;
   double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
   double post_write(double start, int64_t first_burst, int64_t n_bursts);
@@ -384,11 +385,15 @@ class TimingCore {
 // fractional start times, so twice the vector lanes could cost a burst: add_row at N = 131079,
 // 8709 -> 8711 cycles.) Ends are snapped to the grid against rounding drift. Integer conversion,
 // not std::ceil / std::round: times are >= 0, and those are library calls on x86-64.
-inline double TimingCore::slot_ceil(double t) const {
+inline int64_t TimingCore::slot_ceil_index(double t) const {
   const double slots = t / burst_cycles_ - 1e-6;
   int64_t slot = static_cast<int64_t>(slots);
   if (static_cast<double>(slot) < slots) ++slot;
-  return static_cast<double>(slot) * burst_cycles_;
+  return slot;
+}
+
+inline double TimingCore::slot_ceil(double t) const {
+  return static_cast<double>(slot_ceil_index(t)) * burst_cycles_;
 }
 
 inline double TimingCore::on_slot_grid(double t) const {
