@@ -404,10 +404,16 @@ inline double TimingCore::book_channel(Channel &channel, double earliest, double
                                       double *left, bool earliest_on_grid) {
   auto &cal = channel.calendar;
   if (duration > 1e-9) {
-    const double start = earliest_on_grid ? earliest : slot_ceil(earliest);
+    // In slots (no division on the calendar's dependency chain): the start's slot, and the
+    // duration's, which is whole bursts (within 1e-9 of k slots), so on_slot_grid(start + duration)
+    // is start_slot + k slots. A grid time t = L slots gives back L as t * inv + 0.5 truncated.
+    const int64_t start_slot = earliest_on_grid ? static_cast<int64_t>(earliest * inv_burst_cycles_ + 0.5)
+                                                : slot_ceil_index(earliest);
+    const double start = earliest_on_grid ? earliest : static_cast<double>(start_slot) * burst_cycles_;
+    const int64_t slots = static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5);
     if (cal.empty()) {
       if (start + duration <= limit) {  // an idle channel
-        const double end = on_slot_grid(start + duration);
+        const double end = static_cast<double>(start_slot + slots) * burst_cycles_;
         cal.push_back(Interval{start, end});
         if (left) *left = 0;
         return end;
@@ -417,11 +423,12 @@ inline double TimingCore::book_channel(Channel &channel, double earliest, double
       if (start < last.end ? limit - last.end >= duration : start + duration <= limit) {
         if (start - last.end < 0.5 * burst_cycles_) {
           // a busy channel: starts inside the last booking or touches it
-          last.end = on_slot_grid(std::max(last.end, start) + duration);
+          const int64_t last_slot = static_cast<int64_t>(last.end * inv_burst_cycles_ + 0.5);
+          last.end = static_cast<double>(std::max(last_slot, start_slot) + slots) * burst_cycles_;
           if (left) *left = 0;
           return last.end;
         }
-        const double end = on_slot_grid(start + duration);
+        const double end = static_cast<double>(start_slot + slots) * burst_cycles_;
         cal.push_back(Interval{start, end});  // after a usable gap
         if (left) *left = 0;
         return end;
