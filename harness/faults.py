@@ -110,7 +110,7 @@ CATALOGUE = [
           ("suites/reduction/ops.py",), SUMS),
     Fault("bigger_is_cheaper", "DRAM transfer time falls as a transfer grows",
           "simulator/trace/src/timing.cpp",
-          "book_channel(channel, start, duration));",
+          "book_read_share(channel, share));",
           "book_channel(channel, start, 4096.0 * burst_cycles_ / static_cast<double>(n_bursts)));",
           ("suites/reduction/ops.py",), SUMS),
     Fault("dma_model_10pct_slower", "every DRAM transfer takes 10 % longer",

@@ -26,8 +26,6 @@ double section_num(const Json &cfg, const char *section, const char *key) {
   return number(member(cfg, section, "config"), key, std::string("config: ") + section);
 }
 
-int64_t ceil_div(int64_t a, int64_t b) { return b <= 0 ? 0 : (a + b - 1) / b; }
-
 }  // namespace
 
 Config Config::from_json(const Json &v) {
@@ -167,6 +165,10 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   double bytes_per_cycle = cfg_.dram_gbps_per_channel * 1000.0 / cfg_.core_freq_mhz;
   burst_cycles_ = std::max(static_cast<double>(cfg_.dram_burst_bytes) / bytes_per_cycle,
                            cfg_.core_freq_mhz / cfg_.dram_freq_mhz);
+  inv_burst_cycles_ = 1.0 / burst_cycles_;
+  channel_divisor_ = FixedDivisor(cfg_.dram_channels);
+  burst_divisor_ = FixedDivisor(cfg_.dram_burst_bytes);
+  interleave_divisor_ = FixedDivisor(cfg_.dram_interleave_bytes);
   channels_.assign(static_cast<size_t>(cfg_.dram_channels), Channel{});
   cores_.resize(static_cast<size_t>(cfg_.cores));
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
@@ -215,7 +217,7 @@ double TimingCore::write_slots_free(Core &c, uint64_t mask, uint64_t reads) {
   double t = 0;
   for_each_target_core(c, [&](Core &target) {
     for_each_buffer(target, mask, [&](Buffer &buf, int b) {
-      if (!((reads >> b) & 1)) buf.current = (buf.current + 1) % effective_slots_;
+      if (!((reads >> b) & 1) && ++buf.current == effective_slots_) buf.current = 0;  // the next slot
       const Slot &s = buf.current_slot();
       t = std::max(t, std::max(s.free, s.ready));
     });
@@ -258,7 +260,7 @@ double TimingCore::reserve_queue_entry(Core &c) {
 // `*left` (posted writes fill only the gaps reads left before the horizon).
 // Returns the end of the last burst booked.
 double TimingCore::book_channel_general(Channel &channel, double earliest, double duration, double limit,
-                                        double *left) {
+                                        double *left, bool earliest_on_grid) {
   auto &cal = channel.calendar;
   // Bookings sit on burst slots (see slot_ceil): every gap between them is whole bursts, none is
   // lost, and bookings closer than half a slot touch and merge, which keeps the calendars short.
@@ -266,7 +268,7 @@ double TimingCore::book_channel_general(Channel &channel, double earliest, doubl
   auto whole_bursts = [&](double gap) { return std::floor(gap / unit + 1e-6) * unit; };
   auto on_grid = [&](double t) { return on_slot_grid(t); };
   const double touching = 0.5 * unit;
-  earliest = slot_ceil(earliest);
+  if (!earliest_on_grid) earliest = slot_ceil(earliest);
   double remaining = duration, end = earliest;
   // Common case: the request starts after everything booked so far.
   if (cal.empty() || earliest >= cal.back().end) {
@@ -401,10 +403,24 @@ void TimingCore::join_channels_if_equal() {
 // the min(bursts, channels) channels it touches gets floor or ceil of
 // bursts / channels bursts, whatever the alignment: a bigger transfer never
 // gets cheaper. `latency` is the read or write latency of the access.
+//
+// Every channel share of a read starts at the same slot and is one of two
+// lengths, so the slot arithmetic (divisions) is done once per request and
+// length, not once per channel: book_read_share.
 double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
   double done = start;
+  ReadShare share;
+  const int64_t start_slot = slot_ceil_index(start);
+  share.start = static_cast<double>(start_slot) * burst_cycles_;  // book_channel's start on every channel
   for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
-    done = std::max(done, book_channel(channel, start, duration));
+    if (duration != share.duration) {
+      // duration is k * burst_cycles_ (whole bursts), so duration * inv is within 1e-12 of k, and
+      // on_slot_grid(start + duration) is start_slot + k slots: no division on the calendar's chain
+      share.duration = duration;
+      share.slots = static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5);
+      share.end_if_appended = static_cast<double>(start_slot + share.slots) * burst_cycles_;
+    }
+    done = std::max(done, book_read_share(channel, share));
     busy_dram_channel_ += duration * static_cast<double>(copies);
   });
   count_request();
@@ -416,8 +432,9 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 // channel time is booked by drain_writes.
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
   double accepted = start;
+  const double start_slot = slot_ceil(start);
   for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
-    channel.writes.insert(PostedWrite{start, duration});
+    channel.writes.insert(PostedWrite{start, duration, start_slot});
     posted_write_shares_ += static_cast<uint64_t>(copies);
     accepted = std::max(accepted, start + duration);
   });
@@ -441,13 +458,20 @@ void TimingCore::drain_writes(double before) {
   const double copies = lockstep_ ? static_cast<double>(channels_.size()) : 1.0;
   for (size_t i = 0; i < live; ++i) {
     WriteQueue &queue = channels_[i].writes;
+    double released_from_slot = -1;  // slot_ceil(queue.released_from), once needed
     while (!queue.empty()) {
       PostedWrite &w = queue.front();
       const double release = std::max(w.release, queue.released_from);
       if (release >= before) break;
+      // slot_ceil(release), from the slots computed once (slot_ceil is monotone: it commutes with max)
+      double release_slot = w.release_slot;
+      if (queue.released_from > w.release) {
+        if (released_from_slot < 0) released_from_slot = slot_ceil(queue.released_from);
+        release_slot = std::max(release_slot, released_from_slot);
+      }
       double left = 0;
       write_drain_bookings_ += static_cast<uint64_t>(copies);
-      const double end = book_channel(channels_[i], release, w.duration, before, &left);
+      const double end = book_channel(channels_[i], release_slot, w.duration, before, &left, true);
       busy_dram_channel_ += (w.duration - left) * copies;
       if (left > 0) {  // the rest only from the horizon on: the calendar before it is pruned
         w.duration = left;
@@ -541,11 +565,11 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
     if (n <= 0) return;
     int64_t a = std::abs(stride);
     if (a <= 1 || n == 1)
-      add_run(ceil_div(n * elem_bytes, burst));
+      add_run(burst_divisor_.div(n * elem_bytes + burst - 1));
     else if (a * elem_bytes >= burst)
       add_run(n);
     else
-      add_run(ceil_div(((n - 1) * a + 1) * elem_bytes, burst));
+      add_run(burst_divisor_.div(((n - 1) * a + 1) * elem_bytes + burst - 1));
   };
   if (d0 > 0 && d1 > 0) {
     if ((stride0 == 1 && (d1 == 1 || stride1 == d0)))
@@ -557,7 +581,7 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
   if (bursts > 0) {
     dram_bursts_ += static_cast<uint64_t>(bursts);
     dram_bytes_ += static_cast<uint64_t>(d0 * d1 * elem_bytes);
-    const int64_t first_burst = ((static_cast<int64_t>(arg) << 32) + offset * elem_bytes) / cfg_.dram_interleave_bytes;
+    const int64_t first_burst = interleave_divisor_.div((static_cast<int64_t>(arg) << 32) + offset * elem_bytes);
     done = dir == 0 ? dram_transfer(start, first_burst, bursts, cfg_.dram_read_latency)
                     : post_write(start, first_burst, bursts);
   }

@@ -124,6 +124,23 @@ struct KernelInfo {
 
 std::map<int, TileCost> load_cost_table(const Json &table, const Config &cfg);
 
+// Division of a non-negative int64 by a fixed positive divisor: a shift and a mask when the divisor
+// is a power of two (channel, burst and interleave sizes usually are; a 64-bit idiv per request
+// and per channel share cost tens of cycles each), the plain division otherwise. Same results.
+class FixedDivisor {
+ public:
+  explicit FixedDivisor(int64_t d = 1) : d_(d), pow2_(d > 0 && (d & (d - 1)) == 0) {
+    while (pow2_ && (int64_t{1} << shift_) != d) ++shift_;
+  }
+  int64_t div(int64_t a) const { return pow2_ ? a >> shift_ : a / d_; }
+  int64_t mod(int64_t a) const { return pow2_ ? a & (d_ - 1) : a % d_; }
+
+ private:
+  int64_t d_;
+  bool pow2_;
+  int shift_ = 0;
+};
+
 class TimingCore {
  public:
   TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, TileCost> costs,
@@ -224,9 +241,20 @@ class TimingCore {
   // book_channel_general). Inline: the two most common cases, with the same
   // arithmetic as the general path.
   double book_channel(Channel &channel, double earliest, double duration,
-                      double limit = std::numeric_limits<double>::infinity(), double *left = nullptr);
-  double book_channel_general(Channel &channel, double earliest, double duration, double limit, double *left);
+                      double limit = std::numeric_limits<double>::infinity(), double *left = nullptr,
+                      bool earliest_on_grid = false);
+  // earliest_on_grid: `earliest` is a slot boundary already (slot_ceil of it is itself).
+  double book_channel_general(Channel &channel, double earliest, double duration, double limit, double *left,
+                              bool earliest_on_grid = false);
+  // One channel share of a read request: its start (on the slot grid), duration, length in
+  // slots and where it ends when it starts at `start` (the same on every channel).
+  struct ReadShare {
+    double start = 0, duration = -1, end_if_appended = 0;
+    int64_t slots = 0;
+  };
+  double book_read_share(Channel &channel, const ReadShare &share);
   double slot_ceil(double t) const;
+  int64_t slot_ceil_index(double t) const;  // slot_ceil(t) / burst_cycles_
   double on_slot_grid(double t) const;
   double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
   double post_write(double start, int64_t first_burst, int64_t n_bursts);
@@ -246,18 +274,18 @@ class TimingCore {
   void for_each_channel_share(int64_t first_burst, int64_t n_bursts, F &&f) {
     const int64_t channels = cfg_.dram_channels;
     if (lockstep_) {
-      if (n_bursts % channels == 0) {
+      if (channel_divisor_.mod(n_bursts) == 0) {
         ++lockstep_requests_;
-        f(channels_[0], static_cast<double>(n_bursts / channels) * burst_cycles_, channels);
+        f(channels_[0], static_cast<double>(channel_divisor_.div(n_bursts)) * burst_cycles_, channels);
         return;
       }
       split_channels();
     }
     ++per_channel_requests_;
     const int64_t used = std::min(n_bursts, channels);
-    const int64_t base = n_bursts / channels, extra = n_bursts % channels;
+    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
-    int64_t channel = first_burst % channels;
+    int64_t channel = channel_divisor_.mod(first_burst);
     for (int64_t i = 0; i < used; ++i) {
       f(channels_[static_cast<size_t>(channel)], i < extra ? more : less, int64_t{1});
       if (++channel == channels) channel = 0;
@@ -276,9 +304,11 @@ class TimingCore {
   int current_core_ = 0;
   bool in_work_item_ = false;
   int effective_slots_ = 1;
-  double burst_cycles_ = 1;
+  double burst_cycles_ = 1, inv_burst_cycles_ = 1;
+  FixedDivisor channel_divisor_, burst_divisor_, interleave_divisor_;  // dram channels, burst and interleave bytes
   struct PostedWrite {
     double release, duration;
+    double release_slot;  // slot_ceil(release): the drain books from there (computed once per store)
     bool operator==(const PostedWrite &o) const { return release == o.release && duration == o.duration; }
   };
   // A channel's posted writes in release order (stable: program order among
@@ -355,11 +385,15 @@ class TimingCore {
 // fractional start times, so twice the vector lanes could cost a burst: add_row at N = 131079,
 // 8709 -> 8711 cycles.) Ends are snapped to the grid against rounding drift. Integer conversion,
 // not std::ceil / std::round: times are >= 0, and those are library calls on x86-64.
-inline double TimingCore::slot_ceil(double t) const {
+inline int64_t TimingCore::slot_ceil_index(double t) const {
   const double slots = t / burst_cycles_ - 1e-6;
   int64_t slot = static_cast<int64_t>(slots);
   if (static_cast<double>(slot) < slots) ++slot;
-  return static_cast<double>(slot) * burst_cycles_;
+  return slot;
+}
+
+inline double TimingCore::slot_ceil(double t) const {
+  return static_cast<double>(slot_ceil_index(t)) * burst_cycles_;
 }
 
 inline double TimingCore::on_slot_grid(double t) const {
@@ -367,13 +401,19 @@ inline double TimingCore::on_slot_grid(double t) const {
 }
 
 inline double TimingCore::book_channel(Channel &channel, double earliest, double duration, double limit,
-                                      double *left) {
+                                      double *left, bool earliest_on_grid) {
   auto &cal = channel.calendar;
   if (duration > 1e-9) {
-    const double start = slot_ceil(earliest);
+    // In slots (no division on the calendar's dependency chain): the start's slot, and the
+    // duration's, which is whole bursts (within 1e-9 of k slots), so on_slot_grid(start + duration)
+    // is start_slot + k slots. A grid time t = L slots gives back L as t * inv + 0.5 truncated.
+    const int64_t start_slot = earliest_on_grid ? static_cast<int64_t>(earliest * inv_burst_cycles_ + 0.5)
+                                                : slot_ceil_index(earliest);
+    const double start = earliest_on_grid ? earliest : static_cast<double>(start_slot) * burst_cycles_;
+    const int64_t slots = static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5);
     if (cal.empty()) {
       if (start + duration <= limit) {  // an idle channel
-        const double end = on_slot_grid(start + duration);
+        const double end = static_cast<double>(start_slot + slots) * burst_cycles_;
         cal.push_back(Interval{start, end});
         if (left) *left = 0;
         return end;
@@ -383,18 +423,50 @@ inline double TimingCore::book_channel(Channel &channel, double earliest, double
       if (start < last.end ? limit - last.end >= duration : start + duration <= limit) {
         if (start - last.end < 0.5 * burst_cycles_) {
           // a busy channel: starts inside the last booking or touches it
-          last.end = on_slot_grid(std::max(last.end, start) + duration);
+          const int64_t last_slot = static_cast<int64_t>(last.end * inv_burst_cycles_ + 0.5);
+          last.end = static_cast<double>(std::max(last_slot, start_slot) + slots) * burst_cycles_;
           if (left) *left = 0;
           return last.end;
         }
-        const double end = on_slot_grid(start + duration);
+        const double end = static_cast<double>(start_slot + slots) * burst_cycles_;
         cal.push_back(Interval{start, end});  // after a usable gap
         if (left) *left = 0;
         return end;
       }
     }
   }
-  return book_channel_general(channel, earliest, duration, limit, left);
+  return book_channel_general(channel, earliest, duration, limit, left, earliest_on_grid);
+}
+
+// book_channel(channel, share.start, share.duration) without a limit, with the slot arithmetic
+// of the share done once per request. The results are book_channel's: start is already on the
+// grid (slot_ceil of it is itself), on_slot_grid(start + duration) is share.end_if_appended, and
+// on_slot_grid(last.end + duration) for a calendar end last.end = L slots is L + share.slots slots
+// (last.end * inv is within 1e-12 of L, far from the rounding boundary of the + 0.5).
+inline double TimingCore::book_read_share(Channel &channel, const ReadShare &share) {
+  auto &cal = channel.calendar;
+  if (share.duration > 1e-9) {
+    if (cal.empty()) {
+      cal.push_back(Interval{share.start, share.end_if_appended});
+      return share.end_if_appended;
+    }
+    Interval &last = cal.back();
+    if (share.start >= last.begin) {
+      if (share.start - last.end < 0.5 * burst_cycles_) {  // starts inside the last booking or touches it
+        if (share.start >= last.end) {
+          last.end = share.end_if_appended;
+        } else {
+          const int64_t last_slot = static_cast<int64_t>(last.end * inv_burst_cycles_ + 0.5);
+          last.end = static_cast<double>(last_slot + share.slots) * burst_cycles_;
+        }
+        return last.end;
+      }
+      cal.push_back(Interval{share.start, share.end_if_appended});  // after a usable gap
+      return share.end_if_appended;
+    }
+  }
+  return book_channel_general(channel, share.start, share.duration, std::numeric_limits<double>::infinity(), nullptr,
+                              true);
 }
 
 }  // namespace npusim
