@@ -148,7 +148,7 @@ class CaseItem(NpusimItem):
             if refusal_key in state.refusals:
                 refused = state.refusals[refusal_key]
                 raise UnsupportedOp(refused.op, refused.detail)
-            with _functional(functional):
+            with functional_values(functional):
                 actual = compiled(*call_inputs)
         except Exception as exc:
             self._keep_inputs(inputs, rtol, atol)
@@ -372,7 +372,7 @@ class SweepItem(NpusimItem):
 
 
 @contextlib.contextmanager
-def _functional(mode: str | None):
+def functional_values(mode: str | None):
     """Values of the launches inside from `mode` (None: as configured); the trace still gives cycles."""
     if mode is None:
         yield

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from harness.collect import CaseItem, NpusimItem
+from harness.collect import CaseItem, NpusimItem, functional_values
 from suites.opinfo import catalog, expectations
 
 CLASS_PROP = "npusim.opinfo_class"
@@ -52,16 +52,9 @@ def pytest_runtest_call(item):
     if not getattr(item, "opinfo_host_values", False):
         yield
         return
-    saved = os.environ.get("NPUSIM_FUNCTIONAL")
-    os.environ["NPUSIM_FUNCTIONAL"] = "host"
     item.properties["npusim.functional"] = "host"
-    try:
+    with functional_values("host"):
         yield
-    finally:
-        if saved is None:
-            os.environ.pop("NPUSIM_FUNCTIONAL", None)
-        else:
-            os.environ["NPUSIM_FUNCTIONAL"] = saved
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -14,6 +14,7 @@ import torch.nn.functional as F
 
 from compiler.errors import find_unsupported
 from npusim import cache, runlog
+from suites.models.blocks import ResNetBasicBlock
 
 
 @pytest.fixture
@@ -186,21 +187,6 @@ def test_conv_lowering_is_restored_outside_the_backend(npusim_env):
     assert lowerings[torch.ops.aten._adaptive_avg_pool2d.default] is not lower_adaptive_avg_pool2d
 
 
-class BasicBlock(nn.Module):
-    """ResNet basic block (eval): conv-bn-relu-conv-bn + residual, relu."""
-
-    def __init__(self, channels: int = 8):
-        super().__init__()
-        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
-        self.bn1 = nn.BatchNorm2d(channels)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
-        self.bn2 = nn.BatchNorm2d(channels)
-
-    def forward(self, x):
-        y = torch.relu(self.bn1(self.conv1(x)))
-        return torch.relu(self.bn2(self.conv2(y)) + x)
-
-
 class PatchEmbed(nn.Module):
     """ViT patch embedding: conv with stride = kernel, flatten(2).transpose(1, 2), LayerNorm."""
 
@@ -223,7 +209,7 @@ def _randomise_batch_norms(module: nn.Module) -> None:
 
 
 @pytest.mark.parametrize("name, module, shapes", [
-    ("resnet_basic_block", BasicBlock, [(2, 8, 10, 12), (2, 8, 13, 11), (2, 8, 17, 19)]),
+    ("resnet_basic_block", ResNetBasicBlock, [(2, 8, 10, 12), (2, 8, 13, 11), (2, 8, 17, 19)]),
     ("vit_patch_embed", PatchEmbed, [(2, 3, 16, 20), (2, 3, 24, 22), (2, 3, 32, 36)]),
 ])
 def test_model_blocks_three_image_sizes_one_compile_per_kernel(npusim_env, name, module, shapes):
