@@ -985,6 +985,18 @@ class KernelEmitter:
             scf.YieldOp([])
 
     # --- module ----------------------------------------------------------------------------
+    def emit_body(self, top: Scope, dims: list) -> None:
+        program = self.program
+        if program.rnumel is None:  # outer dims loop, the innermost is tiled
+            program.stores = indirect.declare_overwrites(program.stores, dims)
+            self.loop_nest(top, dims[1:], lambda scope: self.tile_loop(
+                scope, dims[0][0], dims[0][1], list(program.stores), dim="x", parallel=True))
+        elif self.lane_reducible():
+            self.loop_nest(top, dims[1:], self.lane_reduction)
+        else:  # one row (output element) per work item
+            self.tiles["x"] = 1
+            self.loop_nest(top, dims, self.reduction_rows, innermost_tile_loop=True)
+
     def emit(self) -> Emitted:
         program = self.program
         with ir.Context(), ir.Location.unknown():
@@ -1008,15 +1020,19 @@ class KernelEmitter:
                                                           for s in program.stores):
                         raise UnsupportedOp("index_put/scatter", "a store through data-dependent indices (or one "
                                             "that accumulates) in a reduction kernel")
-                    if program.rnumel is None:  # outer dims loop, the innermost is tiled
-                        program.stores = indirect.declare_overwrites(program.stores, dims)
-                        self.loop_nest(top, dims[1:], lambda scope: self.tile_loop(
-                            scope, dims[0][0], dims[0][1], list(program.stores), dim="x", parallel=True))
-                    elif self.lane_reducible():
-                        self.loop_nest(top, dims[1:], self.lane_reduction)
-                    else:  # one row (output element) per work item
-                        self.tiles["x"] = 1
-                        self.loop_nest(top, dims, self.reduction_rows, innermost_tile_loop=True)
+                    extents = dict(dims)
+                    if program.rindex is not None:
+                        extents[program.rindex] = program.rnumel
+                    out_of_range = indirect.check_ranges_on_entry(self, program.range_checks, extents, env)
+                    if out_of_range is None:
+                        self.emit_body(top, dims)
+                    else:  # the body runs only when every checked index is in range
+                        guarded = scf.IfOp(out_of_range, has_else=True)
+                        with ir.InsertionPoint(guarded.then_block):
+                            scf.YieldOp([])
+                        with ir.InsertionPoint(guarded.else_block):
+                            self.emit_body(top, dims)
+                            scf.YieldOp([])
                     func.ReturnOp([])
             verify(module, InvalidKernel, "the emitted kernel.mlir")
             passmanager.PassManager.parse("builtin.module(cse)").run(module.operation)

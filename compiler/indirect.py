@@ -145,6 +145,21 @@ def in_range_by_construction(expr, size) -> bool:
     return name in ("PythonMod", "Mod") and expr.args[1] == size
 
 
+@dataclass
+class RangeCheck:
+    """A bounds check of an index that is no data but affine in the loop symbols: an index
+    tensor Inductor folded into the loop variable (`p[torch.arange(n)]`, GPT-2's position
+    embedding, reads row i of p for i < n; eager raises when n exceeds p's rows). Its extreme
+    values over the loop domain are known at launch, so the kernel checks them once on entry
+    and runs nothing when they are out of range: no out-of-range address is ever formed."""
+
+    expr: sympy.Expr  # over range-tree variables until finish (kernel.finish_indexes)
+    size: sympy.Expr
+    check_lower: bool
+    check_upper: bool
+    site: int = 0
+
+
 def mark_checked(kernel, expr, lower: bool, upper: bool, size=None) -> None:
     """Inductor's check_bounds: which bounds of an indirect index the kernel must check."""
     if not (lower or upper):
@@ -153,9 +168,59 @@ def mark_checked(kernel, expr, lower: bool, upper: bool, size=None) -> None:
     if index is None and in_range_by_construction(expr, size):
         return  # roll's (i + shift) % size: Inductor asks, the modulus already bounds it
     if index is None:
-        raise UnsupportedOp("indirect_indexing", f"a bounds check of {expr}, which is not an indirect index")
+        if indices_in(kernel, sympy.sympify(expr)):
+            raise UnsupportedOp("indirect_indexing", f"a bounds check of {expr}, which mixes indirect and loop indices")
+        checks = kernel.range_checks
+        checks.append(RangeCheck(sympy.sympify(expr), kernel.rename_indexing(sympy.sympify(size)), bool(lower),
+                                 bool(upper), site=len(kernel.indirect_indices) + len(checks)))
+        return
     index.check_lower |= bool(lower)
     index.check_upper |= bool(upper)
+
+
+def affine_extremes(expr: sympy.Expr, extents: dict) -> tuple[sympy.Expr, sympy.Expr]:
+    """(min, max) of `expr`, linear in loop symbols with numeric coefficients, over loop symbol s
+    in [0, extents[s])."""
+    expr = sympy.expand(expr)
+    loop = [s for s in expr.free_symbols if s in extents]
+    low = high = expr.subs({s: 0 for s in loop})
+    for s in loop:
+        coefficient = expr.coeff(s)
+        if not coefficient.is_number or (expr - coefficient * s).has(s):
+            raise UnsupportedOp("indirect_indexing", f"a bounds check of {expr}, which is not linear in {s}")
+        span = coefficient * (extents[s] - 1)
+        if coefficient > 0:
+            high += span
+        else:
+            low += span
+    return low, high
+
+
+def check_ranges_on_entry(emitter, checks: list, extents: dict, env) -> ir.Value | None:
+    """i1 `bad` for the kernel's range checks (each reported by the runtime, naming the extreme
+    index that is out of range), or None when there are none."""
+    from compiler.printer import IndexPrinter, const_i64
+
+    if not checks:
+        return None
+    printer = IndexPrinter(env)
+    bad_any = None
+    for check in checks:
+        low, high = affine_extremes(check.expr, extents)
+        size = printer(check.size)
+        for wanted, value, predicate in ((check.check_lower, low, arith.CmpIPredicate.slt),
+                                         (check.check_upper, high, arith.CmpIPredicate.sge)):
+            if not wanted:
+                continue
+            value = printer(value)
+            bad = arith.cmpi(predicate, value, const_i64(0) if predicate == arith.CmpIPredicate.slt else size)
+            report = scf.IfOp(bad)
+            with ir.InsertionPoint(report.then_block):
+                func.CallOp([], ir.FlatSymbolRefAttr.get(report_function(emitter)),
+                            [value, size, const_i64(check.site)])
+                scf.YieldOp([])
+            bad_any = bad if bad_any is None else arith.ori(bad_any, bad)
+    return bad_any
 
 
 def indices_in(kernel, index: sympy.Expr) -> tuple[IndirectIndex, ...]:

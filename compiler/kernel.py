@@ -9,6 +9,8 @@ a one-line loader for the launcher.
 
 from __future__ import annotations
 
+import dataclasses
+
 import json
 import time
 
@@ -145,6 +147,7 @@ class NpuKernel(SIMDKernel):
         self._pending: dict[str, tile_ir.Node] = {}
         self.recorded_stores: list[tile_ir.Store] = []
         self.indirect_indices: dict[str, indirect.IndirectIndex] = {}  # by symbol name (tmp3)
+        self.range_checks: list[indirect.RangeCheck] = []  # checks of loop-affine indices
         self.started = time.perf_counter()
 
     def dtype_to_str(self, dtype: torch.dtype) -> str:
@@ -321,6 +324,9 @@ class NpuKernel(SIMDKernel):
         dims = self.pointwise_dims()
         if dims:
             program.xdims = [(sym, self.rename_indexing(length)) for sym, length in dims[0]]
+        program.range_checks = [dataclasses.replace(check, expr=self.to_root_index(check.expr),
+                                                    site=len(self.indirect_indices) + number)
+                                for number, check in enumerate(self.range_checks)]
         return program
 
     def codegen_kernel(self, name=None) -> str:

@@ -111,6 +111,9 @@ class TileProgram:
     # Inductor's dims of the x range tree, innermost first (symbol, extent); empty when indexes
     # use the flat `xindex` (kernel.NpuKernel.pointwise_dims)
     xdims: list[tuple[sympy.Symbol, sympy.Expr]] = field(default_factory=list)
+    # bounds checks Inductor asked for on an index that is affine in the loop symbols
+    # (`p[torch.arange(n)]`: the index is the loop variable itself): compiler/indirect.py RangeCheck
+    range_checks: list = field(default_factory=list)
 
 
 def walk(roots, stop=lambda node: False):
