@@ -26,7 +26,7 @@ from torch._inductor.codegen import common as codegen_common
 from torch._inductor.compile_fx import compile_fx, compile_fx_inner
 
 from compiler.conv import conv_lowerings
-from compiler.decompositions import model_decompositions
+from compiler.decompositions import model_decompositions, refuse_fused_attention_again
 from compiler.pool import pool_lowerings
 from compiler.matmul import matmul_decompositions, matmul_lowerings
 from npusim import runlog
@@ -48,6 +48,8 @@ CONFIG_PATCHES = {
     # scatter_add / scatter_reduce "sum" as an npusim scatter_add (compiler/indirect.py), not the
     # ATen fallback Inductor keeps for the C++ backend's threads
     "cpp.fallback_scatter_reduce_sum": False,
+    # the attention patterns put the fused CPU attention back after its decomposition: undone
+    "joint_custom_post_pass": refuse_fused_attention_again,
 }
 
 

@@ -5,6 +5,10 @@ Eager PyTorch takes fused CPU fast paths that Inductor would run on the host as 
 `_scaled_dot_product_flash_attention_for_cpu`, and `nn.TransformerEncoderLayer` in eval under
 no_grad calls `_transformer_encoder_layer_fwd`. Both are expressed here in the ops they are made
 of (linear, softmax, layer norm, ...), as a user would write the layer.
+
+Inductor's joint-graph pattern matcher (fx_passes/fuse_attention.py) then recognises the math
+attention (softmax(q k^T * scale + mask) v, a causal GPT-2 block under no_grad) and puts the fused
+op back; `refuse_fused_attention_again` runs after it and decomposes what it put back.
 """
 
 from __future__ import annotations
@@ -60,6 +64,44 @@ def _self_attention(x, embed_dim, num_heads, qkv_weight, qkv_bias, proj_weight, 
     weights = torch.softmax(q @ k.transpose(-2, -1), dim=-1)
     out = (weights @ v).transpose(1, 2).reshape(batch, length, embed_dim)
     return F.linear(out, proj_weight, proj_bias)
+
+
+_ATTENTION_PASS = None
+
+
+def refuse_fused_attention_again(graph: torch.fx.Graph) -> None:
+    """Inductor's joint_custom_post_pass: every `_scaled_dot_product_flash_attention_for_cpu` the
+    attention patterns created is traced back into its math decomposition."""
+    global _ATTENTION_PASS
+    if _ATTENTION_PASS is None:
+        _ATTENTION_PASS = _attention_pass()
+    _ATTENTION_PASS.apply(graph)
+
+
+def _attention_pass():
+    from torch._decomp import decomposition_table
+    from torch._inductor.pattern_matcher import CallFunctionVarArgs, PatternMatcherPass, register_graph_pattern
+
+    fused = aten._scaled_dot_product_flash_attention_for_cpu.default
+    decomposition = decomposition_table[fused]
+    found = PatternMatcherPass(pass_name="npusim_attention_decomposition")
+
+    @register_graph_pattern(CallFunctionVarArgs(fused), pass_dict=found)
+    def decompose(match, *args, **kwargs):
+        node_keys = [i for i, a in enumerate(args) if isinstance(a, torch.fx.Node)]
+        node_kwargs = [k for k, v in kwargs.items() if isinstance(v, torch.fx.Node)]
+
+        def replacement(*values):
+            call_args = list(args)
+            for i, value in zip(node_keys, values):
+                call_args[i] = value
+            call_kwargs = dict(kwargs)
+            call_kwargs.update(zip(node_kwargs, values[len(node_keys):]))
+            return decomposition(*call_args, **call_kwargs)
+
+        match.replace_by_example(replacement, [args[i] for i in node_keys] + [kwargs[k] for k in node_kwargs])
+
+    return found
 
 
 def model_decompositions() -> dict:

@@ -60,3 +60,33 @@ def test_causal_sdpa_runs_on_npusim(npusim_env):
         return tensors
 
     _compiled_matches_eager(fn, inputs(5), inputs(9))
+
+
+class CausalBlock(torch.nn.Module):
+    """GPT-2's attention: the fused qkv projection split into heads, causal sdpa, the projection."""
+
+    def __init__(self, d=32, heads=4):
+        super().__init__()
+        self.qkv, self.proj, self.heads = torch.nn.Linear(d, 3 * d), torch.nn.Linear(d, d), heads
+
+    def forward(self, x):
+        b, t, d = x.shape
+        q, k, v = (z.view(b, t, self.heads, d // self.heads).transpose(1, 2) for z in self.qkv(x).split(d, dim=-1))
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+        return self.proj(y.transpose(1, 2).reshape(b, t, d))
+
+
+def test_attention_pattern_matcher_does_not_put_the_fused_op_back(npusim_env):
+    """Regression: under no_grad, Inductor's attention patterns (fuse_attention.py) turned the
+    decomposed causal attention back into _scaled_dot_product_flash_attention_for_cpu, which the
+    backend then refused at every length above 1."""
+    block = CausalBlock().eval()
+
+    def fn(x):
+        with torch.no_grad():
+            return block(x)
+
+    _compiled_matches_eager(fn, (torch.randn(2, 5, 32),), (torch.randn(2, 17, 32),))
+    compiles = runlog.events("compile", npusim_env)
+    assert len({e["kernel_hash"] for e in compiles}) == len(compiles)  # one compile per kernel
+    assert "bmm" in [e["kernel"] for e in runlog.events("launch", npusim_env)]
