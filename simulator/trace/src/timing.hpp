@@ -165,9 +165,7 @@ class TimingCore {
   uint64_t records() const { return records_; }
   // Keeps every DRAM channel's state separately from the start (no lockstep):
   // the same outcomes, more work; tests compare the two.
-  void keep_channels_separate() {
-    lockstep_ = allow_lockstep_ = false;
-  }
+  void keep_channels_separate();
   // Checks at the end of the trace (unclosed work item); throws TraceError.
   void finish();
 
@@ -267,32 +265,64 @@ class TimingCore {
   void count_request();
   // Calls f(channel state, cycles, channels it stands for) for each channel a
   // request of n_bursts bursts from first_burst touches: min(bursts, channels)
-  // channels, floor or ceil of bursts / channels bursts each. While the
-  // channels run in lockstep, a request that gives every channel the same
-  // share is one call on the shared state; any other request splits them.
+  // channels, floor or ceil of bursts / channels bursts each, the ceil on the
+  // `extra` channels from first_burst's on (cyclically). Channels whose states
+  // are equal share one state (a group): each group the request touches is one
+  // call per share length, after the group is split where the request gives its
+  // channels different shares (or touches only some). While every request
+  // spreads evenly, all channels stay one group (lockstep).
   template <typename F>
   void for_each_channel_share(int64_t first_burst, int64_t n_bursts, F &&f) {
     const int64_t channels = cfg_.dram_channels;
-    if (lockstep_) {
-      if (channel_divisor_.mod(n_bursts) == 0) {
+    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
+    const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
+    if (grouped_) {
+      if (extra == 0 && live_groups_.size() == 1) {
         ++lockstep_requests_;
-        f(channels_[0], static_cast<double>(channel_divisor_.div(n_bursts)) * burst_cycles_, channels);
+        f(channels_[static_cast<size_t>(live_groups_[0])], less, channels);
         return;
       }
-      split_channels();
+      ++per_channel_requests_;
+      // the channels that get base + 1 bursts, and all the request touches
+      const int64_t first = channel_divisor_.mod(first_burst);
+      const uint64_t ones = extra == 0 ? 0 : (extra >= 64 ? ~uint64_t{0} : (uint64_t{1} << extra) - 1);
+      const uint64_t plus = ((ones << first) | (first ? ones >> (channels - first) : 0)) & all_channels_;
+      const uint64_t touched = base > 0 ? all_channels_ : plus;
+      const size_t n_live = live_groups_.size();  // groups split off below are handled with their origin
+      for (size_t g = 0; g < n_live; ++g) {
+        const int id = live_groups_[g];
+        const uint64_t members = group_members_[static_cast<size_t>(id)];
+        const uint64_t with_more = members & plus, with_less = members & touched & ~plus,
+                       untouched = members & ~touched;
+        if (!(with_more | with_less)) continue;
+        // the group keeps its state for its first part; the others get copies before any booking
+        int more_id = id, less_id = id;
+        if (with_more) {
+          if (with_less) less_id = split_group(id, with_less);
+          if (untouched) split_group(id, untouched);
+        } else if (untouched) {
+          split_group(id, untouched);
+        }
+        if (with_more)
+          f(channels_[static_cast<size_t>(more_id)], more, static_cast<int64_t>(__builtin_popcountll(with_more)));
+        if (with_less)
+          f(channels_[static_cast<size_t>(less_id)], less, static_cast<int64_t>(__builtin_popcountll(with_less)));
+      }
+      return;
     }
     ++per_channel_requests_;
     const int64_t used = std::min(n_bursts, channels);
-    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
-    const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
     int64_t channel = channel_divisor_.mod(first_burst);
     for (int64_t i = 0; i < used; ++i) {
       f(channels_[static_cast<size_t>(channel)], i < extra ? more : less, int64_t{1});
       if (++channel == channels) channel = 0;
     }
   }
-  void split_channels();
-  void join_channels_if_equal();
+  // Moves `members` out of group `id` into a new group with a copy of its state; returns its id.
+  int split_group(int id, uint64_t members);
+  // Merges groups whose states are equal (a prune can drop what made them differ).
+  void merge_equal_groups();
+  bool lockstep() const { return live_groups_.size() == 1; }
 
   Config cfg_;
   KernelInfo info_;
@@ -346,14 +376,19 @@ class TimingCore {
     WriteQueue writes;
     bool operator==(const Channel &o) const;
   };
-  // Per channel. While lockstep_, every channel's state equals channels_[0]
-  // and only that one is kept (requests that spread evenly over the channels
-  // book once, not once per channel); a request that does not splits them,
-  // and they join again at a pruning when all states are equal. Outcomes are
-  // the same either way.
+  // Channel states by group id. A group stands for the channels in its member
+  // mask (bit c: channel c), whose states are all equal: requests that give
+  // them the same share book once, not once per channel; a request that does
+  // not splits the group, and groups whose states become equal merge at a
+  // pruning. With all channels in one group they run in lockstep. Outcomes
+  // are the same as with one state per channel (keep_channels_separate, and
+  // configs of more than 64 channels: group c is channel c).
   std::vector<Channel> channels_;
-  bool lockstep_ = true, allow_lockstep_ = true;
-  int prunes_since_join_try_ = 0, join_try_interval_ = 1;
+  std::vector<uint64_t> group_members_;  // per group id; 0: the id is free
+  std::vector<int> live_groups_;         // the ids in use
+  uint64_t all_channels_ = 0;
+  bool grouped_ = true;
+  int prunes_since_merge_try_ = 0, merge_try_interval_ = 1;
   uint64_t lockstep_requests_ = 0, per_channel_requests_ = 0;
   // Work of the write drains (a performance diagnostic: bookings stay within
   // one per posted channel share plus one per channel and drain).
@@ -365,7 +400,7 @@ class TimingCore {
   uint64_t dram_bytes_ = 0, dram_bursts_ = 0;
   uint64_t n_dma_ = 0, n_gather_ = 0, n_scatter_ = 0, n_compute_ = 0, n_barrier_ = 0, n_preload_ = 0,
            n_accumulate_ = 0, n_work_items_ = 0;
-  double busy_dram_channel_ = 0;
+  int64_t busy_dram_slots_ = 0;  // channel time booked, in burst slots (whole bursts: an exact sum in any order)
   // Per tile id: a vector for the usual small ids, a map for the rest.
   static constexpr int kTileStatsDense = 4096;
   std::vector<TileStats> tile_stats_;
