@@ -395,6 +395,7 @@ bool TimingCore::Channel::operator==(const Channel &o) const {
 
 void TimingCore::keep_channels_separate() {
   grouped_ = false;
+  singletons_ = true;
   live_groups_.clear();
   for (int c = 0; c < cfg_.dram_channels; ++c) {
     if (c > 0) channels_[static_cast<size_t>(c)] = channels_[0];
@@ -414,19 +415,32 @@ int TimingCore::split_group(int id, uint64_t members) {
 }
 
 void TimingCore::merge_equal_groups() {
-  for (size_t a = 0; a < live_groups_.size(); ++a) {
-    const size_t ia = static_cast<size_t>(live_groups_[a]);
-    for (size_t b = a + 1; b < live_groups_.size();) {
-      const size_t ib = static_cast<size_t>(live_groups_[b]);
-      if (channels_[ia] == channels_[ib]) {
-        group_members_[ia] |= group_members_[ib];
-        group_members_[ib] = 0;  // its state stays allocated for a later split
-        live_groups_.erase(live_groups_.begin() + static_cast<std::ptrdiff_t>(b));
-      } else {
-        ++b;
-      }
-    }
+  // All or nothing: merging some groups only for the next uneven request to split them again
+  // costs a copy of the state per split (the compiler softmax's 63-burst rows start on every
+  // channel in turn).
+  const Channel &first = channels_[static_cast<size_t>(live_groups_[0])];
+  for (size_t g = 1; g < live_groups_.size(); ++g)
+    if (!(channels_[static_cast<size_t>(live_groups_[g])] == first)) return;
+  for (size_t g = 1; g < live_groups_.size(); ++g) {
+    group_members_[static_cast<size_t>(live_groups_[0])] |= group_members_[static_cast<size_t>(live_groups_[g])];
+    group_members_[static_cast<size_t>(live_groups_[g])] = 0;  // its state stays allocated for a later split
   }
+  live_groups_.resize(1);
+  singletons_ = false;
+}
+
+void TimingCore::number_singletons() {
+  std::vector<Channel> by_channel(channels_.size());
+  for (int id : live_groups_) {
+    const uint64_t m = group_members_[static_cast<size_t>(id)];
+    by_channel[static_cast<size_t>(__builtin_ctzll(m))] = std::move(channels_[static_cast<size_t>(id)]);
+  }
+  channels_.swap(by_channel);
+  for (size_t c = 0; c < channels_.size(); ++c) {
+    group_members_[c] = uint64_t{1} << c;
+    live_groups_[c] = static_cast<int>(c);
+  }
+  singletons_ = true;
 }
 
 // Burst i of a request whose first burst is `first_burst` (its byte address /
@@ -487,7 +501,7 @@ void TimingCore::drain_writes(double before) {
   ++write_drains_;
   for (int id : live_groups_) {
     const size_t i = static_cast<size_t>(id);
-    const double copies = grouped_ ? static_cast<double>(__builtin_popcountll(group_members_[i])) : 1.0;
+    const double copies = grouped_ && !singletons_ ? static_cast<double>(count_channels(group_members_[i])) : 1.0;
     WriteQueue &queue = channels_[i].writes;
     double released_from_slot = -1;  // slot_ceil(queue.released_from), once needed
     while (!queue.empty()) {

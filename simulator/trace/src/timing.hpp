@@ -276,7 +276,7 @@ class TimingCore {
     const int64_t channels = cfg_.dram_channels;
     const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
-    if (grouped_) {
+    if (grouped_ && !singletons_) {
       if (extra == 0 && live_groups_.size() == 1) {
         ++lockstep_requests_;
         f(channels_[static_cast<size_t>(live_groups_[0])], less, channels);
@@ -303,11 +303,10 @@ class TimingCore {
         } else if (untouched) {
           split_group(id, untouched);
         }
-        if (with_more)
-          f(channels_[static_cast<size_t>(more_id)], more, static_cast<int64_t>(__builtin_popcountll(with_more)));
-        if (with_less)
-          f(channels_[static_cast<size_t>(less_id)], less, static_cast<int64_t>(__builtin_popcountll(with_less)));
+        if (with_more) f(channels_[static_cast<size_t>(more_id)], more, count_channels(with_more));
+        if (with_less) f(channels_[static_cast<size_t>(less_id)], less, count_channels(with_less));
       }
+      if (static_cast<int64_t>(live_groups_.size()) == channels) number_singletons();
       return;
     }
     ++per_channel_requests_;
@@ -318,9 +317,19 @@ class TimingCore {
       if (++channel == channels) channel = 0;
     }
   }
+  // Channels in a member mask (no popcnt instruction in a portable build: a library call).
+  static int64_t count_channels(uint64_t m) {
+    m = m - ((m >> 1) & 0x5555555555555555ULL);
+    m = (m & 0x3333333333333333ULL) + ((m >> 2) & 0x3333333333333333ULL);
+    m = (m + (m >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return static_cast<int64_t>((m * 0x0101010101010101ULL) >> 56);
+  }
+  // Once every channel is a group of its own, group c becomes channel c's, and requests take the
+  // per-channel path (no masks) until the groups merge.
+  void number_singletons();
   // Moves `members` out of group `id` into a new group with a copy of its state; returns its id.
   int split_group(int id, uint64_t members);
-  // Merges groups whose states are equal (a prune can drop what made them differ).
+  // Merges the groups into one when all their states are equal (a prune can drop what made them differ).
   void merge_equal_groups();
   bool lockstep() const { return live_groups_.size() == 1; }
 
@@ -388,6 +397,7 @@ class TimingCore {
   std::vector<int> live_groups_;         // the ids in use
   uint64_t all_channels_ = 0;
   bool grouped_ = true;
+  bool singletons_ = false;  // every channel a group of its own, group c is channel c
   int prunes_since_merge_try_ = 0, merge_try_interval_ = 1;
   uint64_t lockstep_requests_ = 0, per_channel_requests_ = 0;
   // Work of the write drains (a performance diagnostic: bookings stay within
