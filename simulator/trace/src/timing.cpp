@@ -268,7 +268,7 @@ double TimingCore::reserve_queue_entry(Core &c) {
 // `*left` (posted writes fill only the gaps reads left before the horizon).
 // Returns the end of the last burst booked.
 double TimingCore::book_channel_general(Channel &channel, double earliest, double duration, double limit,
-                                        double *left, bool earliest_on_grid) {
+                                        double *left, bool earliest_on_grid, size_t *cursor) {
   auto &cal = channel.calendar;
   // Bookings sit on burst slots (see slot_ceil): every gap between them is whole bursts, none is
   // lost, and bookings closer than half a slot touch and merge, which keeps the calendars short.
@@ -292,19 +292,27 @@ double TimingCore::book_channel_general(Channel &channel, double earliest, doubl
   } else {
     // The first booking ending after `earliest`: requests land near the end
     // of the calendar, so gallop back from it before the binary search.
-    size_t lo = 0, hi = cal.size() - 1, step = 1;  // cal[hi].end > earliest (this branch)
-    while (step <= hi) {
-      if (cal[hi - step].end <= earliest) {
-        lo = hi - step + 1;
-        break;
+    size_t i;
+    if (cursor && *cursor < cal.size() && (*cursor == 0 || cal[*cursor - 1].end <= earliest)) {
+      // every booking before the cursor ends by `earliest` (ends are sorted): scan on from it
+      i = *cursor;
+      while (cal[i].end <= earliest) ++i;  // stops: cal.back().end > earliest (this branch)
+    } else {
+      size_t lo = 0, hi = cal.size() - 1, step = 1;  // cal[hi].end > earliest (this branch)
+      while (step <= hi) {
+        if (cal[hi - step].end <= earliest) {
+          lo = hi - step + 1;
+          break;
+        }
+        hi -= step;
+        step *= 2;
       }
-      hi -= step;
-      step *= 2;
+      i = static_cast<size_t>(
+          std::partition_point(cal.begin() + static_cast<std::ptrdiff_t>(lo), cal.begin() + static_cast<std::ptrdiff_t>(hi),
+                               [&](const Interval &iv) { return iv.end <= earliest; }) -
+          cal.begin());
     }
-    size_t i = static_cast<size_t>(
-        std::partition_point(cal.begin() + static_cast<std::ptrdiff_t>(lo), cal.begin() + static_cast<std::ptrdiff_t>(hi),
-                             [&](const Interval &iv) { return iv.end <= earliest; }) -
-        cal.begin());
+    if (cursor) *cursor = i;
     double cand = earliest;
     while (remaining > 1e-9 && cand < limit) {
       if (i < cal.size() && cal[i].begin <= cand) {  // inside a booking: skip past it
@@ -504,6 +512,7 @@ void TimingCore::drain_writes(double before) {
     const double copies = grouped_ && !singletons_ ? static_cast<double>(count_channels(group_members_[i])) : 1.0;
     WriteQueue &queue = channels_[i].writes;
     double released_from_slot = -1;  // slot_ceil(queue.released_from), once needed
+    size_t cursor = SIZE_MAX;  // where the last write's search started (releases only grow); none yet
     while (!queue.empty()) {
       PostedWrite &w = queue.front();
       const double release = std::max(w.release, queue.released_from);
@@ -516,7 +525,7 @@ void TimingCore::drain_writes(double before) {
       }
       double left = 0;
       write_drain_bookings_ += static_cast<uint64_t>(copies);
-      const double end = book_channel(channels_[i], release_slot, w.duration, before, &left, true);
+      const double end = book_channel(channels_[i], release_slot, w.duration, before, &left, true, &cursor);
       busy_dram_slots_ += static_cast<int64_t>((w.duration - left) * inv_burst_cycles_ + 0.5) * static_cast<int64_t>(copies);
       if (left > 0) {  // the rest only from the horizon on: the calendar before it is pruned
         w.duration = left;

@@ -240,10 +240,13 @@ class TimingCore {
   // arithmetic as the general path.
   double book_channel(Channel &channel, double earliest, double duration,
                       double limit = std::numeric_limits<double>::infinity(), double *left = nullptr,
-                      bool earliest_on_grid = false);
+                      bool earliest_on_grid = false, size_t *cursor = nullptr);
   // earliest_on_grid: `earliest` is a slot boundary already (slot_ceil of it is itself).
+  // cursor: where the search for the first booking ending after `earliest` may start (checked;
+  // a drain's writes come in release order, so each one's search starts where the last one's
+  // did); set to where this one's started.
   double book_channel_general(Channel &channel, double earliest, double duration, double limit, double *left,
-                              bool earliest_on_grid = false);
+                              bool earliest_on_grid = false, size_t *cursor = nullptr);
   // One channel share of a read request: its start (on the slot grid), duration, length in
   // slots and where it ends when it starts at `start` (the same on every channel).
   struct ReadShare {
@@ -446,7 +449,7 @@ inline double TimingCore::on_slot_grid(double t) const {
 }
 
 inline double TimingCore::book_channel(Channel &channel, double earliest, double duration, double limit,
-                                      double *left, bool earliest_on_grid) {
+                                      double *left, bool earliest_on_grid, size_t *cursor) {
   auto &cal = channel.calendar;
   if (duration > 1e-9) {
     // In slots (no division on the calendar's dependency chain): the start's slot, and the
@@ -480,7 +483,7 @@ inline double TimingCore::book_channel(Channel &channel, double earliest, double
       }
     }
   }
-  return book_channel_general(channel, earliest, duration, limit, left, earliest_on_grid);
+  return book_channel_general(channel, earliest, duration, limit, left, earliest_on_grid, cursor);
 }
 
 // book_channel(channel, share.start, share.duration) without a limit, with the slot arithmetic
