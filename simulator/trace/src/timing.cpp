@@ -404,6 +404,7 @@ bool TimingCore::Channel::operator==(const Channel &o) const {
 void TimingCore::keep_channels_separate() {
   grouped_ = false;
   singletons_ = true;
+  lockstep_ = false;
   live_groups_.clear();
   for (int c = 0; c < cfg_.dram_channels; ++c) {
     if (c > 0) channels_[static_cast<size_t>(c)] = channels_[0];
@@ -435,6 +436,7 @@ void TimingCore::merge_equal_groups() {
   }
   live_groups_.resize(1);
   singletons_ = false;
+  lockstep_ = true;
 }
 
 void TimingCore::number_singletons() {
@@ -465,7 +467,7 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
   ReadShare share;
   const int64_t start_slot = slot_ceil_index(start);
   share.start = static_cast<double>(start_slot) * burst_cycles_;  // book_channel's start on every channel
-  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
+  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
     if (duration != share.duration) {
       // duration is k * burst_cycles_ (whole bursts), so duration * inv is within 1e-12 of k, and
       // on_slot_grid(start + duration) is start_slot + k slots: no division on the calendar's chain
@@ -486,7 +488,7 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
   double accepted = start;
   const double start_slot = slot_ceil(start);
-  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
+  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
     channel.writes.insert(PostedWrite{start, duration, start_slot});
     posted_write_shares_ += static_cast<uint64_t>(copies);
     accepted = std::max(accepted, start + duration);

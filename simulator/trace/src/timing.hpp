@@ -62,6 +62,14 @@
 #include "systolic.hpp"
 #include "trace_error.hpp"
 
+// The per-share lambdas of a DRAM request: three call sites in for_each_channel_share (per group
+// share length, per channel), which GCC otherwise stops inlining.
+#if defined(__GNUC__)
+#define NPUSIM_INLINE __attribute__((always_inline))
+#else
+#define NPUSIM_INLINE
+#endif
+
 namespace npusim {
 
 using Json = nlohmann::json;
@@ -277,14 +285,15 @@ class TimingCore {
   template <typename F>
   void for_each_channel_share(int64_t first_burst, int64_t n_bursts, F &&f) {
     const int64_t channels = cfg_.dram_channels;
+    if (lockstep_ && channel_divisor_.mod(n_bursts) == 0) {  // the common case first, with the least work
+      ++lockstep_requests_;
+      f(channels_[static_cast<size_t>(live_groups_[0])],
+        static_cast<double>(channel_divisor_.div(n_bursts)) * burst_cycles_, channels);
+      return;
+    }
     const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
     if (grouped_ && !singletons_) {
-      if (extra == 0 && live_groups_.size() == 1) {
-        ++lockstep_requests_;
-        f(channels_[static_cast<size_t>(live_groups_[0])], less, channels);
-        return;
-      }
       ++per_channel_requests_;
       // the channels that get base + 1 bursts, and all the request touches
       const int64_t first = channel_divisor_.mod(first_burst);
@@ -310,6 +319,7 @@ class TimingCore {
         if (with_less) f(channels_[static_cast<size_t>(less_id)], less, count_channels(with_less));
       }
       if (static_cast<int64_t>(live_groups_.size()) == channels) number_singletons();
+      lockstep_ = live_groups_.size() == 1;
       return;
     }
     ++per_channel_requests_;
@@ -334,7 +344,6 @@ class TimingCore {
   int split_group(int id, uint64_t members);
   // Merges the groups into one when all their states are equal (a prune can drop what made them differ).
   void merge_equal_groups();
-  bool lockstep() const { return live_groups_.size() == 1; }
 
   Config cfg_;
   KernelInfo info_;
@@ -401,6 +410,7 @@ class TimingCore {
   uint64_t all_channels_ = 0;
   bool grouped_ = true;
   bool singletons_ = false;  // every channel a group of its own, group c is channel c
+  bool lockstep_ = true;     // one group (grouped_ and live_groups_.size() == 1)
   int prunes_since_merge_try_ = 0, merge_try_interval_ = 1;
   uint64_t lockstep_requests_ = 0, per_channel_requests_ = 0;
   // Work of the write drains (a performance diagnostic: bookings stay within
@@ -491,7 +501,7 @@ inline double TimingCore::book_channel(Channel &channel, double earliest, double
 // grid (slot_ceil of it is itself), on_slot_grid(start + duration) is share.end_if_appended, and
 // on_slot_grid(last.end + duration) for a calendar end last.end = L slots is L + share.slots slots
 // (last.end * inv is within 1e-12 of L, far from the rounding boundary of the + 0.5).
-inline double TimingCore::book_read_share(Channel &channel, const ReadShare &share) {
+inline NPUSIM_INLINE double TimingCore::book_read_share(Channel &channel, const ReadShare &share) {
   auto &cal = channel.calendar;
   if (share.duration > 1e-9) {
     if (cal.empty()) {
