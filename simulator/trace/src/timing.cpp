@@ -170,6 +170,14 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   burst_divisor_ = FixedDivisor(cfg_.dram_burst_bytes);
   interleave_divisor_ = FixedDivisor(cfg_.dram_interleave_bytes);
   channels_.assign(static_cast<size_t>(cfg_.dram_channels), Channel{});
+  group_members_.assign(static_cast<size_t>(cfg_.dram_channels), 0);
+  if (cfg_.dram_channels <= 64) {
+    all_channels_ = cfg_.dram_channels == 64 ? ~uint64_t{0} : (uint64_t{1} << cfg_.dram_channels) - 1;
+    group_members_[0] = all_channels_;
+    live_groups_ = {0};
+  } else {
+    keep_channels_separate();
+  }
   cores_.resize(static_cast<size_t>(cfg_.cores));
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
   for (Core &c : cores_) {
@@ -260,7 +268,7 @@ double TimingCore::reserve_queue_entry(Core &c) {
 // `*left` (posted writes fill only the gaps reads left before the horizon).
 // Returns the end of the last burst booked.
 double TimingCore::book_channel_general(Channel &channel, double earliest, double duration, double limit,
-                                        double *left, bool earliest_on_grid) {
+                                        double *left, bool earliest_on_grid, size_t *cursor) {
   auto &cal = channel.calendar;
   // Bookings sit on burst slots (see slot_ceil): every gap between them is whole bursts, none is
   // lost, and bookings closer than half a slot touch and merge, which keeps the calendars short.
@@ -284,19 +292,27 @@ double TimingCore::book_channel_general(Channel &channel, double earliest, doubl
   } else {
     // The first booking ending after `earliest`: requests land near the end
     // of the calendar, so gallop back from it before the binary search.
-    size_t lo = 0, hi = cal.size() - 1, step = 1;  // cal[hi].end > earliest (this branch)
-    while (step <= hi) {
-      if (cal[hi - step].end <= earliest) {
-        lo = hi - step + 1;
-        break;
+    size_t i;
+    if (cursor && *cursor < cal.size() && (*cursor == 0 || cal[*cursor - 1].end <= earliest)) {
+      // every booking before the cursor ends by `earliest` (ends are sorted): scan on from it
+      i = *cursor;
+      while (cal[i].end <= earliest) ++i;  // stops: cal.back().end > earliest (this branch)
+    } else {
+      size_t lo = 0, hi = cal.size() - 1, step = 1;  // cal[hi].end > earliest (this branch)
+      while (step <= hi) {
+        if (cal[hi - step].end <= earliest) {
+          lo = hi - step + 1;
+          break;
+        }
+        hi -= step;
+        step *= 2;
       }
-      hi -= step;
-      step *= 2;
+      i = static_cast<size_t>(
+          std::partition_point(cal.begin() + static_cast<std::ptrdiff_t>(lo), cal.begin() + static_cast<std::ptrdiff_t>(hi),
+                               [&](const Interval &iv) { return iv.end <= earliest; }) -
+          cal.begin());
     }
-    size_t i = static_cast<size_t>(
-        std::partition_point(cal.begin() + static_cast<std::ptrdiff_t>(lo), cal.begin() + static_cast<std::ptrdiff_t>(hi),
-                             [&](const Interval &iv) { return iv.end <= earliest; }) -
-        cal.begin());
+    if (cursor) *cursor = i;
     double cand = earliest;
     while (remaining > 1e-9 && cand < limit) {
       if (i < cal.size() && cal[i].begin <= cand) {  // inside a booking: skip past it
@@ -359,19 +375,20 @@ void TimingCore::prune_calendars() {
   double horizon = cores_[0].issue;
   for (const Core &c : cores_) horizon = std::min(horizon, c.issue);
   drain_writes(horizon);
-  for (size_t i = 0; i < (lockstep_ ? 1 : channels_.size()); ++i) {
-    auto &cal = channels_[i].calendar;
+  for (int id : live_groups_) {
+    auto &cal = channels_[static_cast<size_t>(id)].calendar;
     calendar_peak_ = std::max(calendar_peak_, cal.size());
     auto it = std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= horizon; });
     cal.erase(cal.begin(), it);
   }
-  // Joining is optional (outcomes are the same either way), so a failed
-  // comparison backs off: channels that keep differing are not compared at
+  // Merging is optional (outcomes are the same either way), so a try that
+  // merges nothing backs off: groups that keep differing are not compared at
   // every pruning.
-  if (!lockstep_ && allow_lockstep_ && ++prunes_since_join_try_ >= join_try_interval_) {
-    prunes_since_join_try_ = 0;
-    join_channels_if_equal();
-    join_try_interval_ = lockstep_ ? 1 : std::min(join_try_interval_ * 2, 64);
+  if (grouped_ && live_groups_.size() > 1 && ++prunes_since_merge_try_ >= merge_try_interval_) {
+    prunes_since_merge_try_ = 0;
+    const size_t before = live_groups_.size();
+    merge_equal_groups();
+    merge_try_interval_ = live_groups_.size() < before ? 1 : std::min(merge_try_interval_ * 2, 64);
   }
 }
 
@@ -384,18 +401,56 @@ bool TimingCore::Channel::operator==(const Channel &o) const {
   return calendar == o.calendar && writes == o.writes;
 }
 
-// The channels leave lockstep: each gets a copy of the shared state.
-void TimingCore::split_channels() {
-  for (size_t i = 1; i < channels_.size(); ++i) channels_[i] = channels_[0];
+void TimingCore::keep_channels_separate() {
+  grouped_ = false;
+  singletons_ = true;
   lockstep_ = false;
+  live_groups_.clear();
+  for (int c = 0; c < cfg_.dram_channels; ++c) {
+    if (c > 0) channels_[static_cast<size_t>(c)] = channels_[0];
+    group_members_[static_cast<size_t>(c)] = c < 64 ? uint64_t{1} << c : 0;
+    live_groups_.push_back(c);
+  }
 }
 
-// Back to lockstep once every channel's state is the same again (a
-// prune can drop what made them differ).
-void TimingCore::join_channels_if_equal() {
-  for (size_t i = 1; i < channels_.size(); ++i)
-    if (!(channels_[i] == channels_[0])) return;
-  lockstep_ = true;  // the others keep their (stale) state: a split copies over it without allocating
+int TimingCore::split_group(int id, uint64_t members) {
+  int fresh = 0;
+  while (group_members_[static_cast<size_t>(fresh)]) ++fresh;  // a free id: there are as many as channels
+  group_members_[static_cast<size_t>(id)] &= ~members;
+  group_members_[static_cast<size_t>(fresh)] = members;
+  channels_[static_cast<size_t>(fresh)] = channels_[static_cast<size_t>(id)];  // reuses the stale copy's storage
+  live_groups_.push_back(fresh);
+  return fresh;
+}
+
+void TimingCore::merge_equal_groups() {
+  // All or nothing: merging some groups only for the next uneven request to split them again
+  // costs a copy of the state per split (the compiler softmax's 63-burst rows start on every
+  // channel in turn).
+  const Channel &first = channels_[static_cast<size_t>(live_groups_[0])];
+  for (size_t g = 1; g < live_groups_.size(); ++g)
+    if (!(channels_[static_cast<size_t>(live_groups_[g])] == first)) return;
+  for (size_t g = 1; g < live_groups_.size(); ++g) {
+    group_members_[static_cast<size_t>(live_groups_[0])] |= group_members_[static_cast<size_t>(live_groups_[g])];
+    group_members_[static_cast<size_t>(live_groups_[g])] = 0;  // its state stays allocated for a later split
+  }
+  live_groups_.resize(1);
+  singletons_ = false;
+  lockstep_ = true;
+}
+
+void TimingCore::number_singletons() {
+  std::vector<Channel> by_channel(channels_.size());
+  for (int id : live_groups_) {
+    const uint64_t m = group_members_[static_cast<size_t>(id)];
+    by_channel[static_cast<size_t>(__builtin_ctzll(m))] = std::move(channels_[static_cast<size_t>(id)]);
+  }
+  channels_.swap(by_channel);
+  for (size_t c = 0; c < channels_.size(); ++c) {
+    group_members_[c] = uint64_t{1} << c;
+    live_groups_[c] = static_cast<int>(c);
+  }
+  singletons_ = true;
 }
 
 // Burst i of a request whose first burst is `first_burst` (its byte address /
@@ -412,7 +467,7 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
   ReadShare share;
   const int64_t start_slot = slot_ceil_index(start);
   share.start = static_cast<double>(start_slot) * burst_cycles_;  // book_channel's start on every channel
-  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
+  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
     if (duration != share.duration) {
       // duration is k * burst_cycles_ (whole bursts), so duration * inv is within 1e-12 of k, and
       // on_slot_grid(start + duration) is start_slot + k slots: no division on the calendar's chain
@@ -421,7 +476,7 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
       share.end_if_appended = static_cast<double>(start_slot + share.slots) * burst_cycles_;
     }
     done = std::max(done, book_read_share(channel, share));
-    busy_dram_channel_ += duration * static_cast<double>(copies);
+    busy_dram_slots_ += share.slots * copies;
   });
   count_request();
   return done + latency + cfg_.noc_latency;
@@ -433,7 +488,7 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
   double accepted = start;
   const double start_slot = slot_ceil(start);
-  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) {
+  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
     channel.writes.insert(PostedWrite{start, duration, start_slot});
     posted_write_shares_ += static_cast<uint64_t>(copies);
     accepted = std::max(accepted, start + duration);
@@ -454,11 +509,12 @@ double TimingCore::post_write(double start, int64_t first_burst, int64_t n_burst
 // the writes it books plus one, not the whole queue.
 void TimingCore::drain_writes(double before) {
   ++write_drains_;
-  const size_t live = lockstep_ ? 1 : channels_.size();
-  const double copies = lockstep_ ? static_cast<double>(channels_.size()) : 1.0;
-  for (size_t i = 0; i < live; ++i) {
+  for (int id : live_groups_) {
+    const size_t i = static_cast<size_t>(id);
+    const double copies = grouped_ && !singletons_ ? static_cast<double>(count_channels(group_members_[i])) : 1.0;
     WriteQueue &queue = channels_[i].writes;
     double released_from_slot = -1;  // slot_ceil(queue.released_from), once needed
+    size_t cursor = SIZE_MAX;  // where the last write's search started (releases only grow); none yet
     while (!queue.empty()) {
       PostedWrite &w = queue.front();
       const double release = std::max(w.release, queue.released_from);
@@ -471,8 +527,8 @@ void TimingCore::drain_writes(double before) {
       }
       double left = 0;
       write_drain_bookings_ += static_cast<uint64_t>(copies);
-      const double end = book_channel(channels_[i], release_slot, w.duration, before, &left, true);
-      busy_dram_channel_ += (w.duration - left) * copies;
+      const double end = book_channel(channels_[i], release_slot, w.duration, before, &left, true, &cursor);
+      busy_dram_slots_ += static_cast<int64_t>((w.duration - left) * inv_burst_cycles_ + 0.5) * static_cast<int64_t>(copies);
       if (left > 0) {  // the rest only from the horizon on: the calendar before it is pruned
         w.duration = left;
         break;
@@ -739,7 +795,7 @@ std::string TimingCore::report_json(double wall_s, double cpu_s, int32_t produce
   o << "{\"cycles\": " << static_cast<uint64_t>(std::ceil(end)) << ", \"trace_records\": " << records_
     << ", \"dram_bytes\": " << dram_bytes_ << ", \"dram_bursts\": " << dram_bursts_
     << ", \"busy_cycles\": {\"vector\": " << busy_vector << ", \"systolic\": " << busy_systolic
-    << ", \"vector_at_peak\": " << vector_at_peak << ", \"dma_issue\": " << busy_dma_issue << ", \"dram_channel_avg\": " << busy_dram_channel_ / cfg_.dram_channels
+    << ", \"vector_at_peak\": " << vector_at_peak << ", \"dma_issue\": " << busy_dma_issue << ", \"dram_channel_avg\": " << static_cast<double>(busy_dram_slots_) * burst_cycles_ / cfg_.dram_channels
     << "}, \"events\": {\"work_items\": " << n_work_items_ << ", \"dma\": " << n_dma_ << ", \"dma_gather\": " << n_gather_ << ", \"dma_scatter\": " << n_scatter_
     << ", \"compute\": " << n_compute_ << ", \"barrier\": " << n_barrier_ << ", \"systolic_preload\": " << n_preload_
     << ", \"systolic_accumulate\": " << n_accumulate_ << "}, \"cores\": [";

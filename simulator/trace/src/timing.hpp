@@ -62,6 +62,14 @@
 #include "systolic.hpp"
 #include "trace_error.hpp"
 
+// The per-share lambdas of a DRAM request: three call sites in for_each_channel_share (per group
+// share length, per channel), which GCC otherwise stops inlining.
+#if defined(__GNUC__)
+#define NPUSIM_INLINE __attribute__((always_inline))
+#else
+#define NPUSIM_INLINE
+#endif
+
 namespace npusim {
 
 using Json = nlohmann::json;
@@ -165,9 +173,7 @@ class TimingCore {
   uint64_t records() const { return records_; }
   // Keeps every DRAM channel's state separately from the start (no lockstep):
   // the same outcomes, more work; tests compare the two.
-  void keep_channels_separate() {
-    lockstep_ = allow_lockstep_ = false;
-  }
+  void keep_channels_separate();
   // Checks at the end of the trace (unclosed work item); throws TraceError.
   void finish();
 
@@ -242,10 +248,13 @@ class TimingCore {
   // arithmetic as the general path.
   double book_channel(Channel &channel, double earliest, double duration,
                       double limit = std::numeric_limits<double>::infinity(), double *left = nullptr,
-                      bool earliest_on_grid = false);
+                      bool earliest_on_grid = false, size_t *cursor = nullptr);
   // earliest_on_grid: `earliest` is a slot boundary already (slot_ceil of it is itself).
+  // cursor: where the search for the first booking ending after `earliest` may start (checked;
+  // a drain's writes come in release order, so each one's search starts where the last one's
+  // did); set to where this one's started.
   double book_channel_general(Channel &channel, double earliest, double duration, double limit, double *left,
-                              bool earliest_on_grid = false);
+                              bool earliest_on_grid = false, size_t *cursor = nullptr);
   // One channel share of a read request: its start (on the slot grid), duration, length in
   // slots and where it ends when it starts at `start` (the same on every channel).
   struct ReadShare {
@@ -267,32 +276,74 @@ class TimingCore {
   void count_request();
   // Calls f(channel state, cycles, channels it stands for) for each channel a
   // request of n_bursts bursts from first_burst touches: min(bursts, channels)
-  // channels, floor or ceil of bursts / channels bursts each. While the
-  // channels run in lockstep, a request that gives every channel the same
-  // share is one call on the shared state; any other request splits them.
+  // channels, floor or ceil of bursts / channels bursts each, the ceil on the
+  // `extra` channels from first_burst's on (cyclically). Channels whose states
+  // are equal share one state (a group): each group the request touches is one
+  // call per share length, after the group is split where the request gives its
+  // channels different shares (or touches only some). While every request
+  // spreads evenly, all channels stay one group (lockstep).
   template <typename F>
   void for_each_channel_share(int64_t first_burst, int64_t n_bursts, F &&f) {
     const int64_t channels = cfg_.dram_channels;
-    if (lockstep_) {
-      if (channel_divisor_.mod(n_bursts) == 0) {
-        ++lockstep_requests_;
-        f(channels_[0], static_cast<double>(channel_divisor_.div(n_bursts)) * burst_cycles_, channels);
-        return;
+    if (lockstep_ && channel_divisor_.mod(n_bursts) == 0) {  // the common case first, with the least work
+      ++lockstep_requests_;
+      f(channels_[static_cast<size_t>(live_groups_[0])],
+        static_cast<double>(channel_divisor_.div(n_bursts)) * burst_cycles_, channels);
+      return;
+    }
+    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
+    const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
+    if (grouped_ && !singletons_) {
+      ++per_channel_requests_;
+      // the channels that get base + 1 bursts, and all the request touches
+      const int64_t first = channel_divisor_.mod(first_burst);
+      const uint64_t ones = extra == 0 ? 0 : (extra >= 64 ? ~uint64_t{0} : (uint64_t{1} << extra) - 1);
+      const uint64_t plus = ((ones << first) | (first ? ones >> (channels - first) : 0)) & all_channels_;
+      const uint64_t touched = base > 0 ? all_channels_ : plus;
+      const size_t n_live = live_groups_.size();  // groups split off below are handled with their origin
+      for (size_t g = 0; g < n_live; ++g) {
+        const int id = live_groups_[g];
+        const uint64_t members = group_members_[static_cast<size_t>(id)];
+        const uint64_t with_more = members & plus, with_less = members & touched & ~plus,
+                       untouched = members & ~touched;
+        if (!(with_more | with_less)) continue;
+        // the group keeps its state for its first part; the others get copies before any booking
+        int more_id = id, less_id = id;
+        if (with_more) {
+          if (with_less) less_id = split_group(id, with_less);
+          if (untouched) split_group(id, untouched);
+        } else if (untouched) {
+          split_group(id, untouched);
+        }
+        if (with_more) f(channels_[static_cast<size_t>(more_id)], more, count_channels(with_more));
+        if (with_less) f(channels_[static_cast<size_t>(less_id)], less, count_channels(with_less));
       }
-      split_channels();
+      if (static_cast<int64_t>(live_groups_.size()) == channels) number_singletons();
+      lockstep_ = live_groups_.size() == 1;
+      return;
     }
     ++per_channel_requests_;
     const int64_t used = std::min(n_bursts, channels);
-    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
-    const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
     int64_t channel = channel_divisor_.mod(first_burst);
     for (int64_t i = 0; i < used; ++i) {
       f(channels_[static_cast<size_t>(channel)], i < extra ? more : less, int64_t{1});
       if (++channel == channels) channel = 0;
     }
   }
-  void split_channels();
-  void join_channels_if_equal();
+  // Channels in a member mask (no popcnt instruction in a portable build: a library call).
+  static int64_t count_channels(uint64_t m) {
+    m = m - ((m >> 1) & 0x5555555555555555ULL);
+    m = (m & 0x3333333333333333ULL) + ((m >> 2) & 0x3333333333333333ULL);
+    m = (m + (m >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return static_cast<int64_t>((m * 0x0101010101010101ULL) >> 56);
+  }
+  // Once every channel is a group of its own, group c becomes channel c's, and requests take the
+  // per-channel path (no masks) until the groups merge.
+  void number_singletons();
+  // Moves `members` out of group `id` into a new group with a copy of its state; returns its id.
+  int split_group(int id, uint64_t members);
+  // Merges the groups into one when all their states are equal (a prune can drop what made them differ).
+  void merge_equal_groups();
 
   Config cfg_;
   KernelInfo info_;
@@ -346,14 +397,21 @@ class TimingCore {
     WriteQueue writes;
     bool operator==(const Channel &o) const;
   };
-  // Per channel. While lockstep_, every channel's state equals channels_[0]
-  // and only that one is kept (requests that spread evenly over the channels
-  // book once, not once per channel); a request that does not splits them,
-  // and they join again at a pruning when all states are equal. Outcomes are
-  // the same either way.
+  // Channel states by group id. A group stands for the channels in its member
+  // mask (bit c: channel c), whose states are all equal: requests that give
+  // them the same share book once, not once per channel; a request that does
+  // not splits the group, and groups whose states become equal merge at a
+  // pruning. With all channels in one group they run in lockstep. Outcomes
+  // are the same as with one state per channel (keep_channels_separate, and
+  // configs of more than 64 channels: group c is channel c).
   std::vector<Channel> channels_;
-  bool lockstep_ = true, allow_lockstep_ = true;
-  int prunes_since_join_try_ = 0, join_try_interval_ = 1;
+  std::vector<uint64_t> group_members_;  // per group id; 0: the id is free
+  std::vector<int> live_groups_;         // the ids in use
+  uint64_t all_channels_ = 0;
+  bool grouped_ = true;
+  bool singletons_ = false;  // every channel a group of its own, group c is channel c
+  bool lockstep_ = true;     // one group (grouped_ and live_groups_.size() == 1)
+  int prunes_since_merge_try_ = 0, merge_try_interval_ = 1;
   uint64_t lockstep_requests_ = 0, per_channel_requests_ = 0;
   // Work of the write drains (a performance diagnostic: bookings stay within
   // one per posted channel share plus one per channel and drain).
@@ -365,7 +423,7 @@ class TimingCore {
   uint64_t dram_bytes_ = 0, dram_bursts_ = 0;
   uint64_t n_dma_ = 0, n_gather_ = 0, n_scatter_ = 0, n_compute_ = 0, n_barrier_ = 0, n_preload_ = 0,
            n_accumulate_ = 0, n_work_items_ = 0;
-  double busy_dram_channel_ = 0;
+  int64_t busy_dram_slots_ = 0;  // channel time booked, in burst slots (whole bursts: an exact sum in any order)
   // Per tile id: a vector for the usual small ids, a map for the rest.
   static constexpr int kTileStatsDense = 4096;
   std::vector<TileStats> tile_stats_;
@@ -401,7 +459,7 @@ inline double TimingCore::on_slot_grid(double t) const {
 }
 
 inline double TimingCore::book_channel(Channel &channel, double earliest, double duration, double limit,
-                                      double *left, bool earliest_on_grid) {
+                                      double *left, bool earliest_on_grid, size_t *cursor) {
   auto &cal = channel.calendar;
   if (duration > 1e-9) {
     // In slots (no division on the calendar's dependency chain): the start's slot, and the
@@ -435,7 +493,7 @@ inline double TimingCore::book_channel(Channel &channel, double earliest, double
       }
     }
   }
-  return book_channel_general(channel, earliest, duration, limit, left, earliest_on_grid);
+  return book_channel_general(channel, earliest, duration, limit, left, earliest_on_grid, cursor);
 }
 
 // book_channel(channel, share.start, share.duration) without a limit, with the slot arithmetic
@@ -443,7 +501,7 @@ inline double TimingCore::book_channel(Channel &channel, double earliest, double
 // grid (slot_ceil of it is itself), on_slot_grid(start + duration) is share.end_if_appended, and
 // on_slot_grid(last.end + duration) for a calendar end last.end = L slots is L + share.slots slots
 // (last.end * inv is within 1e-12 of L, far from the rounding boundary of the + 0.5).
-inline double TimingCore::book_read_share(Channel &channel, const ReadShare &share) {
+inline NPUSIM_INLINE double TimingCore::book_read_share(Channel &channel, const ReadShare &share) {
   auto &cal = channel.calendar;
   if (share.duration > 1e-9) {
     if (cal.empty()) {
