@@ -16,8 +16,8 @@ The kernel, one work item per matrix b of the batch (A is m x n, k = min(m, n), 
       P[j+1:m, j] *= 1 / P[j, j]              (unless the pivot is 0; divided when below FLT_MIN)
       P[j+1:m, j+1:w0] -= P[j+1:m, j] P[j, j+1:w0]     rank-1 update: (m-j-1)(w0-j-1) multiply-adds
     DMA P -> LU[b][:, 0:w0]
-    for each further column tile T of A      the same row swaps and eliminations (U12 = L11^-1 P A12)
-      DMA in, per j: swap, T[j+1:m, :] -= L[j+1:m, j] T[j, :], DMA out
+    for each further column tile T of A      U12 = L11^-1 P A12: the panel's row swaps, then
+      DMA in, all swaps, per j: T[j+1:m, :] -= L[j+1:m, j] T[j, :], DMA out
     DMA piv -> pivots[b], info -> info[b]
 
 So LU does about m n k - (m + n) k^2 / 2 + k^3 / 3 multiply-adds on the vector unit (n^3 / 3 for a
@@ -149,7 +149,8 @@ def _linalg_slogdet(a):
 
 def linalg_decompositions() -> dict:
     """The linalg ops written over linalg_lu_factor_ex (compile_fx's decomposition table)."""
-    return {aten._linalg_det.default: _linalg_det, aten._linalg_slogdet.default: _linalg_slogdet}
+    return {aten._linalg_det.default: _linalg_det, aten._linalg_slogdet.default: _linalg_slogdet,
+            **_solve_decompositions()}
 
 
 # --- the kernel ------------------------------------------------------------------------------
@@ -218,7 +219,9 @@ class LuFactorKernel(TemplateKernel):
         return self.publish(LuFactorEmitter(self.finish_spec(spec), self.npu_config))
 
 
-class LuFactorEmitter(SystolicEmitter):
+class LinalgEmitter(SystolicEmitter):
+    """Vector-unit building blocks of the linalg kernels: row swaps and eliminations in the scratchpad."""
+
     def address(self, operand: Operand, batch: ir.Value, row: ir.Value, col: ir.Value) -> ir.Value:
         sb, sr, sc = self.strides[operand.buffer]
         value = arith.addi(self.offsets[operand.buffer], arith.muli(batch, sb))
@@ -242,10 +245,10 @@ class LuFactorEmitter(SystolicEmitter):
             memref.store(top, spad, [p, c])
             scf.YieldOp([])
 
-    def eliminate(self, panel, panel_id, target, target_id, j, rows, col_lower, cols) -> None:
-        """target[i, c] -= panel[i, j] * target[j, c] for i in (j, rows), c in [col_lower, cols):
-        LAPACK's rank-1 update (ger with alpha = -1: a + x * (-y))."""
-        row_lower = arith.addi(j, const_index(1))
+    def eliminate(self, panel, panel_id, target, target_id, j, rows, col_lower, cols, row_lower=None) -> None:
+        """target[i, c] -= panel[i, j] * target[j, c] for i in [row_lower (j + 1), rows), c in
+        [col_lower, cols): LAPACK's rank-1 update (ger with alpha = -1: a + x * (-y))."""
+        row_lower = arith.addi(j, const_index(1)) if row_lower is None else row_lower
         loop = self.vector_loop(row_lower, rows, sorted({panel_id, target_id}), [target_id])
         with ir.InsertionPoint(loop.body):
             i = loop.induction_variable
@@ -259,6 +262,32 @@ class LuFactorEmitter(SystolicEmitter):
                 scf.YieldOp([])
             scf.YieldOp([])
 
+    def report_rows(self, rows: ir.Value) -> ir.Value:
+        """`rows` clamped to the panel; more rows are reported (the runtime raises after the kernel)."""
+        from compiler.indirect import report_function
+
+        too_tall = scf.IfOp(arith.cmpi(arith.CmpIPredicate.sgt, rows, const_i64(MAX_ROWS)))
+        with ir.InsertionPoint(too_tall.then_block):
+            func.CallOp([], ir.FlatSymbolRefAttr.get(report_function(self)),
+                        [rows, const_i64(MAX_ROWS + 1), const_i64(ROWS_SITE)])
+            scf.YieldOp([])
+        return arith.minsi(rows, const_i64(MAX_ROWS))
+
+    def metadata(self, kernel_hash: str) -> dict:
+        spec = self.spec
+        args = [{"name": name, "kind": kind, "dtype": str(dtype).replace("torch.", ""), "elem_bits": elem_bits(dtype),
+                 "numel": str(spec.numels[name])} for name, dtype, kind in spec.tensor_args]
+        roles = {str(e): d for d, e in spec.dims.items()}
+        for name in spec.size_args:
+            args.append({"name": name, "kind": "size", "dtype": "int64", "role": roles.get(name, "size")})
+        return {"abi_version": ABI_VERSION, "name": spec.name, "hash": kernel_hash, "entry": "kernel",
+                "args": args, "size_args": list(spec.size_args),
+                "tiles": {"rows": MAX_ROWS, "cols": TILE_COLS}, "xnumel": None, "rnumel": None,
+                "linalg": {"op": spec.name, **{d: str(e) for d, e in spec.dims.items()}},
+                "config": self.config.name}
+
+
+class LuFactorEmitter(LinalgEmitter):
     def build(self, printer) -> None:
         spec = self.spec
         f32, i32 = ir.F32Type.get(), ir.IntegerType.get_signless(32)
@@ -266,15 +295,7 @@ class LuFactorEmitter(SystolicEmitter):
         self.offsets = {o.buffer: printer(o.offset) for o in operands}
         self.strides = {o.buffer: tuple(printer(s) for s in o.strides) for o in operands}
         batch, m_given, n = (printer(spec.dims[d]) for d in ("batch", "M", "N"))
-        # rows beyond the panel are reported (the runtime raises after the kernel) and not touched
-        too_tall = scf.IfOp(arith.cmpi(arith.CmpIPredicate.sgt, m_given, const_i64(MAX_ROWS)))
-        with ir.InsertionPoint(too_tall.then_block):
-            from compiler.indirect import report_function
-
-            func.CallOp([], ir.FlatSymbolRefAttr.get(report_function(self)),
-                        [m_given, const_i64(MAX_ROWS + 1), const_i64(ROWS_SITE)])
-            scf.YieldOp([])
-        m = arith.minsi(m_given, const_i64(MAX_ROWS))
+        m = self.report_rows(m_given)
         k = arith.minsi(m, n)
         w0 = arith.minsi(n, const_i64(TILE_COLS))
         m_ix, k_ix, w0_ix = to_index(m), to_index(k), to_index(w0)
@@ -340,13 +361,19 @@ class LuFactorEmitter(SystolicEmitter):
                 width = to_index(arith.minsi(const_i64(TILE_COLS), arith.subi(n, c0)))
                 self.dma("load", spec.a, tile, tile_id, self.address(spec.a, b, zero_i64, c0), m_ix, width,
                          a_rows, a_cols)
-                replay = scf.ForOp(const_index(0), k_ix, const_index(1))
-                with ir.InsertionPoint(replay.body):
-                    j = replay.induction_variable
+                # every swap first (laswp), then the forward substitution with the final L (trsm):
+                # a later swap moved the rows of L the earlier steps used
+                swaps = scf.ForOp(const_index(0), k_ix, const_index(1))
+                with ir.InsertionPoint(swaps.body):
+                    j = swaps.induction_variable
                     p = to_index(arith.subi(arith.extsi(i64_of(), memref.load(piv, [const_index(0), j])),
                                             const_i64(1)))
                     self.swap_rows(tile, tile_id, j, p, width)
-                    self.eliminate(panel, panel_id, tile, tile_id, j, m_ix, const_index(0), width)
+                    scf.YieldOp([])
+                solve = scf.ForOp(const_index(0), k_ix, const_index(1))
+                with ir.InsertionPoint(solve.body):
+                    self.eliminate(panel, panel_id, tile, tile_id, solve.induction_variable, m_ix, const_index(0),
+                                   width)
                     scf.YieldOp([])
                 self.dma("store", spec.lu, tile, tile_id, self.address(spec.lu, b, zero_i64, c0), m_ix, width,
                          lu_rows, lu_cols)
@@ -359,19 +386,247 @@ class LuFactorEmitter(SystolicEmitter):
                      one_row, one_row, zero_i64, zero_i64)
             scf.YieldOp([])
 
-    def metadata(self, kernel_hash: str) -> dict:
-        spec = self.spec
-        args = [{"name": name, "kind": kind, "dtype": str(dtype).replace("torch.", ""), "elem_bits": elem_bits(dtype),
-                 "numel": str(spec.numels[name])} for name, dtype, kind in spec.tensor_args]
-        roles = {str(spec.dims["M"]): "M", str(spec.dims["N"]): "N", str(spec.dims["batch"]): "batch"}
-        for name in spec.size_args:
-            args.append({"name": name, "kind": "size", "dtype": "int64", "role": roles.get(name, "size")})
-        return {"abi_version": ABI_VERSION, "name": spec.name, "hash": kernel_hash, "entry": "kernel",
-                "args": args, "size_args": list(spec.size_args),
-                "tiles": {"rows": MAX_ROWS, "cols": TILE_COLS}, "xnumel": None, "rnumel": None,
-                "linalg": {"op": "lu_factor", **{d: str(e) for d, e in spec.dims.items()}},
-                "config": self.config.name}
-
 
 def i64_of() -> ir.Type:
     return ir.IntegerType.get_signless(64)
+
+
+# --- triangular solves (trsm) and LU solves (getrs) ------------------------------------------
+@dataclass(frozen=True)
+class SolveStep:
+    """One pass over the right-hand side: `swap` applies the pivots' row swaps (last first when
+    `reverse`), `lower` / `upper` solve with that triangle of the factor (unit diagonal: `unit`)."""
+
+    kind: str
+    unit: bool = False
+    reverse: bool = False
+
+
+class SolveBuffer(inductor_ir.TemplateBuffer):
+    """X = op(F)^-1 B as a sequence of SolveSteps; `transpose_factor` / `transpose_rhs` read F and
+    B, X through transposed strides (right-hand and adjoint solves)."""
+
+    def __init__(self, layout, factor, pivots, rhs, *, steps: tuple, transpose_factor: bool, transpose_rhs: bool,
+                 op_name: str):
+        self.steps, self.transpose_factor, self.transpose_rhs, self.op_name = \
+            steps, transpose_factor, transpose_rhs, op_name
+        self.has_pivots = pivots is not None
+        inputs = [factor, rhs] + ([pivots] if pivots is not None else [])
+        super().__init__(layout=layout, inputs=inputs, make_kernel_render=_make_solve_render)
+
+
+def _make_solve_render(node: SolveBuffer, hint_override=None):
+    kernel = SolveKernel(node)
+    return kernel, kernel.render
+
+
+def _expanded(node, batch: list, trailing: int):
+    """`node` viewed with the output's batch dims (a broadcast is a stride-0 dim), realised."""
+    from torch._inductor.lowering import expand
+
+    size = list(node.get_size())
+    return inductor_ir.ExternKernel.realize_input(expand(node, [*batch, *size[len(size) - trailing:]]))
+
+
+def _solve(op_name: str, factor, pivots, rhs, steps, transpose_factor: bool, transpose_rhs: bool):
+    for operand in (factor, rhs):
+        if operand.get_dtype() != torch.float32:
+            raise UnsupportedOp(op_name, f"dtype {operand.get_dtype()} (f32 only)")
+    node = V.graph.current_node
+    value = node.meta.get("val") if node is not None else None
+    value = value[0] if isinstance(value, (tuple, list)) else value
+    if not isinstance(value, torch.Tensor):
+        raise UnsupportedOp(op_name, "no fake output on the FX node to take eager's layout from")
+    layout = _meta_layout(value)
+    batch = list(layout.size[:-2])
+    factor = _expanded(factor, batch, 2)
+    rhs = _expanded(rhs, batch, 2)
+    pivots = _expanded(pivots, batch, 1) if pivots is not None else None
+    buffer = SolveBuffer(layout, factor, pivots, rhs, steps=tuple(steps), transpose_factor=transpose_factor,
+                         transpose_rhs=transpose_rhs, op_name=op_name)
+    return inductor_ir.TensorBox.create(buffer)
+
+
+def lower_solve_triangular(a, b, *, upper: bool, left: bool = True, unitriangular: bool = False):
+    # X A = B is A^T X^T = B^T, and A^T has the other triangle
+    lower = (not upper) if left else upper
+    return _solve("linalg_solve_triangular", a, None, b, [SolveStep("lower" if lower else "upper", unitriangular)],
+                  transpose_factor=not left, transpose_rhs=not left)
+
+
+def lower_lu_solve(lu, pivots, b, *, left: bool = True, adjoint: bool = False):
+    # A = P L U. A X = B: swaps, L (unit), U. A^T X = B: U^T, L^T (unit), swaps undone (last first).
+    # X A = B is A^T X^T = B^T; X A^T = B is A X^T = B^T.
+    transposed = adjoint != (not left)
+    if transposed:
+        steps = [SolveStep("lower"), SolveStep("upper", unit=True), SolveStep("swap", reverse=True)]
+    else:
+        steps = [SolveStep("swap"), SolveStep("lower", unit=True), SolveStep("upper")]
+    if pivots.get_dtype() != torch.int32:
+        raise UnsupportedOp("linalg_lu_solve", f"pivots of dtype {pivots.get_dtype()}")
+    return _solve("linalg_lu_solve", lu, pivots, b, steps, transpose_factor=transposed, transpose_rhs=not left)
+
+
+LINALG_LOWERINGS.update({
+    torch.ops.aten.linalg_solve_triangular.default: lower_solve_triangular,
+    torch.ops.aten.linalg_lu_solve.default: lower_lu_solve,
+})
+
+
+@dataclass
+class SolveSpec:
+    name: str
+    dims: dict          # batch, N (the factor's order), R (right-hand sides)
+    factor: Operand
+    rhs: Operand
+    out: Operand
+    pivots: Operand | None
+    steps: tuple
+    tensor_args: list = None
+    numels: dict = None
+    size_args: list = None
+
+
+def _transposed(operand: Operand) -> Operand:
+    sb, sr, sc = operand.strides
+    return Operand(operand.buffer, operand.dtype, operand.offset, (sb, sc, sr))
+
+
+class SolveKernel(TemplateKernel):
+    def render(self) -> str:
+        node = self.node
+        factor_node, rhs_node = node.inputs[:2]
+        factor, _ = _batched_operand("the factor", factor_node, 2)
+        rhs, _ = _batched_operand("B", rhs_node, 2)
+        out, batch = _batched_operand("X", node, 2)
+        pivots = _batched_operand("pivots", node.inputs[2], 1)[0] if node.has_pivots else None
+        n = factor_node.get_size()[-1]
+        r = node.get_size()[-2] if node.transpose_rhs else node.get_size()[-1]
+        if node.transpose_factor:
+            factor = _transposed(factor)
+        if node.transpose_rhs:
+            rhs, out = _transposed(rhs), _transposed(out)
+        inputs = [factor.buffer, rhs.buffer] + ([pivots.buffer] if pivots else [])
+        names = {buffer: self.args.input(buffer) for buffer in inputs}
+        names[out.buffer] = self.args.output(out.buffer)
+        rename = self.rename_indexing
+
+        def renamed(operand):
+            if operand is None:
+                return None
+            return Operand(names[operand.buffer], operand.dtype, rename(operand.offset),
+                           tuple(rename(s) for s in operand.strides))
+
+        spec = SolveSpec(name=node.op_name.replace("linalg_", ""),
+                         dims={"batch": rename(batch), "N": rename(n), "R": rename(r)},
+                         factor=renamed(factor), rhs=renamed(rhs), out=renamed(out), pivots=renamed(pivots),
+                         steps=node.steps)
+        return self.publish(SolveEmitter(self.finish_spec(spec), self.npu_config))
+
+
+class SolveEmitter(LinalgEmitter):
+    """Per work item (a matrix of the batch): the factor (n x n, n <= MAX_ROWS) and the pivots in the
+    scratchpad, then per column tile of B: DMA in, the steps, DMA out. A triangular step is LAPACK's
+    trsm (left side): per pivot row j, X[j, :] /= F[j, j] (unless unit), then the rows below
+    (lower) or above (upper) lose F[i, j] X[j, :]: n^2 / 2 multiply-adds per column."""
+
+    def build(self, printer) -> None:
+        spec = self.spec
+        f32, i32 = ir.F32Type.get(), ir.IntegerType.get_signless(32)
+        operands = [o for o in (spec.factor, spec.rhs, spec.out, spec.pivots) if o is not None]
+        # by operand (id), not buffer: X A = B reads and writes through transposed views
+        self.offsets = {o.buffer: printer(o.offset) for o in operands}
+        self.strides = {o.buffer: tuple(printer(s) for s in o.strides) for o in operands}
+        batch, n_given, r = (printer(spec.dims[d]) for d in ("batch", "N", "R"))
+        n = self.report_rows(n_given)
+        n_ix = to_index(n)
+        zero_i64 = const_i64(0)
+        factor, factor_id = self.new_spad(f32, [MAX_ROWS, MAX_ROWS])
+        tile, tile_id = self.new_spad(f32, [MAX_ROWS, TILE_COLS])
+        piv = piv_id = None
+        if spec.pivots is not None:
+            piv, piv_id = self.new_spad(i32, [1, MAX_ROWS])
+
+        work = scf.ForOp(const_index(0), to_index(batch), const_index(1))
+        work.attributes["npusim.tile_loop"] = _dict_attr({"dim": "x", "parallel": True})
+        with ir.InsertionPoint(work.body):
+            b = to_i64(work.induction_variable)
+            _, f_rows, f_cols = self.strides[spec.factor.buffer]
+            self.dma("load", spec.factor, factor, factor_id, self.address(spec.factor, b, zero_i64, zero_i64),
+                     n_ix, n_ix, f_rows, f_cols)
+            if piv is not None:
+                _, _, p_cols = self.strides[spec.pivots.buffer]
+                self.dma("load", spec.pivots, piv, piv_id, self.address(spec.pivots, b, zero_i64, zero_i64),
+                         const_index(1), n_ix, zero_i64, p_cols)
+            columns = scf.ForOp(const_index(0), to_index(r), const_index(TILE_COLS))
+            columns.attributes["npusim.tile_loop"] = _dict_attr({"dim": "r", "parallel": False})
+            with ir.InsertionPoint(columns.body):
+                c0 = to_i64(columns.induction_variable)
+                width = to_index(arith.minsi(const_i64(TILE_COLS), arith.subi(r, c0)))
+                _, b_rows, b_cols = self.strides[spec.rhs.buffer]
+                _, x_rows, x_cols = self.strides[spec.out.buffer]
+                self.dma("load", spec.rhs, tile, tile_id, self.address(spec.rhs, b, zero_i64, c0), n_ix, width,
+                         b_rows, b_cols)
+                for step in spec.steps:
+                    self.solve_step(step, factor, factor_id, tile, tile_id, piv, n_ix, width)
+                self.dma("store", spec.out, tile, tile_id, self.address(spec.out, b, zero_i64, c0), n_ix, width,
+                         x_rows, x_cols)
+                scf.YieldOp([])
+            scf.YieldOp([])
+
+    def solve_step(self, step: SolveStep, factor, factor_id, tile, tile_id, piv, n, width) -> None:
+        steps = scf.ForOp(const_index(0), n, const_index(1))
+        with ir.InsertionPoint(steps.body):
+            jj = steps.induction_variable
+            backwards = step.kind == "upper" or (step.kind == "swap" and step.reverse)
+            j = arith.subi(arith.subi(n, const_index(1)), jj) if backwards else jj
+            if step.kind == "swap":
+                p = to_index(arith.subi(arith.extsi(i64_of(), memref.load(piv, [const_index(0), j])), const_i64(1)))
+                self.swap_rows(tile, tile_id, j, p, width)
+            else:
+                if not step.unit:
+                    diagonal = memref.load(factor, [j, j])
+                    divide = self.vector_loop(const_index(0), width, [factor_id, tile_id], [tile_id])
+                    with ir.InsertionPoint(divide.body):
+                        c = divide.induction_variable
+                        memref.store(arith.divf(memref.load(tile, [j, c]), diagonal), tile, [j, c])
+                        scf.YieldOp([])
+                if step.kind == "lower":
+                    self.eliminate(factor, factor_id, tile, tile_id, j, n, const_index(0), width)
+                else:
+                    self.eliminate(factor, factor_id, tile, tile_id, j, j, const_index(0), width,
+                                   row_lower=const_index(0))
+            scf.YieldOp([])
+
+
+# --- decompositions onto the kernels -----------------------------------------------------------
+def _triangular_solve(b, a, upper=True, transpose=False, unitriangular=False):
+    x = aten.linalg_solve_triangular.default(a.mT if transpose else a, b, upper=upper != transpose, left=True,
+                                             unitriangular=unitriangular)
+    return x, a.clone()
+
+
+def _is_vector_rhs(a, b) -> bool:
+    return b.ndim == 1 or (a.ndim - 1 == b.ndim and b.shape == a.shape[:-1])
+
+
+def _linalg_solve_ex(a, b, *, left=True, check_errors=False):
+    if check_errors:
+        raise UnsupportedOp("_linalg_solve_ex", "check_errors=True (a host-side check of info)")
+    lu, pivots, info = aten.linalg_lu_factor_ex.default(a)
+    vector = _is_vector_rhs(a, b)
+    x = aten.linalg_lu_solve.default(lu, pivots, b.unsqueeze(-1) if vector else b, left=left)
+    return (x.squeeze(-1) if vector else x), lu, pivots, info
+
+
+def _linalg_inv_ex(a, *, check_errors=False):
+    if check_errors:
+        raise UnsupportedOp("linalg_inv_ex", "check_errors=True (a host-side check of info)")
+    lu, pivots, info = aten.linalg_lu_factor_ex.default(a)
+    identity = torch.eye(a.shape[-1], dtype=a.dtype, device=a.device).expand(a.shape)
+    return aten.linalg_lu_solve.default(lu, pivots, identity), info
+
+
+def _solve_decompositions() -> dict:
+    return {aten.triangular_solve.default: _triangular_solve, aten._linalg_solve_ex.default: _linalg_solve_ex,
+            aten.linalg_inv_ex.default: _linalg_inv_ex}
