@@ -57,6 +57,7 @@ class LuFactorBuffer(inductor_ir.TemplateBuffer):
 
     def __init__(self, layout, a, pivots, info):
         self.op_name = "linalg_lu_factor_ex"
+        self.check_site = None  # set by a later _linalg_check_errors of info: report a nonzero info
         super().__init__(layout=layout, inputs=[a, pivots, info], make_kernel_render=_make_kernel_render,
                          mutated_inputs=[pivots, info])
 
@@ -96,6 +97,7 @@ def lower_lu_factor_ex(a, *, pivot: bool = True, check_errors: bool = False):
     for box in (pivots, info):
         box.realize()
     buffer = LuFactorBuffer(lu_layout, a, pivots, info)
+    _register_info(buffer, info)
     if scalar_info:
         from torch._inductor.lowering import lowerings
 
@@ -167,6 +169,7 @@ class LuSpec:
     lu: Operand
     pivots: Operand
     info: Operand
+    check_site: int | None = None
     tensor_args: list = None
     numels: dict = None
     size_args: list = None
@@ -215,7 +218,8 @@ class LuFactorKernel(TemplateKernel):
                            tuple(rename(s) for s in operand.strides))
 
         spec = LuSpec(name="lu_factor", dims={"batch": rename(batch), "M": rename(m), "N": rename(n)},
-                      a=renamed(a), lu=renamed(lu), pivots=renamed(pivots), info=renamed(info))
+                      a=renamed(a), lu=renamed(lu), pivots=renamed(pivots), info=renamed(info),
+                      check_site=node.check_site)
         return self.publish(LuFactorEmitter(self.finish_spec(spec), self.npu_config))
 
 
@@ -272,6 +276,15 @@ class LinalgEmitter(SystolicEmitter):
                         [rows, const_i64(MAX_ROWS + 1), const_i64(ROWS_SITE)])
             scf.YieldOp([])
         return arith.minsi(rows, const_i64(MAX_ROWS))
+
+    def report_info(self, info: ir.Value, site: int) -> None:
+        from compiler.indirect import report_function
+
+        info = arith.extsi(i64_of(), info)
+        failed = scf.IfOp(arith.cmpi(arith.CmpIPredicate.ne, info, const_i64(0)))
+        with ir.InsertionPoint(failed.then_block):
+            func.CallOp([], ir.FlatSymbolRefAttr.get(report_function(self)), [info, const_i64(0), const_i64(site)])
+            scf.YieldOp([])
 
     def metadata(self, kernel_hash: str) -> dict:
         spec = self.spec
@@ -350,6 +363,8 @@ class LuFactorEmitter(LinalgEmitter):
                 self.eliminate(panel, panel_id, panel, panel_id, j, m_ix, below, w0_ix)
                 scf.YieldOp([info_next])
             memref.store(steps.results[0], info_spad, [const_index(0), const_index(0)])
+            if spec.check_site is not None:  # linalg.lu_factor, inv, solve: a singular matrix raises
+                self.report_info(steps.results[0], spec.check_site)
             self.dma("store", spec.lu, panel, panel_id, self.address(spec.lu, b, zero_i64, zero_i64), m_ix, w0_ix,
                      lu_rows, lu_cols)
 
@@ -630,3 +645,28 @@ def _linalg_inv_ex(a, *, check_errors=False):
 def _solve_decompositions() -> dict:
     return {aten.triangular_solve.default: _triangular_solve, aten._linalg_solve_ex.default: _linalg_solve_ex,
             aten.linalg_inv_ex.default: _linalg_inv_ex}
+
+
+# --- eager's _linalg_check_errors: the factorisation kernel checks its own info --------------
+INFO_SITES = {"singular": ROWS_SITE + 1, "not_positive_definite": ROWS_SITE + 2}
+
+
+def _register_info(buffer, info) -> None:
+    """Remember which factorisation kernel writes `info`, for a later check of it."""
+    V.graph.__dict__.setdefault("_npusim_linalg_info", {})[info.get_name()] = buffer
+
+
+def lower_check_errors(info, api_name: str, *, is_matrix: bool):
+    """The kernel that computed `info` reports its first nonzero value (the runtime raises after the
+    kernel, naming the failure): the check stays on the NPU, in the kernel that knows the info."""
+    producer = V.graph.__dict__.get("_npusim_linalg_info", {}).get(info.get_name())
+    if producer is None:
+        raise UnsupportedOp("_linalg_check_errors", f"{api_name}: info that no npusim factorisation wrote")
+    producer.check_site = INFO_SITES["not_positive_definite" if "cholesky" in api_name else "singular"]
+    # Inductor wants an operation from an effectful op's lowering: an empty buffer, which allocates
+    # nothing and runs no kernel
+    _empty(inductor_ir.FixedLayout(torch.device("cpu"), torch.int32, [sympy.Integer(0)], [sympy.Integer(1)])).realize()
+    return None
+
+
+LINALG_LOWERINGS[torch.ops.aten._linalg_check_errors.default] = lower_check_errors
