@@ -152,7 +152,8 @@ def _linalg_slogdet(a):
 def linalg_decompositions() -> dict:
     """The linalg ops written over linalg_lu_factor_ex (compile_fx's decomposition table)."""
     return {aten._linalg_det.default: _linalg_det, aten._linalg_slogdet.default: _linalg_slogdet,
-            **_solve_decompositions()}
+            **_solve_decompositions(), aten.cholesky.default: _cholesky,
+            aten.cholesky_solve.default: _cholesky_solve, aten.cholesky_inverse.default: _cholesky_inverse}
 
 
 # --- the kernel ------------------------------------------------------------------------------
@@ -670,3 +671,190 @@ def lower_check_errors(info, api_name: str, *, is_matrix: bool):
 
 
 LINALG_LOWERINGS[torch.ops.aten._linalg_check_errors.default] = lower_check_errors
+
+
+# --- Cholesky (potrf) ------------------------------------------------------------------------
+class CholeskyBuffer(inductor_ir.TemplateBuffer):
+    """L (or U = L^T) of linalg_cholesky_ex; info is a buffer the kernel writes too."""
+
+    def __init__(self, layout, a, info, *, upper: bool):
+        self.op_name = "linalg_cholesky_ex"
+        self.upper = upper
+        self.check_site = None
+        super().__init__(layout=layout, inputs=[a, info], make_kernel_render=_make_cholesky_render,
+                         mutated_inputs=[info])
+
+
+def _make_cholesky_render(node: CholeskyBuffer, hint_override=None):
+    kernel = CholeskyKernel(node)
+    return kernel, kernel.render
+
+
+def lower_cholesky_ex(a, *, upper: bool = False, check_errors: bool = False):
+    name = "linalg_cholesky_ex"
+    if a.get_dtype() != torch.float32:
+        raise UnsupportedOp(name, f"dtype {a.get_dtype()} (f32 only)")
+    node = V.graph.current_node
+    values = node.meta.get("val") if node is not None else None
+    if not isinstance(values, (tuple, list)) or len(values) != 2:
+        raise UnsupportedOp(name, "no fake outputs on the FX node to take eager's layouts from")
+    l_layout, info_layout = (_meta_layout(v) for v in values)
+    scalar_info = len(info_layout.size) == 0
+    if scalar_info:  # Inductor's empty of a 0-dim buffer is a fill kernel: one element, viewed as ()
+        info_layout = inductor_ir.FixedLayout(info_layout.device, info_layout.dtype, [sympy.Integer(1)],
+                                              [sympy.Integer(1)])
+    a = inductor_ir.ExternKernel.realize_input(inductor_ir.ExternKernel.require_contiguous(a))
+    info = _empty(info_layout)
+    info.realize()
+    buffer = CholeskyBuffer(l_layout, a, info, upper=upper)
+    _register_info(buffer, info)
+    if check_errors:
+        buffer.check_site = INFO_SITES["not_positive_definite"]
+    if scalar_info:
+        from torch._inductor.lowering import lowerings
+
+        info = lowerings[torch.ops.aten.view.default](info, [])
+    return inductor_ir.TensorBox.create(buffer), info
+
+
+LINALG_LOWERINGS[torch.ops.aten.linalg_cholesky_ex.default] = lower_cholesky_ex
+
+
+@dataclass
+class CholeskySpec:
+    name: str
+    dims: dict
+    a: Operand
+    out: Operand
+    info: Operand
+    check_site: int | None = None
+    tensor_args: list = None
+    numels: dict = None
+    size_args: list = None
+
+
+class CholeskyKernel(TemplateKernel):
+    def render(self) -> str:
+        node = self.node
+        a_node, info_node = node.inputs
+        a, batch = _batched_operand("A", a_node, 2)
+        out, _ = _batched_operand("L", node, 2)
+        info, _ = _batched_operand("info", info_node, 0)
+        if node.upper:  # U^T U = A from A's upper triangle: the lower factor of A^T, stored transposed
+            a, out = _transposed(a), _transposed(out)
+        names = {a.buffer: self.args.input(a.buffer), out.buffer: self.args.output(out.buffer),
+                 info.buffer: self.args.output(info.buffer)}
+        rename = self.rename_indexing
+
+        def renamed(operand):
+            return Operand(names[operand.buffer], operand.dtype, rename(operand.offset),
+                           tuple(rename(s) for s in operand.strides))
+
+        spec = CholeskySpec(name="cholesky", dims={"batch": rename(batch), "N": rename(a_node.get_size()[-1])},
+                            a=renamed(a), out=renamed(out), info=renamed(info), check_site=node.check_site)
+        return self.publish(CholeskyEmitter(self.finish_spec(spec), self.npu_config))
+
+
+class CholeskyEmitter(LinalgEmitter):
+    """LAPACK's potf2 (lower, left-looking), per work item in the scratchpad:
+
+        for j in 0 .. n
+          d = A[j, j] - A[j, :j] . A[j, :j]               vector compute over j elements
+          d <= 0 or NaN: info = j + 1, and the factorisation stops (later columns stay A's)
+          L[j, j] = sqrt(d)
+          L[j+1:, j] = (A[j+1:, j] - L[j+1:, :j] L[j, :j]^T) * (1 / L[j, j])   (n - j - 1) x j multiply-adds
+        the strict upper triangle set to 0                 vector compute over n x n
+
+    n^3 / 6 multiply-adds in all; upper=True factors A^T and stores L^T (transposed strides)."""
+
+    def build(self, printer) -> None:
+        spec = self.spec
+        f32, i32 = ir.F32Type.get(), ir.IntegerType.get_signless(32)
+        operands = (spec.a, spec.out, spec.info)
+        self.offsets = {o.buffer: printer(o.offset) for o in operands}
+        self.strides = {o.buffer: tuple(printer(s) for s in o.strides) for o in operands}
+        batch, n_given = printer(spec.dims["batch"]), printer(spec.dims["N"])
+        n = self.report_rows(n_given)
+        n_ix = to_index(n)
+        zero_i64, zero_f32 = const_i64(0), arith.constant(f32, 0.0)
+        panel, panel_id = self.new_spad(f32, [MAX_ROWS, MAX_ROWS])
+        info_spad, info_id = self.new_spad(i32, [1, 1])
+
+        work = scf.ForOp(const_index(0), to_index(batch), const_index(1))
+        work.attributes["npusim.tile_loop"] = _dict_attr({"dim": "x", "parallel": True})
+        with ir.InsertionPoint(work.body):
+            b = to_i64(work.induction_variable)
+            _, a_rows, a_cols = self.strides[spec.a.buffer]
+            _, o_rows, o_cols = self.strides[spec.out.buffer]
+            self.dma("load", spec.a, panel, panel_id, self.address(spec.a, b, zero_i64, zero_i64), n_ix, n_ix,
+                     a_rows, a_cols)
+            false = arith.constant(ir.IntegerType.get_signless(1), 0)
+            steps = scf.ForOp(const_index(0), n_ix, const_index(1), [arith.constant(i32, 0), false])
+            with ir.InsertionPoint(steps.body):
+                j = steps.induction_variable
+                info_now, stopped = steps.inner_iter_args
+                dot = self.vector_loop(const_index(0), j, [panel_id], [], [memref.load(panel, [j, j])])
+                with ir.InsertionPoint(dot.body):
+                    x = memref.load(panel, [j, dot.induction_variable])
+                    scf.YieldOp([arith.subf(dot.inner_iter_args[0], arith.mulf(x, x))])
+                d = dot.results[0]
+                # not (d > 0) catches NaN too, as LAPACK's `ajj <= 0 .or. disnan(ajj)`
+                fails = arith.xori(arith.cmpf(arith.CmpFPredicate.OGT, d, zero_f32),
+                                   arith.constant(ir.IntegerType.get_signless(1), 1))
+                new_failure = arith.andi(fails, arith.xori(stopped, arith.constant(ir.IntegerType.get_signless(1), 1)))
+                info_next = arith.select(new_failure, arith.trunci(i32, arith.addi(to_i64(j), const_i64(1))),
+                                         info_now)
+                stopped_next = arith.ori(stopped, fails)
+                root = mmath.sqrt(d)
+                old_diagonal = memref.load(panel, [j, j])
+                # a failed pivot keeps d, as LAPACK stores ajj before it returns; after that nothing changes
+                memref.store(arith.select(stopped, old_diagonal, arith.select(fails, d, root)), panel, [j, j])
+                reciprocal = arith.divf(arith.constant(f32, 1.0), root)
+                column = self.vector_loop(arith.addi(j, const_index(1)), n_ix, [panel_id], [panel_id])
+                with ir.InsertionPoint(column.body):
+                    i = column.induction_variable
+                    old = memref.load(panel, [i, j])
+                    gemv = scf.ForOp(const_index(0), j, const_index(1), [old])
+                    with ir.InsertionPoint(gemv.body):
+                        kk = gemv.induction_variable
+                        product = arith.mulf(memref.load(panel, [i, kk]), memref.load(panel, [j, kk]))
+                        scf.YieldOp([arith.subf(gemv.inner_iter_args[0], product)])
+                    scaled = arith.mulf(gemv.results[0], reciprocal)
+                    memref.store(arith.select(stopped_next, old, scaled), panel, [i, j])
+                    scf.YieldOp([])
+                scf.YieldOp([info_next, stopped_next])
+            info = steps.results[0]
+            memref.store(info, info_spad, [const_index(0), const_index(0)])
+            if spec.check_site is not None:
+                self.report_info(info, spec.check_site)
+            upper = self.vector_loop(const_index(0), n_ix, [panel_id], [panel_id])
+            with ir.InsertionPoint(upper.body):
+                i = upper.induction_variable
+                row = scf.ForOp(const_index(0), n_ix, const_index(1))
+                with ir.InsertionPoint(row.body):
+                    c = row.induction_variable
+                    above = arith.cmpi(arith.CmpIPredicate.ugt, c, i)
+                    memref.store(arith.select(above, zero_f32, memref.load(panel, [i, c])), panel, [i, c])
+                    scf.YieldOp([])
+                scf.YieldOp([])
+            self.dma("store", spec.out, panel, panel_id, self.address(spec.out, b, zero_i64, zero_i64), n_ix, n_ix,
+                     o_rows, o_cols)
+            self.dma("store", spec.info, info_spad, info_id, self.address(spec.info, b, zero_i64, zero_i64),
+                     const_index(1), const_index(1), zero_i64, zero_i64)
+            scf.YieldOp([])
+
+
+def _cholesky(a, upper=False):
+    return aten.linalg_cholesky_ex.default(a, upper=upper, check_errors=True)[0]
+
+
+def _cholesky_solve(b, factor, upper=False):
+    # A = L L^T: L Y = B, then L^T X = Y (A = U^T U: U^T Y = B, then U X = Y), as LAPACK's potrs
+    lower = factor.mT if upper else factor
+    y = aten.linalg_solve_triangular.default(lower, b, upper=False)
+    return aten.linalg_solve_triangular.default(lower.mT, y, upper=True)
+
+
+def _cholesky_inverse(factor, upper=False):
+    identity = torch.eye(factor.shape[-1], dtype=factor.dtype, device=factor.device).expand(factor.shape)
+    return _cholesky_solve(identity, factor, upper)
