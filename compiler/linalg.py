@@ -330,6 +330,8 @@ class LuFactorEmitter(LinalgEmitter):
             self.dma("load", spec.a, panel, panel_id, self.address(spec.a, b, zero_i64, zero_i64), m_ix, w0_ix,
                      a_rows, a_cols)
 
+            # the pivots' buffer written before its store DMA even when k = 0 (an empty matrix)
+            memref.store(arith.constant(i32, 0), piv, [const_index(0), const_index(0)])
             steps = scf.ForOp(const_index(0), k_ix, const_index(1), [arith.constant(i32, 0)])
             with ir.InsertionPoint(steps.body):
                 j = steps.induction_variable
