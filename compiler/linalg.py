@@ -153,7 +153,8 @@ def linalg_decompositions() -> dict:
     """The linalg ops written over linalg_lu_factor_ex (compile_fx's decomposition table)."""
     return {aten._linalg_det.default: _linalg_det, aten._linalg_slogdet.default: _linalg_slogdet,
             **_solve_decompositions(), aten.cholesky.default: _cholesky,
-            aten.cholesky_solve.default: _cholesky_solve, aten.cholesky_inverse.default: _cholesky_inverse}
+            aten.cholesky_solve.default: _cholesky_solve, aten.cholesky_inverse.default: _cholesky_inverse,
+            aten.lu_unpack.default: _lu_unpack, aten.linalg_lu.default: _linalg_lu}
 
 
 # --- the kernel ------------------------------------------------------------------------------
@@ -429,7 +430,8 @@ class SolveBuffer(inductor_ir.TemplateBuffer):
         self.steps, self.transpose_factor, self.transpose_rhs, self.op_name = \
             steps, transpose_factor, transpose_rhs, op_name
         self.has_pivots = pivots is not None
-        inputs = [factor, rhs] + ([pivots] if pivots is not None else [])
+        self.has_factor = factor is not None  # no factor: only the pivots' row swaps (laswp)
+        inputs = ([factor] if factor is not None else []) + [rhs] + ([pivots] if pivots is not None else [])
         super().__init__(layout=layout, inputs=inputs, make_kernel_render=_make_solve_render)
 
 
@@ -448,7 +450,7 @@ def _expanded(node, batch: list, trailing: int):
 
 def _solve(op_name: str, factor, pivots, rhs, steps, transpose_factor: bool, transpose_rhs: bool):
     for operand in (factor, rhs):
-        if operand.get_dtype() != torch.float32:
+        if operand is not None and operand.get_dtype() != torch.float32:
             raise UnsupportedOp(op_name, f"dtype {operand.get_dtype()} (f32 only)")
     node = V.graph.current_node
     value = node.meta.get("val") if node is not None else None
@@ -457,7 +459,7 @@ def _solve(op_name: str, factor, pivots, rhs, steps, transpose_factor: bool, tra
         raise UnsupportedOp(op_name, "no fake output on the FX node to take eager's layout from")
     layout = _meta_layout(value)
     batch = list(layout.size[:-2])
-    factor = _expanded(factor, batch, 2)
+    factor = _expanded(factor, batch, 2) if factor is not None else None
     rhs = _expanded(rhs, batch, 2)
     pivots = _expanded(pivots, batch, 1) if pivots is not None else None
     buffer = SolveBuffer(layout, factor, pivots, rhs, steps=tuple(steps), transpose_factor=transpose_factor,
@@ -513,18 +515,22 @@ def _transposed(operand: Operand) -> Operand:
 class SolveKernel(TemplateKernel):
     def render(self) -> str:
         node = self.node
-        factor_node, rhs_node = node.inputs[:2]
-        factor, _ = _batched_operand("the factor", factor_node, 2)
+        inputs = list(node.inputs)
+        factor_node = inputs.pop(0) if node.has_factor else None
+        rhs_node = inputs.pop(0)
+        factor = _batched_operand("the factor", factor_node, 2)[0] if factor_node is not None else None
         rhs, _ = _batched_operand("B", rhs_node, 2)
         out, batch = _batched_operand("X", node, 2)
-        pivots = _batched_operand("pivots", node.inputs[2], 1)[0] if node.has_pivots else None
-        n = factor_node.get_size()[-1]
+        pivot_node = inputs.pop(0) if node.has_pivots else None
+        pivots = _batched_operand("pivots", pivot_node, 1)[0] if pivot_node is not None else None
+        n = factor_node.get_size()[-1] if factor_node is not None else node.get_size()[-2]
+        swaps = pivot_node.get_size()[-1] if pivot_node is not None else n
         r = node.get_size()[-2] if node.transpose_rhs else node.get_size()[-1]
         if node.transpose_factor:
             factor = _transposed(factor)
         if node.transpose_rhs:
             rhs, out = _transposed(rhs), _transposed(out)
-        inputs = [factor.buffer, rhs.buffer] + ([pivots.buffer] if pivots else [])
+        inputs = [o.buffer for o in (factor, rhs, pivots) if o is not None]
         names = {buffer: self.args.input(buffer) for buffer in inputs}
         names[out.buffer] = self.args.output(out.buffer)
         rename = self.rename_indexing
@@ -536,7 +542,7 @@ class SolveKernel(TemplateKernel):
                            tuple(rename(s) for s in operand.strides))
 
         spec = SolveSpec(name=node.op_name.replace("linalg_", ""),
-                         dims={"batch": rename(batch), "N": rename(n), "R": rename(r)},
+                         dims={"batch": rename(batch), "N": rename(n), "R": rename(r), "K": rename(swaps)},
                          factor=renamed(factor), rhs=renamed(rhs), out=renamed(out), pivots=renamed(pivots),
                          steps=node.steps)
         return self.publish(SolveEmitter(self.finish_spec(spec), self.npu_config))
@@ -555,11 +561,14 @@ class SolveEmitter(LinalgEmitter):
         # by operand (id), not buffer: X A = B reads and writes through transposed views
         self.offsets = {o.buffer: printer(o.offset) for o in operands}
         self.strides = {o.buffer: tuple(printer(s) for s in o.strides) for o in operands}
-        batch, n_given, r = (printer(spec.dims[d]) for d in ("batch", "N", "R"))
+        batch, n_given, r, swaps = (printer(spec.dims[d]) for d in ("batch", "N", "R", "K"))
         n = self.report_rows(n_given)
         n_ix = to_index(n)
+        k_ix = to_index(arith.minsi(swaps, n))
         zero_i64 = const_i64(0)
-        factor, factor_id = self.new_spad(f32, [MAX_ROWS, MAX_ROWS])
+        factor = factor_id = None
+        if spec.factor is not None:
+            factor, factor_id = self.new_spad(f32, [MAX_ROWS, MAX_ROWS])
         tile, tile_id = self.new_spad(f32, [MAX_ROWS, TILE_COLS])
         piv = piv_id = None
         if spec.pivots is not None:
@@ -569,13 +578,14 @@ class SolveEmitter(LinalgEmitter):
         work.attributes["npusim.tile_loop"] = _dict_attr({"dim": "x", "parallel": True})
         with ir.InsertionPoint(work.body):
             b = to_i64(work.induction_variable)
-            _, f_rows, f_cols = self.strides[spec.factor.buffer]
-            self.dma("load", spec.factor, factor, factor_id, self.address(spec.factor, b, zero_i64, zero_i64),
-                     n_ix, n_ix, f_rows, f_cols)
+            if factor is not None:
+                _, f_rows, f_cols = self.strides[spec.factor.buffer]
+                self.dma("load", spec.factor, factor, factor_id,
+                         self.address(spec.factor, b, zero_i64, zero_i64), n_ix, n_ix, f_rows, f_cols)
             if piv is not None:
                 _, _, p_cols = self.strides[spec.pivots.buffer]
                 self.dma("load", spec.pivots, piv, piv_id, self.address(spec.pivots, b, zero_i64, zero_i64),
-                         const_index(1), n_ix, zero_i64, p_cols)
+                         const_index(1), k_ix, zero_i64, p_cols)
             columns = scf.ForOp(const_index(0), to_index(r), const_index(TILE_COLS))
             columns.attributes["npusim.tile_loop"] = _dict_attr({"dim": "r", "parallel": False})
             with ir.InsertionPoint(columns.body):
@@ -586,7 +596,8 @@ class SolveEmitter(LinalgEmitter):
                 self.dma("load", spec.rhs, tile, tile_id, self.address(spec.rhs, b, zero_i64, c0), n_ix, width,
                          b_rows, b_cols)
                 for step in spec.steps:
-                    self.solve_step(step, factor, factor_id, tile, tile_id, piv, n_ix, width)
+                    self.solve_step(step, factor, factor_id, tile, tile_id, piv, k_ix if step.kind == "swap" else n_ix,
+                                    width)
                 self.dma("store", spec.out, tile, tile_id, self.address(spec.out, b, zero_i64, c0), n_ix, width,
                          x_rows, x_cols)
                 scf.YieldOp([])
@@ -860,3 +871,54 @@ def _cholesky_solve(b, factor, upper=False):
 def _cholesky_inverse(factor, upper=False):
     identity = torch.eye(factor.shape[-1], dtype=factor.dtype, device=factor.device).expand(factor.shape)
     return _cholesky_solve(identity, factor, upper)
+
+
+
+# --- the pivots as a permutation: lu_unpack, linalg.lu ------------------------------------------
+@torch.library.custom_op("npusim::apply_pivots", mutates_args=())
+def apply_pivots(pivots: torch.Tensor, b: torch.Tensor, reverse: bool) -> torch.Tensor:
+    """B with LAPACK's row swaps (1-based pivots) applied, first to last (last to first when
+    `reverse`): laswp. Compiled, it is the solve kernel's swap step; this eager form is its reference."""
+    x = b.clone()
+    order = range(pivots.shape[-1] - 1, -1, -1) if reverse else range(pivots.shape[-1])
+    for batch in torch.ndindex(*pivots.shape[:-1]):
+        for j in order:
+            p = int(pivots[batch][j]) - 1
+            rows = x[batch]
+            rows[[j, p]] = rows[[p, j]]
+    return x
+
+
+@apply_pivots.register_fake
+def _(pivots, b, reverse):
+    return torch.empty_like(b)
+
+
+def lower_apply_pivots(pivots, b, reverse: bool):
+    if pivots.get_dtype() != torch.int32:
+        raise UnsupportedOp("apply_pivots", f"pivots of dtype {pivots.get_dtype()}")
+    return _solve("apply_pivots", None, pivots, b, [SolveStep("swap", reverse=reverse)], transpose_factor=False,
+                  transpose_rhs=False)
+
+
+LINALG_LOWERINGS[torch.ops.npusim.apply_pivots.default] = lower_apply_pivots
+
+
+def _lu_unpack(lu, pivots, unpack_data=True, unpack_pivots=True):
+    if not (unpack_data and unpack_pivots):
+        raise UnsupportedOp("lu_unpack", "unpack_data=False or unpack_pivots=False")
+    m, n = lu.shape[-2], lu.shape[-1]
+    k = torch.sym_min(m, n)  # not min(): a guard on m < n would recompile across the sweep
+    eye = torch.eye(m, dtype=lu.dtype, device=lu.device)
+    lower = lu[..., :, :k].tril(-1) + eye[:, :k]
+    upper = lu[..., :k, :].triu()
+    # A = P L U: P undoes getrf's swaps, last first
+    permutation = torch.ops.npusim.apply_pivots(pivots, eye.expand(*lu.shape[:-2], m, m), True)
+    return permutation, lower, upper
+
+
+def _linalg_lu(a, pivot=True):
+    if not pivot:
+        raise UnsupportedOp("linalg_lu", "pivot=False (LU without pivoting)")
+    lu, pivots, _ = aten.linalg_lu_factor_ex.default(a)
+    return _lu_unpack(lu, pivots)

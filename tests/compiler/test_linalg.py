@@ -85,6 +85,8 @@ def test_singular_matrix_info_exact_and_checked(spike_env):
      lambda n: (torch.randn(n, 2), torch.randn(n, n))),
     ("lu_solve adjoint", lambda a, b: torch.linalg.lu_solve(*torch.linalg.lu_factor(a), b, adjoint=True),
      lambda n: (torch.randn(n, n) + n * torch.eye(n), torch.randn(n, 3))),
+    ("linalg.lu (permutation from the pivots)", torch.linalg.lu, lambda n: (torch.randn(2, n, n + 1),)),
+    ("lu_unpack", lambda a: torch.lu_unpack(*torch.linalg.lu_factor(a)), lambda n: (torch.randn(n, 4),)),
     ("cholesky upper", lambda a: torch.linalg.cholesky(a, upper=True), lambda n: (_spd(n, (2,)),)),
     ("cholesky_solve", torch.cholesky_solve, lambda n: (torch.randn(n, 2), torch.linalg.cholesky(_spd(n)))),
     ("cholesky_inverse upper", lambda l: torch.cholesky_inverse(l, upper=True),
