@@ -29,6 +29,7 @@ Rows beyond MAX_ROWS are reported at run time (the scratchpad holds the whole co
 from __future__ import annotations
 
 import contextlib
+import operator
 from dataclasses import dataclass
 
 import sympy
@@ -922,3 +923,166 @@ def _linalg_lu(a, pivot=True):
         raise UnsupportedOp("linalg_lu", "pivot=False (LU without pivoting)")
     lu, pivots, _ = aten.linalg_lu_factor_ex.default(a)
     return _lu_unpack(lu, pivots)
+
+
+# --- symmetric eigenvalues (eigvalsh): cyclic Jacobi -------------------------------------------
+# Sweeps of the cyclic Jacobi method: a fixed count (the trace skeleton needs its loop bounds from
+# the sizes, not from the data); f32 matrices of the OpInfo sizes converge in 5-6 (quadratically),
+# the rest is margin. A rotation of an already-zero a_pq is the identity.
+JACOBI_SWEEPS = 10
+
+
+class EigvalshBuffer(inductor_ir.TemplateBuffer):
+    def __init__(self, layout, a, *, lower: bool):
+        self.lower = lower
+        super().__init__(layout=layout, inputs=[a], make_kernel_render=_make_eigvalsh_render)
+
+
+def _make_eigvalsh_render(node: EigvalshBuffer, hint_override=None):
+    kernel = EigvalshKernel(node)
+    return kernel, kernel.render
+
+
+def lower_eigh(a, uplo: str = "L", compute_v: bool = True):
+    if a.get_dtype() != torch.float32:
+        raise UnsupportedOp("_linalg_eigh", f"dtype {a.get_dtype()} (f32 only)")
+    node = V.graph.current_node
+    # eigvalsh traces as _linalg_eigh(A) whose eigenvectors nothing reads: those are not computed
+    vectors_read = any(user.target is not operator.getitem or user.args[1] != 0 for user in node.users)
+    if compute_v and vectors_read:
+        raise UnsupportedOp("_linalg_eigh", "eigenvectors: only eigenvalues (eigvalsh) run on npusim")
+    values = node.meta.get("val") if node is not None else None
+    if not isinstance(values, (tuple, list)) or len(values) != 2:
+        raise UnsupportedOp("_linalg_eigh", "no fake outputs on the FX node to take eager's layouts from")
+    w_layout, v_layout = (_meta_layout(v) for v in values)
+    a = inductor_ir.ExternKernel.realize_input(inductor_ir.ExternKernel.require_contiguous(a))
+    vectors = _empty(v_layout)  # eager's empty eigenvector tensor: nothing to compute
+    buffer = EigvalshBuffer(w_layout, a, lower=uplo.upper() == "L")
+    return inductor_ir.TensorBox.create(buffer), vectors
+
+
+LINALG_LOWERINGS[torch.ops.aten._linalg_eigh.default] = lower_eigh
+
+
+@dataclass
+class EigvalshSpec:
+    name: str
+    dims: dict
+    a: Operand
+    out: Operand
+    lower: bool
+    tensor_args: list = None
+    numels: dict = None
+    size_args: list = None
+
+
+class EigvalshKernel(TemplateKernel):
+    def render(self) -> str:
+        node = self.node
+        (a_node,) = node.inputs
+        a, batch = _batched_operand("A", a_node, 2)
+        out, _ = _batched_operand("eigenvalues", node, 1)
+        names = {a.buffer: self.args.input(a.buffer), out.buffer: self.args.output(out.buffer)}
+        rename = self.rename_indexing
+
+        def renamed(operand):
+            return Operand(names[operand.buffer], operand.dtype, rename(operand.offset),
+                           tuple(rename(s) for s in operand.strides))
+
+        spec = EigvalshSpec(name="eigvalsh", dims={"batch": rename(batch), "N": rename(a_node.get_size()[-1])},
+                            a=renamed(a), out=renamed(out), lower=node.lower)
+        return self.publish(EigvalshEmitter(self.finish_spec(spec), self.npu_config))
+
+
+class EigvalshEmitter(LinalgEmitter):
+    """Per work item: A symmetrised from its UPLO triangle, JACOBI_SWEEPS cyclic sweeps of
+    rotations J^T A J (Golub & Van Loan's sym.schur2 per pair p < q: its columns, then its rows,
+    two vector computes over n), then the diagonal sorted ascending (a selection sort: n searches
+    over the rest). About 4 n^3 multiply-adds per sweep."""
+
+    def build(self, printer) -> None:
+        spec = self.spec
+        f32 = ir.F32Type.get()
+        self.offsets = {o.buffer: printer(o.offset) for o in (spec.a, spec.out)}
+        self.strides = {o.buffer: tuple(printer(s) for s in o.strides) for o in (spec.a, spec.out)}
+        batch, n_given = printer(spec.dims["batch"]), printer(spec.dims["N"])
+        n = self.report_rows(n_given)
+        n_ix = to_index(n)
+        zero_i64 = const_i64(0)
+        zero, one, two = (arith.constant(f32, v) for v in (0.0, 1.0, 2.0))
+        a, a_id = self.new_spad(f32, [MAX_ROWS, MAX_ROWS])
+        w, w_id = self.new_spad(f32, [1, MAX_ROWS])
+        row0 = const_index(0)
+
+        work = scf.ForOp(const_index(0), to_index(batch), const_index(1))
+        work.attributes["npusim.tile_loop"] = _dict_attr({"dim": "x", "parallel": True})
+        with ir.InsertionPoint(work.body):
+            b = to_i64(work.induction_variable)
+            _, a_rows, a_cols = self.strides[spec.a.buffer]
+            self.dma("load", spec.a, a, a_id, self.address(spec.a, b, zero_i64, zero_i64), n_ix, n_ix, a_rows, a_cols)
+            # the other triangle from the one UPLO names (eager reads only that one)
+            mirror = self.vector_loop(const_index(0), n_ix, [a_id], [a_id])
+            with ir.InsertionPoint(mirror.body):
+                i = mirror.induction_variable
+                cols = scf.ForOp(const_index(0), n_ix, const_index(1))
+                with ir.InsertionPoint(cols.body):
+                    c = cols.induction_variable
+                    outside = arith.cmpi(arith.CmpIPredicate.ugt if spec.lower else arith.CmpIPredicate.ult, c, i)
+                    memref.store(arith.select(outside, memref.load(a, [c, i]), memref.load(a, [i, c])), a, [i, c])
+                    scf.YieldOp([])
+                scf.YieldOp([])
+            sweeps = scf.ForOp(const_index(0), const_index(JACOBI_SWEEPS), const_index(1))
+            with ir.InsertionPoint(sweeps.body):
+                pairs = scf.ForOp(const_index(0), n_ix, const_index(1))
+                with ir.InsertionPoint(pairs.body):
+                    p = pairs.induction_variable
+                    partners = scf.ForOp(arith.addi(p, const_index(1)), n_ix, const_index(1))
+                    with ir.InsertionPoint(partners.body):
+                        q = partners.induction_variable
+                        self.rotate(a, a_id, p, q, n_ix, zero, one, two)
+                        scf.YieldOp([])
+                    scf.YieldOp([])
+                scf.YieldOp([])
+            diagonal = self.vector_loop(const_index(0), n_ix, [a_id], [w_id])
+            with ir.InsertionPoint(diagonal.body):
+                i = diagonal.induction_variable
+                memref.store(memref.load(a, [i, i]), w, [row0, i])
+                scf.YieldOp([])
+            order = scf.ForOp(const_index(0), n_ix, const_index(1))
+            with ir.InsertionPoint(order.body):
+                i = order.induction_variable
+                search = self.vector_loop(i, n_ix, [w_id], [], [memref.load(w, [row0, i]), i])
+                with ir.InsertionPoint(search.body):
+                    k = search.induction_variable
+                    best, best_at = search.inner_iter_args
+                    x = memref.load(w, [row0, k])
+                    smaller = arith.cmpf(arith.CmpFPredicate.OLT, x, best)
+                    scf.YieldOp([arith.select(smaller, x, best), arith.select(smaller, k, best_at)])
+                smallest, at = search.results
+                memref.store(memref.load(w, [row0, i]), w, [row0, at])
+                memref.store(smallest, w, [row0, i])
+                scf.YieldOp([])
+            _, _, w_cols = self.strides[spec.out.buffer]
+            self.dma("store", spec.out, w, w_id, self.address(spec.out, b, zero_i64, zero_i64), const_index(1), n_ix,
+                     zero_i64, w_cols)
+            scf.YieldOp([])
+
+    def rotate(self, a, a_id, p, q, n, zero, one, two) -> None:
+        app, aqq, apq = memref.load(a, [p, p]), memref.load(a, [q, q]), memref.load(a, [p, q])
+        nonzero = arith.cmpf(arith.CmpFPredicate.ONE, apq, zero)
+        safe_apq = arith.select(nonzero, apq, one)
+        tau = arith.divf(arith.subf(aqq, app), arith.mulf(two, safe_apq))
+        magnitude = arith.addf(mmath.absf(tau), mmath.sqrt(arith.addf(one, arith.mulf(tau, tau))))
+        sign = arith.select(arith.cmpf(arith.CmpFPredicate.OLT, tau, zero), arith.negf(one), one)
+        t = arith.select(nonzero, arith.divf(sign, magnitude), zero)
+        c = arith.divf(one, mmath.sqrt(arith.addf(one, arith.mulf(t, t))))
+        s = arith.mulf(t, c)
+        for by_rows in (False, True):  # A J (columns p, q), then J^T (A J) (rows p, q)
+            loop = self.vector_loop(const_index(0), n, [a_id], [a_id])
+            with ir.InsertionPoint(loop.body):
+                k = loop.induction_variable
+                at_p, at_q = ([p, k], [q, k]) if by_rows else ([k, p], [k, q])
+                x, y = memref.load(a, at_p), memref.load(a, at_q)
+                memref.store(arith.subf(arith.mulf(c, x), arith.mulf(s, y)), a, at_p)
+                memref.store(arith.addf(arith.mulf(s, x), arith.mulf(c, y)), a, at_q)
+                scf.YieldOp([])

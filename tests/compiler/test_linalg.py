@@ -87,6 +87,9 @@ def test_singular_matrix_info_exact_and_checked(spike_env):
      lambda n: (torch.randn(n, n) + n * torch.eye(n), torch.randn(n, 3))),
     ("linalg.lu (permutation from the pivots)", torch.linalg.lu, lambda n: (torch.randn(2, n, n + 1),)),
     ("lu_unpack", lambda a: torch.lu_unpack(*torch.linalg.lu_factor(a)), lambda n: (torch.randn(n, 4),)),
+    ("eigvalsh (Jacobi)", lambda a: torch.linalg.eigvalsh(a, UPLO="U"), lambda n: (torch.randn(2, n, n),)),
+    ("matrix_rank hermitian", lambda a: torch.linalg.matrix_rank(a, hermitian=True),
+     lambda n: (_spd(n)[:, :3] @ _spd(n)[:3],)),
     ("cholesky upper", lambda a: torch.linalg.cholesky(a, upper=True), lambda n: (_spd(n, (2,)),)),
     ("cholesky_solve", torch.cholesky_solve, lambda n: (torch.randn(n, 2), torch.linalg.cholesky(_spd(n)))),
     ("cholesky_inverse upper", lambda l: torch.cholesky_inverse(l, upper=True),
@@ -120,6 +123,16 @@ def test_more_rows_than_the_panel_is_reported(npusim_env):
     compiled(torch.randn(4, 6))
     with pytest.raises(KernelIndexError, match="scratchpad panel"):
         compiled(torch.randn(130, 3))
+
+
+def test_eigenvectors_are_refused_by_name(npusim_env):
+    from compiler.errors import find_unsupported
+
+    compiled = torch.compile(lambda a: torch.linalg.eigh(a)[1], backend="npusim", dynamic=True)
+    with pytest.raises(Exception) as error:
+        compiled(torch.randn(4, 4))
+    refusal = find_unsupported(error.value)
+    assert refusal is not None and refusal.op == "_linalg_eigh"
 
 
 def test_lu_without_pivoting_is_refused_by_name(npusim_env):
