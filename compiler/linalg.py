@@ -1086,3 +1086,10 @@ class EigvalshEmitter(LinalgEmitter):
                 memref.store(arith.subf(arith.mulf(c, x), arith.mulf(s, y)), a, at_p)
                 memref.store(arith.addf(arith.mulf(s, x), arith.mulf(c, y)), a, at_q)
                 scf.YieldOp([])
+        # the 2x2 block exactly as the rotation defines it (Golub & Van Loan 8.5.2): a_pq = 0 and the
+        # diagonal from t, not from the rounded rotations of rows and columns (10x the error in f32)
+        memref.store(arith.subf(app, arith.mulf(t, apq)), a, [p, p])
+        memref.store(arith.addf(aqq, arith.mulf(t, apq)), a, [q, q])
+        zero_pq = arith.select(nonzero, zero, apq)
+        memref.store(zero_pq, a, [p, q])
+        memref.store(zero_pq, a, [q, p])
