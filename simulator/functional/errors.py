@@ -69,14 +69,27 @@ class SpikeExitError(FunctionalRunError):
         )
 
 
+# compiler/linalg.py reports through the same runtime call, with sites from LINALG_SITE_BASE: a
+# matrix larger than its scratchpad panel, or the info of a factorisation the op checks (eager's
+# _linalg_check_errors).
+LINALG_SITE_BASE = 1 << 20
+LINALG_REPORTS = {
+    0: "a matrix of {index} rows, more than the linalg kernels' scratchpad panel holds ({size} - 1)",
+    1: "linalg: the input matrix is singular (info = {index}: U[{index}, {index}] is zero)",
+    2: "linalg: the input is not positive-definite (the leading minor of order {index} is not positive-definite)",
+}
+
+
 class KernelIndexError(FunctionalRunError, IndexError):
     """The kernel found an indirect index out of range (compiler/indirect.py) and stopped before
     forming its address. The launcher adds the kernel's name."""
 
     def __init__(self, index: int, size: int, site: int, launch_dir: Path | None, kernel: str = "the kernel"):
         self.index, self.size, self.site, self.kernel = index, size, site, kernel
-        super().__init__(f"{kernel}: index {index} is out of bounds for a dimension of size {size} "
-                         f"(indirect index #{site})", launch_dir)
+        message = LINALG_REPORTS.get(site - LINALG_SITE_BASE) if site >= LINALG_SITE_BASE else None
+        if message is None:
+            message = "index {index} is out of bounds for a dimension of size {size} (indirect index #{site})"
+        super().__init__(f"{kernel}: " + message.format(index=index, size=size, site=site), launch_dir)
 
     def __reduce__(self):
         return type(self), (self.index, self.size, self.site, self.launch_dir, self.kernel)
