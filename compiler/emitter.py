@@ -163,6 +163,8 @@ def lower_op(node: Op, args: list[tuple[ir.Value, torch.dtype]]) -> ir.Value:
         return cast(args[0][0], args[0][1], node.attrs["dtype"])
     if op == "recurrence":  # a polynomial's n-step recurrence (compiler/special_functions.py)
         return special_functions.lower_recurrence(node, args, cast, mlir_type)
+    if op == "zeta":  # Hurwitz zeta: a loop and its unrolled tail (compiler/special_functions.py)
+        return special_functions.lower_zeta(node, args, cast, mlir_type)
     if op in COMPARE:
         common = torch.promote_types(args[0][1], args[1][1])
         lhs, rhs = (cast(v, d, common) for v, d in args)

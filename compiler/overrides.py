@@ -146,3 +146,8 @@ for _name in ("i0", "i0e", "i1", "i1e", "modified_bessel_i0", "modified_bessel_i
               "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1"):
     setattr(NpuOverrides, _name, staticmethod(getattr(special_functions, _name)))
 NpuOverrides.spherical_bessel_j0 = staticmethod(special_functions.spherical_bessel_j0)
+# gamma family (issue 17a)
+for _name in ("lgamma", "digamma"):
+    setattr(NpuOverrides, _name, staticmethod(getattr(special_functions, _name)))
+NpuOverrides.polygamma = staticmethod(special_functions.polygamma)
+NpuOverrides.zeta = staticmethod(special_functions.zeta)

@@ -450,3 +450,212 @@ def spherical_bessel_j0(x):
     series = ops.add(_constant(1.0), ops.mul(x2, series))
     return _select_chain(ops.truediv(ops.sin(x), x), (ops.isinf(x), _constant(0.0)),
                          (ops.lt(ops.abs(x), _constant(0.5)), series))
+
+
+# --- lgamma, digamma, trigamma (issue 17) ----------------------------------------------------
+# Shift x up with the recurrences (a bounded, unrolled loop: at most 10 steps for x >= 0; negative x
+# is reflected to 1 - x >= 1 first), then the asymptotic series. digamma follows eager's Cephes
+# psi (ATen's Math.h calc_digamma); lgamma uses Stirling's series for x >= 8 (Abramowitz & Stegun
+# 6.1.41) and the reflection formula below 0; trigamma is eager's (Math.h trigamma).
+_PI = math.pi
+_DIGAMMA_ASYMPTOTIC = (8.33333333333333333333E-2, -2.10927960927960927961E-2, 7.57575757575757575758E-3,
+                       -4.16666666666666666667E-3, 3.96825396825396825397E-3, -8.33333333333333333333E-3,
+                       8.33333333333333333333E-2)  # Cephes psi.c A[], highest power first
+_PSI_10 = 2.25175258906672110764
+
+
+def _polevl(z, coefficients):
+    result = _constant(coefficients[0])
+    for c in coefficients[1:]:
+        result = ops.add(ops.mul(result, z), _constant(c))
+    return result
+
+
+def _fraction(x):
+    """x - trunc(x), exact in floating point (modf's fractional part)."""
+    return ops.sub(x, ops.trunc(x))
+
+
+def _digamma_positive(x):
+    """digamma(x) for x > 0 (eager's loop `while (x < 10) result -= 1/x, x += 1`, unrolled)."""
+    result = _constant(0.0)
+    ten = _constant(10.0)
+    for _ in range(10):
+        below = ops.lt(x, ten)
+        result = ops.where(below, ops.sub(result, ops.truediv(_constant(1.0), x)), result)
+        x = ops.where(below, ops.add(x, _constant(1.0)), x)
+    z = ops.truediv(_constant(1.0), ops.mul(x, x))
+    y = ops.where(ops.lt(x, _constant(1.0e17)), ops.mul(z, _polevl(z, _DIGAMMA_ASYMPTOTIC)), _constant(0.0))
+    asymptotic = ops.sub(ops.sub(ops.add(result, ops.log(x)), ops.truediv(_constant(0.5), x)), y)
+    return ops.where(ops.eq(x, ten), ops.add(result, _constant(_PSI_10)), asymptotic)
+
+
+def digamma(x):
+    zero = _constant(0.0)
+    negative = ops.lt(x, zero)
+    reflected = _digamma_positive(ops.where(negative, ops.sub(_constant(1.0), x), x))
+    pi_cot = ops.truediv(_constant(_PI), ops.tan(ops.mul(_constant(_PI), _fraction(x))))
+    value = ops.where(negative, ops.sub(reflected, pi_cot), reflected)
+    # +-0: -+inf; a negative integer (and -inf): NaN
+    return _select_chain(value, (ops.eq(x, zero), ops.copysign(_constant(math.inf), ops.neg(x))),
+                         (ops.logical_and(negative, ops.eq(x, ops.trunc(x))), _constant(math.nan)))
+
+
+def trigamma(x):
+    one = _constant(1.0)
+    reflect = ops.lt(x, _constant(0.5))
+    sin_pi_x = ops.sin(ops.mul(_constant(_PI), x))
+    result = ops.where(reflect, ops.neg(ops.truediv(_constant(_PI * _PI), ops.mul(sin_pi_x, sin_pi_x))),
+                       _constant(0.0))
+    x = ops.where(reflect, ops.sub(one, x), x)
+    for _ in range(6):
+        result = ops.add(result, ops.truediv(one, ops.mul(x, x)))
+        x = ops.add(x, one)
+    ixx = ops.truediv(one, ops.mul(x, x))
+    series = ops.mul(ixx, ops.sub(_constant(1.0 / 30), ops.mul(ixx, _constant(1.0 / 42))))
+    series = ops.mul(ixx, ops.sub(_constant(1.0 / 6), series))
+    series = ops.add(ops.add(one, ops.truediv(one, ops.add(x, x))), series)
+    result = ops.add(result, ops.truediv(series, x))
+    return ops.where(reflect, ops.neg(result), result)
+
+
+_STIRLING = 8.0  # lgamma's series is used from here up (its error there is below 1e-9)
+
+
+def _lgamma_positive(x):
+    """lgamma(x) for x > 0: lgamma(x + m) - log(x (x+1) ... (x+m-1)) with x + m >= 8, Stirling's
+    series (x - 1/2) log x - x + log(2 pi)/2 + 1/(12x) - 1/(360x^3) + 1/(1260x^5) - 1/(1680x^7)."""
+    one = _constant(1.0)
+    product = one
+    for _ in range(int(_STIRLING)):
+        below = ops.lt(x, _constant(_STIRLING))
+        product = ops.where(below, ops.mul(product, x), product)
+        x = ops.where(below, ops.add(x, one), x)
+    r = ops.truediv(one, x)
+    r2 = ops.mul(r, r)
+    correction = _constant(-1.0 / 1680)
+    for c in (1.0 / 1260, -1.0 / 360, 1.0 / 12):
+        correction = ops.add(_constant(c), ops.mul(r2, correction))
+    stirling = ops.add(ops.sub(ops.mul(ops.sub(x, _constant(0.5)), ops.log(x)), x),
+                       ops.add(_constant(0.5 * math.log(2 * math.pi)), ops.mul(correction, r)))
+    return ops.sub(stirling, ops.log(product))
+
+
+def lgamma(x):
+    zero = _constant(0.0)
+    negative = ops.lt(x, zero)
+    a = ops.where(negative, ops.sub(_constant(1.0), x), x)
+    positive = _lgamma_positive(a)
+    # x < 0: log(pi / |sin(pi x)|) - lgamma(1 - x), sin(pi x) from x's exact fraction
+    sin_pi = ops.abs(ops.sin(ops.mul(_constant(_PI), _fraction(x))))
+    reflected = ops.sub(ops.log(ops.truediv(_constant(_PI), sin_pi)), positive)
+    value = ops.where(negative, reflected, positive)
+    pole = ops.logical_or(ops.eq(x, zero), ops.logical_and(negative, ops.eq(x, ops.trunc(x))))
+    return _select_chain(value, (ops.isinf(x), _constant(math.inf)), (pole, _constant(math.inf)))
+
+
+
+# --- Hurwitz zeta and polygamma n >= 2 (issue 17) --------------------------------------------
+# Cephes zeta.c as eager runs it (ATen's Math.h zeta, in double for float inputs): the sum of
+# (q + i)^-x while i < 9 or q + i <= 9, stopping once a term falls below MACHEP of the sum, then
+# the Euler-Maclaurin tail with 12 Bernoulli terms. The first loop's length depends on q, so it is
+# an scf.while; the tail is unrolled with a `finished` flag for eager's early return. All in f64.
+_ZETA_MACHEP = 1.11022302462515654042E-16
+_ZETA_A = (12.0, -720.0, 30240.0, -1209600.0, 47900160.0, -1.8924375803183791606e9, 7.47242496e10,
+           -2.950130727918164224e12, 1.1646782814350067249e14, -4.5979787224074726105e15,
+           1.8152105401943546773e17, -7.1661652561756670113e18)
+
+
+def zeta(x, q):
+    return _record_op("zeta", x, q)
+
+
+def lower_zeta(node, args, cast, mlir_type):
+    from mlir import ir
+    from mlir.dialects import arith, scf
+    from mlir.dialects import math as mmath
+
+    f64, i64, i1 = ir.F64Type.get(), ir.IntegerType.get_signless(64), ir.IntegerType.get_signless(1)
+    c = lambda v: arith.constant(f64, float(v))  # noqa: E731
+    x = cast(args[0][0], args[0][1], torch.float64)
+    q = cast(args[1][0], args[1][1], torch.float64)
+    one, zero = c(1.0), c(0.0)
+    lt = lambda a, b: arith.cmpf(arith.CmpFPredicate.OLT, a, b)  # noqa: E731
+    eq = lambda a, b: arith.cmpf(arith.CmpFPredicate.OEQ, a, b)  # noqa: E731
+    q_integer = eq(q, mmath.floor(q))
+    q_nonpositive = arith.cmpf(arith.CmpFPredicate.OLE, q, zero)
+    # eager's order: x = 1: inf; x < 1: NaN; q a non-positive integer: inf; else x not an integer: NaN
+    special = [(eq(x, one), math.inf), (lt(x, one), math.nan), (arith.andi(q_nonpositive, q_integer), math.inf),
+               (arith.andi(q_nonpositive, arith.xori(eq(x, mmath.floor(x)), arith.constant(i1, 1))), math.nan)]
+    # the special cases get q = 1 in the loop: an integer q <= 0 could stall it (q + 1 == q)
+    any_special = special[0][0]
+    for condition, _ in special[1:]:
+        any_special = arith.ori(any_special, condition)
+    q = arith.select(any_special, one, q)
+    neg_x = arith.negf(x)
+    machep = c(_ZETA_MACHEP)
+
+    def small(term, total):  # -MACHEP * s < b < MACHEP * s
+        bound = arith.mulf(machep, total)
+        return arith.andi(lt(arith.negf(bound), term), lt(term, bound))
+
+    loop = scf.WhileOp([i64, f64, f64, f64, i1],
+                       [arith.constant(i64, 0), q, mmath.powf(q, neg_x), zero, arith.constant(i1, 0)])
+    before = loop.before.blocks.append(i64, f64, f64, f64, i1)
+    with ir.InsertionPoint(before):
+        i, a, s, b, done = before.arguments
+        more = arith.ori(arith.cmpi(arith.CmpIPredicate.slt, i, arith.constant(i64, 9)),
+                         arith.cmpf(arith.CmpFPredicate.OLE, a, c(9.0)))
+        scf.ConditionOp(arith.andi(more, arith.xori(done, arith.constant(i1, 1))), [i, a, s, b, done])
+    after = loop.after.blocks.append(i64, f64, f64, f64, i1)
+    with ir.InsertionPoint(after):
+        i, a, s, b, done = after.arguments
+        a = arith.addf(a, one)
+        b = mmath.powf(a, neg_x)
+        s = arith.addf(s, b)
+        scf.YieldOp([arith.addi(i, arith.constant(i64, 1)), a, s, b, small(b, s)])
+    _, w, head, b, done = loop.results
+    s = arith.addf(head, arith.divf(arith.mulf(b, w), arith.subf(x, one)))
+    s = arith.subf(s, arith.mulf(c(0.5), b))
+    a, k, finished = one, zero, done
+    for coefficient in _ZETA_A:
+        a = arith.mulf(a, arith.addf(x, k))
+        b = arith.divf(b, w)
+        t = arith.divf(arith.mulf(a, b), c(coefficient))
+        s_next = arith.addf(s, t)
+        s = arith.select(finished, s, s_next)
+        finished = arith.ori(finished, lt(mmath.absf(arith.divf(t, s_next)), machep))
+        k = arith.addf(k, one)
+        a = arith.mulf(a, arith.addf(x, k))
+        b = arith.divf(b, w)
+        k = arith.addf(k, one)
+    value = arith.select(done, head, s)
+    for condition, result in reversed(special):
+        value = arith.select(condition, c(result), value)
+    return cast(value, torch.float64, node.dtype)
+
+
+def _record_op(op, *args, **attrs):
+    from compiler.overrides import _record
+
+    return _record(op, *args, **attrs)
+
+
+def polygamma(n, x):
+    """polygamma(n, x): digamma (n = 0), trigamma (n = 1), else Hurwitz zeta; n a constant of the graph."""
+    node = getattr(n, "node", None)
+    order = getattr(node, "value", n if isinstance(n, (int, float)) else None)
+    if order == 0:
+        return digamma(x)
+    if order == 1:
+        return trigamma(x)
+    if order is None or order != int(order) or order < 0:
+        from compiler.errors import UnsupportedOp
+
+        raise UnsupportedOp("polygamma", f"order n = {order!r}: a constant integer n >= 0 is supported")
+    # eager's calc_polygamma: (-1)^(n+1) exp(lgamma(n + 1)) zeta(n + 1, x), n! in float
+    order = int(order)
+    factorial = float(torch.tensor(float(order) + 1.0).lgamma().exp())
+    sign = 1.0 if order % 2 else -1.0
+    return ops.mul(_constant(sign * factorial), ops.zeta(_constant(float(order + 1)), x))
+
