@@ -3,7 +3,6 @@ against eager at an OpInfo-like sample size and a swept size, one compile across
 
 from __future__ import annotations
 
-import pytest
 import torch
 
 from npusim import runlog
@@ -88,7 +87,12 @@ def test_gamma_family(spike_env):
     _check_family(spike_env, fn, lambda n: [_cycled(values, n)], rtol=1e-5, atol=2e-5)
 
 
-def test_polygamma_of_higher_order_is_refused_by_name(npusim_env):
-    """n >= 2 needs the Hurwitz zeta function, which has no kernel yet: refused, never the host."""
-    with pytest.raises(Exception, match="polygamma"):
-        torch.compile(lambda x: torch.polygamma(2, x), backend="npusim", dynamic=True)(torch.rand(5) + 0.5)
+def test_hurwitz_zeta_and_higher_polygamma(spike_env):
+    """special.zeta (its q-dependent first loop is an scf.while, the Euler-Maclaurin tail unrolled, in
+    f64 as eager) and polygamma n = 2..4 built on it; eager's special cases: x = 1, x < 1, q a
+    non-positive integer, a non-integer x with q <= 0."""
+    fn = _family(("zeta", lambda x, q: torch.special.zeta(x, q)),
+                 *[(f"polygamma_{n}", lambda x, q, n=n: torch.polygamma(n, q)) for n in (2, 3, 4)])
+    xs = [1.0, 0.5, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0, 50.0, -8.48, 2.0, 3.0, float("nan")]
+    qs = [3.61, 0.5, 1e-3, 1.0, -1.77, -2.0, -3.0, 20.0, -1.77, 8.4, -30.5, 0.3, 2.0]
+    _check_family(spike_env, fn, lambda n: [_cycled(xs, n), _cycled(qs, n)], rtol=1e-5, atol=1e-6)
