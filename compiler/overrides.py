@@ -151,3 +151,5 @@ for _name in ("lgamma", "digamma"):
     setattr(NpuOverrides, _name, staticmethod(getattr(special_functions, _name)))
 NpuOverrides.polygamma = staticmethod(special_functions.polygamma)
 NpuOverrides.zeta = staticmethod(special_functions.zeta)
+for _name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1"):
+    setattr(NpuOverrides, _name, staticmethod(getattr(special_functions, _name)))

@@ -659,3 +659,85 @@ def polygamma(n, x):
     sign = 1.0 if order % 2 else -1.0
     return ops.mul(_constant(sign * factorial), ops.zeta(_constant(float(order + 1)), x))
 
+
+
+# --- Bessel functions of the first and second kind, orders 0 and 1 (issue 17) -----------------
+# Cephes j0.c/j1.c (S. L. Moshier) as ATen's Math.h runs them: a rational fit in x^2 up to 5 (with
+# the first zeros of J factored out; Y adds 2/pi log(x) J), above 5 the Hankel asymptotic form
+# sqrt(2/(pi x)) (P cos(x - phase) - 5/x Q sin(x - phase)). Coefficients as Math.h tabulates them.
+J0_PP = (0.0007969367292973471, 0.08283523921074408, 1.239533716464143, 5.447250030587687, 8.74716500199817, 5.303240382353949, 1.0,)
+J0_PQ = (0.0009244088105588637, 0.08562884743544745, 1.2535274390105895, 5.470977403304171, 8.761908832370695, 5.306052882353947, 1.0,)
+J0_QP = (-0.011366383889846916, -1.2825271867050931, -19.553954425773597, -93.20601521237683, -177.68116798048806, -147.07750515495118, -51.41053267665993, -6.050143506007285,)
+J0_QQ = (64.3178256118178, 856.4300259769806, 3882.4018360540163, 7240.467741956525, 5930.727011873169, 2062.0933166032783, 242.0057402402914,)
+J0_RP = (-4794432209.782018, 1956174919465.5657, -249248344360967.72, 9708622510473064.0,)
+J0_RQ = (499.563147152651, 173785.4016763747, 48440965.83399621, 11185553704.535683, 2112775201154.892, 310518229857422.56, 3.1812195594320496e+16, 1.7108629408104315e+18,)
+J1_PP = (0.0007621256162081731, 0.07313970569409176, 1.1271960812968493, 5.112079511468076, 8.424045901417724, 5.214515986823615, 1.0,)
+J1_PQ = (0.0005713231280725487, 0.06884559087544954, 1.105142326340617, 5.073863861286015, 8.399855543276042, 5.209828486823619, 1.0,)
+J1_QP = (0.05108625947501766, 4.982138729512334, 75.82382841325453, 366.7796093601508, 710.8563049989261, 597.4896124006136, 211.68875710057213, 25.207020585802372,)
+J1_QQ = (74.23732770356752, 1056.4488603826283, 4986.410583376536, 9562.318924047562, 7997.041604473507, 2826.1927851763908, 336.0936078106983,)
+J1_RP = (-899971225.7055594, 452228297998.19403, -72749424522181.83, 3682957328638529.0,)
+J1_RQ = (620.8364781180543, 256987.25675774884, 83514679.14319493, 22151159547.97925, 4749141220799.914, 784369607876235.9, 8.952223361846274e+16, 5.322786203326801e+18,)
+Y0_YP = (15592.436785523574, -14663929.59039716, 5435264770.518765, -982136065717.9115, 87590639439536.7, -3466283033847297.0, 4.4273326857256984e+16, -1.8495080043698668e+16,)
+Y0_YQ = (1041.2835366425984, 626107.330137135, 268919633.39381415, 86400248710.3935, 20297961275010.555, 3171577528429750.5, 2.5059625617265306e+17,)
+Y1_YP = (1263204747.9017804, -647355876379.1603, 114509511541823.73, -8127702555013251.0, 2.024394757135949e+17, -7.788771962659501e+17,)
+Y1_YQ = (594.3015923461282, 235564.09294306856, 73481194.44597217, 18760131610.870617, 3882312774962.3857, 620557727146953.8, 6.871410873553005e+16, 3.9727060811656064e+18,)
+_SQRT_2_OVER_PI = 0.797884560802865355879892119868763737
+_TWO_OVER_PI = 0.636619772367581343075535053490057448
+
+
+def _hankel(x, order: int, second_kind: bool):
+    """The x > 5 form; eager squares 5/x as 25/(x x) for order 0 and (5/x)(5/x) for order 1."""
+    pp, pq, qp, qq = (J0_PP, J0_PQ, J0_QP, J0_QQ) if order == 0 else (J1_PP, J1_PQ, J1_QP, J1_QQ)
+    five = _constant(5.0)
+    if order == 0:
+        z = ops.truediv(_constant(25.0), ops.mul(x, x))
+    else:
+        z = ops.mul(ops.truediv(five, x), ops.truediv(five, x))
+    p = ops.truediv(_polevl(z, pp), _polevl(z, pq))
+    q = ops.mul(ops.truediv(five, x), ops.truediv(_polevl(z, qp), _polevl(z, qq)))
+    shifted = ops.sub(x, _constant(0.785398163397448309615660845819875721 if order == 0
+                                   else 2.356194490192344928846982537459627163))
+    if second_kind:
+        value = ops.add(ops.mul(p, ops.sin(shifted)), ops.mul(q, ops.cos(shifted)))
+    else:
+        value = ops.sub(ops.mul(p, ops.cos(shifted)), ops.mul(q, ops.sin(shifted)))
+    return ops.truediv(ops.mul(value, _constant(_SQRT_2_OVER_PI)), ops.sqrt(x))
+
+
+def bessel_j0(x):
+    a = ops.abs(x)
+    z = ops.mul(a, a)
+    # eager: (z - r1)(z - r2) rp / rq, left to right
+    near = ops.truediv(ops.mul(ops.mul(ops.sub(z, _constant(5.78318596294678452118e+00)),
+                                       ops.sub(z, _constant(3.04712623436620863991e+01))), _polevl(z, J0_RP)),
+                       _polevl(z, J0_RQ))
+    tiny = ops.sub(_constant(1.0), ops.truediv(z, _constant(4.0)))
+    return _select_chain(_hankel(a, 0, False), (ops.lt(a, _constant(0.00001)), tiny),
+                         (ops.le(a, _constant(5.0)), near))
+
+
+def bessel_j1(x):
+    a = ops.abs(x)
+    z = ops.mul(a, a)
+    near = ops.mul(ops.mul(ops.mul(ops.truediv(_polevl(z, J1_RP), _polevl(z, J1_RQ)), a),
+                           ops.sub(z, _constant(1.46819706421238932572e+01))),
+                   ops.sub(z, _constant(4.92184563216946036703e+01)))
+    value = ops.where(ops.le(a, _constant(5.0)), near, _hankel(a, 1, False))
+    return ops.where(ops.lt(x, _constant(0.0)), ops.neg(value), value)
+
+
+def bessel_y0(x):
+    z = ops.mul(x, x)
+    near = ops.add(ops.truediv(_polevl(z, Y0_YP), _polevl(z, Y0_YQ)),
+                   ops.mul(ops.mul(_constant(_TWO_OVER_PI), ops.log(x)), bessel_j0(x)))
+    return _select_chain(_hankel(x, 0, True), (ops.eq(x, _constant(0.0)), _constant(-math.inf)),
+                         (ops.lt(x, _constant(0.0)), _constant(math.nan)), (ops.le(x, _constant(5.0)), near))
+
+
+def bessel_y1(x):
+    z = ops.mul(x, x)
+    inner = ops.sub(ops.mul(bessel_j1(x), ops.log(x)), ops.truediv(_constant(1.0), x))
+    near = ops.add(ops.mul(x, ops.truediv(_polevl(z, Y1_YP), _polevl(z, Y1_YQ))),
+                   ops.mul(_constant(_TWO_OVER_PI), inner))
+    return _select_chain(_hankel(x, 1, True), (ops.eq(x, _constant(0.0)), _constant(-math.inf)),
+                         (ops.lt(x, _constant(0.0)), _constant(math.nan)), (ops.le(x, _constant(5.0)), near))

@@ -96,3 +96,11 @@ def test_hurwitz_zeta_and_higher_polygamma(spike_env):
     xs = [1.0, 0.5, 1.5, 2.0, 3.0, 4.0, 5.0, 10.0, 50.0, -8.48, 2.0, 3.0, float("nan")]
     qs = [3.61, 0.5, 1e-3, 1.0, -1.77, -2.0, -3.0, 20.0, -1.77, 8.4, -30.5, 0.3, 2.0]
     _check_family(spike_env, fn, lambda n: [_cycled(xs, n), _cycled(qs, n)], rtol=1e-5, atol=1e-6)
+
+
+def test_bessel_first_and_second_kind(spike_env):
+    """bessel_j0/j1/y0/y1: Cephes' rational fits up to 5, the Hankel form above; Y's pole at 0 and
+    NaN below; large x (argument reduction of x - phase)."""
+    fn = _family(*[(name, getattr(torch.special, name)) for name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1")])
+    values = WIDE + [2.4048, 4.99, 5.01, 1e4, 1e-5]
+    _check_family(spike_env, fn, lambda n: [_cycled(values, n)], rtol=1e-5, atol=1e-5)
