@@ -741,3 +741,36 @@ def bessel_y1(x):
                    ops.mul(_constant(_TWO_OVER_PI), inner))
     return _select_chain(_hankel(x, 1, True), (ops.eq(x, _constant(0.0)), _constant(-math.inf)),
                          (ops.lt(x, _constant(0.0)), _constant(math.nan)), (ops.le(x, _constant(5.0)), near))
+
+
+# --- ndtri, the inverse of the normal CDF (issue 17) -------------------------------------------
+# Cephes ndtri.c (S. L. Moshier) as ATen's Math.h calc_ndtri runs it: a rational fit in (y - 1/2)^2
+# for exp(-2) < y < 1 - exp(-2), else in 1/sqrt(-2 log y) for the tail (two fits, split at x = 8).
+NDTRI_P0 = (-59.96335010141079, 98.00107541859997, -56.67628574690703, 13.931260938727968, -1.2391658386738125,)
+NDTRI_Q0 = (1.0, 1.9544885833814176, 4.676279128988815, 86.36024213908905, -225.46268785411937, 200.26021238006066, -82.03722561683334, 15.90562251262117, -1.1833162112133,)
+NDTRI_P1 = (4.0554489230596245, 31.525109459989388, 57.16281922464213, 44.08050738932008, 14.684956192885803, 2.1866330685079025, -0.1402560791713545, -0.03504246268278482, -0.0008574567851546854,)
+NDTRI_Q1 = (1.0, 15.779988325646675, 45.39076351288792, 41.3172038254672, 15.04253856929075, 2.504649462083094, -0.14218292285478779, -0.03808064076915783, -0.0009332594808954574,)
+NDTRI_P2 = (3.2377489177694603, 6.915228890689842, 3.9388102529247444, 1.3330346081580755, 0.20148538954917908, 0.012371663481782003, 0.00030158155350823543, 2.6580697468673755e-06, 6.239745391849833e-09,)
+NDTRI_Q2 = (1.0, 6.02427039364742, 3.6798356385616087, 1.3770209948908132, 0.21623699359449663, 0.013420400608854318, 0.00032801446468212774, 2.8924786474538068e-06, 6.790194080099813e-09,)
+_EXP_MINUS_2 = 0.13533528323661269189
+
+
+def ndtri(y0):
+    one, zero = _constant(1.0), _constant(0.0)
+    upper = ops.gt(y0, ops.sub(one, _constant(_EXP_MINUS_2)))  # eager's code = false: y = 1 - y
+    y = ops.where(upper, ops.sub(one, y0), y0)
+    c = ops.sub(y, _constant(0.5))
+    c2 = ops.mul(c, c)
+    central = ops.mul(ops.add(c, ops.mul(c, ops.truediv(ops.mul(c2, _polevl(c2, NDTRI_P0)), _polevl(c2, NDTRI_Q0)))),
+                      _constant(2.50662827463100050242E0))
+    x = ops.sqrt(ops.mul(_constant(-2.0), ops.log(y)))
+    x0 = ops.sub(x, ops.truediv(ops.log(x), x))
+    z = ops.truediv(one, x)
+    x1 = ops.where(ops.lt(x, _constant(8.0)),
+                   ops.truediv(ops.mul(z, _polevl(z, NDTRI_P1)), _polevl(z, NDTRI_Q1)),
+                   ops.truediv(ops.mul(z, _polevl(z, NDTRI_P2)), _polevl(z, NDTRI_Q2)))
+    tail = ops.sub(x0, x1)
+    tail = ops.where(upper, tail, ops.neg(tail))
+    value = ops.where(ops.gt(y, _constant(_EXP_MINUS_2)), central, tail)
+    return _select_chain(value, (ops.eq(y0, zero), _constant(-math.inf)), (ops.eq(y0, one), _constant(math.inf)),
+                         (ops.logical_or(ops.lt(y0, zero), ops.gt(y0, one)), _constant(math.nan)))

@@ -104,3 +104,12 @@ def test_bessel_first_and_second_kind(spike_env):
     fn = _family(*[(name, getattr(torch.special, name)) for name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1")])
     values = WIDE + [2.4048, 4.99, 5.01, 1e4, 1e-5]
     _check_family(spike_env, fn, lambda n: [_cycled(values, n)], rtol=1e-5, atol=1e-5)
+
+
+def test_ndtri(spike_env):
+    """special.ndtri: Cephes' central fit and both tail fits (split at exp(-32)), 0 and 1 map to
+    -+inf, outside [0, 1] NaN."""
+    fn = _family(("ndtri", torch.special.ndtri))
+    values = [0.0, 1e-30, 1e-20, 1e-14, 1e-6, 0.029, 0.1, 0.1353, 0.2, 0.5, 0.821, 0.8647, 0.9, 0.99999, 1.0, -0.1,
+              1.1, float("nan")]
+    _check_family(spike_env, fn, lambda n: [_cycled(values, n)], rtol=1e-5, atol=1e-6)
