@@ -154,3 +154,4 @@ NpuOverrides.zeta = staticmethod(special_functions.zeta)
 for _name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1"):
     setattr(NpuOverrides, _name, staticmethod(getattr(special_functions, _name)))
 NpuOverrides.ndtri = staticmethod(special_functions.ndtri)
+NpuOverrides.airy_ai = staticmethod(special_functions.airy_ai)

@@ -113,3 +113,12 @@ def test_ndtri(spike_env):
     values = [0.0, 1e-30, 1e-20, 1e-14, 1e-6, 0.029, 0.1, 0.1353, 0.2, 0.5, 0.821, 0.8647, 0.9, 0.99999, 1.0, -0.1,
               1.1, float("nan")]
     _check_family(spike_env, fn, lambda n: [_cycled(values, n)], rtol=1e-5, atol=1e-6)
+
+
+def test_airy_ai(spike_env):
+    """special.airy_ai: both asymptotic forms, the series between -2.09 and 2.09 (unrolled with
+    eager's stopping flag), 0 above 103.892, NaN at +-inf."""
+    fn = _family(("airy_ai", torch.special.airy_ai))
+    values = [-90.0, -8.48, -2.1, -2.09, -2.0, -1.0, -0.3, 0.0, 1e-6, 0.5, 1.9, 2.08, 2.09, 5.77, 8.32, 8.33, 20.0,
+              103.0, 104.0, float("inf"), float("nan")]
+    _check_family(spike_env, fn, lambda n: [_cycled(values, n)], rtol=1e-5, atol=1e-6)
