@@ -165,6 +165,8 @@ def lower_op(node: Op, args: list[tuple[ir.Value, torch.dtype]]) -> ir.Value:
         return special_functions.lower_recurrence(node, args, cast, mlir_type)
     if op == "zeta":  # Hurwitz zeta: a loop and its unrolled tail (compiler/special_functions.py)
         return special_functions.lower_zeta(node, args, cast, mlir_type)
+    if op == "gcd":  # Euclid's loop (compiler/special_functions.py)
+        return special_functions.lower_gcd(node, args, cast, mlir_type)
     if op in COMPARE:
         common = torch.promote_types(args[0][1], args[1][1])
         lhs, rhs = (cast(v, d, common) for v, d in args)

@@ -155,3 +155,4 @@ for _name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1"):
     setattr(NpuOverrides, _name, staticmethod(getattr(special_functions, _name)))
 NpuOverrides.ndtri = staticmethod(special_functions.ndtri)
 NpuOverrides.airy_ai = staticmethod(special_functions.airy_ai)
+NpuOverrides.npusim_gcd = staticmethod(special_functions.npusim_gcd)

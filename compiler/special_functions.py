@@ -13,6 +13,7 @@ erfcc, fractional error below 1.2e-7 for every x >= 0):
 
 from __future__ import annotations
 
+import contextlib
 import math
 
 import torch
@@ -831,3 +832,69 @@ def airy_ai(x):
     series = ops.sub(ops.mul(_constant(0.355028053887817239260), f), ops.mul(_constant(0.258819403792806798405), g))
     value = _select_chain(series, (ops.lt(x, _constant(-2.09)), oscillating), (ops.ge(x, _constant(2.09)), decaying))
     return _select_chain(value, (ops.isinf(x), _constant(math.nan)), (ops.gt(x, _constant(103.892)), _constant(0.0)))
+
+
+# --- gcd (and lcm, which Inductor decomposes into gcd) (issue 17) -----------------------------
+# Inductor runs aten.gcd as a host fallback; here it is a pointwise op `npusim_gcd` lowered to
+# eager's Euclid loop (Math.h calc_gcd: a, b = |a|, |b|; while a != 0: a, b = b % a, a) as an
+# scf.while per element (at most ~93 steps for int64, Lame's theorem).
+GCD_OP = "npusim_gcd"
+
+
+def _gcd_inner(a, b):
+    import warnings
+
+    with warnings.catch_warnings():  # Inductor's CSE proxy warns about an op outside its schema
+        warnings.simplefilter("ignore")
+        return getattr(ops, GCD_OP)(a, b)
+
+
+def npusim_gcd(a, b):
+    return _record_op("gcd", a, b)
+
+
+@contextlib.contextmanager
+def gcd_lowering():
+    """aten.gcd lowered as the pointwise `npusim_gcd` for the duration; Inductor's fallback restored after."""
+    from torch._inductor import lowering
+    from torch._inductor.utils import register_op_dtype_propagation_rules
+    from torch._prims_common import ELEMENTWISE_TYPE_PROMOTION_KIND
+
+    register_op_dtype_propagation_rules(GCD_OP, ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT, None)
+    op = torch.ops.aten.gcd.default
+    saved = lowering.lowerings.get(op)
+
+    def lower_gcd(a, b):
+        a, b = lowering.broadcast_tensors(a, b)
+        return lowering.make_pointwise(_gcd_inner)(a, b)
+
+    lowering.lowerings[op] = lower_gcd
+    try:
+        yield
+    finally:
+        if saved is None:
+            lowering.lowerings.pop(op, None)
+        else:
+            lowering.lowerings[op] = saved
+
+
+def lower_gcd(node, args, cast, mlir_type):
+    from mlir import ir
+    from mlir.dialects import arith, scf
+    from mlir.dialects import math as mmath
+
+    dtype = node.dtype
+    itype = mlir_type(dtype)
+    a = mmath.absi(cast(args[0][0], args[0][1], dtype))
+    b = mmath.absi(cast(args[1][0], args[1][1], dtype))
+    zero = arith.constant(itype, 0)
+    loop = scf.WhileOp([itype, itype], [a, b])
+    before = loop.before.blocks.append(itype, itype)
+    with ir.InsertionPoint(before):
+        a, b = before.arguments
+        scf.ConditionOp(arith.cmpi(arith.CmpIPredicate.ne, a, zero), [a, b])
+    after = loop.after.blocks.append(itype, itype)
+    with ir.InsertionPoint(after):
+        a, b = after.arguments
+        scf.YieldOp([arith.remsi(b, a), a])
+    return loop.results[1]

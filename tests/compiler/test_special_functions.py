@@ -122,3 +122,17 @@ def test_airy_ai(spike_env):
     values = [-90.0, -8.48, -2.1, -2.09, -2.0, -1.0, -0.3, 0.0, 1e-6, 0.5, 1.9, 2.08, 2.09, 5.77, 8.32, 8.33, 20.0,
               103.0, 104.0, float("inf"), float("nan")]
     _check_family(spike_env, fn, lambda n: [_cycled(values, n)], rtol=1e-5, atol=1e-6)
+
+
+def test_gcd_and_lcm(spike_env):
+    """gcd was Inductor's host fallback (refused by name) and lcm decomposes into it: now Euclid's loop
+    as an scf.while per element; signs, zeros, int64 extremes and consecutive Fibonacci numbers (the
+    longest Euclid chains)."""
+    fn = _family(("gcd", torch.gcd), ("lcm", torch.lcm))
+    a = [-8, 0, 0, 12, 7, 2 ** 62, -(2 ** 63), 1836311903, 9, 1, 17, -6, 3]
+    b = [6, 0, 5, 18, 13, 3 * 2 ** 40, 6, 1134903170, -8, 0, 17, 4, 0]
+
+    def inputs(n):
+        return [torch.tensor(a * 3)[:n], torch.tensor(b * 3)[:n]]  # int64, exact (no float round trip)
+
+    _check_family(spike_env, fn, inputs, rtol=0, atol=0)
