@@ -1,4 +1,11 @@
-"""Accurate erfc / erfcx for the ops handler (compiler/overrides.py).
+"""Special functions for the ops handler (compiler/overrides.py), composed of Inductor ops.
+
+erfc/erfcx (below); inverse hyperbolics; the orthogonal polynomials (their n-step recurrence an
+scf.while node, `lower_recurrence`); modified Bessel I/K, Bessel J/Y, Airy Ai, ndtri (Cephes fits);
+lgamma/digamma/trigamma, Hurwitz zeta (`lower_zeta`) and polygamma; gcd (`lower_gcd`, an aten.gcd
+lowering). Each follows eager's algorithm (ATen's Math.h) so special values and branches agree.
+
+Accurate erfc / erfcx.
 
 Inductor's OpDecompositions give erfc(x) = 1 - erf(x) and erfcx(x) = exp(x^2) * erfc(x): the
 subtraction cancels for x above about 3 (erfc(8) comes out 0, eager gives 1.1e-29), and
