@@ -26,7 +26,7 @@ from mlir import ir, passmanager
 from mlir.dialects import arith, func, linalg, memref, scf
 from mlir.dialects import math as mmath
 
-from compiler import argreduce, indirect, masks, scan, tile_ir
+from compiler import argreduce, indirect, masks, scan, special_functions, tile_ir
 from compiler.errors import InvalidKernel, UnsupportedOp
 from compiler.printer import (FloatExprPrinter, IndexPrinter, const_i64, const_index, i64_type, is_float_expr, to_i64,
                               to_index)
@@ -161,6 +161,12 @@ def lower_op(node: Op, args: list[tuple[ir.Value, torch.dtype]]) -> ir.Value:
     op, out = node.op, node.dtype
     if op == "to_dtype":
         return cast(args[0][0], args[0][1], node.attrs["dtype"])
+    if op == "recurrence":  # a polynomial's n-step recurrence (compiler/special_functions.py)
+        return special_functions.lower_recurrence(node, args, cast, mlir_type)
+    if op == "zeta":  # Hurwitz zeta: a loop and its unrolled tail (compiler/special_functions.py)
+        return special_functions.lower_zeta(node, args, cast, mlir_type)
+    if op == "gcd":  # Euclid's loop (compiler/special_functions.py)
+        return special_functions.lower_gcd(node, args, cast, mlir_type)
     if op in COMPARE:
         common = torch.promote_types(args[0][1], args[1][1])
         lhs, rhs = (cast(v, d, common) for v, d in args)

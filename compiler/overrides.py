@@ -134,3 +134,25 @@ from compiler import special_functions  # noqa: E402
 
 NpuOverrides.erfc = staticmethod(special_functions.erfc)
 NpuOverrides.erfcx = staticmethod(special_functions.erfcx)
+# inverse hyperbolics (issue 17a): cancellation-free log1p compositions
+for _name in ("acosh", "asinh", "atanh"):
+    setattr(NpuOverrides, _name, staticmethod(getattr(special_functions, _name)))
+# orthogonal polynomials (issue 17a): eager's case analysis, the recurrence as one scf.while node
+for _name in (*special_functions.CHEBYSHEV, "hermite_polynomial_h", "hermite_polynomial_he",
+              "laguerre_polynomial_l", "legendre_polynomial_p"):
+    setattr(NpuOverrides, _name, special_functions.polynomial(_name, _record))
+# modified Bessel functions (issue 17a): Cephes' Chebyshev expansions
+for _name in ("i0", "i0e", "i1", "i1e", "modified_bessel_i0", "modified_bessel_i1", "modified_bessel_k0",
+              "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1"):
+    setattr(NpuOverrides, _name, staticmethod(getattr(special_functions, _name)))
+NpuOverrides.spherical_bessel_j0 = staticmethod(special_functions.spherical_bessel_j0)
+# gamma family (issue 17a)
+for _name in ("lgamma", "digamma"):
+    setattr(NpuOverrides, _name, staticmethod(getattr(special_functions, _name)))
+NpuOverrides.polygamma = staticmethod(special_functions.polygamma)
+NpuOverrides.zeta = staticmethod(special_functions.zeta)
+for _name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1"):
+    setattr(NpuOverrides, _name, staticmethod(getattr(special_functions, _name)))
+NpuOverrides.ndtri = staticmethod(special_functions.ndtri)
+NpuOverrides.airy_ai = staticmethod(special_functions.airy_ai)
+NpuOverrides.npusim_gcd = staticmethod(special_functions.npusim_gcd)
