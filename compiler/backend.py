@@ -96,9 +96,16 @@ def graph_event(gm: torch.fx.GraphModule) -> dict:
             "nodes": sum(1 for _ in gm.graph.nodes)}
 
 
+@contextlib.contextmanager
+def npusim_lowerings():
+    """Our codegen, the capability modules' lowerings and Inductor's config, for one compile."""
+    with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), linalg_lowerings(), \
+            gcd_lowering(), inductor_config.patch(CONFIG_PATCHES):
+        yield
+
+
 def _inner_compile(gm, example_inputs, **kwargs):
-    with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), linalg_lowerings(), gcd_lowering(), \
-            inductor_config.patch(CONFIG_PATCHES):
+    with npusim_lowerings():
         return compile_fx_inner(gm, example_inputs, **kwargs)
 
 
@@ -110,8 +117,7 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
         if isinstance(value, torch.Tensor) and value.device.type != "cpu":
             raise RuntimeError(f"npusim compiles CPU tensors (the simulated NPU's host view), got {value.device}")
     runlog.append("dynamo_graph", graph_event(gm))
-    with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), linalg_lowerings(), gcd_lowering(), \
-            inductor_config.patch(CONFIG_PATCHES):
+    with npusim_lowerings():
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES,
                           decompositions={**matmul_decompositions(), **model_decompositions(),
                                           **linalg_decompositions()})
