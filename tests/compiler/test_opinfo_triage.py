@@ -95,3 +95,39 @@ def test_reflect_padding_indexes_through_abs_and_a_branch(traced_env, mode):
         x = torch.randn(2, 3, n)
         torch.testing.assert_close(compiled(x), fn(x))
     assert all(e.get("cycles") for e in runlog.events("launch", traced_env))
+
+
+def test_an_unbatched_3d_max_pool_is_refused_by_name(npusim_env):
+    """OpInfo's adaptive_max_pool3d of an unbatched (C, D, H, W) input: prims' max pool serves 3-D pools
+    too, its input is 4-D like a batched 2-D pool's, and the 2-D pool path unpacked a 3-tap kernel
+    ("too many values to unpack"). It is a loud refusal naming max_pool3d."""
+    from compiler.errors import UnsupportedOp
+
+    def fn(x):
+        return torch.nn.functional.adaptive_max_pool3d(x, (None, None, None))
+
+    with pytest.raises(Exception) as caught:
+        torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)(torch.randn(4, 4, 3, 5))
+    refusals = [e for e in _causes(caught.value) if isinstance(e, UnsupportedOp)]
+    assert refusals and "max_pool3d" in str(refusals[0]), caught.value
+
+
+def _causes(error):
+    while error is not None:
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def test_a_data_dependent_output_count_is_refused_by_name(npusim_env):
+    """OpInfo's tensor_split(x, torch.tensor(1)): how many tensors it returns is the tensor's value, and
+    the decomposition's `.item()` raised GuardOnDataDependentSymNode inside the backend (a crash). It is
+    a refusal naming tensor_split."""
+    from compiler.errors import UnsupportedOp
+
+    def fn(x, sections):
+        return torch.tensor_split(x, sections)
+
+    with pytest.raises(Exception) as caught:
+        torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)(torch.randn(5, 5, 5), torch.tensor(1))
+    refusals = [e for e in _causes(caught.value) if isinstance(e, UnsupportedOp)]
+    assert refusals and refusals[0].op == "tensor_split", caught.value
