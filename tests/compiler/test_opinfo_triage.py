@@ -131,3 +131,37 @@ def test_a_data_dependent_output_count_is_refused_by_name(npusim_env):
         torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)(torch.randn(5, 5, 5), torch.tensor(1))
     refusals = [e for e in _causes(caught.value) if isinstance(e, UnsupportedOp)]
     assert refusals and refusals[0].op == "tensor_split", caught.value
+
+
+def test_a_summing_op_that_matches_the_exact_value_is_not_wrong_when_eager_is_off(npusim_env):
+    """OpInfo's norm of its (5, 5) sample swept to N = 131079 (host values): the kernel gave 3781.6023,
+    the float64 value is 3781.6020, but eager's f32 sum said 3782.1033 (1.3e-4 off, rtol 1e-4): the case
+    failed as wrong. A summing op now also matches against the float64 value (catalog.exact_reference)."""
+    from harness import checks
+    from suites.opinfo import catalog
+
+    op = next(op for op in catalog.op_database() if catalog.full_name(op) == "norm")
+    spec = catalog.specs_of(op, samples=1)[0]
+    sizes = {catalog.SWEPT: 131079}
+    inputs = spec.make_inputs(sizes, "f32", 0)
+    rtol, atol = spec.tolerance("f32", sizes)
+    actual = torch.compile(spec.fn, backend="npusim", dynamic=True, fullgraph=True)(*[t.clone() for t in inputs])
+    exact = spec.exact_reference([t.clone() for t in inputs], "f32")
+    assert not checks.values_close(spec.expected([t.clone() for t in inputs]), exact, rtol, atol)  # eager is off
+    torch.testing.assert_close(actual, exact, rtol=rtol, atol=atol)
+    assert catalog.specs_of(next(o for o in catalog.op_database() if o.name == "abs"), samples=1)[0] \
+        .exact_reference(inputs, "f32") is None  # pointwise ops keep eager as their only reference
+
+
+def test_a_float_size_expression_may_take_a_max(traced_env):
+    """OpInfo's native_layer_norm of its (1, 2, 3) sample over all dims, the last swept: the variance's
+    divisor is max(0, 2 * N - 0), a float size expression Max(0.0, 2*ks0) the float printer refused
+    (`index:Max`). It is now an f64 max, on Spike and in the trace."""
+    from suites.opinfo import catalog
+
+    op = next(op for op in catalog.op_database() if catalog.full_name(op) == "native_layer_norm")
+    spec = catalog.specs_of(op, samples=1)[0]
+    inputs = spec.make_inputs({}, "f32", 0)
+    actual = torch.compile(spec.fn, backend="npusim", dynamic=True, fullgraph=True)(*spec.call_inputs(inputs))
+    torch.testing.assert_close(actual, spec.expected(inputs), rtol=1e-4, atol=1e-5)
+    assert runlog.events("launch", traced_env)
