@@ -165,3 +165,18 @@ def test_a_float_size_expression_may_take_a_max(traced_env):
     actual = torch.compile(spec.fn, backend="npusim", dynamic=True, fullgraph=True)(*spec.call_inputs(inputs))
     torch.testing.assert_close(actual, spec.expected(inputs), rtol=1e-4, atol=1e-5)
     assert runlog.events("launch", traced_env)
+
+
+def test_a_diagonal_s_length_stays_a_size_expression(traced_env):
+    """OpInfo's diagonal_copy(x, offset=2) of a (5, N) input: Inductor's lowering took the length
+    min(5, N - 2) with evaluate_min, guarding 3 <= N <= 6, so N = 1025 compiled a second kernel. The
+    length is now the expression Max(0, Min(5, N - 2)): one graph for both sizes, values as eager."""
+    def fn(x):
+        return torch.diagonal_copy(x, offset=2)
+
+    compiled = torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)
+    for n in (5, 1025):
+        x = torch.randn(5, n)
+        torch._dynamo.mark_static(x, 0)
+        torch.testing.assert_close(compiled(x), fn(x))
+    assert len(runlog.events("dynamo_graph", traced_env)) == 1
