@@ -295,7 +295,8 @@ class CaseItem(NpusimItem):
         roof = checks.roofline(config, input_bytes=input_bytes, output_bytes=output_bytes,
                                vector_at_peak=vector, macs=self.spec.macs_of(self.sizes))
         self.properties[Prop.ROOFLINE] = math.ceil(roof["cycles"])
-        self.properties[Prop.ROOFLINE_RATIO] = round(cycles / roof["cycles"], 3)
+        if roof["cycles"] > 0:  # an empty output (linear of a (0, 3) input) has no floor to compare with
+            self.properties[Prop.ROOFLINE_RATIO] = round(cycles / roof["cycles"], 3)
         checks.check_floor(cycles, roof, config.name)
 
     def _check_hardware_monotonic(self, launches: list[dict]) -> None:

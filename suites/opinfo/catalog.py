@@ -210,11 +210,13 @@ class OpInfoSpec(OpSpec):
     def exact_reference(self, inputs: list[torch.Tensor], dtype: str):
         """A summing op's float64 value, rounded to f32: eager's own f32 sum can be off the exact value by
         more than the tolerance (torch.norm of (5, 131079): eager 3782.10, float64 3781.6020, the kernel
-        3781.6023), and a kernel that matches the exact value is not wrong. f32 only (f16/bf16 keep
-        eager's rounding), floating outputs only; None where the op has no float64 (eager decides)."""
-        if self.opinfo_family not in SUMMING_FAMILIES or dtype != "f32":
+        3781.6023; soft_margin_loss in f16: eager's exp overflowed to inf, the kernel computes in f32 and
+        gave 7.64), and a kernel that matches the exact value is not wrong. Floating outputs only, rounded
+        to the case's dtype; None where the op has no float64 (eager decides)."""
+        target = DTYPES[dtype]
+        if self.opinfo_family not in SUMMING_FAMILIES or not target.is_floating_point:
             return None
-        wide = [t.double() if t.dtype == torch.float32 else t for t in inputs]
+        wide = [t.double() if t.dtype == target else t for t in inputs]
         try:
             result = self.fn(*wide)
         except Exception:
@@ -222,7 +224,7 @@ class OpInfoSpec(OpSpec):
         leaves, tree = pytree.tree_flatten(result)
         if not any(isinstance(t, torch.Tensor) and t.dtype == torch.float64 for t in leaves):
             return None
-        return pytree.tree_unflatten([t.float() if isinstance(t, torch.Tensor) and t.dtype == torch.float64 else t
+        return pytree.tree_unflatten([t.to(target) if isinstance(t, torch.Tensor) and t.dtype == torch.float64 else t
                                       for t in leaves], tree)
 
     def make_inputs(self, sizes: dict[str, int], dtype: str, seed: int) -> list[torch.Tensor]:

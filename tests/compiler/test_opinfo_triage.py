@@ -180,3 +180,48 @@ def test_a_diagonal_s_length_stays_a_size_expression(traced_env):
         torch._dynamo.mark_static(x, 0)
         torch.testing.assert_close(compiled(x), fn(x))
     assert len(runlog.events("dynamo_graph", traced_env)) == 1
+
+
+def test_an_empty_output_has_no_roofline_ratio(spike_env):
+    """OpInfo's linear of a (0, 3) input on Spike with the trace on: the kernel takes its launch cycles,
+    the physical floor of no bytes is 0 cycles, and the harness divided by it (ZeroDivisionError,
+    a crash). Run through the harness's own case item, as the suite does."""
+    from suites.opinfo import catalog
+
+    op = next(op for op in catalog.op_database() if catalog.full_name(op) == "nn.functional.linear")
+    spec = catalog.specs_of(op, samples=2)[1]
+    assert spec.tensors[0].shape == (0, 3)
+    result = subprocess_pytest(f"suites/opinfo/ops.py::{spec.name}[f32-N=3]", "nn.functional.linear")
+    assert result.returncode == 0, result.stdout[-3000:]
+
+
+def subprocess_pytest(node: str, ops: str):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = dict(os.environ, NPUSIM_OPINFO="1", NPUSIM_OPINFO_EXPECT="off", NPUSIM_OPINFO_OPS=ops)
+    return subprocess.run([sys.executable, "-m", "pytest", node, "-q", "-p", "no:xdist", "-p", "no:cacheprovider"],
+                          cwd=Path(__file__).resolve().parents[2], env=env, capture_output=True, text=True)
+
+
+def test_a_low_precision_loss_may_match_the_exact_value_where_eager_overflows(npusim_env):
+    """OpInfo's soft_margin_loss in f16: eager's exp overflowed (inf), the kernel computes in f32 and gave
+    7.64, the float64 value rounded to f16. The exact reference serves f16 too."""
+    def fn(x, y):
+        return torch.nn.functional.soft_margin_loss(x, y)
+
+    x = torch.tensor([[-8.0, 3.0, 12.0, -1.0, 0.5]], dtype=torch.float16)
+    y = torch.tensor([[9.0, -2.0, -1.0, 4.0, 1.0]], dtype=torch.float16)
+    assert fn(x, y).isinf()  # eager's f16 overflows
+    actual = torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)(x, y)
+    exact = fn(x.double(), y.double()).half()
+    assert exact.isfinite()
+    torch.testing.assert_close(actual, exact, rtol=1e-2, atol=1e-3)
+    from suites.opinfo import catalog
+
+    op = next(op for op in catalog.op_database() if catalog.full_name(op) == "nn.functional.soft_margin_loss")
+    spec = catalog.specs_of(op, samples=2)[1]
+    inputs = spec.make_inputs({}, "f16", 0)
+    assert spec.expected(inputs).isinf() and spec.exact_reference(inputs, "f16").isfinite()
