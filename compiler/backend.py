@@ -30,6 +30,7 @@ from compiler.decompositions import model_decompositions, refuse_fused_attention
 from compiler.linalg import linalg_decompositions, linalg_lowerings
 from compiler.pool import pool_lowerings
 from compiler.special_functions import gcd_lowering
+from compiler.symbolic_lowerings import symbolic_lowerings
 from compiler.matmul import matmul_decompositions, matmul_lowerings
 from npusim import runlog
 from npusim.paths import inductor_cache_dir
@@ -100,7 +101,7 @@ def graph_event(gm: torch.fx.GraphModule) -> dict:
 def npusim_lowerings():
     """Our codegen, the capability modules' lowerings and Inductor's config, for one compile."""
     with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), linalg_lowerings(), \
-            gcd_lowering(), inductor_config.patch(CONFIG_PATCHES):
+            gcd_lowering(), symbolic_lowerings(), inductor_config.patch(CONFIG_PATCHES):
         yield
 
 
@@ -117,10 +118,30 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
         if isinstance(value, torch.Tensor) and value.device.type != "cpu":
             raise RuntimeError(f"npusim compiles CPU tensors (the simulated NPU's host view), got {value.device}")
     runlog.append("dynamo_graph", graph_event(gm))
-    with npusim_lowerings():
+    with npusim_lowerings(), data_dependent_sizes_refused():
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES,
                           decompositions={**matmul_decompositions(), **model_decompositions(),
                                           **linalg_decompositions()})
+
+
+@contextlib.contextmanager
+def data_dependent_sizes_refused():
+    """A guard on a data-dependent size inside the backend (tensor_split with a 0-d tensor of sections:
+    how many tensors it returns is the tensor's value) is refused naming the graph's op, not a crash:
+    no one kernel serves every value, and Dynamo had already traced the op into the graph."""
+    from torch.fx.experimental.symbolic_shapes import GuardOnDataDependentSymNode
+
+    try:
+        yield
+    except GuardOnDataDependentSymNode as error:
+        import re
+
+        from compiler.errors import UnsupportedOp
+
+        node = re.search(r"While executing %\w+ : .*?target=([\w.]+)", str(error))
+        op = node.group(1).rsplit(".", 1)[-1] if node else "data-dependent size"
+        raise UnsupportedOp(op, f"a size that depends on a tensor's values ({str(error).splitlines()[0]})") \
+            from error
 
 
 def graph_break_summary(reason: str) -> dict:

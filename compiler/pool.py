@@ -57,6 +57,9 @@ def _pool(mode: str, x, kernel_size, stride, padding, dilation, ceil_mode, count
     from torch._inductor import ir as inductor_ir
 
     op = POOL_OPS[mode]
+    spatial = max(len(v) if isinstance(v, (list, tuple)) else 1 for v in (kernel_size, stride, padding, dilation))
+    if spatial > 2:  # prims' max pool serves max_pool3d too (an unbatched (C, D, H, W) input is 4-D)
+        raise UnsupportedOp(op.replace("2d", f"{spatial}d"), "a pool over more than 2 spatial dims")
     if len(x.get_size()) != 4:
         raise UnsupportedOp(op, "an unbatched or non-2-D input (B, C, H, W)")
     dtype = x.get_dtype()

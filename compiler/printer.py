@@ -213,3 +213,10 @@ class FloatExprPrinter:
 
     def _print_OpaqueUnaryFn_sqrt(self, expr):
         return mmath.sqrt(self(expr.args[0]))
+
+    # var's divisor max(0, N - correction) (native_layer_norm's Max(0.0, 2*ks0))
+    def _print_Max(self, expr):
+        return self._fold(expr, arith.maximumf)
+
+    def _print_Min(self, expr):
+        return self._fold(expr, arith.minimumf)

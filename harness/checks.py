@@ -14,6 +14,14 @@ def check_values(actual, expected, rtol: float, atol: float) -> None:
     torch.testing.assert_close(actual, expected, rtol=rtol, atol=atol, equal_nan=True)
 
 
+def values_close(actual, expected, rtol: float, atol: float) -> bool:
+    try:
+        check_values(actual, expected, rtol, atol)
+    except AssertionError:
+        return False
+    return True
+
+
 def _tensors(value) -> list:
     if isinstance(value, torch.Tensor):
         return [value]

@@ -174,7 +174,13 @@ class CaseItem(NpusimItem):
             if self.config.getoption("--functional") == "both":
                 self._check_three_way(compiled, inputs, actual, expected, rtol, atol)
             else:
-                checks.check_values(actual, expected, rtol, atol)
+                try:
+                    checks.check_values(actual, expected, rtol, atol)
+                except AssertionError:  # eager off the exact value (spec.exact_reference): that value serves
+                    exact = spec.exact_reference([t.clone() for t in inputs], self.dtype)
+                    if exact is None or not checks.values_close(actual, exact, rtol, atol):
+                        raise
+                    self.properties["npusim.reference"] = "float64"
             # an op that updates an input in place must update it the same way
             checks.check_values(call_inputs, eager_inputs, rtol, atol)
             self._check_floor(launches, call_inputs, actual)

@@ -123,6 +123,12 @@ class OpSpec:
             return result.to(inputs[0].dtype) if result.is_floating_point() else result
         return type(result)(r.to(inputs[0].dtype) if r.is_floating_point() else r for r in result)
 
+    def exact_reference(self, inputs: list[torch.Tensor], dtype: str):
+        """A second reference a case may match when it misses `expected`: None here (eager is the
+        reference). The OpInfo suite gives the float64 value for its summing ops, whose eager f32 sum
+        can itself be farther off the exact value than the tolerance (torch.norm over 655k elements)."""
+        return None
+
     def dims(self) -> list[str]:
         """Dynamic dim names in first-use order."""
         names: list[str] = []

@@ -31,6 +31,19 @@ def test_random_and_uninitialised_ops_are_left_out_by_name():
     assert catalog.excluded_reason(op_named("empty_like")).startswith("uninitialised")
 
 
+def test_cuda_only_ops_are_left_out_and_no_other_op_changes_shard(monkeypatch):
+    """The jiterator_* ops have CPU dtypes but compile their kernel for a CUDA device: they were counted
+    as graph-breaks. They are left out by OpInfo's onlyCUDA, and the shards keep every other op."""
+    assert catalog.excluded_reason(op_named("jiterator_unary")).startswith("CUDA-only")
+    assert catalog.excluded_reason(op_named("abs")) is None
+    monkeypatch.delenv("NPUSIM_OPINFO_OPS", raising=False)
+    monkeypatch.setenv("NPUSIM_OPINFO_SHARD", "0/10")
+    shard = [catalog.full_name(op) for op in catalog.selected_ops()]
+    # shard 0 held jiterator_binary (position 480); native_dropout_backward, at 490 past all five, stays
+    assert not any(name.startswith("jiterator") for name in shard)
+    assert shard[:2] == ["abs", "addmm"] and "native_dropout_backward" in shard
+
+
 def test_families():
     assert catalog.family_of(op_named("abs")) == "pointwise"
     assert catalog.family_of(op_named("sum")) == "reduction"
