@@ -26,7 +26,7 @@ from mlir import ir, passmanager
 from mlir.dialects import arith, func, linalg, memref, scf
 from mlir.dialects import math as mmath
 
-from compiler import argreduce, indirect, masks, scan, tile_ir
+from compiler import argreduce, indirect, masks, scan, tile_ir, tiles2d
 from compiler.errors import InvalidKernel, UnsupportedOp
 from compiler.printer import (FloatExprPrinter, IndexPrinter, const_i64, const_index, i64_type, is_float_expr, to_i64,
                               to_index)
@@ -1010,8 +1010,13 @@ class KernelEmitter:
                                             "that accumulates) in a reduction kernel")
                     if program.rnumel is None:  # outer dims loop, the innermost is tiled
                         program.stores = indirect.declare_overwrites(program.stores, dims)
-                        self.loop_nest(top, dims[1:], lambda scope: self.tile_loop(
-                            scope, dims[0][0], dims[0][1], list(program.stores), dim="x", parallel=True))
+                        operands = tiles2d.plan(program, dims, program.stores)
+                        if operands is not None:  # rows x columns per tile (compiler/tiles2d.py)
+                            self.loop_nest(top, dims[2:], lambda scope: tiles2d.tile_loop(
+                                self, scope, dims, list(program.stores), operands))
+                        else:
+                            self.loop_nest(top, dims[1:], lambda scope: self.tile_loop(
+                                scope, dims[0][0], dims[0][1], list(program.stores), dim="x", parallel=True))
                     elif self.lane_reducible():
                         self.loop_nest(top, dims[1:], self.lane_reduction)
                     else:  # one row (output element) per work item
