@@ -147,3 +147,9 @@ def test_out_of_range_index_is_an_index_error_naming_the_kernel(npusim_env, monk
         compiled_fn(w, torch.tensor([1, 6, 2]))
     with pytest.raises(IndexError, match=r"index -1 is out of bounds"):
         compiled_fn(w, torch.tensor([-1, 0, 0]))
+    # regression: a negative index below -size was named after Inductor's wrap (-7 + 6 = -1)
+    with pytest.raises(IndexError):
+        w[torch.tensor([0, -7])]  # eager: "index -7 is out of bounds for dimension 0 with size 6"
+    getitem = compiled(lambda w, i: w[i] * 2)
+    with pytest.raises(KernelIndexError, match=r"index -7 is out of bounds .* size 6"):
+        getitem(w, torch.tensor([0, -7]))
