@@ -397,8 +397,8 @@ class KernelEmitter:
         if key not in self._deps:
             if isinstance(node, Load):
                 found = frozenset(node.symbols() & self.loop_syms).union(*[self.deps(o) for o in node.operands()])
-            elif isinstance(node, IndexValue):
-                found = frozenset(node.symbols() & self.loop_syms)
+            elif isinstance(node, IndexValue):  # an indirect one also depends on its indices
+                found = frozenset(node.symbols() & self.loop_syms).union(*[self.deps(o) for o in node.operands()])
             elif isinstance(node, Reduce):
                 found = self.deps(node.value) - {self.program.rindex}
             else:
@@ -531,7 +531,8 @@ class KernelEmitter:
             if is_float_expr(node.expr):  # a float of sizes (a 1/sqrt(head_dim) scale)
                 result = cast(FloatExprPrinter(scope.env)(node.expr), torch.float64, node.dtype)
             else:
-                result = cast(IndexPrinter(scope.env)(node.expr), torch.int64, node.dtype)
+                env = indirect.bind(self, node.operands(), scope) if node.operands() else scope.env
+                result = cast(IndexPrinter(env)(node.expr), torch.int64, node.dtype)
         elif isinstance(node, Load):
             if key in scope.spad_reads:
                 spad, where = scope.spad_reads[key]

@@ -37,7 +37,7 @@ from mlir.dialects import arith, func, scf
 from torch._inductor.utils import sympy_index_symbol
 
 from compiler.errors import UnsupportedOp
-from compiler.tile_ir import Load, Node, Op, Store
+from compiler.tile_ir import IndexValue, Load, Node, Op, Store
 
 REPORT_FUNCTION = "npusim_index_out_of_bounds"  # simulator/functional/runtime/launch_main.c
 
@@ -65,6 +65,23 @@ class IndirectLoad(Load):
 
     def operands(self):
         return super().operands() + tuple(self.indices)
+
+
+@dataclass(eq=False)
+class IndirectIndexValue(IndexValue):
+    """An index expression used as a value that holds IndirectIndex symbols (max_pool2d's
+    indices: the window's origin plus the offset of its maximum, loaded from data)."""
+
+    indices: tuple = ()
+
+    def operands(self):
+        return tuple(self.indices)
+
+
+def index_value(kernel, expr: sympy.Expr, dtype: torch.dtype) -> IndexValue:
+    """ops.index_expr's node: one that binds the indirect symbols of `expr` when it has any."""
+    indices = indices_in(kernel, expr)
+    return IndirectIndexValue(expr, dtype, indices) if indices else IndexValue(expr, dtype)
 
 
 @dataclass(eq=False)
