@@ -1,7 +1,8 @@
 """Kernel emitter: a tile program -> one verified MLIR module (CONTRACTS.md section 1).
 
 Loop structure:
-* pointwise kernel: one parallel tile loop over `xindex`;
+* pointwise kernel: one parallel tile loop over `xindex` (or the innermost kept dim), or
+  over 2-D tiles of the two innermost kept dims (compiler/tiles2d.py);
 * reduction kernel: a parallel loop over rows (`xindex`, one row per work
   item), inside it one tile loop over `r0_index` per dependency level: a
   reduction or store that consumes a reduction result runs in a later loop
@@ -36,7 +37,9 @@ from compiler.tile_ir import Constant, IndexValue, Load, Node, Op, Reduce, Store
 from npusim.config import NpuConfig
 from simulator.functional.launch_args import MAX_KERNEL_ARGS
 
-ABI_VERSION = 3  # CONTRACTS.md section 1: 2 adds the bounds report of indirect indices, 3 index_put scatters
+# CONTRACTS.md section 1: 2 adds the bounds report of indirect indices, 3 index_put scatters,
+# 4 the 2-D tiles of pointwise kernels (compiler/tiles2d.py)
+ABI_VERSION = 4
 DYN = ir.ShapedType.get_dynamic_size() if hasattr(ir.ShapedType, "get_dynamic_size") else -(2**63)
 
 
