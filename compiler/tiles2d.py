@@ -3,7 +3,7 @@
 With a 1-D tile per row, a narrow innermost dim (bias_scale_3d at N = 2, a transpose to 3-wide
 rows) pays one DMA, and its latency, per row. Here a tile holds `rows` x `cols` elements, with
 
-    C = min(column tile, N)      R = max(1, base tile // C)
+    C = min(column tile, N)      R = max(1, base tile // C), in whole channel rounds
 
 computed at run time, so one compile serves every size: a wide N (C = the column tile, R = 1)
 tiles as the row loop did, a narrow one packs many rows into each tile. One flat parallel loop
@@ -157,11 +157,18 @@ def tile_loop(emitter, outer, dims: list, stores: list, operands: dict) -> None:
     n, m = printer(n_extent), printer(m_extent)
     one = const_i64(1)
     cols_per_tile = arith.maxsi(arith.minsi(const_i64(column_tile), n), one)
-    rows_per_tile = arith.maxsi(arith.divsi(const_i64(budget), cols_per_tile), one)
-
     def ceil_div(a, b):
         return arith.divsi(arith.addi(a, arith.subi(b, one)), b)
 
+    # A row block of whole channel rounds: when the tile holds that many rows, R is a multiple
+    # of the elements one burst per DRAM channel moves, so every full tile's transfers spread
+    # evenly over the channels wherever they start (else which channels a tile's few extra
+    # bursts land on shifts with N's offsets, and cycles jitter by a burst or two as N grows)
+    rows_per_tile = arith.maxsi(arith.divsi(const_i64(budget), cols_per_tile), one)
+    dram = emitter.config["dram"]
+    granule = const_i64(max(1, dram["channels"] * dram["burst_bytes"] // max(1, widest // 8)))
+    rounded = arith.muli(arith.divsi(rows_per_tile, granule), granule)
+    rows_per_tile = arith.select(arith.cmpi(arith.CmpIPredicate.sge, rows_per_tile, granule), rounded, rows_per_tile)
     col_tiles = ceil_div(n, cols_per_tile)
     n_tiles = arith.muli(ceil_div(m, rows_per_tile), col_tiles)
     addresses = {key: (printer(op.base), printer(op.s0), printer(op.s1)) for key, op in operands.items()}
