@@ -96,10 +96,12 @@ def plan(program: tile_ir.TileProgram, dims: list, stores: list) -> dict | None:
     for node in walk([s.value for s in stores]):
         if not isinstance(node, (Load, Op, Constant, IndexValue)) or getattr(node, "varies_along_reduction", False):
             return None
-        if not isinstance(node, Load) or not ({x0, x1} & node.symbols()):
+        if not isinstance(node, Load):
             continue
-        if type(node) is not Load or node.mask is not None:
+        if type(node) is not Load or node.mask is not None:  # even a uniform one: its mask may vary
             return None
+        if not {x0, x1} & node.symbols():
+            continue
         found = affine_2d(node.index, x0, x1)
         if found is None:
             return None
