@@ -106,3 +106,12 @@ def test_transposed_tiles_do_not_jitter_down_as_n_grows(npusim_env, monkeypatch)
         torch.testing.assert_close(run(x), fn(x), rtol=0, atol=0)
     cycles = launch_cycles(npusim_env)
     assert len(cycles) == 3 and cycles == sorted(cycles), cycles
+
+
+@pytest.mark.parametrize("m, n", [(5, 1), (1, 7), (1, 1)])
+def test_size_one_dims_are_exact_on_spike(spike_env, m, n):
+    """N = 1 or M = 1 is a specialised kernel (CONTRACTS.md section 7) with one kept dim fewer."""
+    gen = torch.Generator().manual_seed(2)
+    args = (torch.randn(m, n, generator=gen), torch.randn(n, generator=gen), torch.randn(m, 1, generator=gen))
+    torch.testing.assert_close(compiled(row_and_column)(*args), row_and_column(*args), rtol=0, atol=0)
+    assert launch_cycles(spike_env)
