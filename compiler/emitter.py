@@ -1,7 +1,8 @@
 """Kernel emitter: a tile program -> one verified MLIR module (CONTRACTS.md section 1).
 
 Loop structure:
-* pointwise kernel: one parallel tile loop over `xindex`;
+* pointwise kernel: one parallel tile loop over `xindex` (or the innermost kept dim), or
+  over 2-D tiles of the two innermost kept dims (compiler/tiles2d.py);
 * reduction kernel: a parallel loop over rows (`xindex`, one row per work
   item), inside it one tile loop over `r0_index` per dependency level: a
   reduction or store that consumes a reduction result runs in a later loop
@@ -26,7 +27,7 @@ from mlir import ir, passmanager
 from mlir.dialects import arith, func, linalg, memref, scf
 from mlir.dialects import math as mmath
 
-from compiler import argreduce, indirect, masks, scan, special_functions, tile_ir
+from compiler import argreduce, indirect, masks, scan, special_functions, tile_ir, tiles2d
 from compiler.errors import InvalidKernel, UnsupportedOp
 from compiler.printer import (FloatExprPrinter, IndexPrinter, const_i64, const_index, i64_type, is_float_expr, to_i64,
                               to_index)
@@ -36,7 +37,9 @@ from compiler.tile_ir import Constant, IndexValue, Load, Node, Op, Reduce, Store
 from npusim.config import NpuConfig
 from simulator.functional.launch_args import MAX_KERNEL_ARGS
 
-ABI_VERSION = 3  # CONTRACTS.md section 1: 2 adds the bounds report of indirect indices, 3 index_put scatters
+# CONTRACTS.md section 1: 2 adds the bounds report of indirect indices, 3 index_put scatters,
+# 4 the 2-D tiles of pointwise kernels (compiler/tiles2d.py)
+ABI_VERSION = 4
 DYN = ir.ShapedType.get_dynamic_size() if hasattr(ir.ShapedType, "get_dynamic_size") else -(2**63)
 
 
@@ -403,8 +406,8 @@ class KernelEmitter:
         if key not in self._deps:
             if isinstance(node, Load):
                 found = frozenset(node.symbols() & self.loop_syms).union(*[self.deps(o) for o in node.operands()])
-            elif isinstance(node, IndexValue):
-                found = frozenset(node.symbols() & self.loop_syms)
+            elif isinstance(node, IndexValue):  # an indirect one also depends on its indices
+                found = frozenset(node.symbols() & self.loop_syms).union(*[self.deps(o) for o in node.operands()])
             elif isinstance(node, Reduce):
                 found = self.deps(node.value) - {self.program.rindex}
             else:
@@ -537,7 +540,8 @@ class KernelEmitter:
             if is_float_expr(node.expr):  # a float of sizes (a 1/sqrt(head_dim) scale)
                 result = cast(FloatExprPrinter(scope.env)(node.expr), torch.float64, node.dtype)
             else:
-                result = cast(IndexPrinter(scope.env)(node.expr), torch.int64, node.dtype)
+                env = indirect.bind(self, node.operands(), scope) if node.operands() else scope.env
+                result = cast(IndexPrinter(env)(node.expr), torch.int64, node.dtype)
         elif isinstance(node, Load):
             if key in scope.spad_reads:
                 spad, where = scope.spad_reads[key]
@@ -995,8 +999,13 @@ class KernelEmitter:
         program = self.program
         if program.rnumel is None:  # outer dims loop, the innermost is tiled
             program.stores = indirect.declare_overwrites(program.stores, dims)
-            self.loop_nest(top, dims[1:], lambda scope: self.tile_loop(
-                scope, dims[0][0], dims[0][1], list(program.stores), dim="x", parallel=True))
+            operands = tiles2d.plan(program, dims, program.stores)
+            if operands is not None:  # rows x columns per tile (compiler/tiles2d.py)
+                self.loop_nest(top, dims[2:], lambda scope: tiles2d.tile_loop(
+                    self, scope, dims, list(program.stores), operands))
+            else:
+                self.loop_nest(top, dims[1:], lambda scope: self.tile_loop(
+                    scope, dims[0][0], dims[0][1], list(program.stores), dim="x", parallel=True))
         elif self.lane_reducible():
             self.loop_nest(top, dims[1:], self.lane_reduction)
         else:  # one row (output element) per work item

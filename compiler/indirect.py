@@ -37,7 +37,7 @@ from mlir.dialects import arith, func, scf
 from torch._inductor.utils import sympy_index_symbol
 
 from compiler.errors import UnsupportedOp
-from compiler.tile_ir import Load, Node, Store
+from compiler.tile_ir import IndexValue, Load, Node, Op, Store
 
 REPORT_FUNCTION = "npusim_index_out_of_bounds"  # simulator/functional/runtime/launch_main.c
 
@@ -65,6 +65,23 @@ class IndirectLoad(Load):
 
     def operands(self):
         return super().operands() + tuple(self.indices)
+
+
+@dataclass(eq=False)
+class IndirectIndexValue(IndexValue):
+    """An index expression used as a value that holds IndirectIndex symbols (max_pool2d's
+    indices: the window's origin plus the offset of its maximum, loaded from data)."""
+
+    indices: tuple = ()
+
+    def operands(self):
+        return tuple(self.indices)
+
+
+def index_value(kernel, expr: sympy.Expr, dtype: torch.dtype) -> IndexValue:
+    """ops.index_expr's node: one that binds the indirect symbols of `expr` when it has any."""
+    indices = indices_in(kernel, expr)
+    return IndirectIndexValue(expr, dtype, indices) if indices else IndexValue(expr, dtype)
 
 
 @dataclass(eq=False)
@@ -244,11 +261,26 @@ def checked_value(emitter, index: IndirectIndex, scope) -> ir.Value:
     if index.check_upper:
         conditions.append(arith.cmpi(arith.CmpIPredicate.sge, value, size))
     bad = conditions[0] if len(conditions) == 1 else arith.ori(*conditions)
+    raw = before_wrap(index.var)
+    reported = value if raw is None else cast(emitter.value(raw, scope), raw.dtype, torch.int64)
     report = scf.IfOp(bad)
     with ir.InsertionPoint(report.then_block):
-        func.CallOp([], ir.FlatSymbolRefAttr.get(report_function(emitter)), [value, size, const_i64(index.site)])
+        func.CallOp([], ir.FlatSymbolRefAttr.get(report_function(emitter)), [reported, size, const_i64(index.site)])
         scf.YieldOp([])
     return arith.select(bad, const_i64(0), value)
+
+
+def before_wrap(node: Node) -> Node | None:
+    """The index as the user gave it, when `node` is Inductor's wrap of negatives
+    (`where(i < 0, i + size, i)`): an out-of-range -7 at size 6 is reported as -7, as eager
+    names it, not as the wrapped -1. None for any other index."""
+    if not (isinstance(node, Op) and node.op == "where" and len(node.args) == 3):
+        return None
+    condition, wrapped, raw = node.args
+    if isinstance(condition, Op) and condition.op == "lt" and condition.args[0] is raw and \
+            isinstance(wrapped, Op) and wrapped.op == "add" and raw in wrapped.args:
+        return raw
+    return None
 
 
 def report_function(emitter) -> str:

@@ -14,7 +14,7 @@ from torch._inductor.ops_handler import OpsHandler
 from torch._inductor.virtualized import V, ops
 
 from compiler.errors import UnsupportedOp
-from compiler.tile_ir import Constant, IndexValue, Op
+from compiler.tile_ir import Constant, Op
 
 # Ops the emitter lowers directly (see emitter.ELEMENTWISE). Others come from
 # Inductor's OpDecompositions (sigmoid, relu, reciprocal, square, expm1, log1p,
@@ -64,12 +64,16 @@ class NpuOverrides(OpDecompositions):
 
     @staticmethod
     def index_expr(expr: sympy.Expr, dtype: torch.dtype) -> str:
-        return V.kernel.record(IndexValue(V.kernel.prepare_value_index(expr), dtype))
+        from compiler import indirect
+
+        return V.kernel.record(indirect.index_value(V.kernel, V.kernel.prepare_value_index(expr), dtype))
 
     @staticmethod
     def value_expr(expr: sympy.Expr, dtype: torch.dtype) -> str:
         """An integer size expression used as a value (e.g. the element count of a mean)."""
-        return V.kernel.record(IndexValue(V.kernel.prepare_value_index(expr), dtype))
+        from compiler import indirect  # max_pool2d's indices: the window's origin + its argmax offset
+
+        return V.kernel.record(indirect.index_value(V.kernel, V.kernel.prepare_value_index(expr), dtype))
 
     @staticmethod
     def to_dtype(x, dtype: torch.dtype, src_dtype: torch.dtype | None = None, use_compute_types=True) -> str:

@@ -70,6 +70,14 @@ VIEW_OPS = {"memref.subview", "memref.reinterpret_cast", "memref.cast", "memref.
             "memref.expand_shape", "memref.view"}
 
 
+# compiler/indirect.py REPORT_FUNCTION: the call an out-of-range indirect index makes
+INDEX_REPORT = "npusim_index_out_of_bounds"
+
+
+def is_index_report(op: ir.Operation) -> bool:
+    return op.name == "func.call" and ir.FlatSymbolRefAttr(op.attributes["callee"]).value == INDEX_REPORT
+
+
 def is_register_access(op: ir.Operation) -> bool:
     """A load or store of a buffer allocated without `npusim.spad`: a register file, not the scratchpad."""
     index = ACCESS_MEMREF.get(op.name)
@@ -130,6 +138,8 @@ class _Counter:
 
     def visit(self, op: ir.Operation, where: str) -> None:
         name = op.name
+        if is_index_report(op):  # the out-of-range trap: taken only where the launch stops
+            return
         if is_register_access(op):  # a register read is data with no cost; a register write costs nothing
             for result in op.results:
                 self.producers[result] = frozenset()

@@ -112,8 +112,8 @@ def test_index_put_out_of_range_is_an_index_error(npusim_env, monkeypatch, mode)
         fn(x, torch.tensor([1, 6, 2]), v)  # eager refuses it too
     with pytest.raises(KernelIndexError, match=r"index 6 is out of bounds .* size 6"):
         run(x, torch.tensor([1, 6, 2]), v)
-    # the report names the index after the wrap of negatives (-7 + 6), eager names -7
-    with pytest.raises(KernelIndexError, match=r"index -1 is out of bounds .* size 6"):
+    # regression: the report named the index after the wrap of negatives (-7 + 6 = -1); eager names -7
+    with pytest.raises(KernelIndexError, match=r"index -7 is out of bounds .* size 6"):
         run(x, torch.tensor([-7, 0, 1]), v)
 
 

@@ -147,3 +147,23 @@ def test_out_of_range_index_is_an_index_error_naming_the_kernel(npusim_env, monk
         compiled_fn(w, torch.tensor([1, 6, 2]))
     with pytest.raises(IndexError, match=r"index -1 is out of bounds"):
         compiled_fn(w, torch.tensor([-1, 0, 0]))
+    # regression: a negative index below -size was named after Inductor's wrap (-7 + 6 = -1)
+    with pytest.raises(IndexError):
+        w[torch.tensor([0, -7])]  # eager: "index -7 is out of bounds for dimension 0 with size 6"
+    getitem = compiled(lambda w, i: w[i] * 2)
+    with pytest.raises(KernelIndexError, match=r"index -7 is out of bounds .* size 6"):
+        getitem(w, torch.tensor([0, -7]))
+
+
+@pytest.mark.parametrize("kernel, stride, padding", [(2, 2, 0), (3, 2, 1)])
+def test_max_pool2d_return_indices(spike_env, kernel, stride, padding):
+    """Regression: max_pool2d(return_indices=True) was refused with "symbol tmp51 has no value in
+    this scope": its indices are an index expression over the window's argmax offset, an indirect
+    index Inductor loads from the offsets buffer (`value_expr`), now bound like a gather's."""
+    fn = lambda x: F.max_pool2d(x, kernel, stride, padding, return_indices=True)  # noqa: E731
+    run = compiled(fn)
+    for shape in ((1, 2, 8, 8), (2, 3, 9, 7)):
+        x = torch.randn(*shape)
+        (values, indices), (want_values, want_indices) = run(x), fn(x)
+        assert torch.equal(values, want_values) and torch.equal(indices, want_indices)
+    assert launches(spike_env) and all(e["cycles"] > 0 for e in launches(spike_env))

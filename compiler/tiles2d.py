@@ -1,0 +1,236 @@
+"""2-D tiles of a pointwise kernel: one tile spans rows x columns of the two innermost kept dims.
+
+With a 1-D tile per row, a narrow innermost dim (bias_scale_3d at N = 2, a transpose to 3-wide
+rows) pays one DMA, and its latency, per row. Here a tile holds `rows` x `cols` elements, with
+
+    C = min(column tile, N)      R = max(1, base tile // C), in whole channel rounds
+
+computed at run time, so one compile serves every size: a wide N (C = the column tile, R = 1)
+tiles as the row loop did, a narrow one packs many rows into each tile. One flat parallel loop
+runs over the tiles (tile k is row block k // col_tiles, column block k % col_tiles), and each
+operand moves by one DMA per tile:
+
+* varying in both dims: a 2-D descriptor (rows x cols at strides s1, s0). A load whose row
+  stride is 1 (a transpose) swaps the descriptor's dims when the tile is taller than wide, so
+  its inner runs are the contiguous ones; the scratchpad then holds the tile column by column;
+* varying in one dim only (a broadcast row [N] or column [M, 1]): a 1-D DMA of that dim alone,
+  read by every row or column of the tile, never a gather;
+* uniform over the tile: one element before the loop, as in the 1-D tile loop.
+
+Kernels with masked, indirect or non-affine accesses keep the 1-D tile loop (`applies`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from mlir import ir
+from mlir.dialects import arith, linalg, memref, scf
+
+from compiler import tile_ir
+from compiler.printer import IndexPrinter, const_i64, const_index, to_i64, to_index
+from compiler.tile_ir import Constant, IndexValue, Load, Op, Store, walk
+from compiler.tiling import base_tile, choose_tile
+
+# operand kinds: which of the tile's dims (columns x0, rows x1) its address varies along
+BOTH, COLUMNS, ROWS = "both", "columns", "rows"
+
+
+@dataclass
+class Operand:
+    """One tensor's traffic in a 2-D tile: its kind, scratchpad and address (base + s0*x0 + s1*x1)."""
+
+    buffer: str
+    kind: str
+    base: sympy.Expr
+    s0: sympy.Expr
+    s1: sympy.Expr
+    spad: ir.Value | None = None
+    spad_id: int = -1
+    may_swap: bool = False  # a transposed load: its rows are contiguous, its columns far apart
+
+
+def affine_2d(index: sympy.Expr, x0: sympy.Symbol, x1: sympy.Symbol):
+    """(base, s0, s1) when index = base + s0*x0 + s1*x1 with base and strides free of x0 and x1."""
+    base = index.subs({x0: 0, x1: 0})
+    s0 = sympy.expand(index.subs({x0: 1, x1: 0}) - base)
+    s1 = sympy.expand(index.subs({x0: 0, x1: 1}) - base)
+    loop = {x0, x1}
+    if (s0.free_symbols | s1.free_symbols | base.free_symbols) & loop:
+        return None
+    if sympy.expand(index - base - s0 * x0 - s1 * x1) != 0:
+        return None
+    return base, s0, s1
+
+
+def _kind(s0: sympy.Expr, s1: sympy.Expr) -> str | None:
+    if s0 != 0 and s1 != 0:
+        return BOTH
+    if s0 != 0:
+        return COLUMNS
+    if s1 != 0:
+        return ROWS
+    return None
+
+
+def _is_unit(stride: sympy.Expr) -> bool:
+    return stride.is_Integer and abs(int(stride)) == 1
+
+
+def plan(program: tile_ir.TileProgram, dims: list, stores: list) -> dict | None:
+    """The operands of a 2-D tiled kernel, or None when it keeps the 1-D tile loop: every store
+    plain and affine in both dims with non-zero strides (written once), every load that varies
+    over the tile unmasked, direct and affine."""
+    if program.rnumel is not None or len(dims) < 2 or not stores:
+        return None
+    (x0, _), (x1, _) = dims[0], dims[1]
+    operands = {}
+    for store in stores:
+        if type(store) is not Store:
+            return None
+        found = affine_2d(store.index, x0, x1)
+        if found is None or _kind(found[1], found[2]) != BOTH:
+            return None
+        operands[id(store)] = Operand(store.buffer, BOTH, *found)
+    for node in walk([s.value for s in stores]):
+        if not isinstance(node, (Load, Op, Constant, IndexValue)) or getattr(node, "varies_along_reduction", False):
+            return None
+        if not isinstance(node, Load):
+            continue
+        if type(node) is not Load or node.mask is not None:  # even a uniform one: its mask may vary
+            return None
+        if not {x0, x1} & node.symbols():
+            continue
+        found = affine_2d(node.index, x0, x1)
+        if found is None:
+            return None
+        base, s0, s1 = found
+        operands[id(node)] = Operand(node.buffer, _kind(s0, s1), base, s0, s1,
+                                     may_swap=_is_unit(s1) and not _is_unit(s0))
+    return operands
+
+
+def dma_2d(emitter, direction: str, operand: Operand, offset: ir.Value, rows: ir.Value, cols: ir.Value,
+           row_stride: ir.Value, col_stride: ir.Value) -> None:
+    """rows x cols elements at offset + r*row_stride + c*col_stride <-> the scratchpad, dense
+    (row r at r*cols). Every size and stride is a runtime i64."""
+    from compiler.emitter import DYN, storage_type
+
+    element = storage_type(emitter.arg_dtype(operand.buffer))
+    dram = emitter.func.arguments[emitter.arg_index(operand.buffer)]
+    dynamic = ir.DenseI64ArrayAttr.get([DYN, DYN])
+    dram_view = memref.ReinterpretCastOp(
+        ir.MemRefType.get([DYN, DYN], element, layout=ir.StridedLayoutAttr.get(DYN, [DYN, DYN])), dram,
+        [to_index(offset)], [to_index(rows), to_index(cols)], [to_index(row_stride), to_index(col_stride)],
+        ir.DenseI64ArrayAttr.get([DYN]), dynamic, dynamic).result
+    spad_view = memref.ReinterpretCastOp(
+        ir.MemRefType.get([DYN, DYN], element, layout=ir.StridedLayoutAttr.get(0, [DYN, 1])), operand.spad,
+        [], [to_index(rows), to_index(cols)], [to_index(cols)], ir.DenseI64ArrayAttr.get([0]), dynamic,
+        ir.DenseI64ArrayAttr.get([DYN, 1])).result
+    src, dst = (dram_view, spad_view) if direction == "load" else (spad_view, dram_view)
+    copy_op = linalg.copy(src, outs=[dst]).owner
+    copy_op.attributes["npusim.dma"] = emitter.dma_attr(direction, operand.buffer, operand.spad_id)
+
+
+def tile_loop(emitter, outer, dims: list, stores: list, operands: dict) -> None:
+    """The 2-D tile loop of a pointwise kernel over dims[0] (columns) and dims[1] (rows)."""
+    from compiler.emitter import Scope, _SymbolEnv, elem_bits
+
+    (x0, n_extent), (x1, m_extent) = dims[0], dims[1]
+    loads = [n for n in walk([s.value for s in stores]) if id(n) in operands and isinstance(n, Load)]
+
+    def varies(node) -> bool:
+        return bool({x0, x1} & emitter.deps(node))
+
+    for node in walk([s.value for s in stores], stop=lambda n: not varies(n)):
+        if not varies(node):  # uniform over the tile: computed once, outside the loop
+            emitter.value(node, outer)
+    dtypes = [emitter.arg_dtype(n.buffer) for n in loads] + [emitter.arg_dtype(s.buffer) for s in stores]
+    widest = max(elem_bits(d) for d in dtypes)
+    buffers = max(1, len(dtypes))
+    column_tile = choose_tile(n_extent, emitter.config, widest, buffers).tile
+    budget = max(column_tile, base_tile(emitter.config, widest, buffers))
+    emitter.tiles["x"] = column_tile
+    for key, operand in operands.items():
+        operand.spad, operand.spad_id = emitter.new_spad(emitter.arg_dtype(operand.buffer), budget)
+
+    printer = IndexPrinter(outer.env)
+    n, m = printer(n_extent), printer(m_extent)
+    one = const_i64(1)
+    cols_per_tile = arith.maxsi(arith.minsi(const_i64(column_tile), n), one)
+    def ceil_div(a, b):
+        return arith.divsi(arith.addi(a, arith.subi(b, one)), b)
+
+    # A row block of whole channel rounds: when the tile holds that many rows, R is a multiple
+    # of the elements one burst per DRAM channel moves, so every full tile's transfers spread
+    # evenly over the channels wherever they start (else which channels a tile's few extra
+    # bursts land on shifts with N's offsets, and cycles jitter by a burst or two as N grows)
+    rows_per_tile = arith.maxsi(arith.divsi(const_i64(budget), cols_per_tile), one)
+    dram = emitter.config["dram"]
+    granule = const_i64(max(1, dram["channels"] * dram["burst_bytes"] // max(1, widest // 8)))
+    rounded = arith.muli(arith.divsi(rows_per_tile, granule), granule)
+    rows_per_tile = arith.select(arith.cmpi(arith.CmpIPredicate.sge, rows_per_tile, granule), rounded, rows_per_tile)
+    col_tiles = ceil_div(n, cols_per_tile)
+    n_tiles = arith.muli(ceil_div(m, rows_per_tile), col_tiles)
+    addresses = {key: (printer(op.base), printer(op.s0), printer(op.s1)) for key, op in operands.items()}
+
+    loop = scf.ForOp(const_index(0), to_index(n_tiles), const_index(1))
+    loop.attributes["npusim.tile_loop"] = ir.DictAttr.get(
+        {"dim": ir.StringAttr.get("x"), "parallel": ir.BoolAttr.get(True)})
+    with ir.InsertionPoint(loop.body):
+        k = to_i64(loop.induction_variable)
+        m0 = arith.muli(arith.divsi(k, col_tiles), rows_per_tile)
+        n0 = arith.muli(arith.remsi(k, col_tiles), cols_per_tile)
+        rows = arith.minsi(rows_per_tile, arith.subi(m, m0))
+        cols = arith.minsi(cols_per_tile, arith.subi(n, n0))
+        # element (r, c) of each operand's scratchpad: r * row_step + c * col_step
+        steps, offsets = {}, {}
+        for key, op in operands.items():
+            base, s0, s1 = addresses[key]
+            offsets[key] = arith.addi(base, arith.addi(arith.muli(s0, n0), arith.muli(s1, m0)))
+            steps[key] = (cols, one)
+        for load in loads:
+            key, op = id(load), operands[id(load)]
+            _, s0, s1 = addresses[key]
+            if op.kind == COLUMNS:
+                steps[key] = (const_i64(0), one)
+                emitter.dma("load", op.buffer, op.spad, op.spad_id, offsets[key], to_index(cols), s0)
+            elif op.kind == ROWS:
+                steps[key] = (one, const_i64(0))
+                emitter.dma("load", op.buffer, op.spad, op.spad_id, offsets[key], to_index(rows), s1)
+            elif op.may_swap:  # the dims swapped when the tile is taller than wide
+                swap = arith.cmpi(arith.CmpIPredicate.sgt, rows, cols)
+                steps[key] = (arith.select(swap, one, cols), arith.select(swap, rows, one))
+                dma_2d(emitter, "load", op, offsets[key], arith.select(swap, cols, rows),
+                       arith.select(swap, rows, cols), arith.select(swap, s0, s1), arith.select(swap, s1, s0))
+            else:
+                dma_2d(emitter, "load", op, offsets[key], rows, cols, s1, s0)
+        compute = scf.ForOp(const_index(0), to_index(rows), const_index(1))
+        with ir.InsertionPoint(compute.body):
+            r = compute.induction_variable
+            across = scf.ForOp(const_index(0), to_index(cols), const_index(1))
+            with ir.InsertionPoint(across.body):
+                c = across.induction_variable
+                env = _SymbolEnv({**outer.env, str(x0): arith.addi(n0, to_i64(c)),
+                                  str(x1): arith.addi(m0, to_i64(r))})
+                element = Scope(env=env, memo=dict(outer.memo))
+
+                def slot(key):
+                    row_step, col_step = steps[key]
+                    return arith.addi(arith.muli(r, to_index(row_step)), arith.muli(c, to_index(col_step)))
+
+                for load in loads:
+                    element.spad_reads[id(load)] = (operands[id(load)].spad, slot(id(load)))
+                    element.memo.pop(id(load), None)
+                for store in stores:
+                    memref.store(emitter.stored_value(store, element), operands[id(store)].spad, [slot(id(store))])
+                scf.YieldOp([])
+            scf.YieldOp([])
+        emitter.tag_compute(compute, reads=[operands[id(n)].spad_id for n in loads],
+                            writes=[operands[id(s)].spad_id for s in stores])
+        for store in stores:
+            _, s0, s1 = addresses[id(store)]
+            dma_2d(emitter, "store", operands[id(store)], offsets[id(store)], rows, cols, s1, s0)
+        scf.YieldOp([])
+
