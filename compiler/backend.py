@@ -48,6 +48,10 @@ CONFIG_PATCHES = {
     # scatter_add / scatter_reduce "sum" as an npusim scatter_add (compiler/indirect.py), not the
     # ATen fallback Inductor keeps for the C++ backend's threads
     "cpp.fallback_scatter_reduce_sum": False,
+    # topk, kthvalue, median and mode as a stable sort (compiler/sort.py) of any row length,
+    # not ATen fallbacks
+    "triton.decompose_sort_ops": True,
+    "triton.persistent_reductions": True,
 }
 
 

@@ -19,8 +19,9 @@ class NpuScheduling(SIMDScheduling):
 
     @classmethod
     def get_backend_features(cls, device):
-        # scans of one value (compiler/scan.py); no sorts or tuple reductions: Inductor falls back, we refuse loudly
-        return OrderedSet([BackendFeature.SCAN])
+        # scans of one value (compiler/scan.py), row sorts (compiler/sort.py); no tuple reductions:
+        # Inductor falls back, we refuse loudly
+        return OrderedSet([BackendFeature.SCAN, BackendFeature.SORT])
 
     def create_kernel_choices(self, kernel_features, kernel_args, kernel_kwargs):
         kernel = NpuKernel.__new__(NpuKernel)

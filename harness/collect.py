@@ -174,7 +174,7 @@ class CaseItem(NpusimItem):
             if self.config.getoption("--functional") == "both":
                 self._check_three_way(compiled, inputs, actual, expected, rtol, atol)
             else:
-                checks.check_values(actual, expected, rtol, atol)
+                spec.check_values(actual, expected, rtol, atol, inputs)
             # an op that updates an input in place must update it the same way
             checks.check_values(call_inputs, eager_inputs, rtol, atol)
             self._check_floor(launches, call_inputs, actual)

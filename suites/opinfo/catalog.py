@@ -184,6 +184,33 @@ class OpInfoSpec(OpSpec):
     opinfo_tolerances: dict = field(default_factory=dict)  # dtype name -> OpInfo's (rtol, atol)
     full_sweep: bool = False       # the op's first sample with a dim to sweep: every size, f16/bf16 too
     _own_outputs: int | None = field(default=None, repr=False)
+    tie_index: tuple | None = None  # TIE_INDEX_OPS: (dim, which output is the index) of this sample
+
+    def check_values(self, actual, expected, rtol, atol, inputs) -> None:
+        """An index eager leaves unspecified among equal values (TIE_INDEX_OPS) must select the
+        values eager's index selects from the input; everything else as usual."""
+        if self.tie_index is None:
+            return super().check_values(actual, expected, rtol, atol, inputs)
+        from harness.checks import check_values
+
+        dim, position = self.tie_index
+        single = isinstance(expected, torch.Tensor)
+        actual_all, expected_all = ([actual], [expected]) if single else (list(actual), list(expected))
+        if len(actual_all) != len(expected_all):
+            raise AssertionError(f"{len(actual_all)} outputs, eager gives {len(expected_all)}")
+        source = inputs[0]
+        for k, (got, want) in enumerate(zip(actual_all, expected_all)):
+            if k != position or source.ndim == 0:
+                check_values(got, want, rtol, atol)
+                continue
+            if got.shape != want.shape:
+                raise AssertionError(f"index output {k} has shape {tuple(got.shape)}, eager's {tuple(want.shape)}")
+            d = dim % source.ndim
+            if got.ndim < source.ndim:  # a reduction without keepdim
+                got, want = got.unsqueeze(d), want.unsqueeze(d)
+            if got.dtype != want.dtype or got.numel() and not (0 <= int(got.min()) and int(got.max()) < source.shape[d]):
+                raise AssertionError(f"index output {k}: {got} is not an index into dim {d} of the input")
+            check_values(source.gather(d, got), source.gather(d, want), 0, 0)
 
     def tolerance(self, dtype: str, sizes: dict[str, int] | None = None) -> tuple[float, float]:
         """The harness's dtype tolerance, loosened to OpInfo's own where it gives one."""
@@ -360,8 +387,26 @@ def specs_of(op, samples: int | None = None) -> list[OpInfoSpec]:
             family="opinfo", opinfo=full_name(op), sample_index=index, samples_dtype=dtype,
             tensors=tensors, swept=swept, opinfo_family=family, full_sweep=index == full,
             summed=(SWEPT,) if family in SUMMING_FAMILIES and any(d is not None for d in swept) else (),
-            opinfo_tolerances={name: tol for name, tol in tolerances.items() if tol}))
+            opinfo_tolerances={name: tol for name, tol in tolerances.items() if tol},
+            tie_index=tie_index(full_name(op), drawn[index])))
     return specs
+
+
+# Ops whose index output eager leaves unspecified among equal values (its CPU sort is unstable,
+# median/kthvalue/mode pick any tied element; the docs say so): the swept inputs repeat the
+# sample's values, so they have ties. Op -> (position of `dim` in the sample's args, index output).
+TIE_INDEX_OPS = {"sort": (0, 1), "argsort": (0, 0), "topk": (1, 1), "kthvalue": (1, 1), "median": (0, 1),
+                 "nanmedian": (0, 1), "mode": (0, 1)}
+
+
+def tie_index(op_name: str, sample) -> tuple | None:
+    if op_name not in TIE_INDEX_OPS:
+        return None
+    position, output = TIE_INDEX_OPS[op_name]
+    dim = sample.kwargs.get("dim", sample.args[position] if len(sample.args) > position else -1)
+    if op_name in ("median", "nanmedian") and "dim" not in sample.kwargs and len(sample.args) <= position:
+        return None  # median of all elements: a value, no index
+    return (int(dim), output)
 
 
 def own_size(spec: OpInfoSpec) -> int | None:
