@@ -29,6 +29,7 @@ from compiler.conv import conv_lowerings
 from compiler.decompositions import model_decompositions
 from compiler.pool import pool_lowerings
 from compiler.matmul import matmul_decompositions, matmul_lowerings
+from compiler.sort import sort_decompositions
 from npusim import runlog
 from npusim.paths import inductor_cache_dir
 
@@ -113,7 +114,8 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
     with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), \
             inductor_config.patch(CONFIG_PATCHES):
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES,
-                          decompositions={**matmul_decompositions(), **model_decompositions()})
+                          decompositions={**matmul_decompositions(), **model_decompositions(),
+                                          **sort_decompositions()})
 
 
 def graph_break_summary(reason: str) -> dict:

@@ -250,9 +250,9 @@ def network(emitter, group: SortRows, scope, extent) -> None:
                 at_low, at_high = to_index(low), to_index(high)
                 lows = [memref.load(b, [at_low]) for b in buffers]
                 highs = [memref.load(b, [at_high]) for b in buffers]
+                # (key, position) is a strict total order: "low first" is "not high first"
                 high_first = precedes(group, highs[0], highs[-1], lows[0], lows[-1], n32)
-                low_first = precedes(group, lows[0], lows[-1], highs[0], highs[-1], n32)
-                swap = arith.select(ascending, high_first, low_first)
+                swap = arith.xori(high_first, arith.xori(ascending, true()))
                 for buffer, a, b in zip(buffers, lows, highs):
                     memref.store(arith.select(swap, b, a), buffer, [at_low])
                     memref.store(arith.select(swap, a, b), buffer, [at_high])
@@ -261,3 +261,51 @@ def network(emitter, group: SortRows, scope, extent) -> None:
             scf.YieldOp([])
         scf.YieldOp([])
     scope.memo[id(group)] = n
+
+
+# --- decompositions onto the sort ---------------------------------------------------------------
+# Inductor's own median decompositions take sorted[(n - 1) // 2], which is a number where eager
+# gives NaN for a row holding one; these follow eager (ATen's median/nanmedian kernels).
+def _middle(x, dim: int, keepdim: bool, skip_nan: bool):
+    """The row's lower middle (median), or of its numbers (nanmedian), and its index. Sorted
+    ascending and stable, the numbers come first and the first NaN follows them: median of a row
+    with a NaN is that NaN and its index; nanmedian of a row of NaN gives its first NaN."""
+    if x.dim() == 0:
+        return x.clone(), torch.zeros((), dtype=torch.int64)
+    values, indices = torch.sort(x, dim=dim, stable=True)
+    n = x.shape[dim]
+    if x.is_floating_point():
+        numbers = (~torch.isnan(x)).sum(dim, keepdim=True)
+        if skip_nan:
+            middle = torch.clamp((numbers - 1) // 2, min=0)
+        else:
+            middle = torch.where(numbers < n, numbers, (n - 1) // 2)
+    else:
+        middle = torch.full_like(values.narrow(dim, 0, 1), (n - 1) // 2, dtype=torch.int64)
+    value, index = values.gather(dim, middle), indices.gather(dim, middle)
+    if not keepdim:
+        value, index = value.squeeze(dim), index.squeeze(dim)
+    return value, index
+
+
+def median_dim(x, dim: int = -1, keepdim: bool = False):
+    return _middle(x, dim, keepdim, skip_nan=False)
+
+
+def nanmedian_dim(x, dim: int = -1, keepdim: bool = False):
+    return _middle(x, dim, keepdim, skip_nan=True)
+
+
+def median_all(x):
+    return _middle(x.reshape(-1), 0, False, skip_nan=False)[0]
+
+
+def nanmedian_all(x):
+    return _middle(x.reshape(-1), 0, False, skip_nan=True)[0]
+
+
+def sort_decompositions() -> dict:
+    """op -> decomposition onto the row sort, for the backend's table."""
+    aten = torch.ops.aten
+    return {aten.median.dim: median_dim, aten.median.default: median_all,
+            aten.nanmedian.dim: nanmedian_dim, aten.nanmedian.default: nanmedian_all}

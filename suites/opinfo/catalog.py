@@ -54,6 +54,11 @@ MAX_SWEPT_OUTPUT = 1 << 22
 # N = 8193 its kernel does 67M element steps, minutes on Spike (it timed out at 60 s, issue 17).
 QUADRATIC_OPS = {"nn.functional.multilabel_margin_loss": "compares every class with every target class"}
 SMALL_SWEEP = 7
+# Ops that sort each row along the swept dim (compiler/sort.py: a bitonic network, n log^2 n / 4
+# compare-exchanges): at N = 8193 a row is ~860k exchanges, ~4 s on a loaded Spike, and topk's sample
+# has 50 rows. Sizes above SMALL_SWEEP take host values (the same kernel.mlir on the host JIT).
+SORTING_OPS = {"sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "masked.median", "mode",
+               "quantile", "nanquantile"}
 # Families whose ops sum along the swept dim (a reduction, a norm, a pooling window, a matmul's K, a scan):
 # the kernel adds into one running float, whose rounding grows about eps * N (eager sums in vector
 # partials), so their atol grows with N as a hand-written spec's `summed` dims do (harness/spec.py).
@@ -434,6 +439,8 @@ def swept_sizes(spec: OpInfoSpec, tile: int, dtype: str = "f32") -> list[tuple[i
         wanted.append((large, True))
     if spec.opinfo in QUADRATIC_OPS:
         wanted = [(size, host) for size, host in wanted if size <= SMALL_SWEEP]
+    if spec.opinfo in SORTING_OPS:
+        wanted = [(size, host or size > SMALL_SWEEP) for size, host in wanted]
     sizes = [(own, False)]
     for size, host in wanted:
         if size not in [s for s, _ in sizes]:
