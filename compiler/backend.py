@@ -29,6 +29,7 @@ from compiler.conv import conv_lowerings
 from compiler.decompositions import model_decompositions
 from compiler.pool import pool_lowerings
 from compiler.matmul import matmul_decompositions, matmul_lowerings
+from compiler.scan import unsplit_scans
 from compiler.sort import sort_decompositions
 from npusim import runlog
 from npusim.paths import inductor_cache_dir
@@ -98,7 +99,7 @@ def graph_event(gm: torch.fx.GraphModule) -> dict:
 
 
 def _inner_compile(gm, example_inputs, **kwargs):
-    with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), \
+    with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), unsplit_scans(), \
             inductor_config.patch(CONFIG_PATCHES):
         return compile_fx_inner(gm, example_inputs, **kwargs)
 
@@ -111,7 +112,7 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
         if isinstance(value, torch.Tensor) and value.device.type != "cpu":
             raise RuntimeError(f"npusim compiles CPU tensors (the simulated NPU's host view), got {value.device}")
     runlog.append("dynamo_graph", graph_event(gm))
-    with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), \
+    with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), unsplit_scans(), \
             inductor_config.patch(CONFIG_PATCHES):
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES,
                           decompositions={**matmul_decompositions(), **model_decompositions(),

@@ -15,11 +15,13 @@ A scan of several values together (cummax/cummin: the running extreme and its in
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import torch
 from mlir import ir
 from mlir.dialects import arith
+from torch._inductor.ir import ReductionHint
 
 from compiler.errors import UnsupportedOp
 from compiler.printer import const_i64
@@ -165,3 +167,18 @@ def step(emitter, scans: list[Scan], element_scope, carried: list[ir.Value], pos
                 element_scope.memo[id(scan.outputs[k])] = result
         updates += news
     return updates
+
+
+@contextlib.contextmanager
+def unsplit_scans():
+    """Every scan runs whole along its row: Inductor splits a long scan over few rows into
+    partial scans (a Triton cooperative kernel) and sends a split scan of several values
+    (cummax/cummin) to ATen on the host. The npusim kernel scans a row in its reduction loop."""
+    from torch._inductor import ir as inductor_ir
+
+    saved = inductor_ir.Scan.__dict__["num_splits"]
+    inductor_ir.Scan.num_splits = classmethod(lambda cls, *args, **kwargs: (ReductionHint.DEFAULT, 1))
+    try:
+        yield
+    finally:
+        inductor_ir.Scan.num_splits = saved

@@ -4,8 +4,8 @@ backend), all as npusim kernels.
 
 A sort runs along the reduction dim of its kernel, one row per work item, in three steps:
 1. the reduction loop at the sort's level computes the sorted values (the key and every value
-   sorted with it, e.g. Inductor's iota of indices) and writes them, with each element's
-   position, into row buffers in the scratchpad (ROW_CAPACITY elements each);
+   sorted with it, e.g. Inductor's iota of indices) and writes them into row buffers in the
+   scratchpad (ROW_CAPACITY elements each); a fill loop writes each slot's position (0..P-1);
 2. a bitonic network over the row padded to P = 2^L >= n sorts the buffers in place: L(L+1)/2
    passes, each a compute tile of P/2 compare-exchanges (load both elements, compare, select,
    store both). Elements are ordered by (key, position), so the result is eager's stable sort:
@@ -117,7 +117,7 @@ def roots(sorts: list[SortRows]) -> list[Node]:
 
 
 def spads_written(emitter, sorts: list[SortRows]) -> list[int]:
-    return [i for group in sorts for i in rows_of(emitter, group).spad_ids()]
+    return [spad_id for group in sorts for _, spad_id in rows_of(emitter, group).values]
 
 
 def spads_read(emitter, nodes) -> list[int]:
@@ -142,7 +142,6 @@ def store_element(emitter, sorts: list[SortRows], scope, position: ir.Value) -> 
             if value.dtype == torch.bool:  # stored as one byte
                 x = cast(x, torch.bool, torch.int8)
             memref.store(x, buffer, [where])
-        memref.store(arith.trunci(ir.IntegerType.get_signless(32), position), rows.positions[0], [where])
 
 
 def output_value(emitter, out: SortOutput, scope) -> ir.Value:
@@ -224,11 +223,12 @@ def network(emitter, group: SortRows, scope, extent) -> None:
     n32 = arith.trunci(i32, n)
     positions, positions_id = rows.positions
 
-    pad = scf.ForOp(to_index(n), to_index(padded), const_index(1))
-    with ir.InsertionPoint(pad.body):
-        memref.store(arith.index_cast(i32, pad.induction_variable), positions, [pad.induction_variable])
+    # every slot's position, the padding's too: one pass over 2^L, so the cost only grows with n
+    fill = scf.ForOp(const_index(0), to_index(padded), const_index(1))
+    with ir.InsertionPoint(fill.body):
+        memref.store(arith.index_cast(i32, fill.induction_variable), positions, [fill.induction_variable])
         scf.YieldOp([])
-    emitter.tag_compute(pad, reads=[], writes=[positions_id])
+    emitter.tag_compute(fill, reads=[], writes=[positions_id])
 
     buffers = [b for b, _ in rows.values] + [positions]
     ids = rows.spad_ids()
