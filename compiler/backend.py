@@ -32,6 +32,8 @@ from compiler.pool import pool_lowerings
 from compiler.special_functions import gcd_lowering
 from compiler.symbolic_lowerings import symbolic_lowerings
 from compiler.matmul import matmul_decompositions, matmul_lowerings
+from compiler.scan import unsplit_scans
+from compiler.sort import sort_decompositions
 from npusim import runlog
 from npusim.paths import inductor_cache_dir
 
@@ -53,6 +55,10 @@ CONFIG_PATCHES = {
     "cpp.fallback_scatter_reduce_sum": False,
     # the attention patterns put the fused CPU attention back after its decomposition: undone
     "joint_custom_post_pass": refuse_fused_attention_again,
+    # topk, kthvalue, median and mode as a stable sort (compiler/sort.py) of any row length,
+    # not ATen fallbacks
+    "triton.decompose_sort_ops": True,
+    "triton.persistent_reductions": True,
 }
 
 
@@ -101,7 +107,7 @@ def graph_event(gm: torch.fx.GraphModule) -> dict:
 def npusim_lowerings():
     """Our codegen, the capability modules' lowerings and Inductor's config, for one compile."""
     with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), linalg_lowerings(), \
-            gcd_lowering(), symbolic_lowerings(), inductor_config.patch(CONFIG_PATCHES):
+            gcd_lowering(), symbolic_lowerings(), unsplit_scans(), inductor_config.patch(CONFIG_PATCHES):
         yield
 
 
@@ -121,7 +127,7 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
     with npusim_lowerings(), data_dependent_sizes_refused():
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES,
                           decompositions={**matmul_decompositions(), **model_decompositions(),
-                                          **linalg_decompositions()})
+                                          **linalg_decompositions(), **sort_decompositions()})
 
 
 @contextlib.contextmanager

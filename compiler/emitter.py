@@ -27,7 +27,7 @@ from mlir import ir, passmanager
 from mlir.dialects import arith, func, linalg, memref, scf
 from mlir.dialects import math as mmath
 
-from compiler import argreduce, indirect, masks, scan, special_functions, tile_ir, tiles2d
+from compiler import argreduce, indirect, masks, scan, sort, special_functions, tile_ir, tiles2d
 from compiler.errors import InvalidKernel, UnsupportedOp
 from compiler.printer import (FloatExprPrinter, IndexPrinter, const_i64, const_index, i64_type, is_float_expr, to_i64,
                               to_index)
@@ -408,8 +408,8 @@ class KernelEmitter:
                 found = frozenset(node.symbols() & self.loop_syms).union(*[self.deps(o) for o in node.operands()])
             elif isinstance(node, IndexValue):  # an indirect one also depends on its indices
                 found = frozenset(node.symbols() & self.loop_syms).union(*[self.deps(o) for o in node.operands()])
-            elif isinstance(node, Reduce):
-                found = self.deps(node.value) - {self.program.rindex}
+            elif isinstance(node, Reduce):  # a sort's row: every value sorted with its key
+                found = frozenset().union(*[self.deps(o) for o in node.operands()]) - {self.program.rindex}
             else:
                 found = frozenset().union(*[self.deps(a) for a in node.operands()]) if node.operands() else frozenset()
                 if getattr(node, "varies_along_reduction", False):  # a scan (compiler/scan.py)
@@ -576,6 +576,8 @@ class KernelEmitter:
             result = lower_op(node, [(self.value(a, scope), a.dtype) for a in node.args])
         elif isinstance(node, indirect.IndirectIndex):
             result = indirect.checked_value(self, node, scope)
+        elif isinstance(node, sort.SortOutput):
+            result = sort.output_value(self, node, scope)
         elif isinstance(node, Reduce):
             raise AssertionError(f"reduction {node.name} used before its loop was emitted")
         else:
@@ -673,10 +675,11 @@ class KernelEmitter:
 
     def tile_loop(self, outer: Scope, t: sympy.Symbol, extent: sympy.Expr, items: list, *,
                   dim: str, parallel: bool) -> None:
-        reduces = [it for it in items if isinstance(it, Reduce)]
+        reduces = [it for it in items if isinstance(it, Reduce) and not isinstance(it, sort.SortRows)]
+        sorts = [it for it in items if isinstance(it, sort.SortRows)]  # rows written to be sorted (compiler/sort.py)
         stores = [it for it in items if isinstance(it, Store)]
         # an index_put's indices are values of the tile too (loaded with it, or uniform over it)
-        roots = [r.value for r in reduces] + [s.value for s in stores] + \
+        roots = [r.value for r in reduces] + sort.roots(sorts) + [s.value for s in stores] + \
             [index for s in stores for index in getattr(s, "indices", ())]
         # adds into DRAM at data-dependent addresses: two cores could add into one element at once
         parallel = parallel and not any(indirect.is_scatter_add(s) for s in stores)
@@ -746,14 +749,17 @@ class KernelEmitter:
                         partials[id(reduce)].accumulate(i, value)
                     else:
                         accumulators.append(combine(reduce.reduction_type, acc_dtype)(next(carried_values), value))
+                sort.store_element(self, sorts, element, element.env[t])
                 for store, plan in store_plans:
                     memref.store(self.stored_value(store, element), plan.spad, [i])
                 scf.YieldOp(accumulators + scan_updates)
-            self.tag_compute(compute, reads=[p.spad_id for _, p in load_plans],
-                             writes=[p.spad_id for _, p in store_plans])
+            self.tag_compute(compute, reads=[p.spad_id for _, p in load_plans] + sort.spads_read(self, order),
+                             writes=[p.spad_id for _, p in store_plans] + sort.spads_written(self, sorts))
             for _, plan in store_plans:
                 self.issue_transfer("store", plan, outer, t, tile_base, length, issued)
             scf.YieldOp(list(compute.results))
+        for group in sorts:
+            sort.network(self, group, outer, extent)
         results = iter(loop.results)
         for reduce in carried:
             if argreduce.is_arg_reduction(reduce):
@@ -846,7 +852,8 @@ class KernelEmitter:
         program = self.program
         x0, r = (program.xdims or [(program.xindex, None)])[0][0], program.rindex
         reduces = self.program_reduces()
-        if not reduces or any(self.level(rd) != 0 or argreduce.is_arg_reduction(rd) for rd in reduces):
+        if not reduces or any(self.level(rd) != 0 or argreduce.is_arg_reduction(rd) or isinstance(rd, sort.SortRows)
+                              for rd in reduces):
             return False  # argmax's (value, index) pair and later levels stay one row per work item
         if any(isinstance(n, scan.Scan) for s in program.stores for n in walk([s.value])):
             return False

@@ -177,6 +177,54 @@ class RangeCheck:
     site: int = 0
 
 
+def in_loop_range(kernel, expr, size, lower: bool, upper: bool) -> bool:
+    """`expr` of the kernel's loop variables (each in [0, length)) provably stays in [0, size)."""
+    from torch._inductor.virtualized import V
+
+    try:
+        lengths = {str(var): length for var, length in kernel.var_ranges().items()}
+    except (AttributeError, NotImplementedError):
+        return False
+    if size is None:
+        return False
+    known = V.graph.sizevars.statically_known_true
+
+    def bounds(e):  # (lowest, highest) over the loop ranges, or None
+        if e.is_Integer:
+            return e, e
+        if e.is_Symbol:
+            return (sympy.Integer(0), lengths[str(e)] - 1) if str(e) in lengths else (e, e)
+        if e.is_Add or type(e).__name__ in ("Max", "Min"):  # sympy's or torch's own Max/Min
+            parts = [bounds(a) for a in e.args]
+            if any(p is None for p in parts):
+                return None
+            los, his = zip(*parts)
+            combine = sympy.Add if e.is_Add else e.func
+            return combine(*los), combine(*his)
+        if e.is_Mul and len(e.args) == 2 and e.args[0].is_Integer:
+            inner = bounds(e.args[1])
+            if inner is None:
+                return None
+            lo, hi = (e.args[0] * b for b in inner)
+            return (lo, hi) if e.args[0] >= 0 else (hi, lo)
+        return None
+
+    def at_least_zero(e):
+        if type(e).__name__ == "Max":
+            return any(at_least_zero(a) for a in e.args)
+        return known(sympy.Ge(e, 0))
+
+    def below_size(e):
+        if type(e).__name__ == "Max":
+            return all(below_size(a) for a in e.args)
+        return known(sympy.Lt(e, size))
+
+    found = bounds(sympy.sympify(expr))
+    if found is None:
+        return False
+    return (not lower or at_least_zero(found[0])) and (not upper or below_size(found[1]))
+
+
 def mark_checked(kernel, expr, lower: bool, upper: bool, size=None) -> None:
     """Inductor's check_bounds: which bounds of an indirect index the kernel must check."""
     if not (lower or upper):
@@ -184,6 +232,8 @@ def mark_checked(kernel, expr, lower: bool, upper: bool, size=None) -> None:
     index = getattr(kernel, "indirect_indices", {}).get(str(expr))
     if index is None and in_range_by_construction(expr, size):
         return  # roll's (i + shift) % size: Inductor asks, the modulus already bounds it
+    if index is None and in_loop_range(kernel, expr, size, lower, upper):
+        return  # mode's gather at max(r - 1, 0): the loop ranges bound it
     if index is None:
         if indices_in(kernel, sympy.sympify(expr)):
             raise UnsupportedOp("indirect_indexing", f"a bounds check of {expr}, which mixes indirect and loop indices")

@@ -21,7 +21,7 @@ from torch._inductor.codegen.simd import SIMDKernel
 from torch._inductor.utils import sympy_subs
 from torch._inductor.virtualized import V
 
-from compiler import argreduce, indirect, scan, tile_ir
+from compiler import argreduce, indirect, scan, sort, tile_ir
 from compiler.emitter import KernelEmitter
 from compiler.errors import UnsupportedOp
 from compiler.overrides import NpuOverrides
@@ -279,6 +279,9 @@ class NpuKernel(SIMDKernel):
 
     def scan(self, dtypes, combine_fn, values):
         return scan.record(self, dtypes, combine_fn, values)
+
+    def sort(self, dtypes, values, stable, descending):
+        return sort.record(self, dtypes, values, stable, descending)
 
     def indirect_index(self, var, size):
         return indirect.record_index(self, var, size)

@@ -19,8 +19,9 @@ class NpuScheduling(SIMDScheduling):
 
     @classmethod
     def get_backend_features(cls, device):
-        # scans of one value (compiler/scan.py); no sorts or tuple reductions: Inductor falls back, we refuse loudly
-        return OrderedSet([BackendFeature.SCAN])
+        # scans (compiler/scan.py; TUPLE_REDUCTION: Inductor asks for it only for a scan of several
+        # values, cummax/cummin's), row sorts (compiler/sort.py)
+        return OrderedSet([BackendFeature.SCAN, BackendFeature.TUPLE_REDUCTION, BackendFeature.SORT])
 
     def create_kernel_choices(self, kernel_features, kernel_args, kernel_kwargs):
         kernel = NpuKernel.__new__(NpuKernel)

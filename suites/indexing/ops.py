@@ -3,7 +3,8 @@ bit-exact; indices drawn in range of the indexed dim, `gathered` keeps the table
 floor's bytes), index_put / `x[idx] = v` (element scatters: distinct indices without accumulate,
 where eager leaves the winner of duplicates undefined; duplicates summed in order with accumulate,
 and at N = 1 every index is 0), argmax/argmin (index results, bit-exact; values="int" draws many ties, the first
-index must win), scans (cumsum/cumprod in eager's order and accumulate type: bit-exact), var/std
+index must win), scans (cumsum/cumprod in eager's order and accumulate type: bit-exact; cummax/cummin
+with their indices), row sorts (sort/argsort/topk/median: stable, bit-exact), var/std
 over any dim; 2-D and 3-D, every dynamic dim swept through its tails. A reduction or scan over a
 middle/first dim keeps a static last dim here: until reductions over a non-last dim are tiled
 (issue 12 item 6) it runs one row per output element, minutes on Spike at a last dim of 8k."""
@@ -58,6 +59,20 @@ SPECS = [
     OpSpec("argmax_middle", lambda x: x.argmax(1), inputs=["B,M,16"], values="int"),
     OpSpec("argmin_all", lambda x: x.argmin(), inputs=["M,N"]),
     OpSpec("argmax_edges", lambda x: x.argmax(-1), inputs=["M,N"], values="edge"),  # NaN wins, like eager
+    # row sorts (compiler/sort.py): values and indices bit-exact, ties in stable order ("int" draws
+    # many); a row of 8k is ~1M compare-exchanges (seconds on Spike): larger cases take host values
+    OpSpec("sort_last", lambda x: torch.sort(x, dim=-1, stable=True), inputs=["M,N"], values="edge",
+           host_values_above=4096, **EXACT),
+    OpSpec("sort_ties_descending", lambda x: torch.sort(x, dim=-1, descending=True, stable=True), inputs=["M,N"],
+           values="int", host_values_above=4096, **EXACT),
+    OpSpec("argsort_first_dim", lambda x: torch.argsort(x, dim=0, stable=True), inputs=["N,5"], values="int",
+           host_values_above=4096, **EXACT),
+    OpSpec("sort_lowp", lambda x: torch.sort(x, dim=-1, stable=True), inputs=["M,N"], dtypes=("f16", "bf16", "i32"),
+           values="int", host_values_above=4096, **EXACT),
+    OpSpec("topk_last", lambda x: torch.topk(x, 1, -1), inputs=["M,N"], host_values_above=4096, **EXACT),
+    OpSpec("median_last", lambda x: torch.median(x, -1), inputs=["M,N"], host_values_above=4096, **EXACT),
+    OpSpec("cummax_last", lambda x: torch.cummax(x, -1), inputs=["M,N"], values="int", **EXACT),
+    OpSpec("cummin_edges", lambda x: torch.cummin(x, -1), inputs=["M,N"], values="edge", **EXACT),
     OpSpec("cumsum_last", lambda x: torch.cumsum(x, -1), inputs=["M,N"], **EXACT),
     OpSpec("cumsum_1d", lambda x: torch.cumsum(x, 0), inputs=["N"], **EXACT),
     OpSpec("cumsum_lowp", lambda x: torch.cumsum(x, -1), inputs=["M,N"], dtypes=("f16", "bf16"), **EXACT),

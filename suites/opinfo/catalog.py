@@ -55,6 +55,11 @@ MAX_SWEPT_OUTPUT = 1 << 22
 # N = 8193 its kernel does 67M element steps, minutes on Spike (it timed out at 60 s, issue 17).
 QUADRATIC_OPS = {"nn.functional.multilabel_margin_loss": "compares every class with every target class"}
 SMALL_SWEEP = 7
+# Ops that sort each row along the swept dim (compiler/sort.py: a bitonic network, n log^2 n / 4
+# compare-exchanges): at N = 8193 a row is ~860k exchanges, ~4 s on a loaded Spike, and topk's sample
+# has 50 rows. Sizes above SMALL_SWEEP take host values (the same kernel.mlir on the host JIT).
+SORTING_OPS = {"sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "masked.median", "mode",
+               "quantile", "nanquantile"}
 # Families whose ops sum along the swept dim (a reduction, a norm, a pooling window, a matmul's K, a scan):
 # the kernel adds into one running float, whose rounding grows about eps * N (eager sums in vector
 # partials), so their atol grows with N as a hand-written spec's `summed` dims do (harness/spec.py).
@@ -200,6 +205,33 @@ class OpInfoSpec(OpSpec):
     opinfo_tolerances: dict = field(default_factory=dict)  # dtype name -> OpInfo's (rtol, atol)
     full_sweep: bool = False       # the op's first sample with a dim to sweep: every size, f16/bf16 too
     _own_outputs: int | None = field(default=None, repr=False)
+    tie_index: tuple | None = None  # TIE_INDEX_OPS: (dim, which output is the index) of this sample
+
+    def check_values(self, actual, expected, rtol, atol, inputs) -> None:
+        """An index eager leaves unspecified among equal values (TIE_INDEX_OPS) must select the
+        values eager's index selects from the input; everything else as usual."""
+        if self.tie_index is None:
+            return super().check_values(actual, expected, rtol, atol, inputs)
+        from harness.checks import check_values
+
+        dim, position = self.tie_index
+        single = isinstance(expected, torch.Tensor)
+        actual_all, expected_all = ([actual], [expected]) if single else (list(actual), list(expected))
+        if len(actual_all) != len(expected_all):
+            raise AssertionError(f"{len(actual_all)} outputs, eager gives {len(expected_all)}")
+        source = inputs[0]
+        for k, (got, want) in enumerate(zip(actual_all, expected_all)):
+            if k != position or source.ndim == 0:
+                check_values(got, want, rtol, atol)
+                continue
+            if got.shape != want.shape:
+                raise AssertionError(f"index output {k} has shape {tuple(got.shape)}, eager's {tuple(want.shape)}")
+            d = dim % source.ndim
+            if got.ndim < source.ndim:  # a reduction without keepdim
+                got, want = got.unsqueeze(d), want.unsqueeze(d)
+            if got.dtype != want.dtype or got.numel() and not (0 <= int(got.min()) and int(got.max()) < source.shape[d]):
+                raise AssertionError(f"index output {k}: {got} is not an index into dim {d} of the input")
+            check_values(source.gather(d, got), source.gather(d, want), 0, 0)
 
     def tolerance(self, dtype: str, sizes: dict[str, int] | None = None) -> tuple[float, float]:
         """The harness's dtype tolerance, loosened to OpInfo's own where it gives one."""
@@ -398,8 +430,26 @@ def specs_of(op, samples: int | None = None) -> list[OpInfoSpec]:
             family="opinfo", opinfo=full_name(op), sample_index=index, samples_dtype=dtype,
             tensors=tensors, swept=swept, opinfo_family=family, full_sweep=index == full,
             summed=(SWEPT,) if family in SUMMING_FAMILIES and any(d is not None for d in swept) else (),
-            opinfo_tolerances={name: tol for name, tol in tolerances.items() if tol}))
+            opinfo_tolerances={name: tol for name, tol in tolerances.items() if tol},
+            tie_index=tie_index(full_name(op), drawn[index])))
     return specs
+
+
+# Ops whose index output eager leaves unspecified among equal values (its CPU sort is unstable,
+# median/kthvalue/mode pick any tied element; the docs say so): the swept inputs repeat the
+# sample's values, so they have ties. Op -> (position of `dim` in the sample's args, index output).
+TIE_INDEX_OPS = {"sort": (0, 1), "argsort": (0, 0), "topk": (1, 1), "kthvalue": (1, 1), "median": (0, 1),
+                 "nanmedian": (0, 1), "mode": (0, 1)}
+
+
+def tie_index(op_name: str, sample) -> tuple | None:
+    if op_name not in TIE_INDEX_OPS:
+        return None
+    position, output = TIE_INDEX_OPS[op_name]
+    dim = sample.kwargs.get("dim", sample.args[position] if len(sample.args) > position else -1)
+    if op_name in ("median", "nanmedian") and "dim" not in sample.kwargs and len(sample.args) <= position:
+        return None  # median of all elements: a value, no index
+    return (int(dim), output)
 
 
 def own_size(spec: OpInfoSpec) -> int | None:
@@ -427,6 +477,8 @@ def swept_sizes(spec: OpInfoSpec, tile: int, dtype: str = "f32") -> list[tuple[i
         wanted.append((large, True))
     if spec.opinfo in QUADRATIC_OPS:
         wanted = [(size, host) for size, host in wanted if size <= SMALL_SWEEP]
+    if spec.opinfo in SORTING_OPS:
+        wanted = [(size, host or size > SMALL_SWEEP) for size, host in wanted]
     sizes = [(own, False)]
     for size, host in wanted:
         if size not in [s for s, _ in sizes]:

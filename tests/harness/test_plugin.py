@@ -122,17 +122,17 @@ def pytest_runtest_call(item):
 
 def test_unsupported_op_is_shown_not_passed(project):
     ops = '''SPECS = [
-    OpSpec("sort", lambda x: torch.sort(x).values, inputs=["N"]),
-    OpSpec("sort_declared", lambda x: torch.sort(x).values, inputs=["N"], xfail={"*": ("sort", "not lowered")}),
+    OpSpec("histc", lambda x: torch.histc(x, 4), inputs=["N"]),
+    OpSpec("histc_declared", lambda x: torch.histc(x, 4), inputs=["N"], xfail={"*": ("histc", "not lowered")}),
 ]
 '''
     pytester = project(ops)
-    result = run(pytester, targets=("suites/fam/ops.py::sort[f32-N=7]", "suites/fam/ops.py::sort_declared[f32-N=7]"))
+    result = run(pytester, targets=("suites/fam/ops.py::histc[f32-N=7]", "suites/fam/ops.py::histc_declared[f32-N=7]"))
     result.assert_outcomes(failed=1, xfailed=1)
-    result.stdout.fnmatch_lines(["*UNSUPPORTED*sort*"])
+    result.stdout.fnmatch_lines(["*UNSUPPORTED*histc*"])
     cases = junit_cases(pytester)
-    assert cases["sort[f32-N=7]"]["npusim.status"] == "unsupported"
-    assert cases["sort_declared[f32-N=7]"]["npusim.status"] in ("unsupported", "xfail")
+    assert cases["histc[f32-N=7]"]["npusim.status"] == "unsupported"
+    assert cases["histc_declared[f32-N=7]"]["npusim.status"] in ("unsupported", "xfail")
 
 
 def test_a_refused_op_is_compiled_once_not_at_every_size(project, tmp_path, monkeypatch):
@@ -142,25 +142,26 @@ def test_a_refused_op_is_compiled_once_not_at_every_size(project, tmp_path, monk
 
     runlog = tmp_path / "runlog.jsonl"
     monkeypatch.setenv("NPUSIM_RUNLOG", str(runlog))
-    pytester = project('SPECS = [OpSpec("sort", lambda x: torch.sort(x).values, inputs=["N"])]\n')
-    result = run(pytester, targets=("suites/fam/ops.py::sort[f32-N=7]", f"suites/fam/ops.py::sort[f32-N={TILE + 1}]"))
+    pytester = project('SPECS = [OpSpec("histc", lambda x: torch.histc(x, 4), inputs=["N"])]\n')
+    result = run(pytester, targets=("suites/fam/ops.py::histc[f32-N=7]", f"suites/fam/ops.py::histc[f32-N={TILE + 1}]"))
     result.assert_outcomes(failed=2)
     cases = junit_cases(pytester)
-    assert {cases[f"sort[f32-N={n}]"]["npusim.status"] for n in (7, TILE + 1)} == {"unsupported"}
-    result.stdout.fnmatch_lines(["*UNSUPPORTED*sort*", "*UNSUPPORTED*sort*"])
+    assert {cases[f"histc[f32-N={n}]"]["npusim.status"] for n in (7, TILE + 1)} == {"unsupported"}
+    result.stdout.fnmatch_lines(["*UNSUPPORTED*histc*", "*UNSUPPORTED*histc*"])
     graphs = [e for e in map(json.loads, runlog.read_text().splitlines()) if e["event"] == "dynamo_graph"]
     assert len(graphs) == 1, graphs
 
 
 def test_declared_gap_refusing_another_op_fails_naming_both(project):
     ops = '''SPECS = [
-    OpSpec("gap", lambda x: torch.cummax(x, -1).values, inputs=["N"], xfail={"*": ("sort", "sort is not lowered")}),
+    OpSpec("gap", lambda x: torch.bucketize(x, torch.tensor([0.0, 1.0])), inputs=["N"],
+           xfail={"*": ("histc", "histc is not lowered")}),
 ]
 '''
     pytester = project(ops)
     result = run(pytester, targets=("suites/fam/ops.py::gap[f32-N=7]",))
     result.assert_outcomes(failed=1)
-    result.stdout.fnmatch_lines(["*declared gap for op 'sort'*refused a different op 'cummax'*"])
+    result.stdout.fnmatch_lines(["*declared gap for op 'histc'*refused a different op 'bucketize'*"])
 
 
 def test_gap_must_name_its_op():
