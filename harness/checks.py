@@ -22,6 +22,14 @@ def values_close(actual, expected, rtol: float, atol: float) -> bool:
     return True
 
 
+def _numbers(value, kind) -> list:
+    if isinstance(value, kind):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [n for v in value for n in _numbers(v, kind)]
+    return []
+
+
 def _tensors(value) -> list:
     if isinstance(value, torch.Tensor):
         return [value]
@@ -35,9 +43,12 @@ def check_kernel_launched(launches: list[dict], graph_calls: list[dict] | None =
     """Values count only when npusim kernels produced them: some kernel launched, and every kernel
     a called graph scheduled launched (a kernel that did not run left its work to something else).
     An output with no elements (softmax over a 0-length dim) has no values, and an output that is a
-    view of an input (squeeze, transpose) moves no data: neither needs a launch."""
+    view of an input (squeeze, transpose) moves no data, and a function that returns no tensor at all
+    (torch.broadcast_shapes: a shape) has no values: none of these needs a launch."""
     produced = _tensors(outputs)
     scheduled = any(call.get("kernels") for call in graph_calls or [])
+    if not produced and not scheduled and not _numbers(outputs, float):
+        return  # no tensor out (broadcast_shapes returns a shape): no values to produce anywhere
     if produced and all(t.numel() == 0 for t in produced) and not scheduled:
         return
     input_storages = {t.untyped_storage().data_ptr() for t in _tensors(inputs)}

@@ -95,7 +95,7 @@ _FAMILY_RULES = [
                 r"new_zeros|new_full|scalar_tensor|signal\.windows\.\w+|tril_indices|triu_indices|"
                 r"heaviside_unused)$"),
     ("loss", r"loss|cross_entropy|nll|kl_div|ctc"),
-    ("normalization", r"norm|softmax|softmin|log_softmax|logsumexp|normalize"),
+    ("normalization", r"norm|softmax|softmin|log_softmax|logsumexp|normalize|^dist$"),  # dist: a p-norm
     ("attention", r"attention"),
 ]
 

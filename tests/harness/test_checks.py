@@ -144,3 +144,15 @@ def test_a_view_of_an_input_needs_no_kernel_but_a_new_tensor_does():
         checks.check_kernel_launched([], no_kernels, x.squeeze(1).clone(), [x])
     with pytest.raises(AssertionError, match="launched no npusim kernel"):  # one view, one host value
         checks.check_kernel_launched([], no_kernels, (x.squeeze(1), x.sum()), [x])
+
+
+def test_a_function_returning_no_tensor_needs_no_kernel():
+    """torch.broadcast_shapes returns a shape: no tensor, no kernel scheduled, nothing to verify
+    (the OpInfo survey counted it as no-kernel, issue 17). A tensor out with no kernel still fails."""
+    no_kernels = [{"graph": "1-0-main", "kernels": []}]
+    checks.check_kernel_launched([], no_kernels, outputs=torch.Size([3, 4]), inputs=[])
+    checks.check_kernel_launched([], no_kernels, outputs=(3, 4), inputs=[])
+    with pytest.raises(AssertionError, match="launched no npusim kernel"):
+        checks.check_kernel_launched([], no_kernels, outputs=torch.ones(2), inputs=[])
+    with pytest.raises(AssertionError, match="launched no npusim kernel"):  # a computed number (x.sum().item())
+        checks.check_kernel_launched([], no_kernels, outputs=(3, 2.5), inputs=[])
