@@ -28,6 +28,7 @@ scatter_add) and records no store footprint for it (the store-once check covers 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import sympy
@@ -235,8 +236,10 @@ def mark_checked(kernel, expr, lower: bool, upper: bool, size=None) -> None:
     if index is None and in_loop_range(kernel, expr, size, lower, upper):
         return  # mode's gather at max(r - 1, 0): the loop ranges bound it
     if index is None:
-        if indices_in(kernel, sympy.sympify(expr)):
-            raise UnsupportedOp("indirect_indexing", f"a bounds check of {expr}, which mixes indirect and loop indices")
+        loop_vars = getattr(kernel, "range_tree_nodes", {})
+        if not all(s in loop_vars or re.fullmatch(r"k?s\d+", str(s)) for s in sympy.sympify(expr).free_symbols):
+            raise UnsupportedOp("indirect_indexing", f"a bounds check of {expr}, which is neither an indirect index "
+                                "nor affine in the loop variables")
         checks = kernel.range_checks
         checks.append(RangeCheck(sympy.sympify(expr), kernel.rename_indexing(sympy.sympify(size)), bool(lower),
                                  bool(upper), site=len(kernel.indirect_indices) + len(checks)))
