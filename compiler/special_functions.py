@@ -398,8 +398,9 @@ def i1(x):
     return _odd(x, ops.mul(ops.exp(a), scaled))
 
 
-def _scaled_k(x, order: int):
-    """exp(x) K_order(x) for x > 0; K's poles and domain: inf at 0, NaN below (as eager)."""
+def _k(x, order: int, scaled: bool):
+    """K_order(x), or exp(x) K_order(x) when `scaled`, for x > 0 (Cephes k0.c/k1.c); K's poles and
+    domain: inf at 0, NaN below (as eager)."""
     low, high = (K0_A, K0_B) if order == 0 else (K1_A, K1_B)
     zero = _constant(0.0)
     near_series = chbevl(ops.sub(ops.mul(x, x), _constant(2.0)), low)
@@ -408,41 +409,30 @@ def _scaled_k(x, order: int):
         near = ops.sub(near_series, ops.mul(log_half, i0(x)))
     else:
         near = ops.add(ops.mul(log_half, i1(x)), ops.truediv(near_series, x))
-    near = ops.mul(near, ops.exp(x))
-    far = ops.truediv(chbevl(ops.sub(ops.truediv(_constant(8.0), x), _constant(2.0)), high), ops.sqrt(x))
+    far_series = chbevl(ops.sub(ops.truediv(_constant(8.0), x), _constant(2.0)), high)
+    if scaled:
+        near = ops.mul(near, ops.exp(x))
+        far = ops.truediv(far_series, ops.sqrt(x))
+    else:
+        far = ops.truediv(ops.mul(ops.exp(ops.neg(x)), far_series), ops.sqrt(x))
     value = ops.where(ops.le(x, _constant(2.0)), near, far)
     return _select_chain(value, (ops.eq(x, zero), _constant(math.inf)), (ops.lt(x, zero), _constant(math.nan)))
 
 
 def scaled_modified_bessel_k0(x):
-    return _scaled_k(x, 0)
+    return _k(x, 0, scaled=True)
 
 
 def scaled_modified_bessel_k1(x):
-    return _scaled_k(x, 1)
+    return _k(x, 1, scaled=True)
 
 
 def modified_bessel_k0(x):
-    return _k_unscaled(x, 0)
+    return _k(x, 0, scaled=False)
 
 
 def modified_bessel_k1(x):
-    return _k_unscaled(x, 1)
-
-
-def _k_unscaled(x, order: int):
-    low, high = (K0_A, K0_B) if order == 0 else (K1_A, K1_B)
-    zero = _constant(0.0)
-    near_series = chbevl(ops.sub(ops.mul(x, x), _constant(2.0)), low)
-    log_half = ops.log(ops.mul(_constant(0.5), x))
-    if order == 0:
-        near = ops.sub(near_series, ops.mul(log_half, i0(x)))
-    else:
-        near = ops.add(ops.mul(log_half, i1(x)), ops.truediv(near_series, x))
-    far = ops.truediv(ops.mul(ops.exp(ops.neg(x)), chbevl(ops.sub(ops.truediv(_constant(8.0), x), _constant(2.0)), high)),
-                      ops.sqrt(x))
-    value = ops.where(ops.le(x, _constant(2.0)), near, far)
-    return _select_chain(value, (ops.eq(x, zero), _constant(math.inf)), (ops.lt(x, zero), _constant(math.nan)))
+    return _k(x, 1, scaled=False)
 
 
 modified_bessel_i0 = i0
