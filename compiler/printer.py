@@ -8,6 +8,8 @@ affine, so they become arith ops, never affine maps.
 
 from __future__ import annotations
 
+import functools
+
 import sympy
 from mlir import ir
 from mlir.dialects import arith
@@ -81,11 +83,7 @@ class IndexPrinter:
         return self.env[expr]
 
     def _fold(self, expr, op):
-        terms = [self(arg) for arg in expr.args]
-        value = terms[0]
-        for term in terms[1:]:
-            value = op(value, term)
-        return value
+        return functools.reduce(op, [self(arg) for arg in expr.args])
 
     def _print_Add(self, expr):
         return self._fold(expr, arith.addi)
@@ -186,11 +184,7 @@ class FloatExprPrinter:
         return method(expr)
 
     def _fold(self, expr, op):
-        values = [self(arg) for arg in expr.args]
-        result = values[0]
-        for value in values[1:]:
-            result = op(result, value)
-        return result
+        return functools.reduce(op, [self(arg) for arg in expr.args])
 
     def _print_Add(self, expr):
         return self._fold(expr, arith.addf)
