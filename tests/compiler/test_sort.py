@@ -36,6 +36,18 @@ def assert_compiled_once(log) -> None:
     assert len({e["kernel_hash"] for e in compiles}) == len(compiles), "a kernel compiled twice"
 
 
+def assert_rows_like_eager(fn, lengths, log) -> None:
+    """fn's (values, indices) of rows of each length, compiled once: values bit-exact, indices equal."""
+    compiled_fn = compiled(fn)
+    for n in lengths:
+        x = rows(n)
+        values, indices = compiled_fn(x)
+        expected = fn(x)
+        assert bits_equal(values, expected.values), (n, values, expected.values)
+        assert torch.equal(indices, expected.indices), (n, indices, expected.indices)
+    assert_compiled_once(log)
+
+
 def bits_equal(a: torch.Tensor, b: torch.Tensor, signed_zeros: bool = True) -> bool:
     """Equal values, NaN where eager has NaN, and (signed_zeros) the same sign of zero."""
     if a.dtype != b.dtype or a.shape != b.shape:
@@ -52,14 +64,7 @@ def test_stable_sort_values_and_indices_like_eager_one_compile(spike_env, descen
     """Ties keep their index order, NaN sorts as the largest value, -0.0 == 0.0 (stable keeps their
     order); rows of 37, 5 and 130 (padded to 64, 8 and 256) share one kernel."""
     fn = lambda t: torch.sort(t, dim=-1, descending=descending, stable=True)  # noqa: E731
-    compiled_fn = compiled(fn)
-    for n in (37, 5, 130):
-        x = rows(n)
-        values, indices = compiled_fn(x)
-        expected = fn(x)
-        assert bits_equal(values, expected.values), (n, values, expected.values)
-        assert torch.equal(indices, expected.indices), (n, indices, expected.indices)
-    assert_compiled_once(spike_env)
+    assert_rows_like_eager(fn, (37, 5, 130), spike_env)
     cycles = [e["cycles"] for e in runlog.events("launch", spike_env)]
     assert cycles[1] < cycles[0] < cycles[2], cycles  # n log^2 n compare-exchanges per row
 
@@ -123,14 +128,7 @@ def test_median_of_a_row_with_nan_is_that_nan_and_its_index(spike_env):
 def test_cummax_cummin_values_and_indices_like_eager(spike_env, op):
     """A scan of (value, index): the last index of an equal extreme, a NaN propagates with its index."""
     fn = lambda t: getattr(torch, op)(t, dim=-1)  # noqa: E731
-    compiled_fn = compiled(fn)
-    for n in (37, 5, 1031):
-        x = rows(n)
-        values, indices = compiled_fn(x)
-        expected = fn(x)
-        assert bits_equal(values, expected.values), (n, values, expected.values)
-        assert torch.equal(indices, expected.indices), (n, indices, expected.indices)
-    assert_compiled_once(spike_env)
+    assert_rows_like_eager(fn, (37, 5, 1031), spike_env)
 
 
 def test_a_row_longer_than_the_row_buffer_is_reported(npusim_env):
