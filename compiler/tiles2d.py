@@ -35,6 +35,9 @@ from compiler.tiling import base_tile, choose_tile
 
 # operand kinds: which of the tile's dims (columns x0, rows x1) its address varies along
 BOTH, COLUMNS, ROWS = "both", "columns", "rows"
+# compute kind of a 2-D tile's row loop: its own ops run once per row, its inner loop's per
+# element (simulator/trace/skeleton.py, CONTRACTS.md section 1)
+ROW_BLOCK = "row_block"
 
 
 @dataclass
@@ -146,6 +149,9 @@ def tile_loop(emitter, outer, dims: list, stores: list, operands: dict) -> None:
     for node in walk([s.value for s in stores], stop=lambda n: not varies(n)):
         if not varies(node):  # uniform over the tile: computed once, outside the loop
             emitter.value(node, outer)
+    # the largest values that vary along the rows only, computed once per row
+    per_row = [node for node in walk([s.value for s in stores], stop=lambda n: x0 not in emitter.deps(n))
+               if emitter.deps(node) & {x0, x1} == {x1} and not isinstance(node, Constant)]
     dtypes = [emitter.arg_dtype(n.buffer) for n in loads] + [emitter.arg_dtype(s.buffer) for s in stores]
     widest = max(elem_bits(d) for d in dtypes)
     buffers = max(1, len(dtypes))
@@ -209,26 +215,36 @@ def tile_loop(emitter, outer, dims: list, stores: list, operands: dict) -> None:
         compute = scf.ForOp(const_index(0), to_index(rows), const_index(1))
         with ir.InsertionPoint(compute.body):
             r = compute.induction_variable
+            # what varies by row only (a row's operand of a column broadcast, batch norm's
+            # 1 / sqrt(var + eps) per channel) is computed once per row, as the 1-D tile loop
+            # computed it once per tile; the trace counts it per row (kind ROW_BLOCK)
+            row_index = arith.addi(m0, to_i64(r))
+            row = Scope(env=_SymbolEnv({**outer.env, str(x1): row_index}), memo=dict(outer.memo))
+            for load in loads:
+                if operands[id(load)].kind == ROWS:
+                    row.spad_reads[id(load)] = (operands[id(load)].spad, r)
+            for node in per_row:
+                emitter.value(node, row)
             across = scf.ForOp(const_index(0), to_index(cols), const_index(1))
             with ir.InsertionPoint(across.body):
                 c = across.induction_variable
-                env = _SymbolEnv({**outer.env, str(x0): arith.addi(n0, to_i64(c)),
-                                  str(x1): arith.addi(m0, to_i64(r))})
-                element = Scope(env=env, memo=dict(outer.memo))
+                env = _SymbolEnv({**outer.env, str(x0): arith.addi(n0, to_i64(c)), str(x1): row_index})
+                element = Scope(env=env, memo=dict(row.memo))
 
                 def slot(key):
                     row_step, col_step = steps[key]
                     return arith.addi(arith.muli(r, to_index(row_step)), arith.muli(c, to_index(col_step)))
 
                 for load in loads:
-                    element.spad_reads[id(load)] = (operands[id(load)].spad, slot(id(load)))
-                    element.memo.pop(id(load), None)
+                    if operands[id(load)].kind != ROWS:
+                        element.spad_reads[id(load)] = (operands[id(load)].spad, slot(id(load)))
+                        element.memo.pop(id(load), None)
                 for store in stores:
                     memref.store(emitter.stored_value(store, element), operands[id(store)].spad, [slot(id(store))])
                 scf.YieldOp([])
             scf.YieldOp([])
         emitter.tag_compute(compute, reads=[operands[id(n)].spad_id for n in loads],
-                            writes=[operands[id(s)].spad_id for s in stores])
+                            writes=[operands[id(s)].spad_id for s in stores], kind=ROW_BLOCK)
         for store in stores:
             _, s0, s1 = addresses[id(store)]
             dma_2d(emitter, "store", operands[id(store)], offsets[id(store)], rows, cols, s1, s0)

@@ -194,13 +194,37 @@ def _native_bits(op: ir.Operation) -> int | None:
 
 def compute_ops(loop: ir.Operation, tile_id: int) -> tuple[list[dict], bool]:
     """(ops of one element, waits for the previous compute's result) of a compute loop."""
+    return _count(loop, walk_ops(loop), tile_id)
+
+
+def row_block_ops(loop: ir.Operation, tile_id: int) -> tuple[list[dict], bool, ir.Operation]:
+    """A 2-D tile's row loop (compute kind `row_block`, compiler/tiles2d.py): (the ops of one row
+    outside its inner loop, whether they wait for the previous compute, that inner loop). The
+    inner loop's ops run once per element, the others once per row."""
+    body = loop.regions[0].blocks[0]
+    nested = [op.operation for op in body.operations if op.operation.name == "scf.for"]
+    if len(nested) != 1:
+        raise SkeletonError(f"compute tile {tile_id} of kind row_block has {len(nested)} inner loops, not 1")
+    inner_loop = nested[0]
+
+    def row_level():
+        for op in body.operations:
+            if op.operation != inner_loop:
+                yield op.operation
+                yield from walk_ops(op.operation)
+
+    ops, after_previous = _count(loop, row_level(), tile_id)
+    return ops, after_previous, inner_loop
+
+
+def _count(loop: ir.Operation, ops, tile_id: int) -> tuple[list[dict], bool]:
     counter = _Counter(_native_bits(loop))
     inside = {r for inner in walk_ops(loop) for r in inner.results}
     body = loop.regions[0].blocks[0]
     for arg, init in zip(list(body.arguments)[1:], list(loop.operands)[3:]):  # accumulators
         counter.data.add(arg)
     after_previous = False
-    for inner in walk_ops(loop):
+    for inner in ops:
         for value in inner.operands:
             # a float computed outside by earlier work (e.g. a row's max for softmax) lives in a
             # register that the previous compute wrote: this tile waits for it

@@ -84,6 +84,7 @@ TILE_LOOP_ATTR = "npusim.tile_loop"
 SPAD_ATTR = "npusim.spad"
 SYSTOLIC_UNIT = "systolic"
 PARTIALS_COMBINE = "partials_combine"  # compute kind of a float sum's partials combine (emitter.py)
+ROW_BLOCK = "row_block"  # compute kind of a 2-D tile's row loop (compiler/tiles2d.py ROW_BLOCK)
 BODY_NAME = "npusim_trace_body"
 CTX_TYPE = '!emitc.ptr<!emitc.opaque<"npusim_ctx">>'
 STORE_TAG_BASE = 64
@@ -478,12 +479,27 @@ class _Builder:
         await_spads(sorted(reads))
         reads_mask = sum(1 << s for s in reads)
         writes_mask = sum(1 << s for s in writes)
+        bits = [self.spads[s]["elem_bits"] for s in sorted(reads | writes) if s in self.spads]
+        if "kind" in attr and ir.StringAttr(attr["kind"]).value == ROW_BLOCK:
+            # a 2-D tile: what its rows compute once each is a compute of its own over the rows,
+            # and the element loop waits for it
+            row_ops, row_after, inner = op_classes.row_block_ops(op, tile_id)
+            if row_ops:
+                row_tile = self.next_tile_id
+                self.next_tile_id += 1
+                self.call("npusim_compute", [self.const(row_tile, self.i32, ip), trips,
+                                             self.const(reads_mask, self.i64, ip), self.const(0, self.i64, ip)], ip)
+                self.tile_ids.append(row_tile)
+                self.tile_elem_bits[row_tile] = max(bits) if bits else 32
+                self.tile_work[row_tile] = {"kind": "compute", "ops": row_ops, "after_previous": row_after}
+            ops, after_previous = op_classes.compute_ops(inner, tile_id)
+            after_previous = after_previous or bool(row_ops)
+        else:
+            ops, after_previous = op_classes.compute_ops(op, tile_id)
         self.call("npusim_compute", [self.const(tile_id, self.i32, ip), n_elems,
                                      self.const(reads_mask, self.i64, ip), self.const(writes_mask, self.i64, ip)], ip)
         self.tile_ids.append(tile_id)
-        bits = [self.spads[s]["elem_bits"] for s in sorted(reads | writes) if s in self.spads]
         self.tile_elem_bits[tile_id] = max(bits) if bits else 32
-        ops, after_previous = op_classes.compute_ops(op, tile_id)
         self.tile_work[tile_id] = {"kind": "compute", "ops": ops, "after_previous": after_previous}
 
 
