@@ -38,8 +38,8 @@ from npusim.config import NpuConfig
 from simulator.functional.launch_args import MAX_KERNEL_ARGS
 
 # CONTRACTS.md section 1: 2 adds the bounds report of indirect indices, 3 index_put scatters,
-# 4 the 2-D tiles of pointwise kernels (compiler/tiles2d.py)
-ABI_VERSION = 4
+# 4 the 2-D tiles of pointwise kernels (compiler/tiles2d.py), 5 their row_block compute kind
+ABI_VERSION = 5
 DYN = ir.ShapedType.get_dynamic_size() if hasattr(ir.ShapedType, "get_dynamic_size") else -(2**63)
 
 
