@@ -134,7 +134,7 @@ def constant(value, dtype: torch.dtype) -> ir.Value:
 # --- elementwise ops: one lowering per Inductor op -----------------------------------
 F, I = "float", "int"
 FLOAT_UNARY = {
-    "exp": mmath.exp, "log": mmath.log, "sqrt": mmath.sqrt, "rsqrt": mmath.rsqrt, "erf": mmath.erf,
+    "exp": mmath.exp, "log": mmath.log, "log1p": mmath.log1p, "exp2": mmath.exp2, "sqrt": mmath.sqrt, "rsqrt": mmath.rsqrt, "erf": mmath.erf,
     "tanh": mmath.tanh, "sin": mmath.sin, "cos": mmath.cos, "tan": mmath.tan, "sinh": mmath.sinh,
     "cosh": mmath.cosh, "asin": mmath.asin, "acos": mmath.acos, "atan": mmath.atan,
     "floor": mmath.floor, "ceil": mmath.ceil, "trunc": mmath.trunc, "round": mmath.roundeven,

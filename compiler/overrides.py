@@ -17,9 +17,12 @@ from compiler.errors import UnsupportedOp
 from compiler.tile_ir import Constant, Op
 
 # Ops the emitter lowers directly (see emitter.ELEMENTWISE). Others come from
-# Inductor's OpDecompositions (sigmoid, relu, reciprocal, square, expm1, log1p,
-# log2, log10, exp2, erfc, fma, remainder, identity, mul_rn, div_rn, *_to_int).
-UNARY = ("neg", "abs", "exp", "log", "sqrt", "rsqrt", "erf", "tanh", "sin", "cos", "tan",
+# Inductor's OpDecompositions (sigmoid, relu, reciprocal, square, log2, log10, fma,
+# remainder, identity, mul_rn, div_rn, *_to_int). Not its log1p = log(x + 1) and
+# exp2 = exp(x * ln 2): the first loses every digit of a tiny x (log1p(1e-10) = 0),
+# the second amplifies the rounding of x * ln 2 (2e-6 relative at x = 100); libm's
+# log1p and exp2 are exact to an ulp.
+UNARY = ("neg", "abs", "exp", "log", "log1p", "exp2", "sqrt", "rsqrt", "erf", "tanh", "sin", "cos", "tan",
          "sinh", "cosh", "asin", "acos", "atan", "floor", "ceil", "trunc", "round", "sign",
          "signbit", "isnan", "isinf", "logical_not", "bitwise_not")
 BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "fmod", "pow", "maximum", "minimum",
@@ -137,6 +140,7 @@ for _name in dir(OpsHandler):
 from compiler import special_functions  # noqa: E402
 
 NpuOverrides.erfc = staticmethod(special_functions.erfc)
+NpuOverrides.expm1 = staticmethod(special_functions.expm1)
 NpuOverrides.erfcx = staticmethod(special_functions.erfcx)
 # inverse hyperbolics (issue 17a): cancellation-free log1p compositions
 for _name in ("acosh", "asinh", "atanh"):

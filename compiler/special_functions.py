@@ -77,6 +77,19 @@ def log1p(x):
     return exact
 
 
+def expm1(x):
+    """exp(x) - 1 to a few ulp for tiny x (Kahan: (u - 1) * x / log(u), u = exp(x) rounded), where
+    Inductor's decomposition exp(x) - 1 loses every digit of x below eps. MLIR's math.expm1 lowers
+    to the same exp(x) - 1 (simulator/functional/toolchain.py), so it is composed here."""
+    one = _constant(1.0)
+    u = ops.exp(x)
+    um1 = ops.sub(u, one)
+    corrected = ops.mul(um1, ops.truediv(x, ops.log(u)))
+    # u == 1: x itself; u - 1 == -1: -1; u == inf: inf (the correction would be inf / inf)
+    return ops.where(ops.eq(u, one), x, ops.where(ops.eq(um1, _constant(-1.0)), um1,
+                                                  ops.where(ops.isinf(u), u, corrected)))
+
+
 def acosh(x):
     t = ops.sub(x, _constant(1.0))  # exact near 1 (Sterbenz)
     near = log1p(ops.add(t, ops.sqrt(ops.mul(t, ops.add(t, _constant(2.0))))))

@@ -265,3 +265,19 @@ def test_gelu_at_infinity_follows_inductor_decomposition(npusim_env):
     torch.testing.assert_close(ours[1:], F.gelu(x)[1:], equal_nan=True)
     assert ours[0].item() == float("inf") == stock[0].item()
     assert torch.isnan(F.gelu(x)[0]), "eager changed: update the declared deviation"
+
+
+# --- tiny and large arguments: relative accuracy, which the default atol of 1e-5 would hide -----
+EDGE_VALUES = [1e-30, -1e-30, 1e-10, -1e-10, 1e-5, -1e-5, 3e-39, 0.5, -0.5, 2.0, -40.0, -80.0, 50.0, 100.0, 126.9]
+
+
+@pytest.mark.parametrize("fn", [torch.log1p, torch.expm1, torch.exp2, F.softplus, F.logsigmoid, F.elu,
+                                lambda x: torch.special.xlog1py(x, x)],
+                         ids=["log1p", "expm1", "exp2", "softplus", "logsigmoid", "elu", "xlog1py"])
+def test_tiny_and_large_arguments_keep_their_digits_on_spike(spike_env, fn):
+    """Regression: Inductor decomposes log1p to log(x + 1), expm1 to exp(x) - 1 and exp2 to
+    exp(x * ln 2): log1p(1e-10) and expm1(1e-10) were 0, log1p(1e-5) 0.14 % off, softplus(-40)
+    0 instead of 4e-18, exp2(100) 2e-6 relative off. All within torch's default atol of 1e-5, so
+    no test saw it; here the check is relative (atol: a few subnormal steps)."""
+    x = torch.tensor(EDGE_VALUES)
+    torch.testing.assert_close(compiled(fn)(x), fn(x), rtol=4e-6, atol=1e-43, equal_nan=True)
