@@ -29,7 +29,7 @@ from compiler.conv import conv_lowerings
 from compiler.decompositions import model_decompositions, refuse_fused_attention_again
 from compiler.linalg import linalg_decompositions, linalg_lowerings
 from compiler.pool import pool_lowerings
-from compiler.special_functions import gcd_lowering
+from compiler.special_functions import floor_division_lowering, gcd_lowering
 from compiler.symbolic_lowerings import symbolic_lowerings
 from compiler.matmul import matmul_decompositions, matmul_lowerings
 from compiler.scan import unsplit_scans
@@ -107,7 +107,8 @@ def graph_event(gm: torch.fx.GraphModule) -> dict:
 def npusim_lowerings():
     """Our codegen, the capability modules' lowerings and Inductor's config, for one compile."""
     with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), linalg_lowerings(), \
-            gcd_lowering(), symbolic_lowerings(), unsplit_scans(), inductor_config.patch(CONFIG_PATCHES):
+            gcd_lowering(), floor_division_lowering(), symbolic_lowerings(), unsplit_scans(), \
+            inductor_config.patch(CONFIG_PATCHES):
         yield
 
 

@@ -863,6 +863,53 @@ def npusim_gcd(a, b):
     return _record_op("gcd", a, b)
 
 
+def floor_divide_float(a, b):
+    """a // b for floats as eager computes it (ATen's div_floor_floating, Python's semantics): from
+    fmod, so 1 // -inf = -1 and inf // 1 = nan, and a quotient that rounds to -0 (1e-45 // -2.5)
+    floors to -1; Inductor's floor(a / b) gives -0, inf and -0 there."""
+    zero, one = _constant(0.0), _constant(1.0)
+    mod = ops.fmod(a, b)
+    div = ops.truediv(ops.sub(a, mod), b)
+    div = ops.where(ops.and_(ops.ne(mod, zero), ops.ne(ops.lt(b, zero), ops.lt(mod, zero))), ops.sub(div, one), div)
+    floor = ops.floor(div)
+    floor = ops.where(ops.gt(ops.sub(div, floor), _constant(0.5)), ops.add(floor, one), floor)
+    quotient = ops.truediv(a, b)
+    result = ops.where(ops.ne(div, zero), floor, ops.copysign(zero, quotient))
+    return ops.where(ops.eq(b, zero), quotient, result)  # a / 0: IEEE's inf or nan
+
+
+@contextlib.contextmanager
+def floor_division_lowering():
+    """aten.div(rounding_mode="floor") of floats (and floor_divide, which decomposes to it) as
+    floor_divide_float for the duration; Inductor's lowering restored after."""
+    from torch._inductor import lowering
+    from torch._prims_common import ELEMENTWISE_TYPE_PROMOTION_KIND
+
+    inductor_div = lowering.lowerings[torch.ops.aten.div.Tensor_mode]
+
+    def div_mode(a, b, rounding_mode=None):
+        if rounding_mode == "floor" and not (lowering.is_integer_type(a) and lowering.is_integer_type(b)):
+            return lowering.make_pointwise(floor_divide_float)(a, b)
+        return inductor_div(a, b, rounding_mode=rounding_mode)
+
+    ours: dict = {}
+    overloads = [torch.ops.aten.div.Tensor, torch.ops.aten.div.Scalar, torch.ops.aten.div.Tensor_mode,
+                 torch.ops.aten.div.Scalar_mode]
+    lowering._register_lowering(overloads, div_mode, broadcast=True,
+                                type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT,
+                                convert_input_to_bool=False, lowering_dict=ours)
+    saved = {op: lowering.lowerings[op] for op in ours if op in lowering.lowerings}
+    lowering.lowerings.update(ours)
+    try:
+        yield
+    finally:
+        for op in ours:
+            if op in saved:
+                lowering.lowerings[op] = saved[op]
+            else:
+                lowering.lowerings.pop(op, None)
+
+
 @contextlib.contextmanager
 def gcd_lowering():
     """aten.gcd lowered as the pointwise `npusim_gcd` for the duration; Inductor's fallback restored after."""

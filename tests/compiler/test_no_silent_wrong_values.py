@@ -281,3 +281,17 @@ def test_tiny_and_large_arguments_keep_their_digits_on_spike(spike_env, fn):
     no test saw it; here the check is relative (atol: a few subnormal steps)."""
     x = torch.tensor(EDGE_VALUES)
     torch.testing.assert_close(compiled(fn)(x), fn(x), rtol=4e-6, atol=1e-43, equal_nan=True)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+def test_float_floor_division_follows_eager_on_spike(spike_env, dtype):
+    """Regression: Inductor lowers a float a // b to floor(a / b), eager to fmod-based Python
+    semantics: 1 // -inf was -0 (eager -1), inf // 1 inf (eager nan), 1e-45 // -2.5 -0 (eager -1)."""
+    a = torch.tensor([1.0, -1.0, float("inf"), 1e-45, 7.0, -7.0, 5.5, 0.0, 1.0, -0.0], dtype=dtype)
+    b = torch.tensor([-float("inf"), float("inf"), 1.0, -2.5, 2.0, 2.0, -0.5, -3.0, 0.0, 3.0], dtype=dtype)
+    for fn in (lambda x, y: torch.div(x, y, rounding_mode="floor"), torch.floor_divide, lambda x, y: x // 2.5):
+        torch._dynamo.reset()
+        got, want = compiled(fn)(a, b), fn(a, b)
+        torch.testing.assert_close(got, want, rtol=0, atol=0, equal_nan=True)
+        numbers = ~want.isnan()  # a NaN's sign is not part of its value
+        assert torch.equal(torch.signbit(got[numbers]), torch.signbit(want[numbers])), (got, want)
