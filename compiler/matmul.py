@@ -179,8 +179,11 @@ def matmul_decompositions() -> dict:
     matmul keeps the kernel its other sizes run (CONTRACTS.md section 7)."""
     from torch._inductor.decomposition import select_decomp_table
 
+    from compiler.matmul_compositions import matmul_composition_decompositions
+
     own = {getattr(torch.ops.aten, name) for name in MATMUL_LOWERINGS}
-    return {op: fn for op, fn in select_decomp_table().items() if getattr(op, "overloadpacket", None) not in own}
+    table = {op: fn for op, fn in select_decomp_table().items() if getattr(op, "overloadpacket", None) not in own}
+    return {**table, **matmul_composition_decompositions()}  # addbmm, bilinear, cdist, pdist
 
 
 # --- the kernel ----------------------------------------------------------------------------
