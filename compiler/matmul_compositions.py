@@ -10,6 +10,7 @@ kernel (the matmul template of compiler/matmul.py, or an Inductor reduction).
 * _cdist_forward: p = 2 by matmul where ATen takes that path (`_euclidean_dist`: |x|^2 + |y|^2 -
   2 x.y, clamped at 0, then sqrt), every other p as a reduction over the pairs' differences.
 * _pdist_forward: the same reduction over the pairs i < j of the rows, in ATen's row-major order.
+* linear_cross_entropy's chunked ops (torch_nn::): the logits by one matmul, then the cross entropy.
 """
 
 from __future__ import annotations
@@ -104,10 +105,56 @@ def pdist_forward(input, p=2):
     return _pair_distance(input[first] - input[second], p)
 
 
+def _linear_cross_entropy_rows(input, linear_weight, target, linear_bias, weight, ignore_index, acc_dtype):
+    """Per row n: (its class weight, -log_softmax(input[n] @ W^T + b)[target[n]]), logits in
+    acc_dtype; an ignored row has weight 0 (its target read as class 0, as eager's chunks do)."""
+    logits = input.to(acc_dtype) @ linear_weight.to(acc_dtype).T
+    if linear_bias is not None:
+        logits = logits + linear_bias.to(acc_dtype)
+    ignored = target == ignore_index
+    target = torch.where(ignored, 0, target)
+    shifted = logits - logits.amax(1, keepdim=True)
+    per_row = shifted.exp().sum(1).log() - shifted.gather(1, target.unsqueeze(1)).squeeze(1)
+    row_weight = torch.ones_like(per_row) if weight is None else weight.to(acc_dtype)[target]
+    return torch.where(ignored, 0, row_weight), per_row
+
+
+def linear_cross_entropy_chunked(input, linear_weight, target, linear_bias, weight, reduction, ignore_index,
+                                 label_smoothing, batch_chunk_size, acc_policy, acc_dtype, allow_retain_graph,
+                                 compute_input_grad, compute_linear_weight_grad, compute_linear_bias_grad):
+    """torch.nn.functional.linear_cross_entropy's chunked op (mean/sum): one matmul for the logits
+    (the chunks only bound eager's memory) and the cross entropy as reductions. Its gradients,
+    which eager precomputes in the forward, are not built here."""
+    from compiler.errors import UnsupportedOp
+
+    if compute_input_grad or compute_linear_weight_grad or compute_linear_bias_grad or label_smoothing != 0:
+        raise UnsupportedOp("_linear_cross_entropy_batch_chunked",
+                            "gradients precomputed in the forward, or label smoothing")
+    row_weight, per_row = _linear_cross_entropy_rows(input, linear_weight, target, linear_bias, weight,
+                                                     ignore_index, acc_dtype)
+    loss = (row_weight * per_row).sum()
+    if reduction == "mean":  # 0 / 0 = NaN when every row is ignored, as eager
+        loss = loss / row_weight.sum()
+    empty = input.new_empty((0, 0))
+    return loss.to(input.dtype), empty, empty.clone(), input.new_empty((0,))
+
+
+def linear_cross_entropy_chunked_no_reduction(input, linear_weight, target, linear_bias, weight, ignore_index,
+                                              batch_chunk_size, acc_policy, acc_dtype):
+    row_weight, per_row = _linear_cross_entropy_rows(input, linear_weight, target, linear_bias, weight,
+                                                     ignore_index, acc_dtype)
+    return (row_weight * per_row).to(input.dtype)
+
+
 def matmul_composition_decompositions() -> dict:
+    import torch.nn.modules.linear_cross_entropy  # noqa: F401  (registers the torch_nn ops)
+
+    torch_nn = torch.ops.torch_nn
     return {
         aten.addbmm.default: addbmm,
         aten._trilinear.default: trilinear,
         aten._cdist_forward.default: cdist_forward,
         aten._pdist_forward.default: pdist_forward,
+        torch_nn._linear_cross_entropy_batch_chunked.default: linear_cross_entropy_chunked,
+        torch_nn._linear_cross_entropy_batch_chunked_no_reduction.default: linear_cross_entropy_chunked_no_reduction,
     }

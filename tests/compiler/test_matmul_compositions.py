@@ -18,7 +18,8 @@ def run_one_compile(env, fn, argsets, expect_kernels: set[str] | None = None) ->
     compiled = torch.compile(fn, backend="npusim", dynamic=True)
     for args in argsets:
         got = compiled(*args)
-        torch.testing.assert_close(got, fn(*[a.double() for a in args]).float(), **TOL)
+        wide = [a.double() if a.is_floating_point() else a for a in args]
+        torch.testing.assert_close(got, fn(*wide).to(got.dtype), **TOL)
         torch.testing.assert_close(got, fn(*args), **TOL)
     graphs = runlog.events("graph", env)
     assert len(graphs) == 1  # one compiled graph serves every size
@@ -79,3 +80,43 @@ def test_pdist_rows_swept_one_compile(spike_env, p):
     torch.manual_seed(0)
     fn = lambda a: F.pdist(a, p)  # noqa: E731
     run_one_compile(spike_env, fn, [(torch.randn(n, 7),) for n in (5, 23)])
+
+
+def _chunked_cross_entropy(reduction: str, weight=None, ignore_index=None):
+    from torch.nn.modules.linear_cross_entropy_options import LinearCrossEntropyOptions
+
+    options = LinearCrossEntropyOptions(batch_chunk_size=2, allow_retain_graph=True)  # no warning: no graph break
+    return lambda x, w, t, b: F.linear_cross_entropy(x, w, t, linear_bias=b, weight=weight, reduction=reduction,
+                                                     ignore_index=ignore_index, options=options)
+
+
+@pytest.mark.spike
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_linear_cross_entropy_chunked_ops(spike_env, reduction):
+    """The torch_nn:: chunked ops: logits by one matmul, class weights, an ignored row."""
+    torch.manual_seed(0)
+    w, b, class_weight = torch.randn(4, 6), torch.randn(4), torch.rand(4) + 0.5
+    fn = _chunked_cross_entropy(reduction, weight=class_weight, ignore_index=2)
+    argsets = []
+    for n in (8, 13):
+        target = torch.randint(0, 4, (n,))
+        target[1] = 2  # ignored
+        argsets.append((torch.randn(n, 6), w, target, b))
+    run_one_compile(spike_env, fn, argsets, {"addmm"})
+
+
+def test_linear_cross_entropy_precomputed_gradients_are_refused(npusim_env):
+    """The mean/sum op computes its gradients in the forward when asked: refused by name, not
+    returned empty."""
+    import torch.nn.modules.linear_cross_entropy  # noqa: F401  (registers the torch_nn ops)
+    from compiler.errors import find_unsupported
+
+    def fn(x, w, t):
+        return torch.ops.torch_nn._linear_cross_entropy_batch_chunked(
+            x, w, t, None, None, "mean", -100, 0.0, 2, "compact", torch.float32, True, True, False, False)
+
+    with pytest.raises(Exception) as error:
+        torch.compile(fn, backend="npusim", dynamic=True)(torch.randn(8, 6), torch.randn(4, 6),
+                                                          torch.randint(0, 4, (8,)))
+    refusal = find_unsupported(error.value)
+    assert refusal is not None and "_linear_cross_entropy_batch_chunked" in str(refusal)
