@@ -11,7 +11,8 @@ scheduling renders it through `MatmulKernel`, which emits one kernel.mlir
       acc[TM x TN] (f32) = 0, or the bias tile          vector compute (or a bias DMA straight into acc)
       for k0 in 0 .. K step TK                          tile loop "r"
         DMA A[mlen x klen], B[klen x nlen] (2-D, runtime strides)
-        acc += A @ B                                    compute {unit = "systolic"}
+        acc += A @ B                                    compute {unit = "systolic"}: each K tile's
+                                                        partial sum from zero, then added to acc
       fused epilogue on acc (compiler/epilogue.py)      vector compute; its operands/results by DMA
       C = acc (cast to the output dtype)                vector compute when the output is not f32
       DMA C[mlen x nlen]                                unless only the epilogue reads C
@@ -178,8 +179,11 @@ def matmul_decompositions() -> dict:
     matmul keeps the kernel its other sizes run (CONTRACTS.md section 7)."""
     from torch._inductor.decomposition import select_decomp_table
 
+    from compiler.matmul_compositions import matmul_composition_decompositions
+
     own = {getattr(torch.ops.aten, name) for name in MATMUL_LOWERINGS}
-    return {op: fn for op, fn in select_decomp_table().items() if getattr(op, "overloadpacket", None) not in own}
+    table = {op: fn for op, fn in select_decomp_table().items() if getattr(op, "overloadpacket", None) not in own}
+    return {**table, **matmul_composition_decompositions()}  # addbmm, bilinear, cdist, pdist
 
 
 # --- the kernel ----------------------------------------------------------------------------
@@ -440,7 +444,11 @@ class SystolicEmitter:
             with ir.InsertionPoint(cols.body):
                 j = cols.induction_variable
                 acc_at = [j, i] if transposed else [i, j]
-                red = scf.ForOp(const_index(0), klen, const_index(1), [memref.load(acc, acc_at)])
+                # the column's partial sum of this K tile starts at zero, as in the array; only
+                # then does the accumulator add it: K = 131079 sums 128 terms in each of ~1024
+                # tile partials, not one running float (linear's sum was 30.8 off float64,
+                # eager's 3.5, this 1.3; tests/compiler/test_matmul_precision.py)
+                red = scf.ForOp(const_index(0), klen, const_index(1), [arith.constant(f32, 0.0)])
                 with ir.InsertionPoint(red.body):
                     kk = red.induction_variable
                     x = memref.load(a_spad, [kk, i] if transposed else [i, kk])
@@ -448,7 +456,7 @@ class SystolicEmitter:
                     if widen:
                         x, w = arith.extf(f32, x), arith.extf(f32, w)
                     scf.YieldOp([arith.addf(red.inner_iter_args[0], arith.mulf(x, w))])
-                memref.store(red.results[0], acc, acc_at)
+                memref.store(arith.addf(memref.load(acc, acc_at), red.results[0]), acc, acc_at)
                 scf.YieldOp([])
             scf.YieldOp([])
         outer.attributes["npusim.compute"] = _dict_attr({
