@@ -59,3 +59,16 @@ def test_layer_norm_and_max_pool_with_literal_sizes(spike_env):
     # ceil_mode's output length guards on the width's parity: both sizes odd
     _check_sizes(spike_env, fn, (7, 37), make_inputs,
                  ("layer_norm", "max_pool1d", "max_pool1d indices", "max_pool2d", "max_pool2d indices"))
+
+
+def test_adaptive_avg_pool_of_an_unbatched_input(spike_env):
+    """adaptive_avg_pool1d of (C, L) and adaptive_avg_pool2d of (C, H, W) were refused as unbatched;
+    they pool a batch of one."""
+    def fn(x, image):
+        return (torch.nn.functional.adaptive_avg_pool1d(x, (5,)),
+                torch.nn.functional.adaptive_avg_pool2d(image, (5, 7)))
+
+    generator = torch.Generator().manual_seed(0)
+    _check_sizes(spike_env, fn, (9, 37),
+                 lambda size: (torch.randn(3, size, generator=generator), torch.randn(2, 6, size, generator=generator)),
+                 ("adaptive_avg_pool1d", "adaptive_avg_pool2d"))
