@@ -1,4 +1,4 @@
-"""grid_sampler_2d as eager computes it, for the backend's decomposition table.
+"""grid_sampler_2d and grid_sampler_3d as eager computes them, for the backend's decomposition table.
 
 Inductor's decomposition (torch/_decomp's `_grid_sampler_2d`) unnormalises a grid coordinate as
 `x * (size / 2) + (size / 2 - 0.5)`; eager's CPU kernel (GridSamplerKernel.cpp) as
@@ -6,7 +6,8 @@ Inductor's decomposition (torch/_decomp's `_grid_sampler_2d`) unnormalises a gri
 the pixel coordinate (1/128 at W = 131079), which moves a bilinear weight by as much: 0.026 off eager on
 one element of the OpInfo sample swept to W = 131079. Here every step follows eager's order (the
 coordinate, its floor, the weights as 1 - fraction, the corners summed nw, ne, sw, se), so the kernel
-rounds as eager does. Bicubic keeps Inductor's decomposition.
+rounds as eager does. Bicubic keeps Inductor's decomposition. grid_sampler_3d had none (refused); eager's
+scalar 3-D kernel unnormalises as ((x + 1) * size - 1) / 2.
 """
 
 from __future__ import annotations
@@ -80,6 +81,53 @@ def grid_sampler_2d(a: torch.Tensor, grid: torch.Tensor, interpolation_mode: int
             + corner(west, south) * (from_north * to_east) + corner(east, south) * (from_north * from_west))
 
 
+def _scalar_source_coordinate(coord: torch.Tensor, size, padding_mode: int, align_corners: bool) -> torch.Tensor:
+    # eager's scalar kernels (GridSampler.h, grid_sampler_3d): ((x + 1) * size - 1) / 2, or
+    # ((x + 1) / 2) * (size - 1) with align_corners
+    coord = ((coord + 1) / 2) * (size - 1) if align_corners else ((coord + 1) * size - 1) / 2
+    if padding_mode == BORDER:
+        return coord.clamp(0, size - 1)
+    if padding_mode == REFLECTION:
+        if align_corners:
+            coord = _reflect(coord, 0, 2 * (size - 1)) if size > 1 else torch.zeros_like(coord)
+        else:
+            coord = _reflect(coord, -1, 2 * size - 1)
+        return coord.clamp(0, size - 1)
+    return coord
+
+
+def grid_sampler_3d(a: torch.Tensor, grid: torch.Tensor, interpolation_mode: int = 0, padding_mode: int = 0,
+                    align_corners: bool = False) -> torch.Tensor:
+    """Trilinear or nearest, as eager's scalar CPU kernel: the corners top (z) to bottom, north (y) to
+    south, west (x) to east, each weight the product of the distances to the opposite corner."""
+    torch._check(interpolation_mode in (BILINEAR, NEAREST), lambda: "grid_sampler_3d: bilinear or nearest")
+    n, c, depth, height, width = a.shape
+    _, out_d, out_h, out_w, _ = grid.shape
+    grid = grid.view(n, 1, out_d, out_h, out_w, 3).expand(n, c, out_d, out_h, out_w, 3)
+    x = _scalar_source_coordinate(grid[..., 0], width, padding_mode, align_corners)
+    y = _scalar_source_coordinate(grid[..., 1], height, padding_mode, align_corners)
+    z = _scalar_source_coordinate(grid[..., 2], depth, padding_mode, align_corners)
+    n_index = torch.arange(n, device=a.device).view(n, 1, 1, 1, 1)
+    c_index = torch.arange(c, device=a.device).view(1, c, 1, 1, 1)
+
+    def corner(xs: torch.Tensor, ys: torch.Tensor, zs: torch.Tensor) -> torch.Tensor:
+        inside = (xs >= 0) & (xs < width) & (ys >= 0) & (ys < height) & (zs >= 0) & (zs < depth)
+        xi, yi, zi = (torch.where(inside, t, 0).to(torch.int64) for t in (xs, ys, zs))
+        return torch.where(inside, a[n_index, c_index, zi, yi, xi], 0)
+
+    if interpolation_mode == NEAREST:
+        return corner(x.round(), y.round(), z.round())
+    west, north, top = x.floor(), y.floor(), z.floor()
+    east, south, bottom = west + 1, north + 1, top + 1
+    total = None
+    for zs, dz in ((top, bottom - z), (bottom, z - top)):
+        for ys, dy in ((north, south - y), (south, y - north)):
+            for xs, dx in ((west, east - x), (east, x - west)):
+                term = corner(xs, ys, zs) * (dx * dy * dz)
+                total = term if total is None else total + term
+    return total
+
+
 def sampling_decompositions() -> dict:
     """op -> decomposition, for the backend's table (replacing Inductor's)."""
-    return {aten.grid_sampler_2d.default: grid_sampler_2d}
+    return {aten.grid_sampler_2d.default: grid_sampler_2d, aten.grid_sampler_3d.default: grid_sampler_3d}

@@ -72,3 +72,15 @@ def test_adaptive_avg_pool_of_an_unbatched_input(spike_env):
     _check_sizes(spike_env, fn, (9, 37),
                  lambda size: (torch.randn(3, size, generator=generator), torch.randn(2, 6, size, generator=generator)),
                  ("adaptive_avg_pool1d", "adaptive_avg_pool2d"))
+
+
+def test_grid_sampler_3d_as_eager_s_scalar_kernel(spike_env):
+    """grid_sampler_3d had no decomposition (refused); trilinear with zeros and nearest with
+    reflection, bit-exact with eager when run eagerly."""
+    def fn(a, grid):
+        return torch.grid_sampler_3d(a, grid, 0, 0, False), torch.grid_sampler_3d(a, grid, 1, 2, True)
+
+    generator = torch.Generator().manual_seed(0)
+    grid = torch.rand(1, 3, 4, 6, 3, generator=generator) * 2.4 - 1.2
+    _check_sizes(spike_env, fn, (9, 37), lambda width: (torch.randn(1, 2, 3, 4, width, generator=generator), grid),
+                 ("trilinear", "nearest"))
