@@ -34,6 +34,7 @@ from compiler.symbolic_lowerings import symbolic_lowerings
 from compiler.matmul import matmul_decompositions, matmul_lowerings
 from compiler.scan import unsplit_scans
 from compiler.sort import sort_decompositions
+from compiler.sampling import sampling_decompositions
 from npusim import runlog
 from npusim.paths import inductor_cache_dir
 
@@ -128,7 +129,8 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
     with npusim_lowerings(), data_dependent_sizes_refused():
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES,
                           decompositions={**matmul_decompositions(), **model_decompositions(),
-                                          **linalg_decompositions(), **sort_decompositions()})
+                                          **linalg_decompositions(), **sort_decompositions(),
+                                          **sampling_decompositions()})
 
 
 @contextlib.contextmanager

@@ -214,8 +214,12 @@ class AdaptivePoolBuffer(ConvBuffer):
 def lower_adaptive_avg_pool2d(x, output_size):
     from torch._inductor import ir as inductor_ir
 
+    if len(x.get_size()) == 3:  # unbatched (C, H, W), adaptive_avg_pool1d's (C, 1, L): a batch of one
+        from torch._inductor.lowering import squeeze, unsqueeze
+
+        return squeeze(lower_adaptive_avg_pool2d(unsqueeze(x, 0), output_size), 0)
     if len(x.get_size()) != 4:
-        raise UnsupportedOp(ADAPTIVE_OP, "an unbatched input (B, C, H, W)")
+        raise UnsupportedOp(ADAPTIVE_OP, "an input of other than (B, C, H, W) or (C, H, W)")
     dtype = x.get_dtype()
     if not dtype.is_floating_point or dtype == torch.float64:
         raise UnsupportedOp(ADAPTIVE_OP, f"dtype {dtype} (f32/f16/bf16)")

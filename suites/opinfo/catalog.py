@@ -21,11 +21,13 @@ Left out, with why (OpInfo has no flag for either, so they are named):
 
 from __future__ import annotations
 
+import builtins
 import functools
 import logging
 import math
 import os
 import re
+import types
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -357,16 +359,25 @@ def _shape_text(tensor: torch.Tensor, dim: int | None) -> str:
     return ",".join(SWEPT if d == dim else str(n) for d, n in enumerate(tensor.shape))
 
 
-def _call_fn(op_fn, spec_tree, leaves, tensor_positions):
-    """A function of the sample's tensors that makes the op's call with its constants in place."""
-    def call(*tensors):
-        values = list(leaves)
-        for position, tensor in zip(tensor_positions, tensors):
-            values[position] = tensor
-        sample_input, args, kwargs = pytree.tree_unflatten(values, spec_tree)
-        return op_fn(sample_input, *args, **kwargs)
+def _sample_call(*tensors):
+    values = list(_constants)
+    for position, tensor in zip(_tensor_positions, tensors):
+        values[position] = tensor
+    sample_input, args, kwargs = pytree.tree_unflatten(values, _spec_tree)
+    return _op_fn(sample_input, *args, **kwargs)
 
-    return call
+
+def _call_fn(op_fn, spec_tree, leaves, tensor_positions):
+    """A function of the sample's tensors that makes the op's call with its constants in place.
+
+    The constants are globals of the function, not a closure: Dynamo makes a closure's int a SymInt under
+    dynamic=True but keeps a global int a constant, as it keeps the literal arguments of a user's call
+    (max_pool2d_with_indices_backward's kernel_size=3 became a SymInt its int[2] schema refused)."""
+    positions = set(tensor_positions)
+    namespace = {"__builtins__": builtins, "pytree": pytree, "_op_fn": op_fn, "_spec_tree": spec_tree,
+                 "_tensor_positions": tuple(tensor_positions),
+                 "_constants": tuple(None if i in positions else leaf for i, leaf in enumerate(leaves))}
+    return types.FunctionType(_sample_call.__code__, namespace, "call")
 
 
 def spec_name(op, index: int) -> str:

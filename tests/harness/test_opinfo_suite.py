@@ -78,6 +78,24 @@ def test_a_spec_calls_the_op_as_its_sample_does_at_every_size():
     assert first.dtypes == ("f32",) and spec.dtypes == ("f32", "f16", "bf16")
 
 
+def test_a_sample_s_int_arguments_are_constants_of_the_traced_call():
+    """max_pool2d_with_indices_backward's kernel_size=3 reached Dynamo as a SymInt (a closure's int under
+    dynamic=True) and its int[2] schema refused it in the fake-tensor call: a crash of the suite's making.
+    A user's literal arguments are constants; the sample's are now too (the graph holds no int input)."""
+    spec = catalog.specs_of(op_named("max_pool2d_with_indices_backward"), samples=1)[0]
+    inputs = spec.make_inputs({}, "f32", 0)
+    graphs = []
+
+    def backend(gm, example_inputs):
+        graphs.append(gm)
+        return gm.forward
+
+    torch.testing.assert_close(torch.compile(spec.fn, backend=backend, dynamic=True)(*inputs), spec.fn(*inputs))
+    calls = [node for node in graphs[0].graph.nodes
+             if node.target is torch.ops.aten.max_pool2d_with_indices_backward.default]
+    assert len(calls) == 1 and calls[0].args[2:6] == (3, 2, 0, 1), calls
+
+
 def test_classes_of_exceptions():
     from harness.collect import CaseUnsupported
 
