@@ -104,33 +104,24 @@ def test_conv_variants_values_one_compile(npusim_env, name, fn, weight, in_chann
     assert len(compiles) == 1 and "conv" in kernel_meta(compiles[0])
 
 
-def test_batch_16_guard_is_aten_conv_backend_choice(npusim_env):
-    """Known limitation, pinned so a torch change shows: Dynamo's fake CPU convolution asks ATen
-    which backend eager would take (`torch._C._select_conv_backend`, torch/_subclasses/
-    fake_impls.py, for the output's memory format). oneDNN's and NNPACK's checks both read
-    `batch >= 16` when the conv is neither strided nor dilated, so the traced frame guards
-    2 <= B <= 15 and batch 16 compiles again. That happens while Dynamo traces, before the backend
-    is called, so the backend cannot avoid it; with both libraries off during the first trace the
-    frame compiles once. A strided conv (the checks short-circuit) compiles once over all batches."""
+def test_batch_16_does_not_recompile(npusim_env):
+    """Regression: Dynamo's fake CPU convolution asks ATen which backend eager would take
+    (`torch._C._select_conv_backend`, torch/_subclasses/fake_impls.py, for the output's memory
+    format). oneDNN's and NNPACK's checks both read `batch >= 16` when the conv is neither strided nor
+    dilated, which became a guard 2 <= B <= 15, so batch 16 compiled again. compiler/conv.py's
+    select_conv_backend_by_hint asks it on the sizes' hints: one frame over both batches."""
     from torch._dynamo.utils import counters
 
-    def frames(fn, first_trace=contextlib.nullcontext):
+    def frames(fn):
         torch._dynamo.reset()
         counters.clear()
         compiled = torch.compile(fn, backend="npusim", dynamic=True)
         w = torch.randn(4, 3, 3, 3)
-        with first_trace():
-            compiled(torch.randn(2, 3, 5, 6), w)
+        compiled(torch.randn(2, 3, 5, 6), w)
         compiled(torch.randn(16, 3, 5, 6), w)
         return counters["stats"]["unique_graphs"]
 
-    @contextlib.contextmanager
-    def _both_off():
-        with torch.backends.mkldnn.flags(enabled=False), torch.backends.nnpack.flags(enabled=False):
-            yield
-
-    assert frames(lambda x, w: F.conv2d(x, w, padding=1)) == 2
-    assert frames(lambda x, w: F.conv2d(x, w, padding=1), _both_off) == 1
+    assert frames(lambda x, w: F.conv2d(x, w, padding=1)) == 1
     assert frames(lambda x, w: F.conv2d(x, w, stride=2, padding=1)) == 1
 
 
