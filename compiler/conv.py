@@ -21,6 +21,8 @@ image's contiguous width. When the group has fewer input channels than the array
 several taps share one K step (a 3x3 conv of 64 channels fills a 128-row array with 2 taps).
 Channels, kernel size, stride, padding, dilation and groups are static; batch, height and
 width are runtime sizes. Depthwise (groups = channels) runs through the same template.
+A transposed conv1d/conv2d is the stride-1 conv of its zero-inserted input with flipped weights
+(`_transposed_as_conv`); 3-D convolutions are refused.
 """
 
 from __future__ import annotations
