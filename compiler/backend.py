@@ -25,7 +25,7 @@ from torch._inductor import config as inductor_config
 from torch._inductor.codegen import common as codegen_common
 from torch._inductor.compile_fx import compile_fx, compile_fx_inner
 
-from compiler.conv import conv_lowerings
+from compiler.conv import conv_lowerings, select_conv_backend_by_hint
 from compiler.decompositions import model_decompositions, refuse_fused_attention_again
 from compiler.linalg import linalg_decompositions, linalg_lowerings
 from compiler.pool import pool_lowerings
@@ -195,3 +195,4 @@ def record_graph_breaks() -> None:
 
 
 record_graph_breaks()
+select_conv_backend_by_hint()

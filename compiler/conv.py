@@ -21,6 +21,8 @@ image's contiguous width. When the group has fewer input channels than the array
 several taps share one K step (a 3x3 conv of 64 channels fills a 128-row array with 2 taps).
 Channels, kernel size, stride, padding, dilation and groups are static; batch, height and
 width are runtime sizes. Depthwise (groups = channels) runs through the same template.
+A transposed conv1d/conv2d is the stride-1 conv of its zero-inserted input with flipped weights
+(`_transposed_as_conv`); 3-D convolutions are refused.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from dataclasses import dataclass
 
 import sympy
 import torch
+from torch.utils._sympy.functions import FloorDiv, ModularIndexing
 from mlir import ir
 from mlir.dialects import arith, memref, scf
 from torch._inductor import ir as inductor_ir
@@ -91,11 +94,14 @@ def _static_ints(values, what: str) -> tuple[int, ...]:
 def lower_convolution(x, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
     from torch._inductor.kernel.conv import conv_layout
 
-    if transposed:
-        raise UnsupportedOp(OP_NAME, "transposed convolution")
     rank = len(weight.get_size())
     if rank not in (3, 4):
         raise UnsupportedOp(OP_NAME, f"a {rank - 2}-D convolution (conv1d and conv2d run on the systolic array)")
+    if transposed:
+        if len(x.get_size()) != rank:
+            raise UnsupportedOp(OP_NAME, "an unbatched input (add the batch dim)")
+        x, weight, stride, padding, dilation, output_padding = _transposed_as_conv(
+            x, weight, stride, padding, dilation, output_padding, groups)
     if len(x.get_size()) != rank:
         raise UnsupportedOp(OP_NAME, "an unbatched input (add the batch dim)")
     dtype = x.get_dtype()
@@ -132,6 +138,66 @@ def lower_convolution(x, weight, bias, stride, padding, dilation, transposed, ou
     layout = inductor_ir.FixedLayout(x.get_device(), dtype, size, strides)
     inputs = [x, weight] + ([_fixed(bias)] if bias is not None else [])
     return inductor_ir.TensorBox.create(ConvBuffer(layout, inputs, params=params, has_bias=bias is not None))
+
+
+def _transposed_as_conv(x, weight, stride, padding, dilation, output_padding, groups):
+    """A transposed convolution as the stride-1 convolution it equals, on the systolic array like any other:
+    the input with stride - 1 zeros between its elements and d*(k - 1) - padding zeros at each border (plus
+    output_padding at the far end; a negative count crops), convolved with the weights flipped along every
+    spatial dim and with input and output channels swapped per group (w[g*Cin_g + ci, co] -> w2[g*Cout_g + co,
+    ci]). Both rewrites are pointwise npusim kernels; the zeros cost MACs (stride^dims of them per input
+    element) but keep one GEMM template and its trace."""
+    from torch._inductor.virtualized import ops
+
+    n_spatial = len(weight.get_size()) - 2
+    in_channels, group_out, *kernel = _static_ints(weight.get_size(), "weight shape")
+    (groups,) = _static_ints([groups], "groups")
+
+    def per_dim(values, name):
+        values = _static_ints(values, name)
+        return values * n_spatial if len(values) == 1 else values
+
+    stride, padding, dilation, output_padding = (per_dim(v, name) for v, name in (
+        (stride, "stride"), (padding, "padding"), (dilation, "dilation"), (output_padding, "output padding")))
+    if in_channels % groups:
+        raise UnsupportedOp(OP_NAME, f"{in_channels} input channels in {groups} groups")
+    group_in = in_channels // groups
+    before = [d * (k - 1) - p for d, k, p in zip(dilation, kernel, padding)]
+    sizes = list(x.get_size())
+    spatial = sizes[2:]
+    inserted = [(n - 1) * s + 1 for n, s in zip(spatial, stride)]
+    out_spatial = [n + 2 * b + o for n, b, o in zip(inserted, before, output_padding)]
+    x_loader = x.make_loader()
+
+    def zero_inserted(index):
+        batch, channel, *positions = index
+        source, mask = [], None
+        for position, s, b, n in zip(positions, stride, before, inserted):
+            shifted = position - b
+            source.append(FloorDiv(shifted, s) if s > 1 else shifted)
+            conds = [ops.ge(ops.index_expr(shifted, torch.int64), ops.constant(0, torch.int64)),
+                     ops.lt(ops.index_expr(shifted, torch.int64), ops.index_expr(n, torch.int64))]
+            if s > 1:
+                conds.append(ops.eq(ops.index_expr(ModularIndexing(shifted, 1, s), torch.int64),
+                                    ops.constant(0, torch.int64)))
+            for cond in conds:
+                mask = cond if mask is None else ops.and_(mask, cond)
+        return ops.masked(mask, lambda: x_loader([batch, channel, *source]), 0.0)
+
+    x = inductor_ir.Pointwise.create(device=x.get_device(), dtype=x.get_dtype(), inner_fn=zero_inserted,
+                                     ranges=[*sizes[:2], *out_spatial])
+    w_loader = weight.make_loader()
+
+    def flipped(index):
+        out_channel, in_channel, *taps = index
+        return w_loader([FloorDiv(out_channel, group_out) * group_in + in_channel,
+                         ModularIndexing(out_channel, 1, group_out), *(k - 1 - t for k, t in zip(kernel, taps))])
+
+    weight = inductor_ir.Pointwise.create(device=weight.get_device(), dtype=weight.get_dtype(), inner_fn=flipped,
+                                          ranges=[sympy.Integer(groups * group_out), sympy.Integer(group_in),
+                                                  *(sympy.Integer(k) for k in kernel)])
+    ones, zeros = [1] * n_spatial, [0] * n_spatial
+    return x, weight, ones, zeros, list(dilation), zeros
 
 
 @contextlib.contextmanager
@@ -513,3 +579,35 @@ class ConvEmitter(SystolicEmitter):
         return conv_metadata(self, kernel_hash, {"taps_per_k_step": self.taps_per_step, "k_steps": self.k_steps,
                                                  "weight_slab": self.weight_slab,
                                                  "depthwise_on_vector_unit": self.depthwise})
+
+
+def select_conv_backend_by_hint() -> None:
+    """Keep eager's CPU conv-kernel choice out of Dynamo's guards (process-wide, once).
+
+    Fake-tensor propagation of aten.convolution asks `torch._C._select_conv_backend` which CPU kernel
+    eager would run (mkldnn or the native one: `N*C*H*W > 20480` among others) only to pick the output's
+    memory format. On symbolic sizes that question becomes a guard, so a conv1d/conv2d recompiled
+    when its input crossed 20480 elements, into the very same npusim kernel (our lowering ignores the
+    CPU kernel). Here the choice is made on the sizes' hints (concrete tensors: no guard); the
+    memory format it gives depends on the input's layout, not on that threshold."""
+    if getattr(torch._C._select_conv_backend, "npusim_by_hint", False):
+        return
+    by_symbol = torch._C._select_conv_backend
+
+    def hinted(tensor):
+        if not isinstance(tensor, torch.Tensor) or not any(isinstance(s, torch.SymInt)
+                                                           for s in (*tensor.shape, *tensor.stride())):
+            return tensor
+        from torch.fx.experimental.symbolic_shapes import guarding_hint_or_throw
+
+        return torch.empty_strided([guarding_hint_or_throw(s) for s in tensor.shape],
+                                   [guarding_hint_or_throw(s) for s in tensor.stride()], dtype=tensor.dtype,
+                                   device=tensor.device)
+
+    def select_by_hint(input_, weight, *args, **kwargs):
+        if "bias" in kwargs:
+            kwargs["bias"] = hinted(kwargs["bias"])
+        return by_symbol(hinted(input_), hinted(weight), *args, **kwargs)
+
+    select_by_hint.npusim_by_hint = True
+    torch._C._select_conv_backend = select_by_hint  # fake_impls.conv looks it up at each call

@@ -104,33 +104,24 @@ def test_conv_variants_values_one_compile(npusim_env, name, fn, weight, in_chann
     assert len(compiles) == 1 and "conv" in kernel_meta(compiles[0])
 
 
-def test_batch_16_guard_is_aten_conv_backend_choice(npusim_env):
-    """Known limitation, pinned so a torch change shows: Dynamo's fake CPU convolution asks ATen
-    which backend eager would take (`torch._C._select_conv_backend`, torch/_subclasses/
-    fake_impls.py, for the output's memory format). oneDNN's and NNPACK's checks both read
-    `batch >= 16` when the conv is neither strided nor dilated, so the traced frame guards
-    2 <= B <= 15 and batch 16 compiles again. That happens while Dynamo traces, before the backend
-    is called, so the backend cannot avoid it; with both libraries off during the first trace the
-    frame compiles once. A strided conv (the checks short-circuit) compiles once over all batches."""
+def test_batch_16_does_not_recompile(npusim_env):
+    """Regression: Dynamo's fake CPU convolution asks ATen which backend eager would take
+    (`torch._C._select_conv_backend`, torch/_subclasses/fake_impls.py, for the output's memory
+    format). oneDNN's and NNPACK's checks both read `batch >= 16` when the conv is neither strided nor
+    dilated, which became a guard 2 <= B <= 15, so batch 16 compiled again. compiler/conv.py's
+    select_conv_backend_by_hint asks it on the sizes' hints: one frame over both batches."""
     from torch._dynamo.utils import counters
 
-    def frames(fn, first_trace=contextlib.nullcontext):
+    def frames(fn):
         torch._dynamo.reset()
         counters.clear()
         compiled = torch.compile(fn, backend="npusim", dynamic=True)
         w = torch.randn(4, 3, 3, 3)
-        with first_trace():
-            compiled(torch.randn(2, 3, 5, 6), w)
+        compiled(torch.randn(2, 3, 5, 6), w)
         compiled(torch.randn(16, 3, 5, 6), w)
         return counters["stats"]["unique_graphs"]
 
-    @contextlib.contextmanager
-    def _both_off():
-        with torch.backends.mkldnn.flags(enabled=False), torch.backends.nnpack.flags(enabled=False):
-            yield
-
-    assert frames(lambda x, w: F.conv2d(x, w, padding=1)) == 2
-    assert frames(lambda x, w: F.conv2d(x, w, padding=1), _both_off) == 1
+    assert frames(lambda x, w: F.conv2d(x, w, padding=1)) == 1
     assert frames(lambda x, w: F.conv2d(x, w, stride=2, padding=1)) == 1
 
 
@@ -164,9 +155,9 @@ def test_conv_trace_has_systolic_events(traced_env):
 
 
 def test_unsupported_convolutions_are_refused_by_name(npusim_env):
-    transposed = torch.compile(lambda x, w: F.conv_transpose2d(x, w), backend="npusim", dynamic=True)
+    transposed = torch.compile(lambda x, w: F.conv_transpose3d(x, w), backend="npusim", dynamic=True)
     with pytest.raises(Exception) as error:
-        transposed(torch.randn(2, 4, 5, 5), torch.randn(4, 3, 3, 3))
+        transposed(torch.randn(2, 4, 5, 5, 5), torch.randn(4, 3, 3, 3, 3))
     assert find_unsupported(error.value).op == "aten.convolution"
     conv3d = torch.compile(lambda x, w: F.conv3d(x, w), backend="npusim", dynamic=True)
     with pytest.raises(Exception) as error:
@@ -382,3 +373,39 @@ def test_channels_last_conv_writes_eager_layout(npusim_env):
         torch.testing.assert_close(out, expected, rtol=1e-4, atol=5e-4)
         assert out.stride() == fn(x, w).stride()
     assert [e["kernel"] for e in runlog.events("compile", npusim_env)] == ["conv2d"]
+
+
+@pytest.mark.spike
+def test_conv_transpose1d_on_spike_one_compile(spike_env):
+    """OpInfo's first conv_transpose1d sample (stride 2, padding 2, output_padding 1) over three lengths:
+    the zero-inserted input and the flipped weights are npusim kernels, the convolution a conv1d."""
+    w, b = torch.randn(3, 3, 3), torch.randn(3)
+    fn = lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, padding=2, output_padding=1)  # noqa: E731
+    run_sizes(fn, [(torch.randn(2, 3, length), w, b) for length in (5, 9, 17)])
+    assert [e["kernel"] for e in runlog.events("compile", spike_env)].count("conv1d") == 1
+    launches = runlog.events("launch", spike_env)
+    assert launches and {e["functional"] for e in launches} == {"spike"}
+
+
+def test_conv_transpose2d_groups_dilation_output_padding(npusim_env):
+    """OpInfo's second conv_transpose2d sample (stride (3, 2), padding (1, 2), output_padding (2, 3),
+    2 groups, dilation 4: a padding below d*(k - 1) on both dims), and a padding above it (the
+    zero-inserted input is cropped), each at two image sizes, one compile each."""
+    grouped = lambda x, w, b: F.conv_transpose2d(x, w, b, stride=(3, 2), padding=(1, 2),  # noqa: E731
+                                                 output_padding=(2, 3), groups=2, dilation=(4, 4))
+    w, b = torch.randn(2, 2, 4, 5), torch.randn(4)
+    # batch and image sizes unlike any weight dim: Dynamo would give them its symbol, specialised
+    run_sizes(grouped, [(torch.randn(3, 2, h, wd), w, b) for h, wd in ((6, 7), (9, 11))])
+    cropped = lambda x, w: F.conv_transpose2d(x, w, stride=2, padding=3)  # noqa: E731
+    run_sizes(cropped, [(torch.randn(1, 3, h, wd), torch.randn(3, 5, 3, 3)) for h, wd in ((6, 7), (8, 10))])
+    assert [e["kernel"] for e in runlog.events("compile", npusim_env)].count("conv2d") == 2
+
+
+def test_conv_input_above_eager_mkldnn_threshold_does_not_recompile(npusim_env):
+    """Regression (OpInfo conv1d/conv2d "recompiled" at N = 8193): fake propagation of a conv asked
+    which CPU kernel eager would pick (N*C*L > 20480 among others), a guard on the input size; now
+    asked on the sizes' hints, so one graph serves both sides of the threshold."""
+    w, b = torch.randn(3, 3, 3), torch.randn(3)
+    fn = lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=2)  # noqa: E731
+    run_sizes(fn, [(torch.randn(1, 3, length), w, b) for length in (5, 7000, 9)])
+    assert len(runlog.events("compile", npusim_env)) == 1
