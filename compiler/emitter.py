@@ -164,6 +164,8 @@ def lower_op(node: Op, args: list[tuple[ir.Value, torch.dtype]]) -> ir.Value:
     op, out = node.op, node.dtype
     if op == "to_dtype":
         return cast(args[0][0], args[0][1], node.attrs["dtype"])
+    if op == "bitcast":  # the bits of src_dtype reinterpreted (nextafter, frexp)
+        return arith.bitcast(mlir_type(node.attrs["dtype"]), cast(args[0][0], args[0][1], node.attrs["src_dtype"]))
     if op == "recurrence":  # a polynomial's n-step recurrence (compiler/special_functions.py)
         return special_functions.lower_recurrence(node, args, cast, mlir_type)
     if op == "zeta":  # Hurwitz zeta: a loop and its unrolled tail (compiler/special_functions.py)
