@@ -33,6 +33,7 @@ from compiler.special_functions import gcd_lowering
 from compiler.symbolic_lowerings import symbolic_lowerings
 from compiler.matmul import matmul_decompositions, matmul_lowerings
 from compiler.scan import unsplit_scans
+from compiler.scatter import scatter_decompositions, scatter_lowerings
 from compiler.sort import sort_decompositions
 from npusim import runlog
 from npusim.paths import inductor_cache_dir
@@ -107,7 +108,8 @@ def graph_event(gm: torch.fx.GraphModule) -> dict:
 def npusim_lowerings():
     """Our codegen, the capability modules' lowerings and Inductor's config, for one compile."""
     with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), linalg_lowerings(), \
-            gcd_lowering(), symbolic_lowerings(), unsplit_scans(), inductor_config.patch(CONFIG_PATCHES):
+            gcd_lowering(), symbolic_lowerings(), unsplit_scans(), scatter_lowerings(), \
+            inductor_config.patch(CONFIG_PATCHES):
         yield
 
 
@@ -127,7 +129,8 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
     with npusim_lowerings(), data_dependent_sizes_refused():
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES,
                           decompositions={**matmul_decompositions(), **model_decompositions(),
-                                          **linalg_decompositions(), **sort_decompositions()})
+                                          **linalg_decompositions(), **sort_decompositions(),
+                                          **scatter_decompositions()})
 
 
 @contextlib.contextmanager

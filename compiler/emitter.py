@@ -327,7 +327,7 @@ class Transfer:
     # an interval mask (compiler/masks.py): i64 bounds of the tile variable (None: unbounded) and
     # an i1 condition uniform over the tile (None: true); the DMA is clamped to it
     interval: tuple | None = None
-    accumulate: bool = False  # a scatter that adds into DRAM (index_put accumulate=True)
+    accumulate: bool | str = False  # a scatter that combines into DRAM (its store mode; index_put accumulate=True)
 
 
 def classify_access(index: sympy.Expr, t: sympy.Symbol) -> Access:
@@ -480,7 +480,7 @@ class KernelEmitter:
 
     def element_loop(self, direction: str, arg: str, spad: ir.Value, spad_id: int, access: Access,
                      scope: Scope, t: sympy.Symbol, tile_base: ir.Value, length, mask: Node | None = None,
-                     indices: tuple = (), issued: dict | None = None, accumulate: bool = False) -> None:
+                     indices: tuple = (), issued: dict | None = None, accumulate: bool | str = False) -> None:
         """Gather (load) or scatter (store) for an index that is not affine in the tile variable,
         or a masked gather: element i is read only where the mask holds, else it is zero. An
         indirect index (compiler/indirect.py) is read from its scratchpad (`issued`) and checked.
@@ -501,7 +501,8 @@ class KernelEmitter:
                 else:
                     stored = memref.load(spad, [i])
                     if accumulate:
-                        stored = indirect.accumulated(memref.load(dram, [where]), stored, self.arg_dtype(arg))
+                        stored = indirect.accumulated(memref.load(dram, [where]), stored, self.arg_dtype(arg),
+                                                      "atomic_add" if accumulate is True else accumulate)
                     memref.store(stored, dram, [where])
             else:
                 self.masked_element(arg, spad, i, access.index, mask, Scope(env=env, memo=dict(scope.memo)), t)

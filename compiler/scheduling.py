@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from torch._inductor import ir
 from torch._inductor.codegen.common import BackendFeature
 from torch._inductor.codegen.simd import SIMDScheduling
 from torch._inductor.utils import get_fused_kernel_name, get_kernel_metadata
@@ -45,6 +46,10 @@ class NpuScheduling(SIMDScheduling):
             return False
         if node1.is_template():
             return epilogue.fusable(node1, node2)
+        if _scans(node1) and _indirect(node2):
+            # a gather at a scanned position (masked_scatter's source index): the tile's gathers
+            # are issued before its compute, so the scan is a buffer first (compiler/scatter.py)
+            return False
         return super().can_fuse_vertical(node1, node2)
 
     def can_fuse_horizontal(self, node1, node2):
@@ -95,3 +100,11 @@ class NpuScheduling(SIMDScheduling):
         origins, detailed_origins = get_kernel_metadata(node_schedule, wrapper)
         wrapper.define_kernel(kernel_name, src_code, f"{origins}\n{detailed_origins}")
         return kernel_name
+
+
+def _scans(node) -> bool:
+    return any(isinstance(getattr(getattr(n, "node", None), "data", None), ir.Scan) for n in node.get_nodes())
+
+
+def _indirect(node) -> bool:
+    return any(getattr(getattr(n, "_body", None), "indirect_vars", None) for n in node.get_nodes())
