@@ -27,7 +27,7 @@ from mlir import ir, passmanager
 from mlir.dialects import arith, func, linalg, memref, scf
 from mlir.dialects import math as mmath
 
-from compiler import argreduce, indirect, masks, scan, sort, special_functions, tile_ir, tiles2d
+from compiler import argreduce, indirect, masks, scan, search, sort, special_functions, tile_ir, tiles2d
 from compiler.errors import InvalidKernel, UnsupportedOp
 from compiler.printer import (FloatExprPrinter, IndexPrinter, const_i64, const_index, i64_type, is_float_expr, to_i64,
                               to_index)
@@ -581,6 +581,8 @@ class KernelEmitter:
             result = indirect.checked_value(self, node, scope)
         elif isinstance(node, sort.SortOutput):
             result = sort.output_value(self, node, scope)
+        elif search.is_search_node(node):  # searchsorted/bucketize (compiler/search.py)
+            result = search.value(self, node, scope)
         elif isinstance(node, Reduce):
             raise AssertionError(f"reduction {node.name} used before its loop was emitted")
         else:
@@ -756,7 +758,8 @@ class KernelEmitter:
                 for store, plan in store_plans:
                     memref.store(self.stored_value(store, element), plan.spad, [i])
                 scf.YieldOp(accumulators + scan_updates)
-            self.tag_compute(compute, reads=[p.spad_id for _, p in load_plans] + sort.spads_read(self, order),
+            self.tag_compute(compute, reads=[p.spad_id for _, p in load_plans] + sort.spads_read(self, order)
+                             + search.spads_read(self, order),
                              writes=[p.spad_id for _, p in store_plans] + sort.spads_written(self, sorts))
             for _, plan in store_plans:
                 self.issue_transfer("store", plan, outer, t, tile_base, length, issued)

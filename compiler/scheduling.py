@@ -22,7 +22,9 @@ class NpuScheduling(SIMDScheduling):
     def get_backend_features(cls, device):
         # scans (compiler/scan.py; TUPLE_REDUCTION: Inductor asks for it only for a scan of several
         # values, cummax/cummin's), row sorts (compiler/sort.py)
-        return OrderedSet([BackendFeature.SCAN, BackendFeature.TUPLE_REDUCTION, BackendFeature.SORT])
+        # searchsorted/bucketize (compiler/search.py)
+        return OrderedSet([BackendFeature.SCAN, BackendFeature.TUPLE_REDUCTION, BackendFeature.SORT,
+                           BackendFeature.BUCKETIZE])
 
     def create_kernel_choices(self, kernel_features, kernel_args, kernel_kwargs):
         kernel = NpuKernel.__new__(NpuKernel)
