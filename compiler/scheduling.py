@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch._inductor import ir
 from torch._inductor.codegen.common import BackendFeature
 from torch._inductor.codegen.simd import SIMDScheduling
@@ -27,6 +28,9 @@ class NpuScheduling(SIMDScheduling):
                            BackendFeature.BUCKETIZE])
 
     def create_kernel_choices(self, kernel_features, kernel_args, kernel_kwargs):
+        # npusim kernels index in i64 whatever Inductor's index dtype; its int32 choice only adds
+        # guards (numel <= 2^31): a recompile where a swept n * m passes it (embedding_bag, issue 17d)
+        kernel_features.select_index_dtype = lambda: torch.int64
         kernel = NpuKernel.__new__(NpuKernel)
         kernel.npu_config = npu_config.load()
         kernel.__init__(*kernel_args, **kernel_kwargs)
