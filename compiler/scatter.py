@@ -1,5 +1,5 @@
 """The scatter-accumulate family (issue 17d): scatter_reduce prod/amax/amin/mean, index_reduce,
-index_add in bf16, index_put by a bool mask, masked_scatter, embedding_bag.
+index_add in bf16, index_put by a bool mask, masked_scatter.
 
 Every one ends in an npusim scatter (compiler/indirect.py `IndirectStore`): an element-wise loop
 after the tile's compute that reads, combines and writes DRAM one element at a time, in the index's
@@ -18,7 +18,6 @@ prod/amax/amin exactly as eager's loop (NaN-propagating max/min).
   because of CUDA atomics; ours adds serially in float, rounding once per add as eager's does.
 * index_put with one bool mask (x[mask] = v): a where(), or masked_scatter when v has a row per
   selected row (`index_put_by_mask`).
-* embedding_bag (forward only): bags by a searchsorted of the offsets, then index_add or amax.
 * masked_scatter: a cumsum of the mask gives each position its source element, a gather reads it
   (`masked_scatter` below); the scan is not fused into the gather's kernel (compiler/scheduling.py).
 """
@@ -121,58 +120,11 @@ def index_put_by_mask(self, indices, values, accumulate=False):
     return masked_scatter(self, full_mask, selected)
 
 
-def embedding_bag(weight, indices, offsets, scale_grad_by_freq=False, mode=0, sparse=False,
-                  per_sample_weights=None, include_last_offset=False, padding_idx=-1):
-    """_embedding_bag_forward_only: each index's bag is a searchsorted of its position in the
-    offsets (compiler/search.py), its row a gather of weight, and the bags a serial index_add
-    (sum, mean: divided by the bag's size) or a scatter_reduce amax (max; an empty bag is 0).
-    The other outputs as eager's CPU kernel fills them: offset2bag (empty on its sum fast path),
-    bag_size (zeros for sum), max_indices (the weight row of each max, first by position; for
-    mean a copy of bag_size, for sum zeros). A NaN row in max mode propagates (eager keeps the
-    first value a NaN does not beat): a declared difference."""
-    if indices.dim() != 1 or offsets.dim() != 1 or indices.numel() == 0:
-        return NotImplemented
-    n, width = indices.shape[0], weight.shape[1]
-    starts = offsets[:-1] if include_last_offset else offsets
-    bags = starts.shape[0]
-    positions = torch.arange(n, dtype=torch.int64, device=indices.device)
-    bag = torch.searchsorted(starts, positions, right=True) - 1
-    keep = indices != padding_idx if padding_idx >= 0 else torch.ones_like(indices, dtype=torch.bool)
-    rows = weight[indices]
-    if per_sample_weights is not None:
-        rows = rows * per_sample_weights.unsqueeze(1)
-    # a scatter_add: an int64 index_add is Inductor's host fallback, an int64 scatter_add ours
-    size = torch.zeros(bags, dtype=offsets.dtype, device=offsets.device).scatter_add(0, bag, keep.to(offsets.dtype))
-    kept = keep.unsqueeze(1)
-    zeros = torch.zeros(bags, dtype=offsets.dtype, device=offsets.device)
-    if mode == 2:
-        bag_rows = bag.unsqueeze(1).expand(n, width)
-        lowest = torch.full((bags, width), -float("inf"), dtype=weight.dtype, device=weight.device)
-        best = lowest.scatter_reduce(0, bag_rows, torch.where(kept, rows, -float("inf")), "amax")
-        nonempty = (size > 0).unsqueeze(1)
-        output = torch.where(nonempty, best, 0)
-        at_max = kept & (rows == best[bag])
-        first = torch.full((bags, width), n, dtype=torch.int64, device=indices.device).scatter_reduce(
-            0, bag_rows, torch.where(at_max, positions.unsqueeze(1), n), "amin")
-        max_indices = torch.where(nonempty, indices[first.clamp(max=n - 1)], 0).to(offsets.dtype)
-    else:
-        output = torch.zeros(bags, width, dtype=weight.dtype, device=weight.device).index_add(
-            0, bag, torch.where(kept, rows, 0))
-        if mode == 1:
-            output = output / size.clamp(min=1).unsqueeze(1).to(weight.dtype)
-        max_indices = size.clone() if mode == 1 else zeros
-    fast_sum = mode == 0 and weight.dtype in (torch.float32, torch.float16) and padding_idx < 0 \
-        and weight.stride(1) == 1 and (per_sample_weights is None or per_sample_weights.stride(0) == 1)
-    offset2bag = offsets.new_empty(0) if fast_sum else bag.to(offsets.dtype)
-    return output, offset2bag, zeros if mode == 0 else size, max_indices
-
-
 def scatter_decompositions() -> dict:
     """op -> decomposition, for the backend's table."""
     return {aten.scatter_reduce.two: scatter_reduce_mean, aten.index_reduce.default: index_reduce,
             aten.index_add.default: index_add, aten.masked_scatter.default: masked_scatter,
-            aten.index_put.default: index_put_by_mask,
-            aten._embedding_bag_forward_only.default: embedding_bag}
+            aten.index_put.default: index_put_by_mask}
 
 
 @contextlib.contextmanager

@@ -29,7 +29,7 @@ class NpuScheduling(SIMDScheduling):
 
     def create_kernel_choices(self, kernel_features, kernel_args, kernel_kwargs):
         # npusim kernels index in i64 whatever Inductor's index dtype; its int32 choice only adds
-        # guards (numel <= 2^31): a recompile where a swept n * m passes it (embedding_bag, issue 17d)
+        # guards (numel <= 2^31): a recompile where a swept n * m passes it (issue 17d)
         kernel_features.select_index_dtype = lambda: torch.int64
         kernel = NpuKernel.__new__(NpuKernel)
         kernel.npu_config = npu_config.load()

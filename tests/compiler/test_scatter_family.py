@@ -122,19 +122,3 @@ def test_index_add_bf16(spike_env):
         inputs = make(n)
         torch.testing.assert_close(compiled(*inputs)[0], fn(*inputs)[0], rtol=1.6e-2, atol=1e-2)
 
-
-@pytest.mark.parametrize("mode", [0, 1, 2])
-def test_embedding_bag(spike_env, mode):
-    """_embedding_bag_forward_only (sum, mean, max) with an empty bag, a repeated index and a padding
-    index: every output as eager's (bags by a searchsorted of the offsets, then index_add or amax)."""
-    def fn(weight, indices, offsets):
-        return tuple(torch.ops.aten._embedding_bag_forward_only(weight, indices, offsets, False, mode, False, None,
-                                                                 False, 2))
-
-    def make(n):
-        generator = torch.Generator().manual_seed(n)
-        indices = torch.randint(0, n, (9,), generator=generator)
-        indices[4], indices[5] = indices[3], 2
-        return torch.randn(n, 3, generator=generator), indices, torch.tensor([0, 3, 3, 6])
-
-    _check(spike_env, fn, make, exact=mode != 1, dma_mode="gather")
