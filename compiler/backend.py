@@ -33,6 +33,7 @@ from compiler.special_functions import floor_division_lowering, gcd_lowering
 from compiler.symbolic_lowerings import symbolic_lowerings
 from compiler.matmul import matmul_decompositions, matmul_lowerings
 from compiler.scan import unsplit_scans
+from compiler.scatter import scatter_decompositions, scatter_lowerings
 from compiler.sort import sort_decompositions
 from compiler.sampling import sampling_decompositions
 from npusim import runlog
@@ -108,7 +109,7 @@ def graph_event(gm: torch.fx.GraphModule) -> dict:
 def npusim_lowerings():
     """Our codegen, the capability modules' lowerings and Inductor's config, for one compile."""
     with npusim_codegen(), matmul_lowerings(), conv_lowerings(), pool_lowerings(), linalg_lowerings(), \
-            gcd_lowering(), floor_division_lowering(), symbolic_lowerings(), unsplit_scans(), \
+            gcd_lowering(), floor_division_lowering(), symbolic_lowerings(), unsplit_scans(), scatter_lowerings(), \
             inductor_config.patch(CONFIG_PATCHES):
         yield
 
@@ -130,7 +131,7 @@ def npusim_backend(gm: torch.fx.GraphModule, example_inputs):
         return compile_fx(gm, example_inputs, inner_compile=_inner_compile, config_patches=CONFIG_PATCHES,
                           decompositions={**matmul_decompositions(), **model_decompositions(),
                                           **linalg_decompositions(), **sort_decompositions(),
-                                          **sampling_decompositions()})
+                                          **sampling_decompositions(), **scatter_decompositions()})
 
 
 @contextlib.contextmanager

@@ -27,7 +27,7 @@ from mlir import ir, passmanager
 from mlir.dialects import arith, func, linalg, memref, scf
 from mlir.dialects import math as mmath
 
-from compiler import argreduce, indirect, masks, scan, sort, special_functions, tile_ir, tiles2d
+from compiler import argreduce, indirect, masks, scan, search, sort, special_functions, tile_ir, tiles2d
 from compiler.errors import InvalidKernel, UnsupportedOp
 from compiler.printer import (FloatExprPrinter, IndexPrinter, const_i64, const_index, i64_type, is_float_expr, to_i64,
                               to_index)
@@ -164,6 +164,8 @@ def lower_op(node: Op, args: list[tuple[ir.Value, torch.dtype]]) -> ir.Value:
     op, out = node.op, node.dtype
     if op == "to_dtype":
         return cast(args[0][0], args[0][1], node.attrs["dtype"])
+    if op == "bitcast":  # the bits of src_dtype reinterpreted (nextafter, frexp)
+        return arith.bitcast(mlir_type(node.attrs["dtype"]), cast(args[0][0], args[0][1], node.attrs["src_dtype"]))
     if op == "recurrence":  # a polynomial's n-step recurrence (compiler/special_functions.py)
         return special_functions.lower_recurrence(node, args, cast, mlir_type)
     if op == "zeta":  # Hurwitz zeta: a loop and its unrolled tail (compiler/special_functions.py)
@@ -325,7 +327,7 @@ class Transfer:
     # an interval mask (compiler/masks.py): i64 bounds of the tile variable (None: unbounded) and
     # an i1 condition uniform over the tile (None: true); the DMA is clamped to it
     interval: tuple | None = None
-    accumulate: bool = False  # a scatter that adds into DRAM (index_put accumulate=True)
+    accumulate: bool | str = False  # a scatter that combines into DRAM (its store mode; index_put accumulate=True)
 
 
 def classify_access(index: sympy.Expr, t: sympy.Symbol) -> Access:
@@ -478,7 +480,7 @@ class KernelEmitter:
 
     def element_loop(self, direction: str, arg: str, spad: ir.Value, spad_id: int, access: Access,
                      scope: Scope, t: sympy.Symbol, tile_base: ir.Value, length, mask: Node | None = None,
-                     indices: tuple = (), issued: dict | None = None, accumulate: bool = False) -> None:
+                     indices: tuple = (), issued: dict | None = None, accumulate: bool | str = False) -> None:
         """Gather (load) or scatter (store) for an index that is not affine in the tile variable,
         or a masked gather: element i is read only where the mask holds, else it is zero. An
         indirect index (compiler/indirect.py) is read from its scratchpad (`issued`) and checked.
@@ -499,7 +501,8 @@ class KernelEmitter:
                 else:
                     stored = memref.load(spad, [i])
                     if accumulate:
-                        stored = indirect.accumulated(memref.load(dram, [where]), stored, self.arg_dtype(arg))
+                        stored = indirect.accumulated(memref.load(dram, [where]), stored, self.arg_dtype(arg),
+                                                      "atomic_add" if accumulate is True else accumulate)
                     memref.store(stored, dram, [where])
             else:
                 self.masked_element(arg, spad, i, access.index, mask, Scope(env=env, memo=dict(scope.memo)), t)
@@ -578,6 +581,8 @@ class KernelEmitter:
             result = indirect.checked_value(self, node, scope)
         elif isinstance(node, sort.SortOutput):
             result = sort.output_value(self, node, scope)
+        elif search.is_search_node(node):  # searchsorted/bucketize (compiler/search.py)
+            result = search.value(self, node, scope)
         elif isinstance(node, Reduce):
             raise AssertionError(f"reduction {node.name} used before its loop was emitted")
         else:
@@ -753,7 +758,8 @@ class KernelEmitter:
                 for store, plan in store_plans:
                     memref.store(self.stored_value(store, element), plan.spad, [i])
                 scf.YieldOp(accumulators + scan_updates)
-            self.tag_compute(compute, reads=[p.spad_id for _, p in load_plans] + sort.spads_read(self, order),
+            self.tag_compute(compute, reads=[p.spad_id for _, p in load_plans] + sort.spads_read(self, order)
+                             + search.spads_read(self, order),
                              writes=[p.spad_id for _, p in store_plans] + sort.spads_written(self, sorts))
             for _, plan in store_plans:
                 self.issue_transfer("store", plan, outer, t, tile_base, length, issued)

@@ -91,10 +91,13 @@ class IndirectStore(Store):
     (Inductor's `atomic_add` mode: index_put with accumulate=True): always element-wise."""
 
     indices: tuple = ()
-    accumulate: bool = False
+    accumulate: bool | str = False  # False, or the store mode that combines into DRAM
 
 
-STORE_MODES = (None, "atomic_add")
+# Inductor's atomic_add, and the combining modes of scatter_reduce's prod/amax/amin
+# (compiler/scatter.py): each element a read-modify-write of DRAM, in order
+COMBINING_MODES = ("atomic_add", "npusim_prod", "npusim_amax", "npusim_amin")
+STORE_MODES = (None, *COMBINING_MODES)
 
 
 def record_store(kernel, buffer: str, index: sympy.Expr, value: Node, mode) -> Store:
@@ -104,7 +107,7 @@ def record_store(kernel, buffer: str, index: sympy.Expr, value: Node, mode) -> S
     found = indices_in(kernel, index)
     if not found and mode is None:
         return Store(buffer, index, value)
-    return IndirectStore(buffer, index, value, found, accumulate=mode == "atomic_add")
+    return IndirectStore(buffer, index, value, found, accumulate=mode or False)
 
 
 def declare_overwrites(stores: list, loop_dims: list) -> list:
@@ -126,18 +129,27 @@ def is_scatter_add(store) -> bool:
     return isinstance(store, IndirectStore) and store.accumulate
 
 
-def accumulated(old: ir.Value, new: ir.Value, dtype: torch.dtype) -> ir.Value:
-    """old + new in `dtype`, as eager's serial `*dst += *src` (a half adds in float, rounds once)."""
+# store mode -> (float combine, signed int combine, unsigned int combine)
+COMBINE = {"atomic_add": (arith.addf, arith.addi, arith.addi), "npusim_prod": (arith.mulf, arith.muli, arith.muli),
+           # NaN-propagating, as eager's `isnan(src) ? src : std::max(*dst, src)`
+           "npusim_amax": (arith.maximumf, arith.maxsi, arith.maxui),
+           "npusim_amin": (arith.minimumf, arith.minsi, arith.minui)}
+
+
+def accumulated(old: ir.Value, new: ir.Value, dtype: torch.dtype, mode: str = "atomic_add") -> ir.Value:
+    """old (+, *, max, min) new in `dtype`, as eager's serial `*dst op= *src` (a half combines in
+    float, rounds once)."""
     from compiler.emitter import cast
 
+    float_op, int_op, unsigned_op = COMBINE[mode]
     if dtype.is_floating_point:
         if dtype in (torch.float16, torch.bfloat16):
-            return cast(arith.addf(cast(old, dtype, torch.float32), cast(new, dtype, torch.float32)),
+            return cast(float_op(cast(old, dtype, torch.float32), cast(new, dtype, torch.float32)),
                         torch.float32, dtype)
-        return arith.addf(old, new)
+        return float_op(old, new)
     if dtype == torch.bool:
         raise UnsupportedOp("index_put", "accumulate=True into a bool tensor")
-    return arith.addi(old, new)
+    return (unsigned_op if dtype == torch.uint8 else int_op)(old, new)
 
 
 def record_index(kernel, var, size) -> sympy.Symbol:

@@ -239,6 +239,14 @@ class NpuKernel(SIMDKernel):
             elif isinstance(node, tile_ir.IndexValue):
                 node.expr = self.to_root_index(node.expr)
 
+    def bucketize(self, values, boundaries, boundary_indices, indexing_dtype, right, sorter=None,
+                  sorter_indices=None):
+        """Inductor's CSEProxy hands ops.bucketize to the kernel: a binary search (compiler/search.py)."""
+        from compiler import search
+
+        key = search.bucketize(values, boundaries, boundary_indices, indexing_dtype, right, sorter, sorter_indices)
+        return self.cse.generate(self.compute, key, dtype=indexing_dtype)
+
     # --- memory ops ----------------------------------------------------------
     def load(self, name: str, index: sympy.Expr):
         mask = None

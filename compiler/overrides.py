@@ -84,7 +84,12 @@ class NpuOverrides(OpDecompositions):
 
     @staticmethod
     def to_dtype_bitcast(x, dtype, src_dtype) -> str:
-        raise UnsupportedOp("to_dtype_bitcast")
+        def bits(t):
+            return torch.finfo(t).bits if t.is_floating_point else torch.iinfo(t).bits
+
+        if bits(dtype) != bits(src_dtype):
+            raise UnsupportedOp("to_dtype_bitcast", f"{src_dtype} to {dtype} changes the width")
+        return _record("bitcast", x, dtype=dtype, src_dtype=src_dtype)
 
     @staticmethod
     def masked(mask, body, other):
@@ -131,8 +136,7 @@ for _name in dir(OpsHandler):
     if not hasattr(NpuOverrides, _name) or _name in ("scan", "sort", "bucketize", "dot",
                                                       "inline_asm_elementwise", "partial_accumulate",
                                                       "halide_clamp", "load_seed",
-                                                      "rand", "randn", "randint64", "rand_eager",
-                                                      "frexp"):
+                                                      "rand", "randn", "randint64", "rand_eager"):
         setattr(NpuOverrides, _name, _unsupported(_name))
 
 
@@ -164,3 +168,8 @@ for _name in ("bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1"):
 NpuOverrides.ndtri = staticmethod(special_functions.ndtri)
 NpuOverrides.airy_ai = staticmethod(special_functions.airy_ai)
 NpuOverrides.npusim_gcd = staticmethod(special_functions.npusim_gcd)
+# erfinv, hypot, nextafter (on the operands' own bits), frexp (issue 17d)
+NpuOverrides.erfinv = staticmethod(special_functions.erfinv)
+NpuOverrides.hypot = staticmethod(special_functions.hypot)
+NpuOverrides.frexp = staticmethod(special_functions.frexp)
+NpuOverrides.nextafter = staticmethod(lambda x, y: special_functions.nextafter(x, y, _as_node(x).dtype))

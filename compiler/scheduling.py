@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import torch
+from torch._inductor import ir
 from torch._inductor.codegen.common import BackendFeature
 from torch._inductor.codegen.simd import SIMDScheduling
 from torch._inductor.utils import get_fused_kernel_name, get_kernel_metadata
@@ -21,9 +23,14 @@ class NpuScheduling(SIMDScheduling):
     def get_backend_features(cls, device):
         # scans (compiler/scan.py; TUPLE_REDUCTION: Inductor asks for it only for a scan of several
         # values, cummax/cummin's), row sorts (compiler/sort.py)
-        return OrderedSet([BackendFeature.SCAN, BackendFeature.TUPLE_REDUCTION, BackendFeature.SORT])
+        # searchsorted/bucketize (compiler/search.py)
+        return OrderedSet([BackendFeature.SCAN, BackendFeature.TUPLE_REDUCTION, BackendFeature.SORT,
+                           BackendFeature.BUCKETIZE])
 
     def create_kernel_choices(self, kernel_features, kernel_args, kernel_kwargs):
+        # npusim kernels index in i64 whatever Inductor's index dtype; its int32 choice only adds
+        # guards (numel <= 2^31): a recompile where a swept n * m passes it (issue 17d)
+        kernel_features.select_index_dtype = lambda: torch.int64
         kernel = NpuKernel.__new__(NpuKernel)
         kernel.npu_config = npu_config.load()
         kernel.__init__(*kernel_args, **kernel_kwargs)
@@ -45,6 +52,10 @@ class NpuScheduling(SIMDScheduling):
             return False
         if node1.is_template():
             return epilogue.fusable(node1, node2)
+        if _scans(node1) and _indirect(node2):
+            # a gather at a scanned position (masked_scatter's source index): the tile's gathers
+            # are issued before its compute, so the scan is a buffer first (compiler/scatter.py)
+            return False
         return super().can_fuse_vertical(node1, node2)
 
     def can_fuse_horizontal(self, node1, node2):
@@ -95,3 +106,11 @@ class NpuScheduling(SIMDScheduling):
         origins, detailed_origins = get_kernel_metadata(node_schedule, wrapper)
         wrapper.define_kernel(kernel_name, src_code, f"{origins}\n{detailed_origins}")
         return kernel_name
+
+
+def _scans(node) -> bool:
+    return any(isinstance(getattr(getattr(n, "node", None), "data", None), ir.Scan) for n in node.get_nodes())
+
+
+def _indirect(node) -> bool:
+    return any(getattr(getattr(n, "_body", None), "indirect_vars", None) for n in node.get_nodes())

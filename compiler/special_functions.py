@@ -955,3 +955,83 @@ def lower_gcd(node, args, cast, mlir_type):
         a, b = after.arguments
         scf.YieldOp([arith.remsi(b, a), a])
     return loop.results[1]
+
+
+# --- erfinv, hypot, nextafter, frexp (issue 17d) ----------------------------------------------
+# erfinv: ATen's calc_erfinv (Math.h; Pavlis' rational fit, then two Newton steps on erf).
+ERFINV_A = (0.886226899, -1.645349621, 0.914624893, -0.140543331)
+ERFINV_B = (-2.118377725, 1.442710462, -0.329097515, 0.012229801)
+ERFINV_C = (-1.970840454, -1.624906493, 3.429567803, 1.641345311)
+ERFINV_D = (3.543889200, 1.637067800)
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+
+
+def _horner(z, coefficients):
+    """coefficients[0] + z * (coefficients[1] + ...), lowest power first (eager's nesting)."""
+    value = _constant(coefficients[-1])
+    for coefficient in reversed(coefficients[:-1]):
+        value = ops.add(ops.mul(value, z), _constant(coefficient))
+    return value
+
+
+def erfinv(y):
+    one = _constant(1.0)
+    a = ops.abs(y)
+    z = ops.mul(y, y)
+    central = ops.truediv(ops.mul(y, _horner(z, ERFINV_A)), ops.add(ops.mul(_horner(z, ERFINV_B), z), one))
+    w = ops.sqrt(ops.neg(ops.log(ops.truediv(ops.sub(one, a), _constant(2.0)))))
+    tail = ops.truediv(ops.copysign(_horner(w, ERFINV_C), y), _horner(w, (1.0, *ERFINV_D)))
+    x = ops.where(ops.le(a, _constant(0.7)), central, tail)
+    for _ in range(2):  # Newton: x -= (erf(x) - y) / (2/sqrt(pi) * exp(-x^2))
+        x = ops.sub(x, ops.truediv(ops.sub(ops.erf(x), y),
+                                   ops.mul(_constant(_TWO_OVER_SQRT_PI), ops.exp(ops.neg(ops.mul(x, x))))))
+    return _select_chain(x, (ops.eq(a, one), ops.copysign(_constant(math.inf), y)),
+                         (ops.gt(a, one), _constant(math.nan)))
+
+
+def hypot(x, y):
+    """sqrt(x^2 + y^2) in f64 (no overflow or underflow of the squares for f32/f16/bf16 operands;
+    one rounding to the result, as Sleef's 0.5-ulp hypotf); an infinite operand gives inf, even
+    beside a NaN, as C's hypot does."""
+    f64 = torch.float64
+    wide = ops.sqrt(ops.add(ops.mul(ops.to_dtype(x, f64), ops.to_dtype(x, f64)),
+                            ops.mul(ops.to_dtype(y, f64), ops.to_dtype(y, f64))))
+    value = ops.to_dtype(wide, torch.float32)
+    return ops.where(ops.logical_or(ops.isinf(x), ops.isinf(y)), _constant(math.inf), value)
+
+
+_INT_OF_WIDTH = {64: torch.int64, 32: torch.int32, 16: torch.int16}
+
+
+def nextafter(x, y, dtype: torch.dtype):
+    """C's nextafter on the bits of `dtype` (eager's: bf16/f16 step by their own ulp): toward y,
+    the integer view of |x| steps by one; x == y gives y, x == 0 the smallest subnormal signed
+    like y, a NaN operand NaN."""
+    itype = _INT_OF_WIDTH[torch.finfo(dtype).bits]
+    xd, yd = ops.to_dtype(x, dtype), ops.to_dtype(y, dtype)
+    bits = ops.to_dtype_bitcast(xd, itype, dtype)
+    one = ops.constant(1, itype)
+    zero = _constant(0.0)
+    up = ops.eq(ops.lt(x, y), ops.gt(x, zero))  # away from zero when moving further from it
+    stepped = ops.to_dtype_bitcast(ops.where(up, ops.add(bits, one), ops.sub(bits, one)), dtype, itype)
+    smallest = torch.finfo(dtype).smallest_normal * torch.finfo(dtype).eps  # the smallest subnormal
+    tiny = ops.copysign(ops.to_dtype(_constant(smallest), dtype), yd)
+    either_nan = ops.logical_or(ops.isnan(x), ops.isnan(y))
+    return _select_chain(stepped, (either_nan, ops.add(xd, yd)), (ops.eq(x, y), yd), (ops.eq(x, zero), tiny))
+
+
+def frexp(x):
+    """(mantissa in [0.5, 1) signed like x, int32 exponent) with x = mantissa * 2^exponent, from the
+    f32 bits (eager computes f16/bf16 through float, exactly); 0, inf and NaN give (x, 0);
+    a subnormal is scaled by 2^24 first."""
+    f32, i32 = torch.float32, torch.int32
+    xf = ops.to_dtype(x, f32)
+    subnormal = ops.lt(ops.abs(xf), _constant(torch.finfo(f32).smallest_normal))
+    scaled = ops.where(subnormal, ops.mul(xf, _constant(2.0 ** 24)), xf)
+    bits = ops.to_dtype_bitcast(scaled, i32, f32)
+    field = ops.bitwise_and(ops.bitwise_right_shift(bits, ops.constant(23, i32)), ops.constant(0xFF, i32))
+    exponent = ops.sub(field, ops.where(subnormal, ops.constant(126 + 24, i32), ops.constant(126, i32)))
+    mantissa_bits = ops.bitwise_or(ops.bitwise_and(bits, ops.constant(~(0xFF << 23), i32)), ops.constant(126 << 23, i32))
+    mantissa = ops.to_dtype_bitcast(mantissa_bits, f32, i32)
+    special = ops.logical_or(ops.eq(xf, _constant(0.0)), ops.logical_or(ops.isinf(xf), ops.isnan(xf)))
+    return (ops.where(special, xf, mantissa), ops.where(special, ops.constant(0, i32), exponent))

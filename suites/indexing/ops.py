@@ -24,6 +24,13 @@ def setitem_cols(x, i, v):
 
 
 SPECS = [
+    # searchsorted/bucketize (compiler/search.py): a binary search per element over boundaries made
+    # sorted by a cumsum (with ties where |b| rounds alike); values spread across them; bit-exact
+    OpSpec("searchsorted", lambda b, v: torch.searchsorted(b.abs().cumsum(0), v * 8), inputs=["N", "M"], **EXACT),
+    OpSpec("searchsorted_rows", lambda b, v: torch.searchsorted(b.abs().cumsum(-1), v * 4, right=True),
+           inputs=["4,N", "4,M"], **EXACT),
+    OpSpec("bucketize_right", lambda x, b: torch.bucketize(x * 8, b.abs().cumsum(0), right=True, out_int32=True),
+           inputs=["N", "M"], **EXACT),
     OpSpec("embedding", lambda w, i: F.embedding(i, w), inputs=["V,16", "N"], values=["normal", "index:V"],
            gathered=(0,), **EXACT),
     OpSpec("embedding_3d", lambda w, i: F.embedding(i, w), inputs=["5,D", "B,N"], values=["normal", "index:5"],
