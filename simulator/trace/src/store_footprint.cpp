@@ -1,6 +1,8 @@
 #include "store_footprint.hpp"
 
 #include <algorithm>
+#include <iterator>
+#include <limits>
 #include <string>
 
 #include "trace_error.hpp"
@@ -13,9 +15,6 @@ namespace {
                    std::to_string(arg) + " a second time in one launch (a kernel stores each output element " +
                    "once: the producer's store descriptors overlap)");
 }
-
-// floor division by a power of two, for negative offsets too
-inline int64_t page_of(int64_t element, int bits) { return element >> bits; }
 
 }  // namespace
 
@@ -36,54 +35,70 @@ void StoreFootprint::add(int32_t arg, int64_t offset, int64_t d0, int64_t stride
   }
 }
 
-uint64_t *StoreFootprint::page(int32_t arg, int64_t page_index) {
-  const uint64_t key = (uint64_t(uint32_t(arg)) << 48) ^ (uint64_t(page_index) & ((uint64_t{1} << 48) - 1));
-  if (last_page_ && key == last_key_) return last_page_;
-  auto &slot = pages_[key];
-  if (!slot) slot.reset(new uint64_t[kPageWords]());  // zeroed
-  last_key_ = key;
-  last_page_ = slot.get();
-  return last_page_;
+StoreFootprint::Stored &StoreFootprint::stored(int32_t arg) {
+  if (arg != last_arg_ || !last_) {
+    last_ = &args_[arg];
+    last_arg_ = arg;
+  }
+  return *last_;
+}
+
+void StoreFootprint::add_run(int32_t arg, int64_t begin, int64_t end) {
+  Stored &s = stored(arg);
+  auto &runs = s.runs;
+  // the lowest element of [begin, end) already stored, by a run or a strided element
+  int64_t twice = std::numeric_limits<int64_t>::max();
+  auto next = runs.upper_bound(begin);  // the first run starting after begin
+  const bool has_prev = next != runs.begin();
+  if (has_prev && std::prev(next)->second > begin) twice = begin;
+  else if (next != runs.end() && next->first < end) twice = next->first;
+  if (!s.pages.empty()) {
+    for (int64_t p = begin >> kPageBits; p <= (end - 1) >> kPageBits && (p << kPageBits) < twice; ++p) {
+      auto page = s.pages.find(p);
+      if (page == s.pages.end()) continue;
+      const int64_t lo = std::max(begin, p << kPageBits), hi = std::min(end, (p + 1) << kPageBits);
+      for (int64_t e = lo; e < hi && e < twice; ++e) {
+        const int64_t within = e & (kPageElements - 1);
+        if ((page->second[within >> 6] >> (within & 63)) & 1) twice = e;
+      }
+    }
+  }
+  if (twice != std::numeric_limits<int64_t>::max()) written_twice(arg, twice);
+
+  const bool joins_next = next != runs.end() && next->first == end;
+  if (has_prev) {
+    auto prev = std::prev(next);
+    if (prev->second == begin) {  // extends the run that ends here, in place
+      prev->second = joins_next ? next->second : end;
+      if (joins_next) runs.erase(next);
+      return;
+    }
+  }
+  if (joins_next) {  // joins the run that starts here
+    end = next->second;
+    next = runs.erase(next);
+  }
+  runs.emplace_hint(next, begin, end);
 }
 
 void StoreFootprint::add_element(int32_t arg, int64_t element) {
+  Stored &s = stored(arg);
+  if (!s.runs.empty()) {
+    auto next = s.runs.upper_bound(element);
+    if (next != s.runs.begin() && std::prev(next)->second > element) written_twice(arg, element);
+  }
+  const int64_t page_index = element >> kPageBits;  // floor division, negative offsets too
+  if (!s.last_page || page_index != s.last_page_index) {
+    auto &slot = s.pages[page_index];
+    if (!slot) slot.reset(new uint64_t[kPageWords]());  // zeroed
+    s.last_page = slot.get();
+    s.last_page_index = page_index;
+  }
   const int64_t within = element & (kPageElements - 1);
-  uint64_t &word = page(arg, page_of(element, kPageBits))[within >> 6];
+  uint64_t &word = s.last_page[within >> 6];
   const uint64_t bit = uint64_t{1} << (within & 63);
   if (word & bit) written_twice(arg, element);
   word |= bit;
-}
-
-// Marks [begin, end): per page, the partial first and last words by mask and the whole words between
-// (a 1024-element store is 16 words), checked before any is set. On a collision the lowest element
-// already stored is named.
-void StoreFootprint::add_run(int32_t arg, int64_t begin, int64_t end) {
-  for (int64_t at = begin; at < end;) {
-    const int64_t page_index = page_of(at, kPageBits);
-    const int64_t page_end = std::min(end, (page_index + 1) * kPageElements);
-    uint64_t *bits = page(arg, page_index);
-    const int64_t lo = at & (kPageElements - 1), hi = lo + (page_end - at);  // [lo, hi) in the page
-    const int64_t w0 = lo >> 6, w1 = (hi - 1) >> 6;
-    const uint64_t head = ~uint64_t{0} << (lo & 63), tail = ~uint64_t{0} >> (63 - ((hi - 1) & 63));
-    if (w0 == w1) {
-      const uint64_t mask = head & tail;
-      if (bits[w0] & mask) written_twice(arg, at + __builtin_ctzll(bits[w0] & mask) - (lo & 63));
-      bits[w0] |= mask;
-    } else {
-      uint64_t taken = (bits[w0] & head) | (bits[w1] & tail);
-      for (int64_t w = w0 + 1; w < w1; ++w) taken |= bits[w];
-      if (taken) {
-        for (int64_t w = w0; w <= w1; ++w) {
-          const uint64_t hit = bits[w] & (w == w0 ? head : w == w1 ? tail : ~uint64_t{0});
-          if (hit) written_twice(arg, (page_index << kPageBits) + w * 64 + __builtin_ctzll(hit));
-        }
-      }
-      bits[w0] |= head;
-      for (int64_t w = w0 + 1; w < w1; ++w) bits[w] = ~uint64_t{0};
-      bits[w1] |= tail;
-    }
-    at = page_end;
-  }
 }
 
 }  // namespace npusim

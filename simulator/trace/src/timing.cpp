@@ -181,7 +181,8 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   cores_.resize(static_cast<size_t>(cfg_.cores));
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
   for (Core &c : cores_) {
-    c.buffers.resize(kMaxSpads);
+    // every id's slots up front (64 x a few): buffer() is a plain index on the per-record path
+    c.buffers.assign(kMaxSpads, Buffer{std::vector<Slot>(static_cast<size_t>(effective_slots_)), 0});
     c.dma_outstanding.reserve(static_cast<size_t>(cfg_.dma_queue_depth));
   }
 }
@@ -194,9 +195,7 @@ uint64_t TimingCore::spad_bit(int32_t spad, const char *what) {
 }
 
 TimingCore::Buffer &TimingCore::buffer(Core &c, int32_t spad) {
-  Buffer &b = c.buffers[static_cast<size_t>(spad)];
-  if (b.slots.empty()) b.slots.resize(static_cast<size_t>(effective_slots_));
-  return b;
+  return c.buffers[static_cast<size_t>(spad)];
 }
 
 // Out of line: the message building kept read_ready's loop from being inlined.

@@ -240,8 +240,10 @@ class TimingCore {
   // Calls f(buffer, spad id) for every scratchpad buffer whose bit is set in mask.
   template <typename F>
   void for_each_buffer(Core &c, uint64_t mask, F &&f) {
-    for (int b = 0; mask; ++b, mask >>= 1)
-      if (mask & 1) f(buffer(c, b), b);
+    for (; mask; mask &= mask - 1) {  // ascending ids, jumping to the next set bit
+      const int b = __builtin_ctzll(mask);
+      f(buffer(c, b), b);
+    }
   }
   // The cores whose buffers a write reaches: this one, or all outside a work item.
   template <typename F>
