@@ -101,6 +101,10 @@ def test_strided_stores_that_do_not_overlap_are_accepted(tmp_path, producer_buil
     ("PRODUCER_NESTED_WORK_ITEM", "work_item_begin inside a work item"),
     ("PRODUCER_STORE_TWICE", "a DMA store writes element 1023 of tensor argument 1 a second time in one launch"),
     ("PRODUCER_STORE_ZERO_STRIDE", "a DMA store writes element 0 of tensor argument 1 a second time"),
+    # strided columns over ~150 bitmap pages: the one element written twice is found, by its offset
+    ("PRODUCER_STORE_COLUMNS_TWICE", "a DMA store writes element 4999 of tensor argument 1 a second time"),
+    # a contiguous run (kept as an interval) over strided elements (kept as bits): the lowest is named
+    ("PRODUCER_STORE_ROW_OVER_COLUMNS", "a DMA store writes element 15000 of tensor argument 1 a second time"),
 ])
 def test_impossible_trace_is_rejected_loudly(tmp_path, producer_builder, define, message):
     """No masking, evicting or ignoring: the timing core refuses the trace, exit 5, with the reason."""

@@ -1,6 +1,8 @@
 #include "store_footprint.hpp"
 
+#include <algorithm>
 #include <iterator>
+#include <limits>
 #include <string>
 
 #include "trace_error.hpp"
@@ -28,23 +30,44 @@ void StoreFootprint::add(int32_t arg, int64_t offset, int64_t d0, int64_t stride
       const int64_t first = stride0 == 1 ? row : row - (d0 - 1);
       add_run(arg, first, first + d0);
     } else {  // a zero stride writes its row's first element twice
-      for (int64_t i = 0; i < d0; ++i) add_run(arg, row + i * stride0, row + i * stride0 + 1);
+      for (int64_t i = 0; i < d0; ++i) add_element(arg, row + i * stride0);
     }
   }
 }
 
-void StoreFootprint::add_run(int32_t arg, int64_t begin, int64_t end) {
-  if (arg != last_arg_ || !last_runs_) {
-    last_runs_ = &runs_[arg];
+StoreFootprint::Stored &StoreFootprint::stored(int32_t arg) {
+  if (arg != last_arg_ || !last_) {
+    last_ = &args_[arg];
     last_arg_ = arg;
   }
-  auto &runs = *last_runs_;
+  return *last_;
+}
+
+void StoreFootprint::add_run(int32_t arg, int64_t begin, int64_t end) {
+  Stored &s = stored(arg);
+  auto &runs = s.runs;
+  // the lowest element of [begin, end) already stored, by a run or a strided element
+  int64_t twice = std::numeric_limits<int64_t>::max();
   auto next = runs.upper_bound(begin);  // the first run starting after begin
-  if (next != runs.end() && next->first < end) written_twice(arg, next->first);
+  const bool has_prev = next != runs.begin();
+  if (has_prev && std::prev(next)->second > begin) twice = begin;
+  else if (next != runs.end() && next->first < end) twice = next->first;
+  if (!s.pages.empty()) {
+    for (int64_t p = begin >> kPageBits; p <= (end - 1) >> kPageBits && (p << kPageBits) < twice; ++p) {
+      auto page = s.pages.find(p);
+      if (page == s.pages.end()) continue;
+      const int64_t lo = std::max(begin, p << kPageBits), hi = std::min(end, (p + 1) << kPageBits);
+      for (int64_t e = lo; e < hi && e < twice; ++e) {
+        const int64_t within = e & (kPageElements - 1);
+        if ((page->second[within >> 6] >> (within & 63)) & 1) twice = e;
+      }
+    }
+  }
+  if (twice != std::numeric_limits<int64_t>::max()) written_twice(arg, twice);
+
   const bool joins_next = next != runs.end() && next->first == end;
-  if (next != runs.begin()) {
+  if (has_prev) {
     auto prev = std::prev(next);
-    if (prev->second > begin) written_twice(arg, begin);
     if (prev->second == begin) {  // extends the run that ends here, in place
       prev->second = joins_next ? next->second : end;
       if (joins_next) runs.erase(next);
@@ -56,6 +79,26 @@ void StoreFootprint::add_run(int32_t arg, int64_t begin, int64_t end) {
     next = runs.erase(next);
   }
   runs.emplace_hint(next, begin, end);
+}
+
+void StoreFootprint::add_element(int32_t arg, int64_t element) {
+  Stored &s = stored(arg);
+  if (!s.runs.empty()) {
+    auto next = s.runs.upper_bound(element);
+    if (next != s.runs.begin() && std::prev(next)->second > element) written_twice(arg, element);
+  }
+  const int64_t page_index = element >> kPageBits;  // floor division, negative offsets too
+  if (!s.last_page || page_index != s.last_page_index) {
+    auto &slot = s.pages[page_index];
+    if (!slot) slot.reset(new uint64_t[kPageWords]());  // zeroed
+    s.last_page = slot.get();
+    s.last_page_index = page_index;
+  }
+  const int64_t within = element & (kPageElements - 1);
+  uint64_t &word = s.last_page[within >> 6];
+  const uint64_t bit = uint64_t{1} << (within & 63);
+  if (word & bit) written_twice(arg, element);
+  word |= bit;
 }
 
 }  // namespace npusim

@@ -144,12 +144,6 @@ SystolicUnit::Pass SystolicUnit::accumulate(int32_t array, int64_t handle, doubl
   return pass;
 }
 
-double SystolicUnit::free_at() const {
-  double t = 0;
-  for (const Array &a : arrays_) t = std::max(t, a.free);
-  return t;
-}
-
 double SystolicUnit::output_wait(uint64_t key, double slot_ready) {
   for (Pipeline &p : pipelines_)
     if (p.key == key) {

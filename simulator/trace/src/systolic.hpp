@@ -24,6 +24,7 @@
 //   negative array, a handle no resident preload holds) throws TraceError.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -98,5 +99,12 @@ class SystolicUnit {
   uint64_t preloads_ = 0;
   double busy_stream_ = 0, busy_preload_ = 0;
 };
+
+// Inline: every work item asks it of every core.
+inline double SystolicUnit::free_at() const {
+  double t = 0;
+  for (const Array &a : arrays_) t = std::max(t, a.free);
+  return t;
+}
 
 }  // namespace npusim

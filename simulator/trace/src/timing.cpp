@@ -181,7 +181,8 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   cores_.resize(static_cast<size_t>(cfg_.cores));
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
   for (Core &c : cores_) {
-    c.buffers.resize(kMaxSpads);
+    // every id's slots up front (64 x a few): buffer() is a plain index on the per-record path
+    c.buffers.assign(kMaxSpads, Buffer{std::vector<Slot>(static_cast<size_t>(effective_slots_)), 0});
     c.dma_outstanding.reserve(static_cast<size_t>(cfg_.dma_queue_depth));
   }
 }
@@ -194,19 +195,22 @@ uint64_t TimingCore::spad_bit(int32_t spad, const char *what) {
 }
 
 TimingCore::Buffer &TimingCore::buffer(Core &c, int32_t spad) {
-  Buffer &b = c.buffers[static_cast<size_t>(spad)];
-  if (b.slots.empty()) b.slots.resize(static_cast<size_t>(effective_slots_));
-  return b;
+  return c.buffers[static_cast<size_t>(spad)];
+}
+
+// Out of line: the message building kept read_ready's loop from being inlined.
+[[noreturn]] __attribute__((noinline, cold)) static void read_unwritten(const char *reader, int32_t tile_id, int b,
+                                                                      int slot) {
+  throw TraceError(std::string(reader) + (tile_id >= 0 ? " " + std::to_string(tile_id) : std::string()) +
+                   " reads scratchpad " + std::to_string(b) + " (slot " + std::to_string(slot) +
+                   ") before anything wrote it");
 }
 
 double TimingCore::read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id) {
   double t = 0;
   for_each_buffer(c, mask, [&](Buffer &buf, int b) {
     const Slot &s = buf.current_slot();
-    if (!s.written)
-      throw TraceError(std::string(reader) + (tile_id >= 0 ? " " + std::to_string(tile_id) : std::string()) +
-                       " reads scratchpad " + std::to_string(b) + " (slot " + std::to_string(buf.current) +
-                       ") before anything wrote it");
+    if (!s.written) read_unwritten(reader, tile_id, b, buf.current);
     t = std::max(t, s.ready);
   });
   return t;
@@ -251,13 +255,29 @@ void TimingCore::issue_descriptor(Core &c) {
   c.busy_dma_issue += cfg_.dma_issue_cycles;
 }
 
+// A full queue waits for its earliest completion. That entry stays in the heap, marked taken, until
+// finish_dma puts this descriptor's completion in its place (one sift-down instead of a pop and a push;
+// the same multiset of times, so the same waits).
 double TimingCore::reserve_queue_entry(Core &c) {
   auto &q = c.dma_outstanding;  // a min-heap of completion times
   if (static_cast<int>(q.size()) < cfg_.dma_queue_depth) return 0;
-  std::pop_heap(q.begin(), q.end(), std::greater<double>());
-  const double t = q.back();
-  q.pop_back();
-  return t;
+  c.queue_top_taken = true;
+  return q.front();
+}
+
+// Replaces the heap's top (taken by reserve_queue_entry) with t and restores the heap order.
+static void replace_heap_top(std::vector<double> &q, double t) {
+  const size_t n = q.size();
+  size_t i = 0;
+  for (;;) {
+    size_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && q[child + 1] < q[child]) ++child;
+    if (!(q[child] < t)) break;
+    q[i] = q[child];
+    i = child;
+  }
+  q[i] = t;
 }
 
 // Book `duration` cycles (whole bursts) on a channel from `earliest` on,
@@ -542,8 +562,13 @@ void TimingCore::drain_writes(double before) {
 }
 
 void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
-  c.dma_outstanding.push_back(done);
-  std::push_heap(c.dma_outstanding.begin(), c.dma_outstanding.end(), std::greater<double>());
+  if (c.queue_top_taken) {
+    replace_heap_top(c.dma_outstanding, done);
+    c.queue_top_taken = false;
+  } else {
+    c.dma_outstanding.push_back(done);
+    std::push_heap(c.dma_outstanding.begin(), c.dma_outstanding.end(), std::greater<double>());
+  }
   if (tag < 0) {
     c.issue = std::max(c.issue, done);  // synchronous: the whole core waits
     c.gate = std::max(c.gate, done);
@@ -572,8 +597,13 @@ void TimingCore::work_item_begin() {
     return std::max({c.issue, c.gate, c.vector_free, systolic_[static_cast<size_t>(i)].free_at()});
   };
   int best = 0;
-  for (int i = 1; i < cfg_.cores; ++i)
-    if (free_at(i) < free_at(best)) best = i;
+  if (cfg_.cores > 1) {
+    double best_free = free_at(0);
+    for (int i = 1; i < cfg_.cores; ++i) {
+      const double t = free_at(i);
+      if (t < best_free) best = i, best_free = t;
+    }
+  }
   current_core_ = best;
   in_work_item_ = true;
   ++core().work_items;
@@ -708,7 +738,8 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
     throw TraceError("no cost for compute tile_id " + std::to_string(tile_id) + " in the cost table");
   else if (std::find(missing_costs_.begin(), missing_costs_.end(), tile_id) == missing_costs_.end())
     missing_costs_.push_back(tile_id);
-  const double occupancy = cost ? cost->occupancy(n_elems) : 0;
+  double occupancy = 0, peak = 0;
+  if (cost) cost->at(n_elems, occupancy, peak);
   const double latency = cost && n_elems > 0 ? cost->latency : 0;
   double start = std::max({c.gate, c.vector_free, read_ready(c, reads, "compute tile", tile_id),
                            write_slots_free(c, writes, reads)});
@@ -719,7 +750,7 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
   mark_read(c, reads, start + occupancy);
   mark_written(c, writes, done);
   c.busy_vector += occupancy;
-  if (cost) c.vector_at_peak += cost->peak_work(n_elems);
+  c.vector_at_peak += peak;
   TileStats &ts = tile_stats(tile_id);
   ++ts.calls;
   ts.elems += n_elems;

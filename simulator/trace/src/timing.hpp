@@ -118,6 +118,21 @@ struct TileCost {
   // The same ops at the unit's peak throughput (no partial vector op rounded
   // up): what the physical-limit check takes as the vector work.
   double peak_work(int64_t n) const;
+  // occupancy and peak_work of the last n asked for: a tile loop repeats its full size, and the
+  // per-width ceil and division cost more than the rest of a compute event
+  void at(int64_t n, double &occupancy_out, double &peak_out) const {
+    if (n != memo_n_) {
+      memo_occupancy_ = occupancy(n);
+      memo_peak_ = peak_work(n);
+      memo_n_ = n;
+    }
+    occupancy_out = memo_occupancy_;
+    peak_out = memo_peak_;
+  }
+
+ private:
+  mutable int64_t memo_n_ = -1;
+  mutable double memo_occupancy_ = 0, memo_peak_ = 0;
 };
 
 struct SpadBuffer {
@@ -202,6 +217,7 @@ class TimingCore {
     double vector_free = 0;
     double vector_result = 0;  // result of the last compute ready
     std::vector<double> dma_outstanding;  // completion times (a min-heap), size <= queue depth
+    bool queue_top_taken = false;  // reserve_queue_entry took the heap's top; finish_dma replaces it
     std::vector<PendingDma> pending;
     std::vector<Buffer> buffers;
     uint64_t work_items = 0;
@@ -224,8 +240,10 @@ class TimingCore {
   // Calls f(buffer, spad id) for every scratchpad buffer whose bit is set in mask.
   template <typename F>
   void for_each_buffer(Core &c, uint64_t mask, F &&f) {
-    for (int b = 0; mask; ++b, mask >>= 1)
-      if (mask & 1) f(buffer(c, b), b);
+    for (; mask; mask &= mask - 1) {  // ascending ids, jumping to the next set bit
+      const int b = __builtin_ctzll(mask);
+      f(buffer(c, b), b);
+    }
   }
   // The cores whose buffers a write reaches: this one, or all outside a work item.
   template <typename F>

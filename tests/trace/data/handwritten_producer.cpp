@@ -77,6 +77,23 @@ EXPORT int32_t npusim_trace_main(npusim_ctx *ctx, const int64_t *shape_args, int
     npusim_barrier(ctx, 0, t);
     npusim_compute(ctx, 0, 1024, 0x1, 0x2);
     npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, t, 1024, tiles, 1, 0, 65, 0);
+#elif defined(PRODUCER_STORE_COLUMNS_TWICE)
+    // tile t stores rows 0..1022 of column t of a 1023 x (tiles - 1) matrix; the last tile's column
+    // wraps to column 0 one row down, so it writes element tiles - 1 (row 1, column 0) again
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
+    npusim_barrier(ctx, 0, t);
+    npusim_compute(ctx, 0, 1023, 0x1, 0x2);
+    npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, t, 1023, tiles - 1, 1, 0, 65, 0);
+#elif defined(PRODUCER_STORE_ROW_OVER_COLUMNS)
+    // tile t stores column t of a 1024 x tiles matrix, but the last tile stores row 3 whole:
+    // a contiguous run over the strided elements the other tiles stored (row 3 starts at 3 * tiles)
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
+    npusim_barrier(ctx, 0, t);
+    npusim_compute(ctx, 0, 1024, 0x1, 0x2);
+    if (t < tiles - 1)
+      npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, t, 1024, tiles, 1, 0, 65, 0);
+    else
+      npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, 3 * tiles, tiles, 1, 1, 0, 65, 0);
 #elif defined(PRODUCER_NEVER_WAITS)
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
 #elif defined(PRODUCER_NESTED_WORK_ITEM)
