@@ -37,7 +37,11 @@ def _reflect(coord: torch.Tensor, twice_low, twice_high) -> torch.Tensor:
 
 
 def _source_coordinate(coord: torch.Tensor, size, padding_mode: int, align_corners: bool) -> torch.Tensor:
-    coord = _unnormalize(coord, size, align_corners)
+    return _padded(_unnormalize(coord, size, align_corners), size, padding_mode, align_corners)
+
+
+def _padded(coord: torch.Tensor, size, padding_mode: int, align_corners: bool) -> torch.Tensor:
+    """A pixel coordinate brought inside the image by the padding mode (zeros: left as it is)."""
     if padding_mode == BORDER:
         return coord.clamp(0, size - 1)
     if padding_mode == REFLECTION:
@@ -85,15 +89,7 @@ def _scalar_source_coordinate(coord: torch.Tensor, size, padding_mode: int, alig
     # eager's scalar kernels (GridSampler.h, grid_sampler_3d): ((x + 1) * size - 1) / 2, or
     # ((x + 1) / 2) * (size - 1) with align_corners
     coord = ((coord + 1) / 2) * (size - 1) if align_corners else ((coord + 1) * size - 1) / 2
-    if padding_mode == BORDER:
-        return coord.clamp(0, size - 1)
-    if padding_mode == REFLECTION:
-        if align_corners:
-            coord = _reflect(coord, 0, 2 * (size - 1)) if size > 1 else torch.zeros_like(coord)
-        else:
-            coord = _reflect(coord, -1, 2 * size - 1)
-        return coord.clamp(0, size - 1)
-    return coord
+    return _padded(coord, size, padding_mode, align_corners)
 
 
 def grid_sampler_3d(a: torch.Tensor, grid: torch.Tensor, interpolation_mode: int = 0, padding_mode: int = 0,
