@@ -333,16 +333,19 @@ class _Builder:
             if ops:  # the per-lane partials of the loop's accumulators meet in one value each
                 self.emit_added_tile("lane_reduce", ops, after_loop, reads=set(), writes=set(), bits=ops[0]["bits"])
 
-    def emit_added_tile(self, kind: str, ops: list[dict], ip, reads: set, writes: set, bits: int) -> None:
-        """A one-element compute event for work the kernel does outside its compute ops."""
+    def emit_added_tile(self, kind: str, ops: list[dict], ip, reads: set, writes: set, bits: int,
+                        n_elems: ir.Value | None = None, after_previous: bool = True) -> None:
+        """A compute event (one element unless `n_elems` says) for work the kernel does outside its
+        compute ops, or beside them (a 2-D tile's per-row work), with a tile id of its own."""
         tile_id = self.next_tile_id
         self.next_tile_id += 1
-        self.call("npusim_compute", [self.const(tile_id, self.i32, ip), self.const(1, self.i64, ip),
+        self.call("npusim_compute", [self.const(tile_id, self.i32, ip),
+                                     self.const(1, self.i64, ip) if n_elems is None else n_elems,
                                      self.const(sum(1 << s for s in reads), self.i64, ip),
                                      self.const(sum(1 << s for s in writes), self.i64, ip)], ip)
         self.tile_ids.append(tile_id)
         self.tile_elem_bits[tile_id] = bits
-        self.tile_work[tile_id] = {"kind": kind, "ops": ops, "after_previous": True}
+        self.tile_work[tile_id] = {"kind": kind, "ops": ops, "after_previous": after_previous}
 
     def emit_spad_store(self, op, ip, await_spads) -> None:
         spad = self.spad_id(op.operands[1], f"{op.name} outside a compute op")
@@ -485,13 +488,8 @@ class _Builder:
             # and the element loop waits for it
             row_ops, row_after, inner = op_classes.row_block_ops(op, tile_id)
             if row_ops:
-                row_tile = self.next_tile_id
-                self.next_tile_id += 1
-                self.call("npusim_compute", [self.const(row_tile, self.i32, ip), trips,
-                                             self.const(reads_mask, self.i64, ip), self.const(0, self.i64, ip)], ip)
-                self.tile_ids.append(row_tile)
-                self.tile_elem_bits[row_tile] = max(bits) if bits else 32
-                self.tile_work[row_tile] = {"kind": "compute", "ops": row_ops, "after_previous": row_after}
+                self.emit_added_tile("compute", row_ops, ip, reads=reads, writes=set(), bits=max(bits) if bits else 32,
+                                     n_elems=trips, after_previous=row_after)
             ops, after_previous = op_classes.compute_ops(inner, tile_id)
             after_previous = after_previous or bool(row_ops)
         else:
