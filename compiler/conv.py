@@ -27,7 +27,6 @@ A transposed conv1d/conv2d is the stride-1 conv of its zero-inserted input with 
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import sympy
@@ -40,6 +39,7 @@ from torch._inductor.virtualized import V
 
 from compiler.emitter import ABI_VERSION, elem_bits, storage_type
 from compiler.errors import UnsupportedOp
+from compiler.inductor_lowerings import lowerings_replaced
 from compiler.matmul import (STACK_BUDGET_BYTES, Operand, SystolicEmitter, TemplateKernel, _dict_attr, _fixed,
                              choose_tiles)
 from compiler.printer import IndexPrinter, const_i64, const_index, to_i64, to_index
@@ -200,19 +200,9 @@ def _transposed_as_conv(x, weight, stride, padding, dilation, output_padding, gr
     return x, weight, ones, zeros, list(dilation), zeros
 
 
-@contextlib.contextmanager
 def conv_lowerings():
     """Inductor's lowering of aten.convolution replaced by ours for the duration; restored after."""
-    from torch._inductor.lowering import lowerings
-
-    op = torch.ops.aten.convolution.default
-    saved = lowerings.get(op)
-    lowerings[op] = lower_convolution
-    try:
-        yield
-    finally:
-        if saved is not None:
-            lowerings[op] = saved
+    return lowerings_replaced({torch.ops.aten.convolution.default: lower_convolution})
 
 
 def _make_kernel_render(node: ConvBuffer, hint_override=None):

@@ -28,7 +28,6 @@ Rows beyond MAX_ROWS are reported at run time (the scratchpad holds the whole co
 
 from __future__ import annotations
 
-import contextlib
 import operator
 from dataclasses import dataclass
 
@@ -41,6 +40,7 @@ from torch._inductor.virtualized import V
 
 from compiler.emitter import ABI_VERSION, elem_bits, storage_type
 from compiler.errors import UnsupportedOp
+from compiler.inductor_lowerings import lowerings_replaced
 from compiler.matmul import Operand, SystolicEmitter, TemplateKernel, _dict_attr
 from compiler.printer import const_i64, const_index, to_i64, to_index
 
@@ -109,19 +109,9 @@ def lower_lu_factor_ex(a, *, pivot: bool = True, check_errors: bool = False):
 LINALG_LOWERINGS = {torch.ops.aten.linalg_lu_factor_ex.default: lower_lu_factor_ex}
 
 
-@contextlib.contextmanager
 def linalg_lowerings():
     """Inductor's fallbacks of the linalg ops replaced by npusim kernels for the duration."""
-    from torch._inductor.lowering import lowerings
-
-    saved = {op: lowerings[op] for op in LINALG_LOWERINGS if op in lowerings}
-    lowerings.update(LINALG_LOWERINGS)
-    try:
-        yield
-    finally:
-        for op in LINALG_LOWERINGS:
-            lowerings.pop(op, None)
-        lowerings.update(saved)
+    return lowerings_replaced(LINALG_LOWERINGS)
 
 
 # --- decompositions onto linalg_lu_factor_ex ------------------------------------------------

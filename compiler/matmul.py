@@ -26,7 +26,6 @@ systolic compute into per-array preload/accumulate events (skeleton.py).
 
 from __future__ import annotations
 
-import contextlib
 import time
 from dataclasses import dataclass
 
@@ -43,6 +42,7 @@ from compiler import tile_ir
 from compiler.epilogue import COORDS, CTile, Epilogue
 from compiler.errors import InvalidKernel, UnsupportedOp
 from npusim.mlir_verify import verify
+from compiler.inductor_lowerings import inductor_lowering, lowerings_replaced
 from compiler.kernel import publish_kernel
 from compiler.printer import IndexPrinter, const_i64, const_index, i64_type, to_i64, to_index
 from npusim.config import NpuConfig
@@ -153,23 +153,17 @@ MATMUL_LOWERINGS = {
 }
 
 
-@contextlib.contextmanager
 def matmul_lowerings():
-    """Inductor's lowerings of the matmul ops replaced by ours for the duration; restored after."""
-    from torch._inductor.lowering import lowerings
-
-    saved = {}
+    """Inductor's lowerings of the matmul ops (their default and dtype overloads) replaced by ours
+    for the duration; restored after."""
+    replacements = {}
     for name, lowering in MATMUL_LOWERINGS.items():
         packet = getattr(torch.ops.aten, name)
         for overload in packet.overloads():
             op = getattr(packet, overload)
-            if op in lowerings and overload in ("default", "dtype"):
-                saved[op] = lowerings[op]
-                lowerings[op] = lowering
-    try:
-        yield
-    finally:
-        lowerings.update(saved)
+            if overload in ("default", "dtype") and inductor_lowering(op) is not None:
+                replacements[op] = lowering
+    return lowerings_replaced(replacements)
 
 
 def matmul_decompositions() -> dict:

@@ -20,7 +20,6 @@ the windows are computed at run time in the kernel, start = floor(i*H/OH), end =
 
 from __future__ import annotations
 
-import contextlib
 import math
 import operator
 
@@ -34,6 +33,7 @@ from mlir.dialects import arith, memref, scf
 from compiler.conv import ConvBuffer, ConvEmitter, ConvKernel, ConvParams, _fixed, _static_ints, conv_metadata
 from compiler.emitter import elem_bits, storage_type
 from compiler.errors import UnsupportedOp
+from compiler.inductor_lowerings import inductor_lowering, lowerings_replaced
 from compiler.matmul import STACK_BUDGET_BYTES, SystolicEmitter, _dict_attr, choose_tiles
 from compiler.printer import IndexPrinter, const_i64, const_index, to_i64, to_index
 
@@ -122,25 +122,15 @@ def lower_avg_pool2d(x, kernel_size, stride=(), padding=0, ceil_mode=False, coun
     return _pool("avg", x, kernel_size, stride, padding, 1, ceil_mode, count_include_pad, divisor_override)
 
 
-@contextlib.contextmanager
 def pool_lowerings():
     """Inductor's lowerings of max/avg pooling replaced by ours for the duration; restored after."""
-    from torch._inductor.lowering import lowerings
-
     max_op = torch.ops.prims._low_memory_max_pool_with_offsets.default
-    avg_op = torch.ops.aten.avg_pool2d.default
-    adaptive_op = torch.ops.aten._adaptive_avg_pool2d.default
-    saved = {op: lowerings[op] for op in (max_op, avg_op, adaptive_op) if op in lowerings}
-    if max_op in saved:
-        lowerings[max_op] = _max_pool_lowering(saved[max_op])
-    lowerings[avg_op] = lower_avg_pool2d
-    lowerings[adaptive_op] = lower_adaptive_avg_pool2d
-    try:
-        yield
-    finally:
-        for op in (avg_op, adaptive_op):
-            lowerings.pop(op, None)
-        lowerings.update(saved)
+    replacements = {torch.ops.aten.avg_pool2d.default: lower_avg_pool2d,
+                    torch.ops.aten._adaptive_avg_pool2d.default: lower_adaptive_avg_pool2d}
+    original_max = inductor_lowering(max_op)
+    if original_max is not None:  # our values, Inductor's offsets (for indices)
+        replacements[max_op] = _max_pool_lowering(original_max)
+    return lowerings_replaced(replacements)
 
 
 def _make_kernel_render(node: PoolBuffer, hint_override=None):

@@ -24,9 +24,9 @@ prod/amax/amin exactly as eager's loop (NaN-propagating max/min).
 
 from __future__ import annotations
 
-import contextlib
-
 import torch
+
+from compiler.inductor_lowerings import inductor_lowering, lowerings_replaced
 
 aten = torch.ops.aten
 
@@ -127,16 +127,13 @@ def scatter_decompositions() -> dict:
             aten.index_put.default: index_put_by_mask}
 
 
-@contextlib.contextmanager
 def scatter_lowerings():
     """scatter_reduce(_) sum/prod/amax/amin and scatter_add(_) lowered as a combining npusim scatter
     for the duration (Inductor's lowerings restored after)."""
     from torch._inductor import ir, lowering
     from torch._inductor.virtualized import ops
 
-    saved = {op: lowering.lowerings.get(op) for op in (aten.scatter_reduce_.two, aten.scatter_reduce.two,
-                                                       aten.scatter_add_.default, aten.scatter_add.default)}
-    inductor_inplace = saved[aten.scatter_reduce_.two]
+    inductor_inplace = inductor_lowering(aten.scatter_reduce_.two)
 
     def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True):
         if reduce not in MODES or not isinstance(src, ir.TensorBox) or index.get_numel() == 0:
@@ -182,15 +179,5 @@ def scatter_lowerings():
     def scatter_add(x, dim, index, src):
         return scatter_reduce_(lowering.clone(x), dim, index, src, "sum")
 
-    lowering.lowerings[aten.scatter_reduce_.two] = scatter_reduce_
-    lowering.lowerings[aten.scatter_add_.default] = scatter_add_
-    lowering.lowerings[aten.scatter_add.default] = scatter_add
-    lowering.lowerings[aten.scatter_reduce.two] = scatter_reduce
-    try:
-        yield
-    finally:
-        for op, lowered in saved.items():
-            if lowered is None:
-                lowering.lowerings.pop(op, None)
-            else:
-                lowering.lowerings[op] = lowered
+    return lowerings_replaced({aten.scatter_reduce_.two: scatter_reduce_, aten.scatter_add_.default: scatter_add_,
+                               aten.scatter_add.default: scatter_add, aten.scatter_reduce.two: scatter_reduce})

@@ -20,11 +20,12 @@ erfcc, fractional error below 1.2e-7 for every x >= 0):
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
 from torch._inductor.virtualized import ops
+
+from compiler.inductor_lowerings import lowerings_replaced
 
 # p(t) coefficients, lowest power first (Numerical Recipes in C, 2nd ed., section 6.2, erfcc)
 _FIT = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
@@ -878,7 +879,6 @@ def floor_divide_float(a, b):
     return ops.where(ops.eq(b, zero), quotient, result)  # a / 0: IEEE's inf or nan
 
 
-@contextlib.contextmanager
 def floor_division_lowering():
     """aten.div(rounding_mode="floor") of floats (and floor_divide, which decomposes to it) as
     floor_divide_float for the duration; Inductor's lowering restored after."""
@@ -898,19 +898,9 @@ def floor_division_lowering():
     lowering._register_lowering(overloads, div_mode, broadcast=True,
                                 type_promotion_kind=ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT,
                                 convert_input_to_bool=False, lowering_dict=ours)
-    saved = {op: lowering.lowerings[op] for op in ours if op in lowering.lowerings}
-    lowering.lowerings.update(ours)
-    try:
-        yield
-    finally:
-        for op in ours:
-            if op in saved:
-                lowering.lowerings[op] = saved[op]
-            else:
-                lowering.lowerings.pop(op, None)
+    return lowerings_replaced(ours)
 
 
-@contextlib.contextmanager
 def gcd_lowering():
     """aten.gcd lowered as the pointwise `npusim_gcd` for the duration; Inductor's fallback restored after."""
     from torch._inductor import lowering
@@ -918,21 +908,12 @@ def gcd_lowering():
     from torch._prims_common import ELEMENTWISE_TYPE_PROMOTION_KIND
 
     register_op_dtype_propagation_rules(GCD_OP, ELEMENTWISE_TYPE_PROMOTION_KIND.DEFAULT, None)
-    op = torch.ops.aten.gcd.default
-    saved = lowering.lowerings.get(op)
 
     def lower_gcd(a, b):
         a, b = lowering.broadcast_tensors(a, b)
         return lowering.make_pointwise(_gcd_inner)(a, b)
 
-    lowering.lowerings[op] = lower_gcd
-    try:
-        yield
-    finally:
-        if saved is None:
-            lowering.lowerings.pop(op, None)
-        else:
-            lowering.lowerings[op] = saved
+    return lowerings_replaced({torch.ops.aten.gcd.default: lower_gcd})
 
 
 def lower_gcd(node, args, cast, mlir_type):

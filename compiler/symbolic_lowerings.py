@@ -11,11 +11,11 @@ prints Min and Max), and one kernel serves every N.
 
 from __future__ import annotations
 
-import contextlib
-
 import sympy
 import torch
 from torch._inductor.virtualized import V
+
+from compiler.inductor_lowerings import inductor_lowering, lowerings_replaced
 
 
 def _symbolic_diagonal(original):
@@ -33,17 +33,8 @@ def _symbolic_diagonal(original):
     return lower
 
 
-@contextlib.contextmanager
 def symbolic_lowerings():
     """The lowerings above in place of Inductor's for the duration; restored after."""
-    from torch._inductor.lowering import lowerings
-
     diagonal = torch.ops.aten.diagonal.default
-    saved = lowerings.get(diagonal)
-    if saved is not None:
-        lowerings[diagonal] = _symbolic_diagonal(saved)
-    try:
-        yield
-    finally:
-        if saved is not None:
-            lowerings[diagonal] = saved
+    original = inductor_lowering(diagonal)
+    return lowerings_replaced({} if original is None else {diagonal: _symbolic_diagonal(original)})
