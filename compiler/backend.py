@@ -61,6 +61,10 @@ CONFIG_PATCHES = {
     # not ATen fallbacks
     "triton.decompose_sort_ops": True,
     "triton.persistent_reductions": True,
+    # every launch pays its DMA latencies: kernels that share any input fuse, even when what they
+    # share is one element (Inductor's 10-byte threshold left frexp's two outputs of a [1] input as
+    # two kernels, 148 cycles, where the same graph at N = 7 is one kernel of 125)
+    "score_fusion_memory_threshold": 1,
 }
 
 

@@ -225,3 +225,15 @@ def test_a_low_precision_loss_may_match_the_exact_value_where_eager_overflows(np
     spec = catalog.specs_of(op, samples=2)[1]
     inputs = spec.make_inputs({}, "f16", 0)
     assert spec.expected(inputs).isinf() and spec.exact_reference(inputs, "f16").isfinite()
+
+
+def test_kernels_sharing_one_element_fuse(npusim_env):
+    """OpInfo's frexp at N = 1 (a static [1] input): its mantissa and exponent kernels share 4 bytes
+    of input, under Inductor's 10-byte fusion threshold, so N = 1 launched two kernels (148 cycles)
+    and N = 7 one (125): cycles fell as N grew. Any shared input now fuses."""
+    x = torch.tensor([3.0])
+    mantissa, exponent = torch.compile(torch.frexp, backend="npusim", dynamic=True)(x)
+    expected = torch.frexp(x)
+    assert torch.equal(mantissa, expected.mantissa) and torch.equal(exponent, expected.exponent)
+    graphs = runlog.events("graph", npusim_env)
+    assert [len(g["kernels"]) for g in graphs] == [1], graphs
