@@ -20,6 +20,7 @@ the windows are computed at run time in the kernel, start = floor(i*H/OH), end =
 
 from __future__ import annotations
 
+import contextlib
 import math
 import operator
 
@@ -104,17 +105,39 @@ def _traced_output_size() -> list:
 def _max_pool_lowering(original):
     def lower(x, kernel_size, stride, padding, dilation, ceil_mode=False):
         values = _pool("max", x, kernel_size, stride, padding, dilation, ceil_mode)
-        # the offsets (for indices) stay Inductor's argmax kernel, scheduled only when used; in
-        # ceil mode not even lowered when unused: its output size guards on each size's parity
-        # (whether ceil mode changes it), so every parity would compile again
+        # the offsets (for indices) stay Inductor's argmax kernel, scheduled only when used
         offsets_used = any(user.target is not operator.getitem or user.args[1] != 0
                            for user in V.graph.current_node.users)
-        if ceil_mode and not offsets_used:
+        if not offsets_used:
             return values, None
-        _, offsets = original(x, kernel_size, stride, padding, dilation, ceil_mode)
+        with _ceil_mode_sizes_traced():
+            _, offsets = original(x, kernel_size, stride, padding, dilation, ceil_mode)
         return values, offsets
 
     return lower
+
+
+@contextlib.contextmanager
+def _ceil_mode_sizes_traced():
+    """Inductor's pooling_size in ceil mode guards on whether ceil mode changes the output length
+    (`(N - 1) // 2 != N // 2`: each parity of N compiled again). Dynamo's traced output size is an
+    expression valid for every N, so in ceil mode the offsets' kernel takes it, with the window
+    bounds checked as in ceil mode (exact whether or not the last window overhangs)."""
+    from torch._inductor import lowering
+
+    inductor_pooling_size = lowering.pooling_size
+
+    def pooling_size(x, i, kernel_size, stride, padding, ceil_mode, *, dilation=None):
+        if not ceil_mode:
+            return inductor_pooling_size(x, i, kernel_size, stride, padding, ceil_mode, dilation=dilation)
+        traced = _traced_output_size()
+        return traced[len(traced) - len(kernel_size) + i], True
+
+    lowering.pooling_size = pooling_size
+    try:
+        yield
+    finally:
+        lowering.pooling_size = inductor_pooling_size
 
 
 def lower_avg_pool2d(x, kernel_size, stride=(), padding=0, ceil_mode=False, count_include_pad=True,

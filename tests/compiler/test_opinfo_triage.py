@@ -237,3 +237,20 @@ def test_kernels_sharing_one_element_fuse(npusim_env):
     assert torch.equal(mantissa, expected.mantissa) and torch.equal(exponent, expected.exponent)
     graphs = runlog.events("graph", npusim_env)
     assert [len(g["kernels"]) for g in graphs] == [1], graphs
+
+
+def test_max_pool_indices_in_ceil_mode_compile_once(traced_env):
+    """OpInfo's max_pool2d(kernel 3, stride 2, padding 1, ceil_mode, return_indices) swept over the
+    width: Inductor's offsets kernel guarded on whether ceil mode changes the output width
+    (`(N - 1) // 2 != N // 2`), so N = 7 compiled the graph again after N = 6. The offsets now take
+    Dynamo's traced output size: one graph for both parities, indices as eager's."""
+    def fn(x):
+        return torch.nn.functional.max_pool2d(x, 3, 2, 1, ceil_mode=True, return_indices=True)
+
+    compiled = torch.compile(fn, backend="npusim", dynamic=True, fullgraph=True)
+    for n in (6, 7, 8, 9, 33):
+        x = torch.randn(1, 2, 3, n)
+        torch._dynamo.mark_dynamic(x, 3)
+        (values, indices), (expected_values, expected_indices) = compiled(x), fn(x)
+        assert torch.equal(values, expected_values) and torch.equal(indices, expected_indices), n
+    assert len(runlog.events("dynamo_graph", traced_env)) == 1
