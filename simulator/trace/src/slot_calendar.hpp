@@ -1,0 +1,189 @@
+// One DRAM channel's calendar: which burst slots are booked, one bit per slot.
+//
+// A channel moves whole bursts in burst slots (slot j is [j, j + 1) burst times from cycle 0), so
+// a calendar is a set of busy slots, and booking k slots from slot s is taking the first k free
+// slots at or after s (burst by burst in the gaps, as a controller interleaves requests), below
+// an optional limit slot. The bits live in a ring of 64-bit words over the live window
+// [lo_word * 64, ...): a booking sets bits, pruning moves the window's start (no erase at the
+// front), a booking in the middle of the calendar finds the free slots with a few word operations
+// (no insert in the middle of a vector). Times stay integer slots here; the caller turns a slot
+// into cycles as slot * burst_cycles (the same double the interval calendar computed).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace npusim {
+
+class SlotCalendar {
+ public:
+  static constexpr int64_t kNoLimit = INT64_MAX;
+
+  // Books the first `k` free slots at or after `start` (k > 0); returns one past the last.
+  __attribute__((always_inline)) int64_t book(int64_t start, int64_t k) {
+    if (start >= tail_from_) {  // the common case: at or after the start of the last run
+      if (start > end_) {       // after an idle gap: a new last run
+        settle_tail();
+        tail_from_ = start;
+        return end_ = start + k;
+      }
+      return end_ += k;  // the last run is busy up to end_, everything after it free
+    }
+    int64_t left = k;
+    return book_in_gaps(start, left, kNoLimit);
+  }
+
+  // Books up to `k` free slots at or after `start`, none at or after `limit`; `left` gets what
+  // did not fit. Returns one past the last slot booked (`start` when none was).
+  int64_t book_limited(int64_t start, int64_t k, int64_t limit, int64_t &left) {
+    left = k;
+    if (start >= tail_from_) {
+      const int64_t from = std::max(start, end_);
+      const int64_t take = from >= limit ? 0 : std::min(k, limit - from);
+      if (take <= 0) return start;
+      if (from > end_) {
+        settle_tail();
+        tail_from_ = from;
+      }
+      left = k - take;
+      return end_ = from + take;
+    }
+    return book_in_gaps(start, left, limit);
+  }
+
+  // No booking will start before slot `horizon`: the words wholly below it leave the window.
+  void prune(int64_t horizon) {
+    if (horizon <= 0) return;
+    const int64_t word = horizon >> 6;
+    if (word > lo_word_) {
+      lo_word_ = word;
+      if (hi_word_ < lo_word_) hi_word_ = lo_word_;
+    }
+    // what lies below the window does not count (canonical, so equal futures compare equal)
+    const int64_t lo_slot = lo_word_ << 6;
+    if (end_ < lo_slot) end_ = lo_slot;
+    if (tail_from_ < lo_slot) tail_from_ = lo_slot;
+    if (busy_to_ <= lo_slot) busy_from_ = busy_to_ = 0;
+  }
+
+  // Live window in words (a performance diagnostic).
+  int64_t window_words() const { return ((end_ + 63) >> 6) - lo_word_; }
+
+  // Equal states book the same from now on (the window's bits and the last run).
+  bool operator==(const SlotCalendar &o) const {
+    if (end_ != o.end_ || tail_from_ != o.tail_from_ || lo_word_ != o.lo_word_) return false;
+    const int64_t hi = std::max(hi_word_, o.hi_word_);
+    for (int64_t w = hi - 1; w >= lo_word_; --w)  // the newest words differ first
+      if (word_or_zero(w) != o.word_or_zero(w)) return false;
+    return true;
+  }
+
+ private:
+  uint64_t &word(int64_t w) { return ring_[static_cast<size_t>(w) & mask_]; }
+  uint64_t word_or_zero(int64_t w) const {
+    return w >= lo_word_ && w < hi_word_ ? ring_[static_cast<size_t>(w) & mask_] : 0;
+  }
+
+  // Makes words [lo_word_, last_word] addressable; words entering the window start at zero.
+  void cover(int64_t last_word) {
+    if (last_word < hi_word_) return;
+    if (last_word - lo_word_ + 1 > static_cast<int64_t>(ring_.size())) grow(last_word - lo_word_ + 1);
+    for (int64_t w = hi_word_; w <= last_word; ++w) word(w) = 0;
+    hi_word_ = last_word + 1;
+  }
+
+  void grow(int64_t need) {
+    size_t cap = ring_.empty() ? 16 : ring_.size();
+    while (static_cast<int64_t>(cap) < need) cap *= 2;
+    std::vector<uint64_t> bigger(cap, 0);
+    for (int64_t w = lo_word_; w < hi_word_; ++w) bigger[static_cast<size_t>(w) & (cap - 1)] = word(w);
+    ring_.swap(bigger);
+    mask_ = cap - 1;
+  }
+
+  // Sets slots [a, b) (a < b).
+  __attribute__((always_inline)) void set_range(int64_t a, int64_t b) {
+    const int64_t wa = a >> 6, wb = (b - 1) >> 6;
+    const uint64_t head = ~uint64_t{0} << (a & 63);
+    const uint64_t tail = ~uint64_t{0} >> (63 - ((b - 1) & 63));
+    if (wa == wb && wb < hi_word_) {  // most bookings: a few slots in a word already addressed
+      word(wa) |= head & tail;
+      return;
+    }
+    set_range_slow(wa, wb, head, tail);
+  }
+  __attribute__((noinline)) void set_range_slow(int64_t wa, int64_t wb, uint64_t head, uint64_t tail) {
+    cover(wb);
+    if (wa == wb) {
+      word(wa) |= head & tail;
+      return;
+    }
+    word(wa) |= head;
+    for (int64_t w = wa + 1; w < wb; ++w) word(w) = ~uint64_t{0};
+    word(wb) |= tail;
+  }
+
+  // The last run [tail_from_, end_) is busy without its bits set (extending it is one addition);
+  // its bits are set when a new last run starts after an idle gap.
+  void settle_tail() {
+    if (end_ > tail_from_) set_range(tail_from_, end_);
+    tail_from_ = end_;
+  }
+
+  // A booking that starts before the last run: free runs in the bits from `start` up to the last
+  // run (and `limit`), then after the last run.
+  __attribute__((noinline)) int64_t book_in_gaps(int64_t start, int64_t &left, int64_t limit) {
+    if (start >= busy_from_ && start < busy_to_) start = busy_to_;  // no free slot before busy_to_
+    int64_t pos = start, last_end = start;
+    const int64_t stop = std::min(limit, tail_from_);
+    while (left > 0 && pos < stop) {
+      const int64_t w = pos >> 6;
+      cover(w);
+      uint64_t free = ~word(w) & (~uint64_t{0} << (pos & 63));
+      const int64_t word_stop = stop - (w << 6);
+      if (word_stop < 64) free &= (uint64_t{1} << word_stop) - 1;
+      if (!free) {
+        pos = (w + 1) << 6;
+        continue;
+      }
+      const int t = __builtin_ctzll(free);
+      const uint64_t run = free >> t;  // the free run from bit t, as low ones
+      const int64_t len = ~run == 0 ? 64 - t : __builtin_ctzll(~run);
+      const int64_t take = std::min(len, left);
+      const int64_t a = (w << 6) + t;
+      set_range(a, a + take);
+      left -= take;
+      last_end = pos = a + take;
+    }
+    if (left > 0 && stop == tail_from_ && end_ < limit) {  // [start, end_) is taken: extend the last run
+      const int64_t take = std::min(left, limit - end_);
+      left -= take;
+      last_end = end_ += take;
+    }
+    note_busy(start, last_end);  // every free slot from start to last_end was taken
+    return last_end;
+  }
+
+  // Remembers one run of booked slots [busy_from_, busy_to_) (bits are only ever set, so it stays
+  // true): a booking that starts inside it starts at its end, so write drains (releases in order)
+  // and reads behind a busy channel do not scan the same booked words again.
+  void note_busy(int64_t a, int64_t b) {
+    if (a >= b) return;
+    if (a >= busy_from_ && a <= busy_to_) {
+      if (b > busy_to_) busy_to_ = b;
+    } else {
+      busy_from_ = a;
+      busy_to_ = b;
+    }
+  }
+
+  std::vector<uint64_t> ring_;
+  int64_t busy_from_ = 0, busy_to_ = 0;
+  size_t mask_ = 0;
+  int64_t lo_word_ = 0;  // first word of the window
+  int64_t hi_word_ = 0;  // one past the last word addressed (words from it on are zero)
+  int64_t tail_from_ = 0, end_ = 0;  // the last run of bookings; nothing booked from end_ on
+};
+
+}  // namespace npusim
