@@ -57,8 +57,10 @@ class SlotCalendar {
     if (horizon <= 0) return;
     const int64_t word = horizon >> 6;
     if (word > lo_word_) {
+      // the ring positions of the words leaving the window will hold words after it: zero
+      const int64_t cap = static_cast<int64_t>(ring_.size());
+      for (int64_t w = lo_word_; w < std::min(word, lo_word_ + cap); ++w) ring_[static_cast<size_t>(w) & mask_] = 0;
       lo_word_ = word;
-      if (hi_word_ < lo_word_) hi_word_ = lo_word_;
     }
     // what lies below the window does not count (canonical, so equal futures compare equal)
     const int64_t lo_slot = lo_word_ << 6;
@@ -73,31 +75,25 @@ class SlotCalendar {
   // Equal states book the same from now on (the window's bits and the last run).
   bool operator==(const SlotCalendar &o) const {
     if (end_ != o.end_ || tail_from_ != o.tail_from_ || lo_word_ != o.lo_word_) return false;
-    const int64_t hi = std::max(hi_word_, o.hi_word_);
-    for (int64_t w = hi - 1; w >= lo_word_; --w)  // the newest words differ first
-      if (word_or_zero(w) != o.word_or_zero(w)) return false;
+    for (int64_t w = ((end_ + 63) >> 6) - 1; w >= lo_word_; --w)  // the newest words differ first
+      if (bits(w) != o.bits(w)) return false;
     return true;
   }
 
  private:
+  // The ring holds words [lo_word_, lo_word_ + size) at position w & mask_; every word there that
+  // nothing set is zero, and so is every word after the ring's reach.
   uint64_t &word(int64_t w) { return ring_[static_cast<size_t>(w) & mask_]; }
-  uint64_t word_or_zero(int64_t w) const {
-    return w >= lo_word_ && w < hi_word_ ? ring_[static_cast<size_t>(w) & mask_] : 0;
-  }
+  bool in_ring(int64_t w) const { return w - lo_word_ < static_cast<int64_t>(ring_.size()); }
+  uint64_t bits(int64_t w) const { return in_ring(w) ? ring_[static_cast<size_t>(w) & mask_] : 0; }
 
-  // Makes words [lo_word_, last_word] addressable; words entering the window start at zero.
-  void cover(int64_t last_word) {
-    if (last_word < hi_word_) return;
-    if (last_word - lo_word_ + 1 > static_cast<int64_t>(ring_.size())) grow(last_word - lo_word_ + 1);
-    for (int64_t w = hi_word_; w <= last_word; ++w) word(w) = 0;
-    hi_word_ = last_word + 1;
-  }
-
-  void grow(int64_t need) {
-    size_t cap = ring_.empty() ? 16 : ring_.size();
-    while (static_cast<int64_t>(cap) < need) cap *= 2;
+  __attribute__((noinline)) void grow(int64_t last_word) {
+    const size_t old_cap = ring_.size();
+    size_t cap = old_cap ? old_cap : 16;
+    while (static_cast<int64_t>(cap) <= last_word - lo_word_) cap *= 2;
     std::vector<uint64_t> bigger(cap, 0);
-    for (int64_t w = lo_word_; w < hi_word_; ++w) bigger[static_cast<size_t>(w) & (cap - 1)] = word(w);
+    for (int64_t w = lo_word_; w < lo_word_ + static_cast<int64_t>(old_cap); ++w)
+      bigger[static_cast<size_t>(w) & (cap - 1)] = word(w);
     ring_.swap(bigger);
     mask_ = cap - 1;
   }
@@ -107,14 +103,14 @@ class SlotCalendar {
     const int64_t wa = a >> 6, wb = (b - 1) >> 6;
     const uint64_t head = ~uint64_t{0} << (a & 63);
     const uint64_t tail = ~uint64_t{0} >> (63 - ((b - 1) & 63));
-    if (wa == wb && wb < hi_word_) {  // most bookings: a few slots in a word already addressed
+    if (wa == wb && in_ring(wb)) {  // most bookings: a few slots in one word
       word(wa) |= head & tail;
       return;
     }
     set_range_slow(wa, wb, head, tail);
   }
   __attribute__((noinline)) void set_range_slow(int64_t wa, int64_t wb, uint64_t head, uint64_t tail) {
-    cover(wb);
+    if (!in_ring(wb)) grow(wb);
     if (wa == wb) {
       word(wa) |= head & tail;
       return;
@@ -139,8 +135,7 @@ class SlotCalendar {
     const int64_t stop = std::min(limit, tail_from_);
     while (left > 0 && pos < stop) {
       const int64_t w = pos >> 6;
-      cover(w);
-      uint64_t free = ~word(w) & (~uint64_t{0} << (pos & 63));
+      uint64_t free = ~bits(w) & (~uint64_t{0} << (pos & 63));
       const int64_t word_stop = stop - (w << 6);
       if (word_stop < 64) free &= (uint64_t{1} << word_stop) - 1;
       if (!free) {
@@ -182,7 +177,6 @@ class SlotCalendar {
   int64_t busy_from_ = 0, busy_to_ = 0;
   size_t mask_ = 0;
   int64_t lo_word_ = 0;  // first word of the window
-  int64_t hi_word_ = 0;  // one past the last word addressed (words from it on are zero)
   int64_t tail_from_ = 0, end_ = 0;  // the last run of bookings; nothing booked from end_ on
 };
 
