@@ -30,6 +30,22 @@ class SlotCalendar {
       }
       return end_ += k;  // the last run is busy up to end_, everything after it free
     }
+    if (start >= busy_from_ && start < busy_to_) start = busy_to_;  // no free slot before busy_to_
+    if (start < tail_from_) {  // the first free run at or after start, when it is in start's word and fits
+      const int64_t w = start >> 6;
+      const uint64_t free = ~bits(w) & (~uint64_t{0} << (start & 63));
+      if (free) {
+        const int t = __builtin_ctzll(free);
+        const uint64_t run = free >> t;
+        const int64_t len = ~run == 0 ? 64 - t : __builtin_ctzll(~run);
+        const int64_t a = (w << 6) + t;
+        if (len >= k && a + k <= tail_from_) {
+          set_range(a, a + k);
+          note_busy(start, a + k);
+          return a + k;
+        }
+      }
+    }
     int64_t left = k;
     return book_in_gaps(start, left, kNoLimit);
   }
@@ -48,6 +64,23 @@ class SlotCalendar {
       }
       left = k - take;
       return end_ = from + take;
+    }
+    const int64_t from = start >= busy_from_ && start < busy_to_ ? busy_to_ : start;
+    if (from < tail_from_) {  // as in book: the first free run in from's word, when it fits
+      const int64_t w = from >> 6;
+      const uint64_t free = ~bits(w) & (~uint64_t{0} << (from & 63));
+      if (free) {
+        const int t = __builtin_ctzll(free);
+        const uint64_t run = free >> t;
+        const int64_t len = ~run == 0 ? 64 - t : __builtin_ctzll(~run);
+        const int64_t a = (w << 6) + t;
+        if (len >= k && a + k <= tail_from_ && a + k <= limit) {
+          set_range(a, a + k);
+          note_busy(from, a + k);
+          left = 0;
+          return a + k;
+        }
+      }
     }
     return book_in_gaps(start, left, limit);
   }

@@ -382,6 +382,23 @@ void TimingCore::number_singletons() {
 double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
   const int64_t start_slot = slot_ceil_index(start);
   int64_t end_slot = start_slot, slots = 0;
+  if (singletons_) {
+    // every channel its own state (the compiler softmax's 63-burst rows): for_each_channel_share's
+    // per-channel path with the share in whole bursts (duration * inv rounds back to them)
+    ++per_channel_requests_;
+    const int64_t channels = cfg_.dram_channels;
+    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
+    const int64_t used = std::min(n_bursts, channels);
+    int64_t channel = channel_divisor_.mod(first_burst);
+    for (int64_t i = 0; i < used; ++i) {
+      const int64_t k = i < extra ? base + 1 : base;
+      if (k > 0) end_slot = std::max(end_slot, channels_[static_cast<size_t>(channel)].calendar.book(start_slot, k));
+      if (++channel == channels) channel = 0;
+    }
+    busy_dram_slots_ += n_bursts;
+    count_request();
+    return std::max(start, static_cast<double>(end_slot) * burst_cycles_) + latency + cfg_.noc_latency;
+  }
   double duration_of_slots = -1;
   for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
     if (duration != duration_of_slots) {
