@@ -91,8 +91,7 @@ class SlotCalendar {
     const int64_t word = horizon >> 6;
     if (word > lo_word_) {
       // the ring positions of the words leaving the window will hold words after it: zero
-      const int64_t cap = static_cast<int64_t>(ring_.size());
-      for (int64_t w = lo_word_; w < std::min(word, lo_word_ + cap); ++w) ring_[static_cast<size_t>(w) & mask_] = 0;
+      for (int64_t w = lo_word_; w < std::min(word, lo_word_ + cap_); ++w) ring_[static_cast<size_t>(w) & mask_] = 0;
       lo_word_ = word;
     }
     // what lies below the window does not count (canonical, so equal futures compare equal)
@@ -117,7 +116,7 @@ class SlotCalendar {
   // The ring holds words [lo_word_, lo_word_ + size) at position w & mask_; every word there that
   // nothing set is zero, and so is every word after the ring's reach.
   uint64_t &word(int64_t w) { return ring_[static_cast<size_t>(w) & mask_]; }
-  bool in_ring(int64_t w) const { return w - lo_word_ < static_cast<int64_t>(ring_.size()); }
+  bool in_ring(int64_t w) const { return w - lo_word_ < cap_; }
   uint64_t bits(int64_t w) const { return in_ring(w) ? ring_[static_cast<size_t>(w) & mask_] : 0; }
 
   __attribute__((noinline)) void grow(int64_t last_word) {
@@ -129,6 +128,7 @@ class SlotCalendar {
       bigger[static_cast<size_t>(w) & (cap - 1)] = word(w);
     ring_.swap(bigger);
     mask_ = cap - 1;
+    cap_ = static_cast<int64_t>(cap);
   }
 
   // Sets slots [a, b) (a < b).
@@ -209,6 +209,7 @@ class SlotCalendar {
   std::vector<uint64_t> ring_;
   int64_t busy_from_ = 0, busy_to_ = 0;
   size_t mask_ = 0;
+  int64_t cap_ = 0;  // ring_.size()
   int64_t lo_word_ = 0;  // first word of the window
   int64_t tail_from_ = 0, end_ = 0;  // the last run of bookings; nothing booked from end_ on
 };
