@@ -396,19 +396,18 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
       if (++channel == channels) channel = 0;
     }
     busy_dram_slots_ += n_bursts;
-    count_request();
-    return std::max(start, static_cast<double>(end_slot) * burst_cycles_) + latency + cfg_.noc_latency;
+  } else {
+    double duration_of_slots = -1;
+    for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
+      if (duration != duration_of_slots) {
+        // duration is k * burst_cycles_ (whole bursts): duration * inv is within 1e-12 of k
+        duration_of_slots = duration;
+        slots = static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5);
+      }
+      if (slots > 0) end_slot = std::max(end_slot, channel.calendar.book(start_slot, slots));
+      busy_dram_slots_ += slots * copies;
+    });
   }
-  double duration_of_slots = -1;
-  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
-    if (duration != duration_of_slots) {
-      // duration is k * burst_cycles_ (whole bursts): duration * inv is within 1e-12 of k
-      duration_of_slots = duration;
-      slots = static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5);
-    }
-    if (slots > 0) end_slot = std::max(end_slot, channel.calendar.book(start_slot, slots));
-    busy_dram_slots_ += slots * copies;
-  });
   count_request();
   // a slot boundary is slot * burst_cycles_, the same double wherever it is computed
   const double done = std::max(start, static_cast<double>(end_slot) * burst_cycles_);
