@@ -13,7 +13,8 @@ the benchmark's sizes and some small ones, on 1 and 2 cores, the small config an
 (run through simulate() into this process's cache, so the current binary must build).
 `run` writes the reports of one binary, `compare` prints how many differ and the first differences;
 its exit status is 1 when any report differs. Compared exactly: every field but the simulator's
-own time, the channel-busy average (a float sum, to 1e-9 relative) and `dram_requests` (booking work).
+own time, the channel-busy average (a float sum, to 1e-9 relative), `dram_requests` (booking work) and
+`dram_calendar_peak` (the calendar's size in its own representation: intervals, then 64-slot words).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from pathlib import Path
 
 TIMING_KEYS = ("sim_wall_s", "sim_cpu_s")
 # how much booking work the simulator did, not what it computed
-DIAGNOSTIC_KEYS = ("dram_requests",)
+DIAGNOSTIC_KEYS = ("dram_requests", "dram_calendar_peak")
 
 
 def _launch_dirs(cache: Path, per_kernel: int, max_records: float) -> list[str]:

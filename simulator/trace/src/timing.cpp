@@ -280,108 +280,6 @@ static void replace_heap_top(std::vector<double> &q, double t) {
   q[i] = t;
 }
 
-// Book `duration` cycles (whole bursts) on a channel from `earliest` on,
-// burst by burst in the free gaps, as a controller interleaves requests: a
-// transfer is not held back behind a short one booked in the middle of its
-// window (a contiguous booking was, so more bandwidth could cost cycles).
-// Nothing is booked at or after `limit`: what did not fit is returned in
-// `*left` (posted writes fill only the gaps reads left before the horizon).
-// Returns the end of the last burst booked.
-double TimingCore::book_channel_general(Channel &channel, double earliest, double duration, double limit,
-                                        double *left, bool earliest_on_grid, size_t *cursor) {
-  auto &cal = channel.calendar;
-  // Bookings sit on burst slots (see slot_ceil): every gap between them is whole bursts, none is
-  // lost, and bookings closer than half a slot touch and merge, which keeps the calendars short.
-  const double unit = burst_cycles_;
-  auto whole_bursts = [&](double gap) { return std::floor(gap / unit + 1e-6) * unit; };
-  auto on_grid = [&](double t) { return on_slot_grid(t); };
-  const double touching = 0.5 * unit;
-  if (!earliest_on_grid) earliest = slot_ceil(earliest);
-  double remaining = duration, end = earliest;
-  // Common case: the request starts after everything booked so far.
-  if (cal.empty() || earliest >= cal.back().end) {
-    const double take = earliest + duration <= limit ? duration : std::max(0.0, whole_bursts(limit - earliest));
-    if (take > 0) {
-      end = on_grid(earliest + take);
-      if (!cal.empty() && earliest - cal.back().end < touching)
-        cal.back().end = end;
-      else
-        cal.push_back(Interval{earliest, end});
-      remaining -= take;
-    }
-  } else {
-    // The first booking ending after `earliest`: requests land near the end
-    // of the calendar, so gallop back from it before the binary search.
-    size_t i;
-    if (cursor && *cursor < cal.size() && (*cursor == 0 || cal[*cursor - 1].end <= earliest)) {
-      // every booking before the cursor ends by `earliest` (ends are sorted): scan on from it
-      i = *cursor;
-      while (cal[i].end <= earliest) ++i;  // stops: cal.back().end > earliest (this branch)
-    } else {
-      size_t lo = 0, hi = cal.size() - 1, step = 1;  // cal[hi].end > earliest (this branch)
-      while (step <= hi) {
-        if (cal[hi - step].end <= earliest) {
-          lo = hi - step + 1;
-          break;
-        }
-        hi -= step;
-        step *= 2;
-      }
-      i = static_cast<size_t>(
-          std::partition_point(cal.begin() + static_cast<std::ptrdiff_t>(lo), cal.begin() + static_cast<std::ptrdiff_t>(hi),
-                               [&](const Interval &iv) { return iv.end <= earliest; }) -
-          cal.begin());
-    }
-    if (cursor) *cursor = i;
-    double cand = earliest;
-    while (remaining > 1e-9 && cand < limit) {
-      if (i < cal.size() && cal[i].begin <= cand) {  // inside a booking: skip past it
-        cand = std::max(cand, cal[i].end);
-        ++i;
-        continue;
-      }
-      const double to_next = i < cal.size() ? cal[i].begin - cand : remaining;
-      const double gap = std::min(to_next, limit - cand);
-      double take = remaining;
-      if (gap < remaining) {
-        take = whole_bursts(gap);
-        if (take <= 0) {  // too short for a burst
-          if (limit - cand <= to_next) break;  // the limit cut it, not a booking
-          cand = cal[i].end;
-          ++i;
-          continue;
-        }
-      }
-      end = on_grid(cand + take);
-      remaining -= take;
-      // insert [cand, end) before cal[i], merged with the neighbours it touches
-      const bool joins_prev = i > 0 && cand - cal[i - 1].end < touching;
-      const bool joins_next = i < cal.size() && cal[i].begin - end < touching;
-      if (joins_prev && joins_next) {
-        cal[i - 1].end = cal[i].end;
-        cal.erase(cal.begin() + static_cast<std::ptrdiff_t>(i));
-        cand = cal[i - 1].end;
-      } else if (joins_prev) {
-        cal[i - 1].end = end;
-        cand = end;
-      } else if (joins_next) {
-        cal[i].begin = std::min(cal[i].begin, cand);
-        cand = cal[i].end;
-        ++i;
-      } else {
-        cal.insert(cal.begin() + static_cast<std::ptrdiff_t>(i), Interval{cand, end});
-        ++i;
-        cand = end;
-      }
-    }
-  }
-  if (left)
-    *left = remaining > 1e-9 ? remaining : 0;
-  else if (remaining > 1e-9)
-    throw TraceError("a DRAM channel booking without a limit did not complete");
-  return end;
-}
-
 // Every 16 DRAM requests the calendars drop what no future request can reach.
 void TimingCore::count_request() {
   if (++bookings_since_prune_ >= 16) {
@@ -395,11 +293,13 @@ void TimingCore::prune_calendars() {
   double horizon = cores_[0].issue;
   for (const Core &c : cores_) horizon = std::min(horizon, c.issue);
   drain_writes(horizon);
+  // every later booking starts at or after this slot (reads from a core's issue time, drains from
+  // the horizon they were released at)
+  const int64_t horizon_slot = slot_ceil_index(horizon);
   for (int id : live_groups_) {
-    auto &cal = channels_[static_cast<size_t>(id)].calendar;
-    calendar_peak_ = std::max(calendar_peak_, cal.size());
-    auto it = std::partition_point(cal.begin(), cal.end(), [&](const Interval &iv) { return iv.end <= horizon; });
-    cal.erase(cal.begin(), it);
+    SlotCalendar &cal = channels_[static_cast<size_t>(id)].calendar;
+    calendar_peak_ = std::max(calendar_peak_, cal.window_words());
+    cal.prune(horizon_slot);
   }
   // Merging is optional (outcomes are the same either way), so a try that
   // merges nothing backs off: groups that keep differing are not compared at
@@ -414,9 +314,7 @@ void TimingCore::prune_calendars() {
 
 bool TimingCore::Channel::operator==(const Channel &o) const {
   // the newest entries differ first: compare them before the whole state
-  if (calendar.size() != o.calendar.size() || writes.items.size() - writes.head != o.writes.items.size() - o.writes.head)
-    return false;
-  if (!calendar.empty() && !(calendar.back() == o.calendar.back())) return false;
+  if (writes.items.size() - writes.head != o.writes.items.size() - o.writes.head) return false;
   if (!writes.empty() && !(writes.items.back() == o.writes.items.back())) return false;
   return calendar == o.calendar && writes == o.writes;
 }
@@ -479,26 +377,40 @@ void TimingCore::number_singletons() {
 // bursts / channels bursts, whatever the alignment: a bigger transfer never
 // gets cheaper. `latency` is the read or write latency of the access.
 //
-// Every channel share of a read starts at the same slot and is one of two
-// lengths, so the slot arithmetic (divisions) is done once per request and
-// length, not once per channel: book_read_share.
+// Every channel share of a read starts at the same slot and is one of two lengths, so the slot
+// arithmetic is done once per request and length, not once per channel.
 double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
-  double done = start;
-  ReadShare share;
   const int64_t start_slot = slot_ceil_index(start);
-  share.start = static_cast<double>(start_slot) * burst_cycles_;  // book_channel's start on every channel
-  for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
-    if (duration != share.duration) {
-      // duration is k * burst_cycles_ (whole bursts), so duration * inv is within 1e-12 of k, and
-      // on_slot_grid(start + duration) is start_slot + k slots: no division on the calendar's chain
-      share.duration = duration;
-      share.slots = static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5);
-      share.end_if_appended = static_cast<double>(start_slot + share.slots) * burst_cycles_;
+  int64_t end_slot = start_slot, slots = 0;
+  if (singletons_) {
+    // every channel its own state (the compiler softmax's 63-burst rows): for_each_channel_share's
+    // per-channel path with the share in whole bursts (duration * inv rounds back to them)
+    ++per_channel_requests_;
+    const int64_t channels = cfg_.dram_channels;
+    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
+    const int64_t used = std::min(n_bursts, channels);
+    int64_t channel = channel_divisor_.mod(first_burst);
+    for (int64_t i = 0; i < used; ++i) {
+      const int64_t k = i < extra ? base + 1 : base;
+      if (k > 0) end_slot = std::max(end_slot, channels_[static_cast<size_t>(channel)].calendar.book(start_slot, k));
+      if (++channel == channels) channel = 0;
     }
-    done = std::max(done, book_read_share(channel, share));
-    busy_dram_slots_ += share.slots * copies;
-  });
+    busy_dram_slots_ += n_bursts;
+  } else {
+    double duration_of_slots = -1;
+    for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
+      if (duration != duration_of_slots) {
+        // duration is k * burst_cycles_ (whole bursts): duration * inv is within 1e-12 of k
+        duration_of_slots = duration;
+        slots = static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5);
+      }
+      if (slots > 0) end_slot = std::max(end_slot, channel.calendar.book(start_slot, slots));
+      busy_dram_slots_ += slots * copies;
+    });
+  }
   count_request();
+  // a slot boundary is slot * burst_cycles_, the same double wherever it is computed
+  const double done = std::max(start, static_cast<double>(end_slot) * burst_cycles_);
   return done + latency + cfg_.noc_latency;
 }
 
@@ -507,9 +419,9 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 // channel time is booked by drain_writes.
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
   double accepted = start;
-  const double start_slot = slot_ceil(start);
+  const int64_t start_slot = slot_ceil_index(start);
   for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
-    channel.writes.insert(PostedWrite{start, duration, start_slot});
+    channel.writes.insert(PostedWrite{start, static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5), start_slot});
     posted_write_shares_ += static_cast<uint64_t>(copies);
     accepted = std::max(accepted, start + duration);
   });
@@ -529,31 +441,35 @@ double TimingCore::post_write(double start, int64_t first_burst, int64_t n_burst
 // the writes it books plus one, not the whole queue.
 void TimingCore::drain_writes(double before) {
   ++write_drains_;
+  // slots wholly before `before` (a booking ends by it, to the same 1e-6 of a slot as elsewhere)
+  const int64_t limit = before < std::numeric_limits<double>::infinity()
+                            ? static_cast<int64_t>(std::floor(before / burst_cycles_ + 1e-6))
+                            : SlotCalendar::kNoLimit;
   for (int id : live_groups_) {
     const size_t i = static_cast<size_t>(id);
-    const double copies = grouped_ && !singletons_ ? static_cast<double>(count_channels(group_members_[i])) : 1.0;
-    WriteQueue &queue = channels_[i].writes;
-    double released_from_slot = -1;  // slot_ceil(queue.released_from), once needed
-    size_t cursor = SIZE_MAX;  // where the last write's search started (releases only grow); none yet
+    const int64_t copies = grouped_ && !singletons_ ? count_channels(group_members_[i]) : 1;
+    Channel &channel = channels_[i];
+    WriteQueue &queue = channel.writes;
+    int64_t released_from_slot = -1;  // slot_ceil_index(queue.released_from), once needed
     while (!queue.empty()) {
       PostedWrite &w = queue.front();
       const double release = std::max(w.release, queue.released_from);
       if (release >= before) break;
-      // slot_ceil(release), from the slots computed once (slot_ceil is monotone: it commutes with max)
-      double release_slot = w.release_slot;
+      // slot_ceil_index(release), from the slots computed once (monotone: it commutes with max)
+      int64_t release_slot = w.release_slot;
       if (queue.released_from > w.release) {
-        if (released_from_slot < 0) released_from_slot = slot_ceil(queue.released_from);
+        if (released_from_slot < 0) released_from_slot = slot_ceil_index(queue.released_from);
         release_slot = std::max(release_slot, released_from_slot);
       }
-      double left = 0;
+      int64_t left = 0;
       write_drain_bookings_ += static_cast<uint64_t>(copies);
-      const double end = book_channel(channels_[i], release_slot, w.duration, before, &left, true, &cursor);
-      busy_dram_slots_ += static_cast<int64_t>((w.duration - left) * inv_burst_cycles_ + 0.5) * static_cast<int64_t>(copies);
+      const int64_t end = channel.calendar.book_limited(release_slot, w.slots, limit, left);
+      busy_dram_slots_ += (w.slots - left) * copies;
       if (left > 0) {  // the rest only from the horizon on: the calendar before it is pruned
-        w.duration = left;
+        w.slots = left;
         break;
       }
-      note_end(end + cfg_.dram_write_latency + cfg_.noc_latency);
+      note_end(static_cast<double>(end) * burst_cycles_ + cfg_.dram_write_latency + cfg_.noc_latency);
       queue.pop_front();  // landed
     }
     if (before < std::numeric_limits<double>::infinity())

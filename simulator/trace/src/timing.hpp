@@ -58,6 +58,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "slot_calendar.hpp"
 #include "store_footprint.hpp"
 #include "systolic.hpp"
 #include "trace_error.hpp"
@@ -224,10 +225,6 @@ class TimingCore {
     double busy_vector = 0, busy_dma_issue = 0;
     double vector_at_peak = 0;
   };
-  struct Interval {
-    double begin, end;
-    bool operator==(const Interval &o) const { return begin == o.begin && end == o.end; }
-  };
   struct TileStats {
     uint64_t calls = 0;
     int64_t elems = 0;
@@ -261,28 +258,8 @@ class TimingCore {
   double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
   void mark_written(Core &c, uint64_t mask, double ready);
   struct Channel;
-  // Books `duration` cycles on a channel from `earliest` on (see
-  // book_channel_general). Inline: the two most common cases, with the same
-  // arithmetic as the general path.
-  double book_channel(Channel &channel, double earliest, double duration,
-                      double limit = std::numeric_limits<double>::infinity(), double *left = nullptr,
-                      bool earliest_on_grid = false, size_t *cursor = nullptr);
-  // earliest_on_grid: `earliest` is a slot boundary already (slot_ceil of it is itself).
-  // cursor: where the search for the first booking ending after `earliest` may start (checked;
-  // a drain's writes come in release order, so each one's search starts where the last one's
-  // did); set to where this one's started.
-  double book_channel_general(Channel &channel, double earliest, double duration, double limit, double *left,
-                              bool earliest_on_grid = false, size_t *cursor = nullptr);
-  // One channel share of a read request: its start (on the slot grid), duration, length in
-  // slots and where it ends when it starts at `start` (the same on every channel).
-  struct ReadShare {
-    double start = 0, duration = -1, end_if_appended = 0;
-    int64_t slots = 0;
-  };
-  double book_read_share(Channel &channel, const ReadShare &share);
   double slot_ceil(double t) const;
   int64_t slot_ceil_index(double t) const;  // slot_ceil(t) / burst_cycles_
-  double on_slot_grid(double t) const;
   double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
   double post_write(double start, int64_t first_burst, int64_t n_bursts);
   void drain_writes(double before);
@@ -376,9 +353,10 @@ class TimingCore {
   double burst_cycles_ = 1, inv_burst_cycles_ = 1;
   FixedDivisor channel_divisor_, burst_divisor_, interleave_divisor_;  // dram channels, burst and interleave bytes
   struct PostedWrite {
-    double release, duration;
-    double release_slot;  // slot_ceil(release): the drain books from there (computed once per store)
-    bool operator==(const PostedWrite &o) const { return release == o.release && duration == o.duration; }
+    double release;
+    int64_t slots;         // burst slots still to book
+    int64_t release_slot;  // slot_ceil_index(release): the drain books from there (computed once per store)
+    bool operator==(const PostedWrite &o) const { return release == o.release && slots == o.slots; }
   };
   // A channel's posted writes in release order (stable: program order among
   // equal releases): a vector whose consumed front is dropped in bulk.
@@ -409,9 +387,9 @@ class TimingCore {
                         o.items.begin() + static_cast<std::ptrdiff_t>(o.head));
     }
   };
-  // One DRAM channel: its calendar of booked intervals and its posted writes.
+  // One DRAM channel: its calendar of booked burst slots and its posted writes.
   struct Channel {
-    std::vector<Interval> calendar;
+    SlotCalendar calendar;
     WriteQueue writes;
     bool operator==(const Channel &o) const;
   };
@@ -434,7 +412,7 @@ class TimingCore {
   // Work of the write drains (a performance diagnostic: bookings stay within
   // one per posted channel share plus one per channel and drain).
   uint64_t posted_write_shares_ = 0, write_drains_ = 0, write_drain_bookings_ = 0;
-  size_t calendar_peak_ = 0;  // longest channel calendar seen (a performance diagnostic)
+  int64_t calendar_peak_ = 0;  // widest channel calendar window seen, in 64-slot words (a performance diagnostic)
   uint64_t bookings_since_prune_ = 0;
   double end_time_ = 0;
   uint64_t records_ = 0;
@@ -472,77 +450,5 @@ inline double TimingCore::slot_ceil(double t) const {
   return static_cast<double>(slot_ceil_index(t)) * burst_cycles_;
 }
 
-inline double TimingCore::on_slot_grid(double t) const {
-  return static_cast<double>(static_cast<int64_t>(t / burst_cycles_ + 0.5)) * burst_cycles_;
-}
-
-inline double TimingCore::book_channel(Channel &channel, double earliest, double duration, double limit,
-                                      double *left, bool earliest_on_grid, size_t *cursor) {
-  auto &cal = channel.calendar;
-  if (duration > 1e-9) {
-    // In slots (no division on the calendar's dependency chain): the start's slot, and the
-    // duration's, which is whole bursts (within 1e-9 of k slots), so on_slot_grid(start + duration)
-    // is start_slot + k slots. A grid time t = L slots gives back L as t * inv + 0.5 truncated.
-    const int64_t start_slot = earliest_on_grid ? static_cast<int64_t>(earliest * inv_burst_cycles_ + 0.5)
-                                                : slot_ceil_index(earliest);
-    const double start = earliest_on_grid ? earliest : static_cast<double>(start_slot) * burst_cycles_;
-    const int64_t slots = static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5);
-    if (cal.empty()) {
-      if (start + duration <= limit) {  // an idle channel
-        const double end = static_cast<double>(start_slot + slots) * burst_cycles_;
-        cal.push_back(Interval{start, end});
-        if (left) *left = 0;
-        return end;
-      }
-    } else if (start >= cal.back().begin) {
-      Interval &last = cal.back();
-      if (start < last.end ? limit - last.end >= duration : start + duration <= limit) {
-        if (start - last.end < 0.5 * burst_cycles_) {
-          // a busy channel: starts inside the last booking or touches it
-          const int64_t last_slot = static_cast<int64_t>(last.end * inv_burst_cycles_ + 0.5);
-          last.end = static_cast<double>(std::max(last_slot, start_slot) + slots) * burst_cycles_;
-          if (left) *left = 0;
-          return last.end;
-        }
-        const double end = static_cast<double>(start_slot + slots) * burst_cycles_;
-        cal.push_back(Interval{start, end});  // after a usable gap
-        if (left) *left = 0;
-        return end;
-      }
-    }
-  }
-  return book_channel_general(channel, earliest, duration, limit, left, earliest_on_grid, cursor);
-}
-
-// book_channel(channel, share.start, share.duration) without a limit, with the slot arithmetic
-// of the share done once per request. The results are book_channel's: start is already on the
-// grid (slot_ceil of it is itself), on_slot_grid(start + duration) is share.end_if_appended, and
-// on_slot_grid(last.end + duration) for a calendar end last.end = L slots is L + share.slots slots
-// (last.end * inv is within 1e-12 of L, far from the rounding boundary of the + 0.5).
-inline NPUSIM_INLINE double TimingCore::book_read_share(Channel &channel, const ReadShare &share) {
-  auto &cal = channel.calendar;
-  if (share.duration > 1e-9) {
-    if (cal.empty()) {
-      cal.push_back(Interval{share.start, share.end_if_appended});
-      return share.end_if_appended;
-    }
-    Interval &last = cal.back();
-    if (share.start >= last.begin) {
-      if (share.start - last.end < 0.5 * burst_cycles_) {  // starts inside the last booking or touches it
-        if (share.start >= last.end) {
-          last.end = share.end_if_appended;
-        } else {
-          const int64_t last_slot = static_cast<int64_t>(last.end * inv_burst_cycles_ + 0.5);
-          last.end = static_cast<double>(last_slot + share.slots) * burst_cycles_;
-        }
-        return last.end;
-      }
-      cal.push_back(Interval{share.start, share.end_if_appended});  // after a usable gap
-      return share.end_if_appended;
-    }
-  }
-  return book_channel_general(channel, share.start, share.duration, std::numeric_limits<double>::infinity(), nullptr,
-                              true);
-}
 
 }  // namespace npusim

@@ -1,0 +1,217 @@
+// One DRAM channel's calendar: which burst slots are booked, one bit per slot.
+//
+// A channel moves whole bursts in burst slots (slot j is [j, j + 1) burst times from cycle 0), so
+// a calendar is a set of busy slots, and booking k slots from slot s is taking the first k free
+// slots at or after s (burst by burst in the gaps, as a controller interleaves requests), below
+// an optional limit slot. The bits live in a ring of 64-bit words over the live window
+// [lo_word * 64, ...): a booking sets bits, pruning moves the window's start (no erase at the
+// front), a booking in the middle of the calendar finds the free slots with a few word operations
+// (no insert in the middle of a vector). Times stay integer slots here; the caller turns a slot
+// into cycles as slot * burst_cycles (the same double the interval calendar computed).
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+namespace npusim {
+
+class SlotCalendar {
+ public:
+  static constexpr int64_t kNoLimit = INT64_MAX;
+
+  // Books the first `k` free slots at or after `start` (k > 0); returns one past the last.
+  __attribute__((always_inline)) int64_t book(int64_t start, int64_t k) {
+    if (start >= tail_from_) {  // the common case: at or after the start of the last run
+      if (start > end_) {       // after an idle gap: a new last run
+        settle_tail();
+        tail_from_ = start;
+        return end_ = start + k;
+      }
+      return end_ += k;  // the last run is busy up to end_, everything after it free
+    }
+    if (start >= busy_from_ && start < busy_to_) start = busy_to_;  // no free slot before busy_to_
+    if (start < tail_from_) {  // the first free run at or after start, when it is in start's word and fits
+      const int64_t w = start >> 6;
+      const uint64_t free = ~bits(w) & (~uint64_t{0} << (start & 63));
+      if (free) {
+        const int t = __builtin_ctzll(free);
+        const uint64_t run = free >> t;
+        const int64_t len = ~run == 0 ? 64 - t : __builtin_ctzll(~run);
+        const int64_t a = (w << 6) + t;
+        if (len >= k && a + k <= tail_from_) {
+          set_range(a, a + k);
+          note_busy(start, a + k);
+          return a + k;
+        }
+      }
+    }
+    int64_t left = k;
+    return book_in_gaps(start, left, kNoLimit);
+  }
+
+  // Books up to `k` free slots at or after `start`, none at or after `limit`; `left` gets what
+  // did not fit. Returns one past the last slot booked (`start` when none was).
+  int64_t book_limited(int64_t start, int64_t k, int64_t limit, int64_t &left) {
+    left = k;
+    if (start >= tail_from_) {
+      const int64_t from = std::max(start, end_);
+      const int64_t take = from >= limit ? 0 : std::min(k, limit - from);
+      if (take <= 0) return start;
+      if (from > end_) {
+        settle_tail();
+        tail_from_ = from;
+      }
+      left = k - take;
+      return end_ = from + take;
+    }
+    const int64_t from = start >= busy_from_ && start < busy_to_ ? busy_to_ : start;
+    if (from < tail_from_) {  // as in book: the first free run in from's word, when it fits
+      const int64_t w = from >> 6;
+      const uint64_t free = ~bits(w) & (~uint64_t{0} << (from & 63));
+      if (free) {
+        const int t = __builtin_ctzll(free);
+        const uint64_t run = free >> t;
+        const int64_t len = ~run == 0 ? 64 - t : __builtin_ctzll(~run);
+        const int64_t a = (w << 6) + t;
+        if (len >= k && a + k <= tail_from_ && a + k <= limit) {
+          set_range(a, a + k);
+          note_busy(from, a + k);
+          left = 0;
+          return a + k;
+        }
+      }
+    }
+    return book_in_gaps(start, left, limit);
+  }
+
+  // No booking will start before slot `horizon`: the words wholly below it leave the window.
+  void prune(int64_t horizon) {
+    if (horizon <= 0) return;
+    const int64_t word = horizon >> 6;
+    if (word > lo_word_) {
+      // the ring positions of the words leaving the window will hold words after it: zero
+      for (int64_t w = lo_word_; w < std::min(word, lo_word_ + cap_); ++w) ring_[static_cast<size_t>(w) & mask_] = 0;
+      lo_word_ = word;
+    }
+    // what lies below the window does not count (canonical, so equal futures compare equal)
+    const int64_t lo_slot = lo_word_ << 6;
+    if (end_ < lo_slot) end_ = lo_slot;
+    if (tail_from_ < lo_slot) tail_from_ = lo_slot;
+    if (busy_to_ <= lo_slot) busy_from_ = busy_to_ = 0;
+  }
+
+  // Live window in words (a performance diagnostic).
+  int64_t window_words() const { return ((end_ + 63) >> 6) - lo_word_; }
+
+  // Equal states book the same from now on (the window's bits and the last run).
+  bool operator==(const SlotCalendar &o) const {
+    if (end_ != o.end_ || tail_from_ != o.tail_from_ || lo_word_ != o.lo_word_) return false;
+    for (int64_t w = ((end_ + 63) >> 6) - 1; w >= lo_word_; --w)  // the newest words differ first
+      if (bits(w) != o.bits(w)) return false;
+    return true;
+  }
+
+ private:
+  // The ring holds words [lo_word_, lo_word_ + size) at position w & mask_; every word there that
+  // nothing set is zero, and so is every word after the ring's reach.
+  uint64_t &word(int64_t w) { return ring_[static_cast<size_t>(w) & mask_]; }
+  bool in_ring(int64_t w) const { return w - lo_word_ < cap_; }
+  uint64_t bits(int64_t w) const { return in_ring(w) ? ring_[static_cast<size_t>(w) & mask_] : 0; }
+
+  __attribute__((noinline)) void grow(int64_t last_word) {
+    const size_t old_cap = ring_.size();
+    size_t cap = old_cap ? old_cap : 16;
+    while (static_cast<int64_t>(cap) <= last_word - lo_word_) cap *= 2;
+    std::vector<uint64_t> bigger(cap, 0);
+    for (int64_t w = lo_word_; w < lo_word_ + static_cast<int64_t>(old_cap); ++w)
+      bigger[static_cast<size_t>(w) & (cap - 1)] = word(w);
+    ring_.swap(bigger);
+    mask_ = cap - 1;
+    cap_ = static_cast<int64_t>(cap);
+  }
+
+  // Sets slots [a, b) (a < b).
+  __attribute__((always_inline)) void set_range(int64_t a, int64_t b) {
+    const int64_t wa = a >> 6, wb = (b - 1) >> 6;
+    const uint64_t head = ~uint64_t{0} << (a & 63);
+    const uint64_t tail = ~uint64_t{0} >> (63 - ((b - 1) & 63));
+    if (wa == wb && in_ring(wb)) {  // most bookings: a few slots in one word
+      word(wa) |= head & tail;
+      return;
+    }
+    set_range_slow(wa, wb, head, tail);
+  }
+  __attribute__((noinline)) void set_range_slow(int64_t wa, int64_t wb, uint64_t head, uint64_t tail) {
+    if (!in_ring(wb)) grow(wb);
+    if (wa == wb) {
+      word(wa) |= head & tail;
+      return;
+    }
+    word(wa) |= head;
+    for (int64_t w = wa + 1; w < wb; ++w) word(w) = ~uint64_t{0};
+    word(wb) |= tail;
+  }
+
+  // The last run [tail_from_, end_) is busy without its bits set (extending it is one addition);
+  // its bits are set when a new last run starts after an idle gap.
+  void settle_tail() {
+    if (end_ > tail_from_) set_range(tail_from_, end_);
+    tail_from_ = end_;
+  }
+
+  // A booking that starts before the last run: free runs in the bits from `start` up to the last
+  // run (and `limit`), then after the last run.
+  __attribute__((noinline)) int64_t book_in_gaps(int64_t start, int64_t &left, int64_t limit) {
+    if (start >= busy_from_ && start < busy_to_) start = busy_to_;  // no free slot before busy_to_
+    int64_t pos = start, last_end = start;
+    const int64_t stop = std::min(limit, tail_from_);
+    while (left > 0 && pos < stop) {
+      const int64_t w = pos >> 6;
+      uint64_t free = ~bits(w) & (~uint64_t{0} << (pos & 63));
+      const int64_t word_stop = stop - (w << 6);
+      if (word_stop < 64) free &= (uint64_t{1} << word_stop) - 1;
+      if (!free) {
+        pos = (w + 1) << 6;
+        continue;
+      }
+      const int t = __builtin_ctzll(free);
+      const uint64_t run = free >> t;  // the free run from bit t, as low ones
+      const int64_t len = ~run == 0 ? 64 - t : __builtin_ctzll(~run);
+      const int64_t take = std::min(len, left);
+      const int64_t a = (w << 6) + t;
+      set_range(a, a + take);
+      left -= take;
+      last_end = pos = a + take;
+    }
+    if (left > 0 && stop == tail_from_ && end_ < limit) {  // [start, end_) is taken: extend the last run
+      const int64_t take = std::min(left, limit - end_);
+      left -= take;
+      last_end = end_ += take;
+    }
+    note_busy(start, last_end);  // every free slot from start to last_end was taken
+    return last_end;
+  }
+
+  // Remembers one run of booked slots [busy_from_, busy_to_) (bits are only ever set, so it stays
+  // true): a booking that starts inside it starts at its end, so write drains (releases in order)
+  // and reads behind a busy channel do not scan the same booked words again.
+  void note_busy(int64_t a, int64_t b) {
+    if (a >= b) return;
+    if (a >= busy_from_ && a <= busy_to_) {
+      if (b > busy_to_) busy_to_ = b;
+    } else {
+      busy_from_ = a;
+      busy_to_ = b;
+    }
+  }
+
+  std::vector<uint64_t> ring_;
+  int64_t busy_from_ = 0, busy_to_ = 0;
+  size_t mask_ = 0;
+  int64_t cap_ = 0;  // ring_.size()
+  int64_t lo_word_ = 0;  // first word of the window
+  int64_t tail_from_ = 0, end_ = 0;  // the last run of bookings; nothing booked from end_ on
+};
+
+}  // namespace npusim
