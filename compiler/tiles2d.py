@@ -25,13 +25,15 @@ columns and the innermost kept x dim as the rows, so rows of 2 or 7 share one DM
 where each row was a work item with its own load and stores. Per row block (the parallel work
 item) a sequential loop runs over the column tiles; its row_block compute runs each row's
 elements in order inside a column loop carrying the scans' and reductions' running values
-(iter_args), and writes a scan's output per element, a reduction's result per row (its last
-column tile's write stands; the row-result store is one 1-D DMA of the block's rows after the
-column loop). When N takes more than one column tile R is 1, so the values the column loop
-carries across its tiles are those of the tile's one row; at the first column tile every row
-starts from the identities. It applies to one pass over r (reductions at level 0, no argmax or
-sort), float sums only over a short static r (a long float sum keeps its partial sums, one
-row per work item), and the same affine, unmasked, direct accesses as pointwise tiles.
+(iter_args), and writes a scan's output per element, a reduction's total per row to registers
+(its last column tile's write stands); after the column loop an epilogue over the rows computes
+the stored values, one 1-D DMA of the block's rows. When N takes more than one column tile R
+is 1, so the values the column loop carries across its tiles are those of the tile's one row;
+at the first column tile every row starts from the identities. A transposed operand (a scan
+along a middle dim), load or store, swaps its descriptor's dims where that moves fewer DRAM
+bursts. It applies to one pass over r (reductions at level 0, no argmax or sort), float sums
+only over a short static r (a long float sum keeps its partial sums, one row per work item),
+and the same affine, unmasked, direct accesses as pointwise tiles.
 """
 
 from __future__ import annotations
@@ -170,10 +172,31 @@ def tile_shape(emitter, n: ir.Value, column_tile: int, budget: int, widest: int)
     return cols_per_tile, rows_per_tile, ceil_div(n, cols_per_tile)
 
 
+def taller_than_wide(emitter, operand: Operand, rows: ir.Value, cols: ir.Value, s0: ir.Value) -> ir.Value:
+    """The pointwise tiles' swap of a transposed operand: when the tile has more rows than columns."""
+    return arith.cmpi(arith.CmpIPredicate.sgt, rows, cols)
+
+
+def fewer_bursts(emitter, operand: Operand, rows: ir.Value, cols: ir.Value, s0: ir.Value) -> ir.Value:
+    """Swap a transposed operand's dims when that moves fewer DRAM bursts: `cols` contiguous runs
+    of `rows` elements, against `rows` runs of `cols` elements `s0` apart (each one a burst of its
+    own once s0 spans one). Scans along a non-contiguous dim are tall and narrow and wide alike."""
+    from compiler.emitter import elem_bits
+
+    one = const_i64(1)
+    elem_bytes = max(1, elem_bits(emitter.arg_dtype(operand.buffer)) // 8)
+    burst = const_i64(max(1, emitter.config["dram"]["burst_bytes"] // elem_bytes))  # elements per burst
+    swapped = arith.muli(cols, ceil_div(rows, burst))
+    span = arith.addi(arith.muli(arith.subi(cols, one), s0), one)
+    unswapped = arith.muli(rows, arith.minsi(cols, ceil_div(span, burst)))
+    return arith.cmpi(arith.CmpIPredicate.slt, swapped, unswapped)
+
+
 def issue_loads(emitter, loads: list, operands: dict, addresses: dict, offsets: dict, steps: dict,
-                rows: ir.Value, cols: ir.Value) -> None:
+                rows: ir.Value, cols: ir.Value, swap_when=taller_than_wide) -> None:
     """One DMA per varying load of a tile (rows x cols at `offsets`); `steps` gets each one's
-    (row step, column step) in its scratchpad."""
+    (row step, column step) in its scratchpad. A transposed load's dims swap where `swap_when`
+    says, its scratchpad then holding the tile column by column."""
     one = const_i64(1)
     for load in loads:
         key, op = id(load), operands[id(load)]
@@ -184,8 +207,8 @@ def issue_loads(emitter, loads: list, operands: dict, addresses: dict, offsets: 
         elif op.kind == ROWS:
             steps[key] = (one, const_i64(0))
             emitter.dma("load", op.buffer, op.spad, op.spad_id, offsets[key], to_index(rows), s1)
-        elif op.may_swap:  # the dims swapped when the tile is taller than wide
-            swap = arith.cmpi(arith.CmpIPredicate.sgt, rows, cols)
+        elif op.may_swap:
+            swap = swap_when(emitter, op, rows, cols, s0)
             steps[key] = (arith.select(swap, one, cols), arith.select(swap, rows, one))
             dma_2d(emitter, "load", op, offsets[key], arith.select(swap, cols, rows),
                    arith.select(swap, rows, cols), arith.select(swap, s0, s1), arith.select(swap, s1, s0))
@@ -302,7 +325,7 @@ def plan_rows(emitter, dims: list) -> RowPlan | None:
     static r (a long one keeps its partial sums), every store plain and affine in r and the row
     dim, every varying load unmasked, direct and affine."""
     from compiler import argreduce
-    from compiler.emitter import SHORT_STATIC_SUM, keeps_partials
+    from compiler.emitter import REDUCTION_COMBINE, SHORT_STATIC_SUM, keeps_partials
     from compiler.scan import Scan, ScanOutput
     from compiler.tiling import is_symbolic_dim
 
@@ -314,8 +337,8 @@ def plan_rows(emitter, dims: list) -> RowPlan | None:
     short = not is_symbolic_dim(program.rnumel) and int(program.rnumel) <= SHORT_STATIC_SUM
     reduces = emitter.program_reduces()
     for reduce in reduces:
-        if type(reduce) is not Reduce or argreduce.is_arg_reduction(reduce) or emitter.level(reduce) != 0 \
-                or (keeps_partials(reduce) and not short):
+        if type(reduce) is not Reduce or reduce.reduction_type not in REDUCTION_COMBINE or emitter.level(reduce) != 0 \
+                or argreduce.is_arg_reduction(reduce) or (keeps_partials(reduce) and not short):
             return None
     operands, element_stores, row_stores = {}, [], []
     for store in program.stores:
@@ -325,13 +348,18 @@ def plan_rows(emitter, dims: list) -> RowPlan | None:
         if found is None:
             return None
         kind = _kind(found[1], found[2])
+        if dims[0][1] == 1:  # one row (a kernel specialised to M = 1): its address cannot vary along it
+            kind = {COLUMNS: BOTH, None: ROWS}.get(kind, kind)
         if kind == BOTH and emitter.level(store) == 0:
             element_stores.append(store)
         elif kind == ROWS and r not in emitter.deps(store.value):
             row_stores.append(store)
         else:
             return None
-        operands[id(store)] = Operand(store.buffer, kind, *found)
+        # a scan along a non-contiguous dim (cumsum(x, 1) of [B, M, 16]) may store its tile column by
+        # column, as a transposed load reads it (`fewer_bursts`)
+        operands[id(store)] = Operand(store.buffer, kind, *found,
+                                      may_swap=_is_unit(found[2]) and not _is_unit(found[1]))
     scans = []
     for node in walk([s.value for s in program.stores]):
         if isinstance(node, Scan):
@@ -360,7 +388,8 @@ def row_tile_loop(emitter, outer, dims: list, plan: RowPlan) -> None:
     sequential loop over column tiles; R = 1 when N takes more than one, so the running values
     it carries across them (iter_args) are those of the tile's one row."""
     from compiler import scan
-    from compiler.emitter import Scope, _SymbolEnv, accumulator_dtype, cast, combine, elem_bits, reduction_identity
+    from compiler.emitter import (Scope, _SymbolEnv, accumulator_dtype, cast, combine, elem_bits, reduction_identity,
+                                  storage_type)
 
     program = emitter.program
     r, n_extent = program.rindex, program.rnumel
@@ -380,14 +409,23 @@ def row_tile_loop(emitter, outer, dims: list, plan: RowPlan) -> None:
     # what varies along the rows only and feeds the element loop: computed once per row
     per_row = [node for node in walk(element_roots, stop=lambda n: r not in emitter.deps(n))
                if emitter.deps(node) & loops == {x1} and not isinstance(node, Constant)]
-    dtypes = [emitter.arg_dtype(n.buffer) for n in loads] + [emitter.arg_dtype(s.buffer) for s in stores]
-    widest = max(elem_bits(d) for d in dtypes)
-    buffers = max(1, len(dtypes))
+    # the columns' tile as a row loop over r would take it: a row's result (one element per row,
+    # an i32 sum's i64) does not narrow it
+    tiled = [emitter.arg_dtype(n.buffer) for n in loads] + [emitter.arg_dtype(s.buffer) for s in plan.element_stores]
+    widest = max(elem_bits(d) for d in tiled or [emitter.arg_dtype(s.buffer) for s in stores])
+    buffers = max(1, len(loads) + len(stores))
     column_tile = choose_tile(n_extent, emitter.config, widest, buffers).tile
     budget = max(column_tile, base_tile(emitter.config, widest, buffers))
     emitter.tiles.update(x=1, r=column_tile)
     for operand in operands.values():
         operand.spad, operand.spad_id = emitter.new_spad(emitter.arg_dtype(operand.buffer), budget)
+
+    # each row's reduction results, kept in registers for the epilogue that computes the stored values
+    totals = {}
+    for reduce in reduces:
+        with ir.InsertionPoint.at_block_begin(emitter.entry_block):
+            element = storage_type(accumulator_dtype(reduce.dtype))
+            totals[id(reduce)] = memref.alloca(ir.MemRefType.get([budget], element), [], [])
 
     printer = IndexPrinter(outer.env)
     n, m = printer(n_extent), printer(m_extent)
@@ -419,7 +457,13 @@ def row_tile_loop(emitter, outer, dims: list, plan: RowPlan) -> None:
                 base, s0, s1 = addresses[key]
                 offsets[key] = arith.addi(base, arith.addi(arith.muli(s0, n0), arith.muli(s1, m0)))
                 steps[key] = (cols, one)
-            issue_loads(emitter, loads, operands, addresses, offsets, steps, rows, cols)
+            issue_loads(emitter, loads, operands, addresses, offsets, steps, rows, cols, swap_when=fewer_bursts)
+            swaps = {}
+            for store in plan.element_stores:
+                op = operands[id(store)]
+                if op.may_swap:
+                    swaps[id(store)] = swap = fewer_bursts(emitter, op, rows, cols, addresses[id(store)][1])
+                    steps[id(store)] = (arith.select(swap, one, cols), arith.select(swap, rows, one))
             # every row starts from the identities at the first column tile; past it the tile has one
             # row, which goes on from its running values (chosen here, so no row pays for a select)
             first = arith.cmpi(arith.CmpIPredicate.eq, n0, zero)
@@ -463,17 +507,37 @@ def row_tile_loop(emitter, outer, dims: list, plan: RowPlan) -> None:
                         memref.store(emitter.stored_value(store, element), operands[id(store)].spad,
                                      [slot(id(store))])
                     scf.YieldOp(updates)
-                for reduce, total in zip(reduces, across.results):
-                    row.memo[id(reduce)] = cast(total, accumulator_dtype(reduce.dtype), reduce.dtype)
-                for store in plan.row_stores:  # the last column tile's write is the row's result
-                    memref.store(emitter.stored_value(store, row), operands[id(store)].spad, [row_in_tile])
+                for reduce, total in zip(reduces, across.results):  # the last column tile's write stands
+                    emitter.acc_store(total, totals[id(reduce)], row_in_tile, accumulator_dtype(reduce.dtype))
                 scf.YieldOp(list(across.results))
             emitter.tag_compute(compute, reads=[operands[id(n)].spad_id for n in loads],
-                                writes=[operands[id(s)].spad_id for s in stores], kind=ROW_BLOCK)
+                                writes=[operands[id(s)].spad_id for s in plan.element_stores], kind=ROW_BLOCK)
             for store in plan.element_stores:
-                _, s0, s1 = addresses[id(store)]
-                dma_2d(emitter, "store", operands[id(store)], offsets[id(store)], rows, cols, s1, s0)
+                op, (_, s0, s1) = operands[id(store)], addresses[id(store)]
+                if op.may_swap:
+                    swap = swaps[id(store)]
+                    dma_2d(emitter, "store", op, offsets[id(store)], arith.select(swap, cols, rows),
+                           arith.select(swap, rows, cols), arith.select(swap, s0, s1), arith.select(swap, s1, s0))
+                else:
+                    dma_2d(emitter, "store", op, offsets[id(store)], rows, cols, s1, s0)
             scf.YieldOp(list(compute.results))
+        if plan.row_stores:  # the rows' results (a mean's sum / n) from the reductions' totals
+            epilogue = scf.ForOp(const_index(0), to_index(rows), const_index(1))
+            with ir.InsertionPoint(epilogue.body):
+                i = epilogue.induction_variable
+                row = Scope(env=_SymbolEnv({**outer.env, str(x1): arith.addi(m0, to_i64(i))}), memo=dict(outer.memo))
+                row_loads = [n for n in loads if operands[id(n)].kind == ROWS]
+                for load in row_loads:
+                    row.spad_reads[id(load)] = (operands[id(load)].spad, i)
+                for reduce in reduces:
+                    acc_dtype = accumulator_dtype(reduce.dtype)
+                    row.memo[id(reduce)] = cast(emitter.acc_load(totals[id(reduce)], i, acc_dtype), acc_dtype,
+                                                reduce.dtype)
+                for store in plan.row_stores:
+                    memref.store(emitter.stored_value(store, row), operands[id(store)].spad, [i])
+                scf.YieldOp([])
+            emitter.tag_compute(epilogue, reads=[operands[id(n)].spad_id for n in row_loads],
+                                writes=[operands[id(s)].spad_id for s in plan.row_stores])
         for store in plan.row_stores:
             base, _, s1 = addresses[id(store)]
             emitter.dma("store", store.buffer, operands[id(store)].spad, operands[id(store)].spad_id,
