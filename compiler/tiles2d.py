@@ -398,8 +398,8 @@ def row_tile_loop(emitter, outer, dims: list, plan: RowPlan) -> None:
     stores = plan.element_stores + plan.row_stores
     loops = {r, x1}
 
-    def varies(node) -> bool:
-        return bool(loops & emitter.deps(node)) or isinstance(node, (Reduce, scan.Scan, scan.ScanOutput))
+    def varies(node) -> bool:  # a reduction's result is not ready outside the loop, even when uniform
+        return bool(loops & emitter.deps(node)) or bool(emitter.reductions_reaching(node))
 
     for node in walk([s.value for s in stores], stop=lambda n: not varies(n)):
         if not varies(node):  # uniform over the tile: computed once, outside the loop

@@ -177,3 +177,15 @@ def test_scan_rows_of_half_a_tile_keep_a_tile_each(npusim_env, monkeypatch):
     assert torch.equal(compiled(fn)(x), fn(x))
     (launch,) = launches(npusim_env)
     assert dma_events(launch)["work_items"] == 3
+
+
+def test_result_uniform_over_the_rows_waits_for_its_reduction(npusim_env):
+    """Regression (tests/compiler/test_linalg.py det, found by make test): a full reduction has one
+    row, so a value computed from its result (amax * 2) varies along no loop of the tile; it was
+    taken for a value uniform over the tile and computed before the loop ("reduction used before
+    its loop was emitted")."""
+    fn = lambda x: x.amax() * 2  # noqa: E731
+    run = compiled(fn)
+    for n in (5, 7, 9000):
+        x = torch.randn(n)
+        assert torch.equal(run(x), fn(x))
