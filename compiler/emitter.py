@@ -3,7 +3,9 @@
 Loop structure:
 * pointwise kernel: one parallel tile loop over `xindex` (or the innermost kept dim), or
   over 2-D tiles of the two innermost kept dims (compiler/tiles2d.py);
-* reduction kernel: a parallel loop over rows (`xindex`, one row per work
+* scan or one-pass row reduction whose accesses are affine: 2-D tiles of rows x r
+  (compiler/tiles2d.py `plan_rows`);
+* other reduction kernels: a parallel loop over rows (`xindex`, one row per work
   item), inside it one tile loop over `r0_index` per dependency level: a
   reduction or store that consumes a reduction result runs in a later loop
   than that reduction (softmax: max, then sum of exp, then the normalised
@@ -38,8 +40,9 @@ from npusim.config import NpuConfig
 from simulator.functional.launch_args import MAX_KERNEL_ARGS
 
 # CONTRACTS.md section 1: 2 adds the bounds report of indirect indices, 3 index_put scatters,
-# 4 the 2-D tiles of pointwise kernels (compiler/tiles2d.py), 5 their row_block compute kind
-ABI_VERSION = 5
+# 4 the 2-D tiles of pointwise kernels (compiler/tiles2d.py), 5 their row_block compute kind,
+# 6 2-D tiles of scans and row reductions (a row_block compute carrying iter_args)
+ABI_VERSION = 6
 DYN = ir.ShapedType.get_dynamic_size() if hasattr(ir.ShapedType, "get_dynamic_size") else -(2**63)
 
 
@@ -1021,6 +1024,8 @@ class KernelEmitter:
                     scope, dims[0][0], dims[0][1], list(program.stores), dim="x", parallel=True))
         elif self.lane_reducible():
             self.loop_nest(top, dims[1:], self.lane_reduction)
+        elif (rows := tiles2d.plan_rows(self, dims)) is not None:  # rows x columns of r per tile
+            self.loop_nest(top, dims[1:], lambda scope: tiles2d.row_tile_loop(self, scope, dims, rows))
         else:  # one row (output element) per work item
             self.tiles["x"] = 1
             self.loop_nest(top, dims, self.reduction_rows, innermost_tile_loop=True)
