@@ -217,6 +217,41 @@ def issue_loads(emitter, loads: list, operands: dict, addresses: dict, offsets: 
             dma_2d(emitter, "load", op, offsets[key], rows, cols, s1, s0)
 
 
+def row_scope(emitter, outer, x1: sympy.Symbol, m0: ir.Value, row_in_tile: ir.Value, loads: list, operands: dict,
+              per_row: list):
+    """(row index, scope) of one row of a tile. What varies by row only (a row's operand of a column
+    broadcast, batch norm's 1 / sqrt(var + eps) per channel) is computed here once per row, as the
+    1-D tile loop computed it once per tile; the trace counts it per row (kind ROW_BLOCK)."""
+    from compiler.emitter import Scope, _SymbolEnv
+
+    row_index = arith.addi(m0, to_i64(row_in_tile))
+    row = Scope(env=_SymbolEnv({**outer.env, str(x1): row_index}), memo=dict(outer.memo))
+    for load in loads:
+        if operands[id(load)].kind == ROWS:
+            row.spad_reads[id(load)] = (operands[id(load)].spad, row_in_tile)
+    for node in per_row:
+        emitter.value(node, row)
+    return row_index, row
+
+
+def element_scope(row, env, loads: list, operands: dict, steps: dict, row_in_tile: ir.Value, column: ir.Value):
+    """(scope, slot) of one element of a tile's row: each operand varying along the columns read from
+    its scratchpad slot row_in_tile * row step + column * column step (`slot(key)`)."""
+    from compiler.emitter import Scope
+
+    element = Scope(env=env, memo=dict(row.memo))
+
+    def slot(key):
+        row_step, col_step = steps[key]
+        return arith.addi(arith.muli(row_in_tile, to_index(row_step)), arith.muli(column, to_index(col_step)))
+
+    for load in loads:
+        if operands[id(load)].kind != ROWS:
+            element.spad_reads[id(load)] = (operands[id(load)].spad, slot(id(load)))
+            element.memo.pop(id(load), None)
+    return element, slot
+
+
 def tile_loop(emitter, outer, dims: list, stores: list, operands: dict) -> None:
     """The 2-D tile loop of a pointwise kernel over dims[0] (columns) and dims[1] (rows)."""
     from compiler.emitter import Scope, _SymbolEnv, elem_bits
@@ -268,30 +303,12 @@ def tile_loop(emitter, outer, dims: list, stores: list, operands: dict) -> None:
         compute = scf.ForOp(const_index(0), to_index(rows), const_index(1))
         with ir.InsertionPoint(compute.body):
             r = compute.induction_variable
-            # what varies by row only (a row's operand of a column broadcast, batch norm's
-            # 1 / sqrt(var + eps) per channel) is computed once per row, as the 1-D tile loop
-            # computed it once per tile; the trace counts it per row (kind ROW_BLOCK)
-            row_index = arith.addi(m0, to_i64(r))
-            row = Scope(env=_SymbolEnv({**outer.env, str(x1): row_index}), memo=dict(outer.memo))
-            for load in loads:
-                if operands[id(load)].kind == ROWS:
-                    row.spad_reads[id(load)] = (operands[id(load)].spad, r)
-            for node in per_row:
-                emitter.value(node, row)
+            row_index, row = row_scope(emitter, outer, x1, m0, r, loads, operands, per_row)
             across = scf.ForOp(const_index(0), to_index(cols), const_index(1))
             with ir.InsertionPoint(across.body):
                 c = across.induction_variable
                 env = _SymbolEnv({**outer.env, str(x0): arith.addi(n0, to_i64(c)), str(x1): row_index})
-                element = Scope(env=env, memo=dict(row.memo))
-
-                def slot(key):
-                    row_step, col_step = steps[key]
-                    return arith.addi(arith.muli(r, to_index(row_step)), arith.muli(c, to_index(col_step)))
-
-                for load in loads:
-                    if operands[id(load)].kind != ROWS:
-                        element.spad_reads[id(load)] = (operands[id(load)].spad, slot(id(load)))
-                        element.memo.pop(id(load), None)
+                element, slot = element_scope(row, env, loads, operands, steps, r, c)
                 for store in stores:
                     memref.store(emitter.stored_value(store, element), operands[id(store)].spad, [slot(id(store))])
                 scf.YieldOp([])
@@ -478,29 +495,13 @@ def row_tile_loop(emitter, outer, dims: list, plan: RowPlan) -> None:
             compute = scf.ForOp(const_index(0), to_index(rows), const_index(1), starts)
             with ir.InsertionPoint(compute.body):
                 row_in_tile = compute.induction_variable
-                row_index = arith.addi(m0, to_i64(row_in_tile))
-                row = Scope(env=_SymbolEnv({**outer.env, str(x1): row_index}), memo=dict(outer.memo))
-                for load in loads:
-                    if operands[id(load)].kind == ROWS:
-                        row.spad_reads[id(load)] = (operands[id(load)].spad, row_in_tile)
-                for node in per_row:
-                    emitter.value(node, row)
+                row_index, row = row_scope(emitter, outer, x1, m0, row_in_tile, loads, operands, per_row)
                 across = scf.ForOp(const_index(0), to_index(cols), const_index(1), starts)
                 with ir.InsertionPoint(across.body):
                     c = across.induction_variable
                     position = arith.addi(n0, to_i64(c))
-                    element = Scope(env=_SymbolEnv({**outer.env, str(r): position, str(x1): row_index}),
-                                    memo=dict(row.memo))
-
-                    def slot(key):
-                        row_step, col_step = steps[key]
-                        return arith.addi(arith.muli(row_in_tile, to_index(row_step)),
-                                          arith.muli(c, to_index(col_step)))
-
-                    for load in loads:
-                        if operands[id(load)].kind != ROWS:
-                            element.spad_reads[id(load)] = (operands[id(load)].spad, slot(id(load)))
-                            element.memo.pop(id(load), None)
+                    element, slot = element_scope(row, _SymbolEnv({**outer.env, str(r): position, str(x1): row_index}),
+                                                  loads, operands, steps, row_in_tile, c)
                     running = list(across.inner_iter_args)
                     updates = []
                     for reduce, carried in zip(reduces, running):
