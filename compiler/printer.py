@@ -46,6 +46,21 @@ def to_i64(value: ir.Value) -> ir.Value:
     return arith.index_cast(i64_type(), value)
 
 
+def while_loop(types: list, inits: list, condition, body) -> list:
+    """An `scf.while` carrying `inits` (of `types`): while `condition(*values)` holds, the values become
+    `body(*values)`; returns the values it ends with."""
+    from mlir.dialects import scf
+
+    loop = scf.WhileOp(types, inits)
+    before = loop.before.blocks.append(*types)
+    with ir.InsertionPoint(before):
+        scf.ConditionOp(condition(*before.arguments), list(before.arguments))
+    after = loop.after.blocks.append(*types)
+    with ir.InsertionPoint(after):
+        scf.YieldOp(body(*after.arguments))
+    return list(loop.results)
+
+
 def python_mod(value: ir.Value, modulus: ir.Value) -> ir.Value:
     """Python's %, whose result takes the modulus's sign: remsi takes the dividend's, and an index
     such as roll's (i + (s - shift) % s) % s has a negative dividend when the shift exceeds s."""

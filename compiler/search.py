@@ -30,7 +30,7 @@ from mlir import ir
 from mlir.dialects import arith, func, memref, scf
 
 from compiler.errors import UnsupportedOp
-from compiler.printer import const_i64, to_index
+from compiler.printer import const_i64, to_index, while_loop
 from compiler.tile_ir import IndexValue, Node
 
 SEARCH_SITE = 1001  # the "site" a too-long boundary storage is reported with (sort's is 1000)
@@ -131,14 +131,8 @@ def value(emitter, node, scope) -> ir.Value:
     stride = emitter.value(node.stride, scope)
     i64 = ir.IntegerType.get_signless(64)
     last = const_i64(sort.ROW_CAPACITY - 1)
-    loop = scf.WhileOp([i64, i64], [const_i64(0), length])
-    before = loop.before.blocks.append(i64, i64)
-    with ir.InsertionPoint(before):
-        start, end = before.arguments
-        scf.ConditionOp(arith.cmpi(arith.CmpIPredicate.slt, start, end), [start, end])
-    after = loop.after.blocks.append(i64, i64)
-    with ir.InsertionPoint(after):
-        start, end = after.arguments
+
+    def halve(start, end):
         mid = arith.addi(start, arith.shrsi(arith.subi(end, start), const_i64(1)))
         where = arith.minsi(arith.addi(base, arith.muli(mid, stride)), last)  # a reported storage: any slot
         boundary = memref.load(spad, [to_index(where)])
@@ -153,7 +147,8 @@ def value(emitter, node, scope) -> ir.Value:
             if common == torch.uint8:
                 predicate = arith.CmpIPredicate.ugt if node.right else arith.CmpIPredicate.uge
             at_or_above = arith.cmpi(predicate, boundary, target)
-        start = arith.select(at_or_above, start, arith.addi(mid, const_i64(1)))
-        end = arith.select(at_or_above, mid, end)
-        scf.YieldOp([start, end])
-    return cast(loop.results[0], torch.int64, node.dtype)
+        return [arith.select(at_or_above, start, arith.addi(mid, const_i64(1))), arith.select(at_or_above, mid, end)]
+
+    first, _ = while_loop([i64, i64], [const_i64(0), length],
+                          lambda start, end: arith.cmpi(arith.CmpIPredicate.slt, start, end), halve)
+    return cast(first, torch.int64, node.dtype)

@@ -26,6 +26,7 @@ import torch
 from torch._inductor.virtualized import ops
 
 from compiler.inductor_lowerings import lowerings_replaced
+from compiler.printer import while_loop
 
 # p(t) coefficients, lowest power first (Numerical Recipes in C, 2nd ed., section 6.2, erfcc)
 _FIT = (-1.26551223, 1.00002368, 0.37409196, 0.09678418, -0.18628806, 0.27886807, -1.13520398, 1.48851587,
@@ -272,9 +273,9 @@ def lower_recurrence(node, args, cast, mlir_type):
     """scf.while running recurrence `node.attrs['kind']` from (p, q) = (1, P_1(y)) while k is in range
     (and q is no NaN, where eager checks that); args: (y, bound) as (value, dtype) pairs."""
     from mlir import ir
-    from mlir.dialects import arith, scf
+    from mlir.dialects import arith
 
-    start, step, inclusive, nan_stop = RECURRENCES[node.attrs["kind"]]
+    start, stride, inclusive, nan_stop = RECURRENCES[node.attrs["kind"]]
     kind = node.attrs["kind"]
     ftype, itype = mlir_type(node.dtype), ir.IntegerType.get_signless(64)
     y = cast(args[0][0], args[0][1], node.dtype)
@@ -283,17 +284,12 @@ def lower_recurrence(node, args, cast, mlir_type):
         bound = arith.addi(bound, bound)
     one = arith.constant(ftype, 1.0)
     q0 = first_term(kind, y, arith.addf, arith.subf, one)
-    loop = scf.WhileOp([itype, ftype, ftype], [arith.constant(itype, start), one, q0])
-    before = loop.before.blocks.append(itype, ftype, ftype)
-    with ir.InsertionPoint(before):
-        k, p, q = before.arguments
-        go = arith.cmpi(arith.CmpIPredicate.sle if inclusive else arith.CmpIPredicate.slt, k, bound)
-        if nan_stop:
-            go = arith.andi(go, arith.cmpf(arith.CmpFPredicate.ORD, q, q))
-        scf.ConditionOp(go, [k, p, q])
-    after = loop.after.blocks.append(itype, ftype, ftype)
-    with ir.InsertionPoint(after):
-        k, p, q = after.arguments
+
+    def go(k, p, q):
+        below = arith.cmpi(arith.CmpIPredicate.sle if inclusive else arith.CmpIPredicate.slt, k, bound)
+        return arith.andi(below, arith.cmpf(arith.CmpFPredicate.ORD, q, q)) if nan_stop else below
+
+    def step(k, p, q):
         kf = arith.sitofp(ftype, k)
         kp = arith.mulf(kf, p)
         if kind.startswith("chebyshev"):  # (y + y) q - p
@@ -308,8 +304,9 @@ def lower_recurrence(node, args, cast, mlir_type):
         else:  # legendre: ((k + k + 1) x q - k p) / (k + 1)
             r = arith.subf(arith.mulf(arith.mulf(arith.addf(arith.addf(kf, kf), one), y), q), kp)
             r = arith.divf(r, arith.addf(kf, one))
-        scf.YieldOp([arith.addi(k, arith.constant(itype, step)), q, r])
-    return loop.results[2]
+        return [arith.addi(k, arith.constant(itype, stride)), q, r]
+
+    return while_loop([itype, ftype, ftype], [arith.constant(itype, start), one, q0], go, step)[2]
 
 
 # --- modified Bessel functions I0, I1, K0, K1 (issue 17) -------------------------------------
@@ -584,7 +581,7 @@ def zeta(x, q):
 
 def lower_zeta(node, args, cast, mlir_type):
     from mlir import ir
-    from mlir.dialects import arith, scf
+    from mlir.dialects import arith
     from mlir.dialects import math as mmath
 
     f64, i64, i1 = ir.F64Type.get(), ir.IntegerType.get_signless(64), ir.IntegerType.get_signless(1)
@@ -611,22 +608,20 @@ def lower_zeta(node, args, cast, mlir_type):
         bound = arith.mulf(machep, total)
         return arith.andi(lt(arith.negf(bound), term), lt(term, bound))
 
-    loop = scf.WhileOp([i64, f64, f64, f64, i1],
-                       [arith.constant(i64, 0), q, mmath.powf(q, neg_x), zero, arith.constant(i1, 0)])
-    before = loop.before.blocks.append(i64, f64, f64, f64, i1)
-    with ir.InsertionPoint(before):
-        i, a, s, b, done = before.arguments
-        more = arith.ori(arith.cmpi(arith.CmpIPredicate.slt, i, arith.constant(i64, 9)),
-                         arith.cmpf(arith.CmpFPredicate.OLE, a, c(9.0)))
-        scf.ConditionOp(arith.andi(more, arith.xori(done, arith.constant(i1, 1))), [i, a, s, b, done])
-    after = loop.after.blocks.append(i64, f64, f64, f64, i1)
-    with ir.InsertionPoint(after):
-        i, a, s, b, done = after.arguments
+    def more(i, a, s, b, done):
+        below_nine = arith.ori(arith.cmpi(arith.CmpIPredicate.slt, i, arith.constant(i64, 9)),
+                               arith.cmpf(arith.CmpFPredicate.OLE, a, c(9.0)))
+        return arith.andi(below_nine, arith.xori(done, arith.constant(i1, 1)))
+
+    def step(i, a, s, b, done):
         a = arith.addf(a, one)
         b = mmath.powf(a, neg_x)
         s = arith.addf(s, b)
-        scf.YieldOp([arith.addi(i, arith.constant(i64, 1)), a, s, b, small(b, s)])
-    _, w, head, b, done = loop.results
+        return [arith.addi(i, arith.constant(i64, 1)), a, s, b, small(b, s)]
+
+    _, w, head, b, done = while_loop([i64, f64, f64, f64, i1],
+                                     [arith.constant(i64, 0), q, mmath.powf(q, neg_x), zero, arith.constant(i1, 0)],
+                                     more, step)
     s = arith.addf(head, arith.divf(arith.mulf(b, w), arith.subf(x, one)))
     s = arith.subf(s, arith.mulf(c(0.5), b))
     a, k, finished = one, zero, done
@@ -917,8 +912,7 @@ def gcd_lowering():
 
 
 def lower_gcd(node, args, cast, mlir_type):
-    from mlir import ir
-    from mlir.dialects import arith, scf
+    from mlir.dialects import arith
     from mlir.dialects import math as mmath
 
     dtype = node.dtype
@@ -926,16 +920,9 @@ def lower_gcd(node, args, cast, mlir_type):
     a = mmath.absi(cast(args[0][0], args[0][1], dtype))
     b = mmath.absi(cast(args[1][0], args[1][1], dtype))
     zero = arith.constant(itype, 0)
-    loop = scf.WhileOp([itype, itype], [a, b])
-    before = loop.before.blocks.append(itype, itype)
-    with ir.InsertionPoint(before):
-        a, b = before.arguments
-        scf.ConditionOp(arith.cmpi(arith.CmpIPredicate.ne, a, zero), [a, b])
-    after = loop.after.blocks.append(itype, itype)
-    with ir.InsertionPoint(after):
-        a, b = after.arguments
-        scf.YieldOp([arith.remsi(b, a), a])
-    return loop.results[1]
+    _, divisor = while_loop([itype, itype], [a, b], lambda a, b: arith.cmpi(arith.CmpIPredicate.ne, a, zero),
+                            lambda a, b: [arith.remsi(b, a), a])
+    return divisor
 
 
 # --- erfinv, hypot, nextafter, frexp (issue 17d) ----------------------------------------------
