@@ -1,8 +1,8 @@
 """Benchmark of the trace path: `python -m simulator.trace.bench`.
 
 * throughput: trace records per second the C++ simulator consumes while the
-  producer (trace.so) runs (the simulator's own wall time of
-  npusim_trace_main, from its report), on launches of >= 10^6 records: the
+  producer (trace.so) runs and the end-of-trace write drain (the simulator's
+  own wall time of npusim_trace_main and finish(), from its report), on launches of >= 10^6 records: the
   elementwise add, the compiler's softmax and the 2-D softmax fixture on one
   and two cores. Also printed: the same per second of the simulator's CPU
   time (on a shared machine the wall time counts other processes' turns);
