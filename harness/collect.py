@@ -18,7 +18,7 @@ import torch
 
 from compiler.errors import UnsupportedOp, find_unsupported
 from harness import checks, reproducer
-from harness.session import CaseResult, HarnessState, events_since, now
+from harness.session import CaseResult, HarnessState, events_since, forget_float_specialisations, now
 from harness.sizes import Sweep, explicit_sweeps, sweeps
 from harness.spec import DTYPE_BITS, OpSpec, case_seed, refusal_matches
 from npusim import config as npu_config
@@ -148,6 +148,7 @@ class CaseItem(NpusimItem):
             if refusal_key in state.refusals:
                 refused = state.refusals[refusal_key]
                 raise UnsupportedOp(refused.op, refused.detail)
+            forget_float_specialisations()
             with functional_values(functional):
                 actual = compiled(*call_inputs)
         except Exception as exc:

@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from harness.checks import check_kernel_launched, check_values
-from harness.session import events_since
+from harness.session import events_since, forget_float_specialisations
 from harness.spec import OpSpec
 
 MAX_INNER = 5000  # innermost dim: covers several tiles and tails
@@ -49,6 +49,7 @@ def fuzz_test(spec: OpSpec, dtype: str | None = None):
             compiled["fn"] = torch.compile(spec.traced_fn(), backend="npusim", dynamic=True, fullgraph=True)
         inputs = spec.make_inputs(sizes, dtype, seed=len(sizes) + sum(sizes.values()))
         started = time.time()
+        forget_float_specialisations()
         actual = compiled["fn"](*spec.call_inputs(inputs))
         check_kernel_launched(events_since(started), events_since(started, kind="graph_call"), actual)
         check_values(actual, spec.expected(inputs), *spec.tolerance(dtype, sizes))

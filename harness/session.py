@@ -56,6 +56,19 @@ class HarnessState:
         return path
 
 
+def forget_float_specialisations() -> None:
+    """Starts a case without the float specialisations of the cases before it in this process.
+
+    AOT's tensorify pass records the float symbols it had to specialise in one process-wide set keyed
+    by symbol name (zf<n>, the n from a hash of the float's source, which names objects by address);
+    only torch._dynamo.reset() clears it. A later case whose float symbol got the same name had that
+    float compiled in as a literal instead of a runtime f64 input: the kernel's form followed the
+    worker's history (renorm.s0's maxnorm: 533 or 584 cycles from one nightly to the next)."""
+    from torch._dynamo.symbolic_convert import TensorifyState
+
+    TensorifyState.clear()
+
+
 def events_since(start: float, pid: int | None = None, kind: str = "launch") -> list[dict]:
     """This process's run-log events of `kind` (None: all) since `start`."""
     pid = pid or os.getpid()

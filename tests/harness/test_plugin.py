@@ -289,3 +289,26 @@ def test_opinfo_suite_runs_only_when_asked_for(pytester, monkeypatch):
     pytester.runpytest_subprocess("suites/opinfo", "-p", "no:cacheprovider").assert_outcomes(passed=1)
     monkeypatch.setenv("NPUSIM_OPINFO", "1")
     pytester.runpytest_subprocess("suites", "-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_a_case_s_kernel_does_not_depend_on_the_cases_before_it(project):
+    """AOT's tensorify pass keeps the float symbols it specialised in one process-wide set of names
+    (zf<n>); a later case whose float got a name in it was compiled with the float as a literal, not
+    as the runtime f64 input it is when run alone (renorm.s0's maxnorm, 533 or 584 cycles between
+    nightlies). Here every name is taken before each case: the kernels must be those of a clean run."""
+    ops = 'SCALE = 0.5\nSPECS = [OpSpec("scale", lambda x: x * SCALE, inputs=["N"])]\n'
+    polluting = '''
+import pytest
+from torch._dynamo.symbolic_convert import TensorifyState
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    TensorifyState.force_specializations.update(f"zf{i}" for i in range(100000))
+'''
+    pytester = project(ops)
+    hashes = []
+    for conftest in ("", polluting):
+        (pytester.path / "conftest.py").write_text(conftest)
+        run(pytester, "-k", f"f32 and {TILE + 1} and not sweep").assert_outcomes(passed=1)
+        hashes.append(junit_cases(pytester)[f"scale[f32-N={TILE + 1}]"]["npusim.kernel_hash"])
+    assert hashes[0] == hashes[1], hashes
