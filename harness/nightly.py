@@ -59,9 +59,23 @@ def parse(argv):
     parser.add_argument("--out", default=None, help="report folder (default: reports/out/<date-time>)")
     parser.add_argument("-n", "--workers", default="auto", help="pytest-xdist workers (default: auto)")
     parser.add_argument("--baseline", default=str(BASELINE), help="summary.json to diff against")
-    parser.add_argument("--suites", nargs="*", default=["suites"], help="suite paths (default: suites)")
+    parser.add_argument("--suites", nargs="*", default=["suites"],
+                        help="suite paths or names under suites/ (default: suites, all of them)")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="extra pytest arguments after --")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.suites = [suite_path(parser, suite) for suite in args.suites]
+    return args
+
+
+def suite_path(parser: argparse.ArgumentParser, suite: str) -> str:
+    """A suite as pytest takes it (relative to the repository): a path, or a name under suites/
+    (`--suites elementwise` ran no case at all, pytest's exit 5, before)."""
+    for candidate in (Path(suite), Path("suites") / suite):
+        path = candidate if candidate.is_absolute() else REPO_ROOT / candidate
+        if path.exists():
+            return str(candidate)
+    known = sorted(p.name for p in (REPO_ROOT / "suites").iterdir() if p.is_dir() and not p.name.startswith("_"))
+    parser.error(f"no suite {suite!r}: neither a path nor one of suites/ ({', '.join(known)})")
 
 
 def pytest_command(args, config: str | None, junit: Path, several: bool) -> list[str]:
