@@ -131,16 +131,18 @@ def test_no_scaled_resource_costs_cycles_on_a_dram_bound_kernel(name, shape):
     checks.check_hardware_monotonic(cycles, scaled, base.name)
 
 
-def test_size1_add_waits_for_its_operand_loads():
+@pytest.mark.parametrize("config_name", ["tpuv3-1core", "tpuv3-2core"])
+def test_size1_add_waits_for_its_operand_loads(config_name):
     """add at N=1 (Dynamo specialises it: a static kernel): both operands are read into registers
     outside the compute op, which only stores their sum. The compute must wait for the loads; it
-    did not (43 cycles against a floor of 63 on tpuv3-1core)."""
+    did not (43 cycles against a floor of 63 on tpuv3-1core). On two cores the loads (outside any
+    work item, on core 0) gated only core 0, and the work item ran on core 1: 44 cycles."""
     import json
     from pathlib import Path
 
     data = Path(__file__).parent / "data"
     kernel = {"mlir": (data / "compiler_add_size1.mlir").read_text(),
               "meta": json.loads((data / "compiler_add_size1.json").read_text())}
-    config = npu_config.load("tpuv3-1core")
+    config = npu_config.load(config_name)
     result = simulate(kernel, shape_args={}, config=config)
     checks.check_floor(result.cycles, _add_floor(config, 1, result.busy_cycles["vector_at_peak"]), config.name)

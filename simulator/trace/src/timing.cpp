@@ -681,7 +681,9 @@ void TimingCore::barrier(int32_t tag, int64_t slot) {
   Core &c = core();
   for (size_t i = c.pending.size(); i-- > 0;) {
     if (c.pending[i].tag == tag && c.pending[i].slot == slot) {
-      c.gate = std::max(c.gate, c.pending[i].done);
+      // outside a work item the awaited data is the prologue's, which every work item reads (on any core)
+      const double done = c.pending[i].done;
+      for_each_target_core(c, [&](Core &target) { target.gate = std::max(target.gate, done); });
       c.pending[i] = c.pending.back();
       c.pending.pop_back();
       return;

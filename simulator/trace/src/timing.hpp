@@ -3,9 +3,10 @@
 // Model (every number comes from the NPU config, see npusim/config.py):
 // * Cores. Each parallel work item runs on the core whose issue stream is
 //   free first (ties: lowest index). Events outside work items run on core
-//   0. A core's DMA descriptors issue in program order and run ahead of its
-//   compute (decoupled access/execute): a barrier holds back the compute
-//   that follows it, not the DMA stream; only a full DMA queue or a
+//   0; a barrier there holds back every core's compute (the prologue's data
+//   reaches every work item). A core's DMA descriptors issue in program order
+//   and run ahead of its compute (decoupled access/execute): a barrier holds
+//   back the compute that follows it, not the DMA stream; only a full DMA queue or a
 //   synchronous DMA stalls issue. So the next tile's loads overlap this
 //   tile's compute, as far as the scratchpad slots allow.
 // * Dependencies. Every scratchpad buffer has `buffers_per_operand` physical
