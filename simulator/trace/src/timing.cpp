@@ -181,9 +181,10 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   cores_.resize(static_cast<size_t>(cfg_.cores));
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
   for (Core &c : cores_) {
-    // every id's slots up front (64 x a few): buffer() is a plain index on the per-record path
-    c.buffers.assign(kMaxSpads, Buffer{std::vector<Slot>(static_cast<size_t>(effective_slots_)), 0});
-    c.dma_outstanding.reserve(static_cast<size_t>(cfg_.dma_queue_depth));
+    // every id's slots up front (64 x a few): a slot is a plain index on the per-record path
+    c.slots.assign(static_cast<size_t>(kMaxSpads * effective_slots_), Slot{});
+    for (int b = 0; b < kMaxSpads; ++b) c.current[b] = b * effective_slots_;
+    c.dma_outstanding.init(cfg_.dma_queue_depth);
   }
 }
 
@@ -194,10 +195,6 @@ uint64_t TimingCore::spad_bit(int32_t spad, const char *what) {
   return uint64_t{1} << spad;
 }
 
-TimingCore::Buffer &TimingCore::buffer(Core &c, int32_t spad) {
-  return c.buffers[static_cast<size_t>(spad)];
-}
-
 // Out of line: the message building kept read_ready's loop from being inlined.
 [[noreturn]] __attribute__((noinline, cold)) static void read_unwritten(const char *reader, int32_t tile_id, int b,
                                                                       int slot) {
@@ -206,41 +203,42 @@ TimingCore::Buffer &TimingCore::buffer(Core &c, int32_t spad) {
                    ") before anything wrote it");
 }
 
-double TimingCore::read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id) {
+inline double TimingCore::read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id) {
   double t = 0;
-  for_each_buffer(c, mask, [&](Buffer &buf, int b) {
-    const Slot &s = buf.current_slot();
-    if (!s.written) read_unwritten(reader, tile_id, b, buf.current);
+  for_each_buffer(mask, [&](int b) {
+    const Slot &s = current_slot(c, b);
+    if (!s.written) read_unwritten(reader, tile_id, b, c.current[b] - b * effective_slots_);
     t = std::max(t, s.ready);
   });
   return t;
 }
 
-void TimingCore::mark_read(Core &c, uint64_t mask, double until) {
-  for_each_buffer(c, mask, [&](Buffer &buf, int) {
-    Slot &s = buf.current_slot();
+inline void TimingCore::mark_read(Core &c, uint64_t mask, double until) {
+  for_each_buffer(mask, [&](int b) {
+    Slot &s = current_slot(c, b);
     s.free = std::max(s.free, until);
   });
 }
 
 // A buffer that is written but not read gets a fresh slot (double
 // buffering); one that is read and written is updated in place.
-double TimingCore::write_slots_free(Core &c, uint64_t mask, uint64_t reads) {
+inline double TimingCore::write_slots_free(Core &c, uint64_t mask, uint64_t reads) {
   double t = 0;
   for_each_target_core(c, [&](Core &target) {
-    for_each_buffer(target, mask, [&](Buffer &buf, int b) {
-      if (!((reads >> b) & 1) && ++buf.current == effective_slots_) buf.current = 0;  // the next slot
-      const Slot &s = buf.current_slot();
+    for_each_buffer(mask, [&](int b) {
+      int &i = target.current[b];
+      if (!((reads >> b) & 1) && ++i == (b + 1) * effective_slots_) i = b * effective_slots_;  // the next slot
+      const Slot &s = target.slots[static_cast<size_t>(i)];
       t = std::max(t, std::max(s.free, s.ready));
     });
   });
   return t;
 }
 
-void TimingCore::mark_written(Core &c, uint64_t mask, double ready) {
+inline void TimingCore::mark_written(Core &c, uint64_t mask, double ready) {
   for_each_target_core(c, [&](Core &target) {
-    for_each_buffer(target, mask, [&](Buffer &buf, int) {
-      Slot &s = buf.current_slot();
+    for_each_buffer(mask, [&](int b) {
+      Slot &s = current_slot(target, b);
       s.ready = ready;
       s.free = std::max(s.free, ready);
       s.written = true;
@@ -250,34 +248,17 @@ void TimingCore::mark_written(Core &c, uint64_t mask, double ready) {
 
 // A DMA descriptor takes a queue entry and `issue_cycles` of the core's issue
 // stream; afterwards c.issue is the earliest time its transfer may start.
-void TimingCore::issue_descriptor(Core &c) {
+inline void TimingCore::issue_descriptor(Core &c) {
   c.issue = std::max(c.issue, reserve_queue_entry(c)) + cfg_.dma_issue_cycles;
   c.busy_dma_issue += cfg_.dma_issue_cycles;
 }
 
-// A full queue waits for its earliest completion. That entry stays in the heap, marked taken, until
-// finish_dma puts this descriptor's completion in its place (one sift-down instead of a pop and a push;
-// the same multiset of times, so the same waits).
-double TimingCore::reserve_queue_entry(Core &c) {
-  auto &q = c.dma_outstanding;  // a min-heap of completion times
-  if (static_cast<int>(q.size()) < cfg_.dma_queue_depth) return 0;
+// A full queue waits for its earliest completion. That entry stays in the queue, marked taken, until
+// finish_dma puts this descriptor's completion in its place.
+inline double TimingCore::reserve_queue_entry(Core &c) {
+  if (!c.dma_outstanding.full()) return 0;
   c.queue_top_taken = true;
-  return q.front();
-}
-
-// Replaces the heap's top (taken by reserve_queue_entry) with t and restores the heap order.
-static void replace_heap_top(std::vector<double> &q, double t) {
-  const size_t n = q.size();
-  size_t i = 0;
-  for (;;) {
-    size_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && q[child + 1] < q[child]) ++child;
-    if (!(q[child] < t)) break;
-    q[i] = q[child];
-    i = child;
-  }
-  q[i] = t;
+  return c.dma_outstanding.earliest();
 }
 
 // Every 16 DRAM requests the calendars drop what no future request can reach.
@@ -477,30 +458,39 @@ void TimingCore::drain_writes(double before) {
   }
 }
 
-void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
+[[noreturn]] __attribute__((noinline, cold)) static void too_many_pending(size_t max_pending) {
+  throw TraceError(std::to_string(max_pending) + " asynchronous DMAs are outstanding without a barrier "
+                   "(the producer never waits for its loads)");
+}
+
+inline void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
   if (c.queue_top_taken) {
-    replace_heap_top(c.dma_outstanding, done);
+    c.dma_outstanding.drop_earliest();
     c.queue_top_taken = false;
-  } else {
-    c.dma_outstanding.push_back(done);
-    std::push_heap(c.dma_outstanding.begin(), c.dma_outstanding.end(), std::greater<double>());
   }
+  c.dma_outstanding.insert(done);
+  note_end(done);
   if (tag < 0) {
     c.issue = std::max(c.issue, done);  // synchronous: the whole core waits
     c.gate = std::max(c.gate, done);
-  } else {
-    for (PendingDma &p : c.pending)
-      if (p.tag == tag && p.slot == slot) {
-        p.done = std::max(p.done, done);
-        note_end(done);
-        return;
-      }
-    if (c.pending.size() >= kMaxPending)
-      throw TraceError(std::to_string(kMaxPending) + " asynchronous DMAs are outstanding without a barrier "
-                       "(the producer never waits for its loads)");
-    c.pending.push_back(PendingDma{tag, slot, done});
+    return;
   }
-  note_end(done);
+  // the newest entries first: a barrier usually follows its DMA closely
+  for (size_t i = c.n_pending; i-- > 0;) {
+    PendingDma &p = c.pending[i];
+    if (p.tag == tag && p.slot == slot) {
+      p.done = std::max(p.done, done);
+      return;
+    }
+  }
+  if (c.n_pending == c.pending.size()) {
+    if (c.n_pending >= kMaxPending) too_many_pending(kMaxPending);
+    c.pending.resize(std::max<size_t>(8, 2 * c.n_pending));
+  }
+  PendingDma &p = c.pending[c.n_pending++];  // written in place: no temporary copied in
+  p.tag = tag;
+  p.slot = slot;
+  p.done = done;
 }
 
 void TimingCore::work_item_begin() {
@@ -679,11 +669,11 @@ void TimingCore::barrier(int32_t tag, int64_t slot) {
   ++records_;
   ++n_barrier_;
   Core &c = core();
-  for (size_t i = c.pending.size(); i-- > 0;) {
-    if (c.pending[i].tag == tag && c.pending[i].slot == slot) {
-      c.gate = std::max(c.gate, c.pending[i].done);
-      c.pending[i] = c.pending.back();
-      c.pending.pop_back();
+  for (size_t i = c.n_pending; i-- > 0;) {
+    PendingDma &p = c.pending[i];
+    if (p.tag == tag && p.slot == slot) {
+      c.gate = std::max(c.gate, p.done);
+      p = c.pending[--c.n_pending];
       return;
     }
   }
