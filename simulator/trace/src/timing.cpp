@@ -522,17 +522,30 @@ void TimingCore::work_item_end() {
   current_core_ = 0;
 }
 
-void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, int64_t offset, int64_t d0,
-                     int64_t stride0, int64_t d1, int64_t stride1, int32_t tag, int64_t slot) {
-  ++records_;
-  ++n_dma_;
+// The checks of a DMA descriptor, in order, each with its message (reached only when one fails).
+[[noreturn]] __attribute__((noinline, cold)) static void reject_dma(int32_t dir, int32_t arg, int32_t spad,
+                                                                  int32_t elem_bits, int64_t offset, int64_t d0,
+                                                                  int64_t d1, int max_spads) {
   if (dir != 0 && dir != 1) throw TraceError("DMA direction " + std::to_string(dir) + " is neither load nor store");
   if (arg < 0) throw TraceError("DMA on tensor argument " + std::to_string(arg));
   if (elem_bits <= 0 || elem_bits % 8) throw TraceError("DMA element width " + std::to_string(elem_bits) + " bits");
   if (d0 < 0 || d1 < 0 || offset < 0)
     throw TraceError("DMA descriptor with a negative offset or dim (offset " + std::to_string(offset) + ", dims " +
                      std::to_string(d1) + "x" + std::to_string(d0) + ")");
-  const uint64_t mask = spad_bit(spad, dir == 0 ? "a DMA load" : "a DMA store");
+  throw TraceError(std::string(dir == 0 ? "a DMA load" : "a DMA store") + ": scratchpad id " + std::to_string(spad) +
+                   " is outside 0.." + std::to_string(max_spads - 1));
+}
+
+void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, int64_t offset, int64_t d0,
+                     int64_t stride0, int64_t d1, int64_t stride1, int32_t tag, int64_t slot) {
+  ++records_;
+  ++n_dma_;
+  // every check of reject_dma as one branch (bitwise ors: no branch per check)
+  if (__builtin_expect((static_cast<uint32_t>(dir) > 1) | (arg < 0) | (elem_bits <= 0) | ((elem_bits & 7) != 0) |
+                           ((d0 | d1 | offset) < 0) | (static_cast<uint32_t>(spad) >= kMaxSpads),
+                       0))
+    reject_dma(dir, arg, spad, elem_bits, offset, d0, d1, kMaxSpads);
+  const uint64_t mask = uint64_t{1} << spad;
   if (dir == 1) stored_.add(arg, offset, d0, stride0, d1, stride1);
   Core &c = core();
   issue_descriptor(c);
