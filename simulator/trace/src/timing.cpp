@@ -207,7 +207,7 @@ inline double TimingCore::read_ready(Core &c, uint64_t mask, const char *reader,
   double t = 0;
   for_each_buffer(mask, [&](int b) {
     const Slot &s = current_slot(c, b);
-    if (!s.written) read_unwritten(reader, tile_id, b, c.current[b] - b * effective_slots_);
+    if (!s.written()) read_unwritten(reader, tile_id, b, c.current[b] - b * effective_slots_);
     t = std::max(t, s.ready);
   });
   return t;
@@ -226,10 +226,8 @@ inline double TimingCore::write_slots_free(Core &c, uint64_t mask, uint64_t read
   double t = 0;
   for_each_target_core(c, [&](Core &target) {
     for_each_buffer(mask, [&](int b) {
-      int &i = target.current[b];
-      if (!((reads >> b) & 1) && ++i == (b + 1) * effective_slots_) i = b * effective_slots_;  // the next slot
-      const Slot &s = target.slots[static_cast<size_t>(i)];
-      t = std::max(t, std::max(s.free, s.ready));
+      const Slot &s = (reads >> b) & 1 ? current_slot(target, b) : next_slot(target, b);
+      t = std::max(t, std::max(s.free, s.ready));  // (an unwritten slot's ready is below its free)
     });
   });
   return t;
@@ -241,7 +239,6 @@ inline void TimingCore::mark_written(Core &c, uint64_t mask, double ready) {
       Slot &s = current_slot(target, b);
       s.ready = ready;
       s.free = std::max(s.free, ready);
-      s.written = true;
     });
   });
 }
@@ -550,10 +547,21 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
   Core &c = core();
   issue_descriptor(c);
   double start = c.issue;
-  if (dir == 0)
-    start = std::max(start, write_slots_free(c, mask, 0));
-  else
-    start = std::max(start, read_ready(c, mask, "a DMA store"));
+  // One buffer: its slot directly (write_slots_free / read_ready, mark_written / mark_read for one
+  // bit), except a load outside a work item, which writes every core's buffer.
+  Slot *own = nullptr;
+  if (dir == 0) {
+    if (in_work_item_) {
+      own = &next_slot(c, spad);
+      start = std::max(start, std::max(own->free, own->ready));
+    } else {
+      start = std::max(start, write_slots_free(c, mask, 0));
+    }
+  } else {
+    own = &current_slot(c, spad);
+    if (!own->written()) read_unwritten("a DMA store", -1, spad, c.current[spad] - spad * effective_slots_);
+    start = std::max(start, own->ready);
+  }
 
   const int64_t elem_bytes = elem_bits / 8;
   const int64_t burst = cfg_.dram_burst_bytes;
@@ -590,10 +598,14 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
     done = dir == 0 ? dram_transfer(start, first_burst, bursts, cfg_.dram_read_latency)
                     : post_write(start, first_burst, bursts);
   }
-  if (dir == 0)
+  if (dir == 1) {  // the scratchpad slot is free once its data left for the controller's write queue
+    own->free = std::max(own->free, done);
+  } else if (own) {
+    own->ready = done;
+    own->free = std::max(own->free, done);
+  } else {
     mark_written(c, mask, done);
-  else  // the scratchpad slot is free once its data left for the controller's write queue
-    mark_read(c, mask, done);
+  }
   finish_dma(c, done, tag, slot);
 }
 

@@ -197,10 +197,12 @@ class TimingCore {
   static constexpr int kMaxSpads = 64;
   static constexpr size_t kMaxPending = 4096;
 
+  // No flag of its own for "written": a bool store may alias any field, which made the compiler
+  // reload the core's state after every slot update.
   struct Slot {
-    double ready = 0;  // data written
-    double free = 0;   // last reader done
-    bool written = false;
+    double ready = -1;  // data written (times are >= 0: below 0, nothing wrote the slot yet)
+    double free = 0;    // last reader done
+    bool written() const { return ready >= 0; }
   };
   // The completion times of a core's outstanding DMAs (at most the queue depth), kept sorted in a
   // ring: a full queue waits for the earliest (the front), and completions mostly arrive in time
@@ -267,6 +269,12 @@ class TimingCore {
 
   Core &core() { return cores_[current_core_]; }
   Slot &current_slot(Core &c, int b) { return c.slots[static_cast<size_t>(c.current[b])]; }
+  // Moves buffer b of core c to its next slot (a write that does not read it) and returns that slot.
+  Slot &next_slot(Core &c, int b) {
+    int &i = c.current[b];
+    if (++i == (b + 1) * effective_slots_) i = b * effective_slots_;
+    return c.slots[static_cast<size_t>(i)];
+  }
   // Calls f(spad id) for every scratchpad buffer whose bit is set in mask.
   template <typename F>
   static void for_each_buffer(uint64_t mask, F &&f) {
