@@ -565,30 +565,24 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
 
   const int64_t elem_bytes = elem_bits / 8;
   const int64_t burst = cfg_.dram_burst_bytes;
-  int64_t bursts = 0;
-  auto add_run = [&](int64_t n) {
-    if (n > 0) bursts += n;
-  };
   // A row moves as whole bursts from a burst boundary: ceil(span / burst)
   // bursts, or one per element when elements are a burst or more apart.
   // Address misalignment is deliberately not modelled: it would make a
   // bigger transfer cheaper (a 128-column row is 8 aligned bursts, a
   // 127-column row at an odd offset 9), breaking cycle monotonicity in size.
-  auto add_row = [&](int64_t n, int64_t stride) {
-    if (n <= 0) return;
+  auto row_bursts = [&](int64_t n, int64_t stride) -> int64_t {
+    if (n <= 0) return 0;
     int64_t a = std::abs(stride);
-    if (a <= 1 || n == 1)
-      add_run(burst_divisor_.div(n * elem_bytes + burst - 1));
-    else if (a * elem_bytes >= burst)
-      add_run(n);
-    else
-      add_run(burst_divisor_.div(((n - 1) * a + 1) * elem_bytes + burst - 1));
+    if (a <= 1 || n == 1) return burst_divisor_.div(n * elem_bytes + burst - 1);
+    if (a * elem_bytes >= burst) return n;
+    return burst_divisor_.div(((n - 1) * a + 1) * elem_bytes + burst - 1);
   };
+  int64_t bursts = 0;
   if (d0 > 0 && d1 > 0) {
     if ((stride0 == 1 && (d1 == 1 || stride1 == d0)))
-      add_row(d0 * d1, 1);
-    else
-      for (int64_t r = 0; r < d1; ++r) add_row(d0, stride0);
+      bursts = row_bursts(d0 * d1, 1);
+    else  // d1 rows of the same length and stride
+      bursts = d1 * row_bursts(d0, stride0);
   }
   double done = start;
   if (bursts > 0) {
