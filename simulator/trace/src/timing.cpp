@@ -179,6 +179,7 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
     keep_channels_separate();
   }
   cores_.resize(static_cast<size_t>(cfg_.cores));
+  core_ = &cores_[0];
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
   for (Core &c : cores_) {
     // every id's slots up front (64 x a few): a slot is a plain index on the per-record path
@@ -480,9 +481,10 @@ inline void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t sl
       return;
     }
   }
-  if (c.n_pending == c.pending.size()) {
+  if (c.n_pending == c.pending_capacity) {
     if (c.n_pending >= kMaxPending) too_many_pending(kMaxPending);
-    c.pending.resize(std::max<size_t>(8, 2 * c.n_pending));
+    c.pending_capacity = std::max<size_t>(8, 2 * c.n_pending);
+    c.pending.resize(c.pending_capacity);
   }
   PendingDma &p = c.pending[c.n_pending++];  // written in place: no temporary copied in
   p.tag = tag;
@@ -508,6 +510,7 @@ void TimingCore::work_item_begin() {
     }
   }
   current_core_ = best;
+  core_ = &cores_[static_cast<size_t>(best)];
   in_work_item_ = true;
   ++core().work_items;
 }
@@ -517,6 +520,7 @@ void TimingCore::work_item_end() {
   if (!in_work_item_) throw TraceError("work_item_end without a work_item_begin");
   in_work_item_ = false;
   current_core_ = 0;
+  core_ = &cores_[0];
 }
 
 // The checks of a DMA descriptor, in order, each with its message (reached only when one fails).

@@ -169,6 +169,8 @@ class TimingCore {
  public:
   TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, TileCost> costs,
              bool allow_missing_costs = false);
+  TimingCore(const TimingCore &) = delete;  // core_ points into cores_
+  TimingCore &operator=(const TimingCore &) = delete;
 
   // Event handlers (called from the ABI callbacks).
   void work_item_begin();
@@ -252,7 +254,7 @@ class TimingCore {
     DmaQueue dma_outstanding;
     bool queue_top_taken = false;  // reserve_queue_entry took the earliest entry; finish_dma puts the new one in
     std::vector<PendingDma> pending;  // entries [0, n_pending) are live; grown on demand up to kMaxPending
-    size_t n_pending = 0;
+    size_t n_pending = 0, pending_capacity = 0;  // pending.size()
     // Slot (b, i) of scratchpad buffer b is slots[b * slots_per_buffer + i]; current[b] is b's slot in use.
     std::vector<Slot> slots;
     int current[kMaxSpads] = {};
@@ -267,7 +269,7 @@ class TimingCore {
     double cycles = 0;
   };
 
-  Core &core() { return cores_[current_core_]; }
+  Core &core() { return *core_; }
   Slot &current_slot(Core &c, int b) { return c.slots[static_cast<size_t>(c.current[b])]; }
   // Moves buffer b of core c to its next slot (a write that does not read it) and returns that slot.
   Slot &next_slot(Core &c, int b) {
@@ -386,6 +388,7 @@ class TimingCore {
   std::vector<Core> cores_;
   std::vector<SystolicUnit> systolic_;  // per core
   int current_core_ = 0;
+  Core *core_ = nullptr;  // &cores_[current_core_]
   bool in_work_item_ = false;
   int effective_slots_ = 1;
   double burst_cycles_ = 1, inv_burst_cycles_ = 1;
