@@ -696,7 +696,14 @@ void TimingCore::barrier(int32_t tag, int64_t slot) {
     PendingDma &p = c.pending[i];
     if (p.tag == tag && p.slot == slot) {
       c.gate = std::max(c.gate, p.done);
-      p = c.pending[--c.n_pending];
+      // the last entry fills the gap, field by field: it was usually written just now, field by
+      // field, and one wide load of it waits for those stores (a store-forwarding stall)
+      const PendingDma &last = c.pending[--c.n_pending];
+      if (&p != &last) {
+        p.tag = last.tag;
+        p.slot = last.slot;
+        p.done = last.done;
+      }
       return;
     }
   }
