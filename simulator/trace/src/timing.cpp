@@ -251,12 +251,13 @@ inline void TimingCore::issue_descriptor(Core &c) {
   c.busy_dma_issue += cfg_.dma_issue_cycles;
 }
 
-// A full queue waits for its earliest completion. That entry stays in the queue, marked taken, until
-// finish_dma puts this descriptor's completion in its place.
+// A full queue waits for its earliest completion, whose entry this descriptor takes: finish_dma puts
+// its completion in (nothing reads the queue in between).
 inline double TimingCore::reserve_queue_entry(Core &c) {
   if (!c.dma_outstanding.full()) return 0;
-  c.queue_top_taken = true;
-  return c.dma_outstanding.earliest();
+  const double earliest = c.dma_outstanding.earliest();
+  c.dma_outstanding.drop_earliest();
+  return earliest;
 }
 
 // Every 16 DRAM requests the calendars drop what no future request can reach.
@@ -462,10 +463,6 @@ void TimingCore::drain_writes(double before) {
 }
 
 inline void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
-  if (c.queue_top_taken) {
-    c.dma_outstanding.drop_earliest();
-    c.queue_top_taken = false;
-  }
   c.dma_outstanding.insert(done);
   note_end(done);
   if (tag < 0) {

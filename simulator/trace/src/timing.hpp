@@ -252,7 +252,6 @@ class TimingCore {
     double vector_free = 0;
     double vector_result = 0;  // result of the last compute ready
     DmaQueue dma_outstanding;
-    bool queue_top_taken = false;  // reserve_queue_entry took the earliest entry; finish_dma puts the new one in
     std::vector<PendingDma> pending;  // entries [0, n_pending) are live; grown on demand up to kMaxPending
     size_t n_pending = 0, pending_capacity = 0;  // pending.size()
     // Slot (b, i) of scratchpad buffer b is slots[b * slots_per_buffer + i]; current[b] is b's slot in use.
