@@ -105,6 +105,9 @@ def test_strided_stores_that_do_not_overlap_are_accepted(tmp_path, producer_buil
     ("PRODUCER_STORE_COLUMNS_TWICE", "a DMA store writes element 4999 of tensor argument 1 a second time"),
     # a contiguous run (kept as an interval) over strided elements (kept as bits): the lowest is named
     ("PRODUCER_STORE_ROW_OVER_COLUMNS", "a DMA store writes element 15000 of tensor argument 1 a second time"),
+    # row tiles stored chunk by chunk (each row continuing its run): the last chunk runs one element
+    # into the next row, already stored (tiles = 5000: row tile 1249, element 4997 * 64)
+    ("PRODUCER_STORE_ROW_TILES_TWICE", "a DMA store writes element 319808 of tensor argument 1 a second time"),
 ])
 def test_impossible_trace_is_rejected_loudly(tmp_path, producer_builder, define, message):
     """No masking, evicting or ignoring: the timing core refuses the trace, exit 5, with the reason."""

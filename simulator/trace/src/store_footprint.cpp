@@ -18,21 +18,36 @@ namespace {
 
 }  // namespace
 
-void StoreFootprint::add(int32_t arg, int64_t offset, int64_t d0, int64_t stride0, int64_t d1, int64_t stride1) {
-  if (d0 <= 0 || d1 <= 0) return;
-  if (stride0 == 1 && (d1 == 1 || stride1 == d0)) {
-    add_run(arg, offset, offset + d0 * d1);
-    return;
-  }
-  for (int64_t r = 0; r < d1; ++r) {
-    const int64_t row = offset + r * stride1;
-    if (stride0 == 1 || stride0 == -1) {
-      const int64_t first = stride0 == 1 ? row : row - (d0 - 1);
-      add_run(arg, first, first + d0);
-    } else {  // a zero stride writes its row's first element twice
-      for (int64_t i = 0; i < d0; ++i) add_element(arg, row + i * stride0);
+void StoreFootprint::add_searched(int32_t arg, int64_t offset, int64_t d0, int64_t stride0, int64_t d1,
+                                  int64_t stride1) {
+  recent_rows_ = 0;  // runs may be inserted or erased below
+  Stored &s = stored(arg);
+  const uint64_t erased_before = erased_runs_;
+  const bool contiguous = stride0 == 1 && (d1 == 1 || stride1 == d0);
+  if (contiguous) {
+    recent_[0].run = add_run(s, arg, offset, offset + d0 * d1);
+  } else {
+    for (int64_t r = 0; r < d1; ++r) {
+      const int64_t row = offset + r * stride1;
+      if (stride0 == 1 || stride0 == -1) {
+        const int64_t first = stride0 == 1 ? row : row - (d0 - 1);
+        const auto run = add_run(s, arg, first, first + d0);
+        if (r < kRecentRows) recent_[r].run = run;
+      } else {  // a zero stride writes its row's first element twice
+        for (int64_t i = 0; i < d0; ++i) add_element(arg, row + i * stride0);
+      }
     }
   }
+  // The rows' runs are the recent runs for the next store when they are all still there (no erase
+  // since: an erase may have merged one into another) and the argument has no strided elements.
+  const int64_t rows = contiguous ? 1 : d1;
+  if (stride0 != 1 || rows > kRecentRows || erased_runs_ != erased_before || !s.pages.empty()) return;
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto next = std::next(recent_[r].run);
+    recent_[r].next_begin = next == s.runs.end() ? std::numeric_limits<int64_t>::max() : next->first;
+  }
+  recent_rows_ = rows;
+  recent_arg_ = arg;
 }
 
 StoreFootprint::Stored &StoreFootprint::stored(int32_t arg) {
@@ -43,8 +58,7 @@ StoreFootprint::Stored &StoreFootprint::stored(int32_t arg) {
   return *last_;
 }
 
-void StoreFootprint::add_run(int32_t arg, int64_t begin, int64_t end) {
-  Stored &s = stored(arg);
+StoreFootprint::Runs::iterator StoreFootprint::add_run(Stored &s, int32_t arg, int64_t begin, int64_t end) {
   auto &runs = s.runs;
   // the lowest element of [begin, end) already stored, by a run or a strided element
   int64_t twice = std::numeric_limits<int64_t>::max();
@@ -66,22 +80,24 @@ void StoreFootprint::add_run(int32_t arg, int64_t begin, int64_t end) {
   if (twice != std::numeric_limits<int64_t>::max()) written_twice(arg, twice);
 
   const bool joins_next = next != runs.end() && next->first == end;
+  if (joins_next) ++erased_runs_;
   if (has_prev) {
     auto prev = std::prev(next);
     if (prev->second == begin) {  // extends the run that ends here, in place
       prev->second = joins_next ? next->second : end;
       if (joins_next) runs.erase(next);
-      return;
+      return prev;
     }
   }
   if (joins_next) {  // joins the run that starts here
     end = next->second;
     next = runs.erase(next);
   }
-  runs.emplace_hint(next, begin, end);
+  return runs.emplace_hint(next, begin, end);
 }
 
 void StoreFootprint::add_element(int32_t arg, int64_t element) {
+  recent_rows_ = 0;  // the recent runs are not checked against strided elements
   Stored &s = stored(arg);
   if (!s.runs.empty()) {
     auto next = s.runs.upper_bound(element);

@@ -179,11 +179,13 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
     keep_channels_separate();
   }
   cores_.resize(static_cast<size_t>(cfg_.cores));
+  core_ = &cores_[0];
   systolic_.assign(static_cast<size_t>(cfg_.cores), SystolicUnit(cfg_.systolic));
   for (Core &c : cores_) {
-    // every id's slots up front (64 x a few): buffer() is a plain index on the per-record path
-    c.buffers.assign(kMaxSpads, Buffer{std::vector<Slot>(static_cast<size_t>(effective_slots_)), 0});
-    c.dma_outstanding.reserve(static_cast<size_t>(cfg_.dma_queue_depth));
+    // every id's slots up front (64 x a few): a slot is a plain index on the per-record path
+    c.slots.assign(static_cast<size_t>(kMaxSpads * effective_slots_), Slot{});
+    for (int b = 0; b < kMaxSpads; ++b) c.current[b] = b * effective_slots_;
+    c.dma_outstanding.init(cfg_.dma_queue_depth);
   }
 }
 
@@ -194,10 +196,6 @@ uint64_t TimingCore::spad_bit(int32_t spad, const char *what) {
   return uint64_t{1} << spad;
 }
 
-TimingCore::Buffer &TimingCore::buffer(Core &c, int32_t spad) {
-  return c.buffers[static_cast<size_t>(spad)];
-}
-
 // Out of line: the message building kept read_ready's loop from being inlined.
 [[noreturn]] __attribute__((noinline, cold)) static void read_unwritten(const char *reader, int32_t tile_id, int b,
                                                                       int slot) {
@@ -206,78 +204,60 @@ TimingCore::Buffer &TimingCore::buffer(Core &c, int32_t spad) {
                    ") before anything wrote it");
 }
 
-double TimingCore::read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id) {
+inline double TimingCore::read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id) {
   double t = 0;
-  for_each_buffer(c, mask, [&](Buffer &buf, int b) {
-    const Slot &s = buf.current_slot();
-    if (!s.written) read_unwritten(reader, tile_id, b, buf.current);
+  for_each_buffer(mask, [&](int b) {
+    const Slot &s = current_slot(c, b);
+    if (!s.written()) read_unwritten(reader, tile_id, b, c.current[b] - b * effective_slots_);
     t = std::max(t, s.ready);
   });
   return t;
 }
 
-void TimingCore::mark_read(Core &c, uint64_t mask, double until) {
-  for_each_buffer(c, mask, [&](Buffer &buf, int) {
-    Slot &s = buf.current_slot();
+inline void TimingCore::mark_read(Core &c, uint64_t mask, double until) {
+  for_each_buffer(mask, [&](int b) {
+    Slot &s = current_slot(c, b);
     s.free = std::max(s.free, until);
   });
 }
 
 // A buffer that is written but not read gets a fresh slot (double
 // buffering); one that is read and written is updated in place.
-double TimingCore::write_slots_free(Core &c, uint64_t mask, uint64_t reads) {
+inline double TimingCore::write_slots_free(Core &c, uint64_t mask, uint64_t reads) {
   double t = 0;
   for_each_target_core(c, [&](Core &target) {
-    for_each_buffer(target, mask, [&](Buffer &buf, int b) {
-      if (!((reads >> b) & 1) && ++buf.current == effective_slots_) buf.current = 0;  // the next slot
-      const Slot &s = buf.current_slot();
-      t = std::max(t, std::max(s.free, s.ready));
+    for_each_buffer(mask, [&](int b) {
+      const Slot &s = (reads >> b) & 1 ? current_slot(target, b) : next_slot(target, b);
+      t = std::max(t, std::max(s.free, s.ready));  // (an unwritten slot's ready is below its free)
     });
   });
   return t;
 }
 
-void TimingCore::mark_written(Core &c, uint64_t mask, double ready) {
+inline void TimingCore::mark_written(Core &c, uint64_t mask, double ready) {
   for_each_target_core(c, [&](Core &target) {
-    for_each_buffer(target, mask, [&](Buffer &buf, int) {
-      Slot &s = buf.current_slot();
+    for_each_buffer(mask, [&](int b) {
+      Slot &s = current_slot(target, b);
       s.ready = ready;
       s.free = std::max(s.free, ready);
-      s.written = true;
     });
   });
 }
 
 // A DMA descriptor takes a queue entry and `issue_cycles` of the core's issue
 // stream; afterwards c.issue is the earliest time its transfer may start.
-void TimingCore::issue_descriptor(Core &c) {
+inline void TimingCore::issue_descriptor(Core &c) {
   c.issue = std::max(c.issue, reserve_queue_entry(c)) + cfg_.dma_issue_cycles;
   c.busy_dma_issue += cfg_.dma_issue_cycles;
 }
 
-// A full queue waits for its earliest completion. That entry stays in the heap, marked taken, until
-// finish_dma puts this descriptor's completion in its place (one sift-down instead of a pop and a push;
-// the same multiset of times, so the same waits).
-double TimingCore::reserve_queue_entry(Core &c) {
-  auto &q = c.dma_outstanding;  // a min-heap of completion times
-  if (static_cast<int>(q.size()) < cfg_.dma_queue_depth) return 0;
-  c.queue_top_taken = true;
-  return q.front();
-}
-
-// Replaces the heap's top (taken by reserve_queue_entry) with t and restores the heap order.
-static void replace_heap_top(std::vector<double> &q, double t) {
-  const size_t n = q.size();
-  size_t i = 0;
-  for (;;) {
-    size_t child = 2 * i + 1;
-    if (child >= n) break;
-    if (child + 1 < n && q[child + 1] < q[child]) ++child;
-    if (!(q[child] < t)) break;
-    q[i] = q[child];
-    i = child;
-  }
-  q[i] = t;
+// A full queue waits for its earliest completion, whose entry this descriptor takes: finish_dma puts
+// its completion in (nothing reads the queue in between).
+inline double TimingCore::reserve_queue_entry(Core &c) {
+  if (!c.dma_outstanding.full()) return 0;
+  const double earliest = c.dma_outstanding.earliest();
+  c.dma_outstanding.drop_earliest();
+  return earliest;
 }
 
 // Every 16 DRAM requests the calendars drop what no future request can reach.
@@ -477,30 +457,36 @@ void TimingCore::drain_writes(double before) {
   }
 }
 
-void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
-  if (c.queue_top_taken) {
-    replace_heap_top(c.dma_outstanding, done);
-    c.queue_top_taken = false;
-  } else {
-    c.dma_outstanding.push_back(done);
-    std::push_heap(c.dma_outstanding.begin(), c.dma_outstanding.end(), std::greater<double>());
-  }
+[[noreturn]] __attribute__((noinline, cold)) static void too_many_pending(size_t max_pending) {
+  throw TraceError(std::to_string(max_pending) + " asynchronous DMAs are outstanding without a barrier "
+                   "(the producer never waits for its loads)");
+}
+
+inline void TimingCore::finish_dma(Core &c, double done, int32_t tag, int64_t slot) {
+  c.dma_outstanding.insert(done);
+  note_end(done);
   if (tag < 0) {
     c.issue = std::max(c.issue, done);  // synchronous: the whole core waits
     c.gate = std::max(c.gate, done);
-  } else {
-    for (PendingDma &p : c.pending)
-      if (p.tag == tag && p.slot == slot) {
-        p.done = std::max(p.done, done);
-        note_end(done);
-        return;
-      }
-    if (c.pending.size() >= kMaxPending)
-      throw TraceError(std::to_string(kMaxPending) + " asynchronous DMAs are outstanding without a barrier "
-                       "(the producer never waits for its loads)");
-    c.pending.push_back(PendingDma{tag, slot, done});
+    return;
   }
-  note_end(done);
+  // the newest entries first: a barrier usually follows its DMA closely
+  for (size_t i = c.n_pending; i-- > 0;) {
+    PendingDma &p = c.pending[i];
+    if (p.tag == tag && p.slot == slot) {
+      p.done = std::max(p.done, done);
+      return;
+    }
+  }
+  if (c.n_pending == c.pending_capacity) {
+    if (c.n_pending >= kMaxPending) too_many_pending(kMaxPending);
+    c.pending_capacity = std::max<size_t>(8, 2 * c.n_pending);
+    c.pending.resize(c.pending_capacity);
+  }
+  PendingDma &p = c.pending[c.n_pending++];  // written in place: no temporary copied in
+  p.tag = tag;
+  p.slot = slot;
+  p.done = done;
 }
 
 void TimingCore::work_item_begin() {
@@ -521,6 +507,7 @@ void TimingCore::work_item_begin() {
     }
   }
   current_core_ = best;
+  core_ = &cores_[static_cast<size_t>(best)];
   in_work_item_ = true;
   ++core().work_items;
 }
@@ -530,54 +517,73 @@ void TimingCore::work_item_end() {
   if (!in_work_item_) throw TraceError("work_item_end without a work_item_begin");
   in_work_item_ = false;
   current_core_ = 0;
+  core_ = &cores_[0];
 }
 
-void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, int64_t offset, int64_t d0,
-                     int64_t stride0, int64_t d1, int64_t stride1, int32_t tag, int64_t slot) {
-  ++records_;
-  ++n_dma_;
+// The checks of a DMA descriptor, in order, each with its message (reached only when one fails).
+[[noreturn]] __attribute__((noinline, cold)) static void reject_dma(int32_t dir, int32_t arg, int32_t spad,
+                                                                  int32_t elem_bits, int64_t offset, int64_t d0,
+                                                                  int64_t d1, int max_spads) {
   if (dir != 0 && dir != 1) throw TraceError("DMA direction " + std::to_string(dir) + " is neither load nor store");
   if (arg < 0) throw TraceError("DMA on tensor argument " + std::to_string(arg));
   if (elem_bits <= 0 || elem_bits % 8) throw TraceError("DMA element width " + std::to_string(elem_bits) + " bits");
   if (d0 < 0 || d1 < 0 || offset < 0)
     throw TraceError("DMA descriptor with a negative offset or dim (offset " + std::to_string(offset) + ", dims " +
                      std::to_string(d1) + "x" + std::to_string(d0) + ")");
-  const uint64_t mask = spad_bit(spad, dir == 0 ? "a DMA load" : "a DMA store");
+  throw TraceError(std::string(dir == 0 ? "a DMA load" : "a DMA store") + ": scratchpad id " + std::to_string(spad) +
+                   " is outside 0.." + std::to_string(max_spads - 1));
+}
+
+void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, int64_t offset, int64_t d0,
+                     int64_t stride0, int64_t d1, int64_t stride1, int32_t tag, int64_t slot) {
+  ++records_;
+  ++n_dma_;
+  // every check of reject_dma as one branch (bitwise ors: no branch per check)
+  if (__builtin_expect((static_cast<uint32_t>(dir) > 1) | (arg < 0) | (elem_bits <= 0) | ((elem_bits & 7) != 0) |
+                           ((d0 | d1 | offset) < 0) | (static_cast<uint32_t>(spad) >= kMaxSpads),
+                       0))
+    reject_dma(dir, arg, spad, elem_bits, offset, d0, d1, kMaxSpads);
+  const uint64_t mask = uint64_t{1} << spad;
   if (dir == 1) stored_.add(arg, offset, d0, stride0, d1, stride1);
   Core &c = core();
   issue_descriptor(c);
   double start = c.issue;
-  if (dir == 0)
-    start = std::max(start, write_slots_free(c, mask, 0));
-  else
-    start = std::max(start, read_ready(c, mask, "a DMA store"));
+  // One buffer: its slot directly (write_slots_free / read_ready, mark_written / mark_read for one
+  // bit), except a load outside a work item, which writes every core's buffer.
+  Slot *own = nullptr;
+  if (dir == 0) {
+    if (in_work_item_) {
+      own = &next_slot(c, spad);
+      start = std::max(start, std::max(own->free, own->ready));
+    } else {
+      start = std::max(start, write_slots_free(c, mask, 0));
+    }
+  } else {
+    own = &current_slot(c, spad);
+    if (!own->written()) read_unwritten("a DMA store", -1, spad, c.current[spad] - spad * effective_slots_);
+    start = std::max(start, own->ready);
+  }
 
   const int64_t elem_bytes = elem_bits / 8;
   const int64_t burst = cfg_.dram_burst_bytes;
-  int64_t bursts = 0;
-  auto add_run = [&](int64_t n) {
-    if (n > 0) bursts += n;
-  };
   // A row moves as whole bursts from a burst boundary: ceil(span / burst)
   // bursts, or one per element when elements are a burst or more apart.
   // Address misalignment is deliberately not modelled: it would make a
   // bigger transfer cheaper (a 128-column row is 8 aligned bursts, a
   // 127-column row at an odd offset 9), breaking cycle monotonicity in size.
-  auto add_row = [&](int64_t n, int64_t stride) {
-    if (n <= 0) return;
+  auto row_bursts = [&](int64_t n, int64_t stride) -> int64_t {
+    if (n <= 0) return 0;
     int64_t a = std::abs(stride);
-    if (a <= 1 || n == 1)
-      add_run(burst_divisor_.div(n * elem_bytes + burst - 1));
-    else if (a * elem_bytes >= burst)
-      add_run(n);
-    else
-      add_run(burst_divisor_.div(((n - 1) * a + 1) * elem_bytes + burst - 1));
+    if (a <= 1 || n == 1) return burst_divisor_.div(n * elem_bytes + burst - 1);
+    if (a * elem_bytes >= burst) return n;
+    return burst_divisor_.div(((n - 1) * a + 1) * elem_bytes + burst - 1);
   };
+  int64_t bursts = 0;
   if (d0 > 0 && d1 > 0) {
     if ((stride0 == 1 && (d1 == 1 || stride1 == d0)))
-      add_row(d0 * d1, 1);
-    else
-      for (int64_t r = 0; r < d1; ++r) add_row(d0, stride0);
+      bursts = row_bursts(d0 * d1, 1);
+    else  // d1 rows of the same length and stride
+      bursts = d1 * row_bursts(d0, stride0);
   }
   double done = start;
   if (bursts > 0) {
@@ -587,10 +593,14 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
     done = dir == 0 ? dram_transfer(start, first_burst, bursts, cfg_.dram_read_latency)
                     : post_write(start, first_burst, bursts);
   }
-  if (dir == 0)
+  if (dir == 1) {  // the scratchpad slot is free once its data left for the controller's write queue
+    own->free = std::max(own->free, done);
+  } else if (own) {
+    own->ready = done;
+    own->free = std::max(own->free, done);
+  } else {
     mark_written(c, mask, done);
-  else  // the scratchpad slot is free once its data left for the controller's write queue
-    mark_read(c, mask, done);
+  }
   finish_dma(c, done, tag, slot);
 }
 
@@ -679,13 +689,20 @@ void TimingCore::barrier(int32_t tag, int64_t slot) {
   ++records_;
   ++n_barrier_;
   Core &c = core();
-  for (size_t i = c.pending.size(); i-- > 0;) {
-    if (c.pending[i].tag == tag && c.pending[i].slot == slot) {
+  for (size_t i = c.n_pending; i-- > 0;) {
+    PendingDma &p = c.pending[i];
+    if (p.tag == tag && p.slot == slot) {
       // outside a work item the awaited data is the prologue's, which every work item reads (on any core)
-      const double done = c.pending[i].done;
+      const double done = p.done;
       for_each_target_core(c, [&](Core &target) { target.gate = std::max(target.gate, done); });
-      c.pending[i] = c.pending.back();
-      c.pending.pop_back();
+      // the last entry fills the gap, field by field: it was usually written just now, field by
+      // field, and one wide load of it waits for those stores (a store-forwarding stall)
+      const PendingDma &last = c.pending[--c.n_pending];
+      if (&p != &last) {
+        p.tag = last.tag;
+        p.slot = last.slot;
+        p.done = last.done;
+      }
       return;
     }
   }

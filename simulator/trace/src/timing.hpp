@@ -170,6 +170,8 @@ class TimingCore {
  public:
   TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, TileCost> costs,
              bool allow_missing_costs = false);
+  TimingCore(const TimingCore &) = delete;  // core_ points into cores_
+  TimingCore &operator=(const TimingCore &) = delete;
 
   // Event handlers (called from the ABI callbacks).
   void work_item_begin();
@@ -198,16 +200,48 @@ class TimingCore {
   static constexpr int kMaxSpads = 64;
   static constexpr size_t kMaxPending = 4096;
 
+  // No flag of its own for "written": a bool store may alias any field, which made the compiler
+  // reload the core's state after every slot update.
   struct Slot {
-    double ready = 0;  // data written
-    double free = 0;   // last reader done
-    bool written = false;
+    double ready = -1;  // data written (times are >= 0: below 0, nothing wrote the slot yet)
+    double free = 0;    // last reader done
+    bool written() const { return ready >= 0; }
   };
-  struct Buffer {
-    std::vector<Slot> slots;
-    int current = 0;
-    Slot &current_slot() { return slots[static_cast<size_t>(current)]; }
+  // The completion times of a core's outstanding DMAs (at most the queue depth), kept sorted in a
+  // ring: a full queue waits for the earliest (the front), and completions mostly arrive in time
+  // order, so the new one usually goes at the back. The same multiset of times as a heap, so the
+  // same waits, without a sift per descriptor.
+  class DmaQueue {
+   public:
+    void init(int depth) {
+      size_t cap = 1;
+      while (cap < static_cast<size_t>(depth)) cap *= 2;
+      times_.assign(cap, 0);
+      mask_ = cap - 1;
+      depth_ = static_cast<size_t>(depth);
+    }
+    bool full() const { return size_ == depth_; }
+    double earliest() const { return times_[head_]; }
+    void drop_earliest() {
+      head_ = (head_ + 1) & mask_;
+      --size_;
+    }
+    void insert(double t) {  // size_ < depth_
+      size_t pos = size_;
+      for (; pos > 0; --pos) {
+        const double before = times_[(head_ + pos - 1) & mask_];
+        if (!(before > t)) break;
+        times_[(head_ + pos) & mask_] = before;
+      }
+      times_[(head_ + pos) & mask_] = t;
+      ++size_;
+    }
+
+   private:
+    std::vector<double> times_;
+    size_t mask_ = 0, head_ = 0, size_ = 0, depth_ = 1;
   };
+  // The asynchronous DMAs no barrier has waited for yet, one entry per (tag, slot).
   struct PendingDma {
     int32_t tag;
     int64_t slot;
@@ -218,10 +252,12 @@ class TimingCore {
     double gate = 0;         // compute may not start before (barriers)
     double vector_free = 0;
     double vector_result = 0;  // result of the last compute ready
-    std::vector<double> dma_outstanding;  // completion times (a min-heap), size <= queue depth
-    bool queue_top_taken = false;  // reserve_queue_entry took the heap's top; finish_dma replaces it
-    std::vector<PendingDma> pending;
-    std::vector<Buffer> buffers;
+    DmaQueue dma_outstanding;
+    std::vector<PendingDma> pending;  // entries [0, n_pending) are live; grown on demand up to kMaxPending
+    size_t n_pending = 0, pending_capacity = 0;  // pending.size()
+    // Slot (b, i) of scratchpad buffer b is slots[b * slots_per_buffer + i]; current[b] is b's slot in use.
+    std::vector<Slot> slots;
+    int current[kMaxSpads] = {};
     uint64_t work_items = 0;
     double busy_vector = 0, busy_dma_issue = 0;
     double vector_at_peak = 0;
@@ -233,15 +269,18 @@ class TimingCore {
     double cycles = 0;
   };
 
-  Core &core() { return cores_[current_core_]; }
-  Buffer &buffer(Core &c, int32_t spad);
-  // Calls f(buffer, spad id) for every scratchpad buffer whose bit is set in mask.
+  Core &core() { return *core_; }
+  Slot &current_slot(Core &c, int b) { return c.slots[static_cast<size_t>(c.current[b])]; }
+  // Moves buffer b of core c to its next slot (a write that does not read it) and returns that slot.
+  Slot &next_slot(Core &c, int b) {
+    int &i = c.current[b];
+    if (++i == (b + 1) * effective_slots_) i = b * effective_slots_;
+    return c.slots[static_cast<size_t>(i)];
+  }
+  // Calls f(spad id) for every scratchpad buffer whose bit is set in mask.
   template <typename F>
-  void for_each_buffer(Core &c, uint64_t mask, F &&f) {
-    for (; mask; mask &= mask - 1) {  // ascending ids, jumping to the next set bit
-      const int b = __builtin_ctzll(mask);
-      f(buffer(c, b), b);
-    }
+  static void for_each_buffer(uint64_t mask, F &&f) {
+    for (; mask; mask &= mask - 1) f(__builtin_ctzll(mask));  // ascending ids, jumping to the next set bit
   }
   // The cores whose buffers a write reaches: this one, or all outside a work item.
   template <typename F>
@@ -252,19 +291,19 @@ class TimingCore {
       for (Core &other : cores_) f(other);
   }
   static uint64_t spad_bit(int32_t spad, const char *what);
-  double reserve_queue_entry(Core &c);
-  void issue_descriptor(Core &c);
-  double read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id = -1);
-  void mark_read(Core &c, uint64_t mask, double until);
-  double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
-  void mark_written(Core &c, uint64_t mask, double ready);
+  NPUSIM_INLINE double reserve_queue_entry(Core &c);
+  NPUSIM_INLINE void issue_descriptor(Core &c);
+  NPUSIM_INLINE double read_ready(Core &c, uint64_t mask, const char *reader, int32_t tile_id = -1);
+  NPUSIM_INLINE void mark_read(Core &c, uint64_t mask, double until);
+  NPUSIM_INLINE double write_slots_free(Core &c, uint64_t mask, uint64_t reads);
+  NPUSIM_INLINE void mark_written(Core &c, uint64_t mask, double ready);
   struct Channel;
   double slot_ceil(double t) const;
   int64_t slot_ceil_index(double t) const;  // slot_ceil(t) / burst_cycles_
   double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
   double post_write(double start, int64_t first_burst, int64_t n_bursts);
   void drain_writes(double before);
-  void finish_dma(Core &c, double done, int32_t tag, int64_t slot);
+  NPUSIM_INLINE void finish_dma(Core &c, double done, int32_t tag, int64_t slot);
   void note_end(double t) {
     if (t > end_time_) end_time_ = t;
   }
@@ -349,6 +388,7 @@ class TimingCore {
   std::vector<Core> cores_;
   std::vector<SystolicUnit> systolic_;  // per core
   int current_core_ = 0;
+  Core *core_ = nullptr;  // &cores_[current_core_]
   bool in_work_item_ = false;
   int effective_slots_ = 1;
   double burst_cycles_ = 1, inv_burst_cycles_ = 1;

@@ -94,6 +94,15 @@ EXPORT int32_t npusim_trace_main(npusim_ctx *ctx, const int64_t *shape_args, int
       npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, t, 1024, tiles, 1, 0, 65, 0);
     else
       npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, 3 * tiles, tiles, 1, 1, 0, 65, 0);
+#elif defined(PRODUCER_STORE_ROW_TILES_TWICE)
+    // a 64-column matrix stored in tiles of 4 rows x 16 columns, row tile t / 4, column chunk t % 4
+    // (each row continues its run from the last store); the last store is one column too wide, so
+    // its rows run into the next rows' first elements: row 0 writes element (4 * (t / 4) + 1) * 64
+    npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 64, 64, 1, 1, 0, 0, t);
+    npusim_barrier(ctx, 0, t);
+    npusim_compute(ctx, 0, 64, 0x1, 0x2);
+    npusim_dma(ctx, NPUSIM_DMA_STORE, 1, 1, 32, (t / 4) * 4 * 64 + (t % 4) * 16, t == tiles - 1 ? 17 : 16, 1, 4,
+               64, 65, 0);
 #elif defined(PRODUCER_NEVER_WAITS)
     npusim_dma(ctx, NPUSIM_DMA_LOAD, 0, 0, 32, t * 1024, 1024, 1, 1, 0, 0, t);
 #elif defined(PRODUCER_NESTED_WORK_ITEM)
