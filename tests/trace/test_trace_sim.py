@@ -111,7 +111,8 @@ def test_channel_lockstep_gives_the_same_results(add_kernel, add_cost, softmax_k
     # equal state and prunings merge the groups again; the compiler's softmax (63-burst rows
     # starting on every channel) splits them into single channels. Every outcome must equal
     # keeping each channel's state from the start.
-    timings = ("sim_wall_s", "sim_cpu_s", "dram_requests")
+    # booking work and the calendar's size in its own representation differ; the outcomes may not
+    timings = ("sim_wall_s", "sim_cpu_s", "dram_requests", "dram_calendar_peak")
     compiler_softmax = {"mlir": (DATA / "compiler_softmax.mlir").read_text(),
                         "meta": json.loads((DATA / "compiler_softmax.json").read_text())}
     launches = [(add_kernel, add_cost, {"s0": (1 << 18) + 100}), (softmax_kernel, softmax_cost, {"s0": 500, "s1": 2000}),

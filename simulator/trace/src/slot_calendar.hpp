@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace npusim {
@@ -103,6 +105,13 @@ class SlotCalendar {
 
   // Live window in words (a performance diagnostic).
   int64_t window_words() const { return ((end_ + 63) >> 6) - lo_word_; }
+  int64_t window_start() const { return lo_word_ << 6; }
+  // Calls f(slot) for every booked slot of the window, ascending.
+  template <typename F>
+  void for_each_booked(F &&f) const {
+    for (int64_t t = lo_word_ << 6; t < end_; ++t)
+      if ((t >= tail_from_) || ((bits(t >> 6) >> (t & 63)) & 1)) f(t);
+  }
 
   // Equal states book the same from now on (the window's bits and the last run).
   bool operator==(const SlotCalendar &o) const {
@@ -212,6 +221,177 @@ class SlotCalendar {
   int64_t cap_ = 0;  // ring_.size()
   int64_t lo_word_ = 0;  // first word of the window
   int64_t tail_from_ = 0, end_ = 0;  // the last run of bookings; nothing booked from end_ on
+};
+
+// The burst slots of up to 64 DRAM channels in one calendar, slot-major: the word of slot t holds
+// one bit per channel (bit c: channel c has slot t booked). A request books every channel it
+// touches from the same start slot, so one pass over the slots books them all (the word's free
+// bits take the slot), instead of one calendar search per channel. Booking semantics are
+// SlotCalendar's: each channel takes the first k_c free slots at or after the start (below an
+// optional limit), k_c given per channel as bit-sliced counts.
+class ChannelSlots {
+ public:
+  // Remaining slots per channel, bit-sliced: bit c of plane i is bit i of channel c's count.
+  struct Counts {
+    uint64_t plane[64] = {};
+    int planes = 0;
+    // Sets the count of the channels in `mask` to `value` (> 0 or 0).
+    void set(uint64_t mask, int64_t value) {
+      while (planes < 63 && (value >> planes) != 0) plane[planes++] = 0;
+      for (int i = 0; i < planes; ++i) plane[i] = (plane[i] & ~mask) | (((value >> i) & 1) ? mask : 0);
+    }
+    int64_t get(int c) const {
+      int64_t v = 0;
+      for (int i = 0; i < planes; ++i) v |= static_cast<int64_t>((plane[i] >> c) & 1) << i;
+      return v;
+    }
+    uint64_t nonzero() const {
+      uint64_t m = 0;
+      for (int i = 0; i < planes; ++i) m |= plane[i];
+      return m;
+    }
+  };
+
+  // Books each channel's count of free slots at or after `start`, none at or after `limit`.
+  // `counts` keeps what did not fit (nonzero() is the channels left over). Returns one past the
+  // last slot of the channels that got all their slots here (`start` when none did).
+  int64_t book(int64_t start, int64_t limit, Counts &counts) {
+    if (start < lo_) before_window(start);
+    uint64_t active = counts.nonzero();
+    int64_t last_done = start;
+    int64_t t = start;
+    if (counts.planes <= 3) {  // a few slots per channel: slot by slot, in the busy part and after it
+      uint64_t r0 = counts.plane[0], r1 = counts.plane[1], r2 = counts.plane[2];
+      while (active && t < limit) {
+        if (t - lo_ >= cap_) grow(t);
+        uint64_t &w = ring_[static_cast<size_t>(t) & mask_];
+        const uint64_t take = active & ~w;
+        if (take) {
+          w |= take;
+          // subtract one from the counts of the channels that took slot t
+          uint64_t borrow = take;
+          const uint64_t n0 = r0 ^ borrow;
+          borrow &= ~r0;
+          const uint64_t n1 = r1 ^ borrow;
+          borrow &= ~r1;
+          r2 ^= borrow;
+          r0 = n0;
+          r1 = n1;
+          const uint64_t still = r0 | r1 | r2;
+          if (still != active) last_done = t + 1;
+          active = still;
+        }
+        ++t;
+      }
+      if (t > hi_) hi_ = t;
+      counts.plane[0] = r0;
+      counts.plane[1] = r1;
+      counts.plane[2] = r2;
+      return last_done;
+    }
+    while (active && t < limit && t < hi_) {  // the busy part, slot by slot
+      uint64_t &w = ring_[static_cast<size_t>(t) & mask_];
+      const uint64_t take = active & ~w;
+      if (take) {
+        w |= take;
+        uint64_t borrow = take;
+        for (int i = 0; i < counts.planes && borrow; ++i) {
+          const uint64_t r = counts.plane[i];
+          counts.plane[i] = r ^ borrow;
+          borrow &= ~r;
+        }
+        const uint64_t still = counts.nonzero();
+        if (still != active) last_done = t + 1;
+        active = still;
+      }
+      ++t;
+    }
+    if (!active || t >= limit) return last_done;
+    // from t on every channel is free: channel c takes [t, t + count_c), in runs by ascending count
+    int n = 0;
+    struct Run {
+      int64_t count;
+      int channel;
+    } runs[64];
+    for (uint64_t m = active; m; m &= m - 1) {
+      const int c = __builtin_ctzll(m);
+      Run r{counts.get(c), c};
+      int i = n++;
+      while (i > 0 && runs[i - 1].count > r.count) runs[i] = runs[i - 1], --i;
+      runs[i] = r;
+    }
+    uint64_t cur = active;
+    int64_t pos = t;
+    for (int i = 0; i < n; ++i) {
+      const int64_t end = t + runs[i].count;
+      const int64_t stop = std::min(end, limit);
+      if (stop > pos) {
+        fill(pos, stop, cur);
+        pos = stop;
+      }
+      const uint64_t bit = uint64_t{1} << runs[i].channel;
+      if (end <= limit) {
+        last_done = end;
+        counts.set(bit, 0);
+      } else {
+        counts.set(bit, end - limit);
+      }
+      cur &= ~bit;
+    }
+    return last_done;
+  }
+
+  // Sets bit c of slot t.
+  void set(int64_t t, int c) {
+    if (t - lo_ >= cap_) grow(t);
+    ring_[static_cast<size_t>(t) & mask_] |= uint64_t{1} << c;
+    if (t + 1 > hi_) hi_ = t + 1;
+  }
+  bool busy(int64_t t, int c) const { return (word(t) >> c) & 1; }
+
+  // No booking will start before slot `horizon`: the slots below it leave the window.
+  void prune(int64_t horizon) {
+    if (horizon <= lo_) return;
+    const int64_t stop = std::min({horizon, lo_ + cap_, hi_});
+    for (int64_t t = lo_; t < stop; ++t) ring_[static_cast<size_t>(t) & mask_] = 0;
+    lo_ = horizon;
+    if (hi_ < lo_) hi_ = lo_;
+  }
+  void start_at(int64_t slot) { lo_ = hi_ = slot; }
+
+  // Live window in 64-slot words (a performance diagnostic).
+  int64_t window_words() const { return (hi_ - lo_ + 63) >> 6; }
+
+ private:
+  [[noreturn]] __attribute__((noinline, cold)) void before_window(int64_t start) const {
+    throw std::logic_error("DRAM booking at slot " + std::to_string(start) + " before the pruned window (" +
+                           std::to_string(lo_) + ")");
+  }
+  uint64_t word(int64_t t) const {
+    return t >= lo_ && t - lo_ < cap_ ? ring_[static_cast<size_t>(t) & mask_] : 0;
+  }
+  void fill(int64_t a, int64_t b, uint64_t m) {
+    if (b - 1 - lo_ >= cap_) grow(b - 1);
+    for (int64_t t = a; t < b; ++t) ring_[static_cast<size_t>(t) & mask_] |= m;
+    if (b > hi_) hi_ = b;
+  }
+  __attribute__((noinline)) void grow(int64_t last) {
+    const size_t old_cap = ring_.size();
+    size_t cap = old_cap ? old_cap : 1024;
+    while (static_cast<int64_t>(cap) <= last - lo_) cap *= 2;
+    std::vector<uint64_t> bigger(cap, 0);
+    for (int64_t t = lo_; t < lo_ + static_cast<int64_t>(old_cap); ++t)  // (hi_ lags inside book)
+      bigger[static_cast<size_t>(t) & (cap - 1)] = ring_[static_cast<size_t>(t) & mask_];
+    ring_.swap(bigger);
+    mask_ = cap - 1;
+    cap_ = static_cast<int64_t>(cap);
+  }
+
+  std::vector<uint64_t> ring_;  // slot t at t & mask_, for t in [lo_, lo_ + cap_); zero outside [lo_, hi_)
+  size_t mask_ = 0;
+  int64_t cap_ = 0;
+  int64_t lo_ = 0;  // first slot of the window
+  int64_t hi_ = 0;  // every slot from hi_ on is free in every channel
 };
 
 }  // namespace npusim
