@@ -233,8 +233,20 @@ class ChannelSlots {
  public:
   // Remaining slots per channel, bit-sliced: bit c of plane i is bit i of channel c's count.
   struct Counts {
-    uint64_t plane[64] = {};
+    uint64_t plane[64];  // planes [0, max(planes, 4)) are set
     int planes = 0;
+    Counts() { plane[0] = plane[1] = plane[2] = plane[3] = 0; }
+    // Count a for the channels in ma, b for those in mb (disjoint masks), 0 for the others.
+    __attribute__((always_inline)) void two(uint64_t ma, int64_t a, uint64_t mb, int64_t b) {
+      const int64_t top = std::max(a, b);
+      planes = top == 0 ? 0 : 64 - __builtin_clzll(static_cast<uint64_t>(top));
+      auto bit = [](uint64_t m, int64_t v, int i) { return m & (uint64_t{0} - static_cast<uint64_t>((v >> i) & 1)); };
+      plane[0] = bit(ma, a, 0) | bit(mb, b, 0);
+      plane[1] = bit(ma, a, 1) | bit(mb, b, 1);
+      plane[2] = bit(ma, a, 2) | bit(mb, b, 2);
+      plane[3] = bit(ma, a, 3) | bit(mb, b, 3);
+      for (int i = 4; i < planes; ++i) plane[i] = bit(ma, a, i) | bit(mb, b, i);
+    }
     // Sets the count of the channels in `mask` to `value` (> 0 or 0).
     void set(uint64_t mask, int64_t value) {
       while (planes < 63 && (value >> planes) != 0) plane[planes++] = 0;
@@ -255,13 +267,16 @@ class ChannelSlots {
   // Books each channel's count of free slots at or after `start`, none at or after `limit`.
   // `counts` keeps what did not fit (nonzero() is the channels left over). Returns one past the
   // last slot of the channels that got all their slots here (`start` when none did).
-  int64_t book(int64_t start, int64_t limit, Counts &counts) {
+  __attribute__((always_inline)) int64_t book(int64_t start, int64_t limit, Counts &counts) {
     if (start < lo_) before_window(start);
-    uint64_t active = counts.nonzero();
-    int64_t last_done = start;
-    int64_t t = start;
-    if (counts.planes <= 3) {  // a few slots per channel: slot by slot, in the busy part and after it
-      uint64_t r0 = counts.plane[0], r1 = counts.plane[1], r2 = counts.plane[2];
+    if (counts.planes > 4) return book_many(start, limit, counts);
+    {  // a few slots per channel: slot by slot, in the busy part and after it
+      int64_t last_done = start, first_done = -1;
+      int64_t t = start >= full_from_ && start < full_to_ ? full_to_ : start;
+      const int64_t from = t;
+      uint64_t r0 = counts.plane[0], r1 = counts.plane[1], r2 = counts.plane[2], r3 = counts.plane[3];
+      uint64_t active = r0 | r1 | r2 | r3;
+      const bool every_channel = active == all_;
       while (active && t < limit) {
         if (t - lo_ >= cap_) grow(t);
         uint64_t &w = ring_[static_cast<size_t>(t) & mask_];
@@ -274,21 +289,37 @@ class ChannelSlots {
           borrow &= ~r0;
           const uint64_t n1 = r1 ^ borrow;
           borrow &= ~r1;
-          r2 ^= borrow;
+          const uint64_t n2 = r2 ^ borrow;
+          borrow &= ~r2;
+          r3 ^= borrow;
           r0 = n0;
           r1 = n1;
-          const uint64_t still = r0 | r1 | r2;
-          if (still != active) last_done = t + 1;
+          r2 = n2;
+          const uint64_t still = r0 | r1 | r2 | r3;
+          if (still != active) {
+            last_done = t + 1;
+            if (first_done < 0) first_done = t + 1;
+          }
           active = still;
         }
         ++t;
       }
-      if (t > hi_) hi_ = t;
+      if (t > from && t > hi_) hi_ = t;  // slots [from, t) were scanned (and are in the ring)
+      // every channel took every free slot until the first one had its count: all booked there
+      if (every_channel) note_full(from, first_done < 0 ? t : first_done);
       counts.plane[0] = r0;
       counts.plane[1] = r1;
       counts.plane[2] = r2;
+      counts.plane[3] = r3;
       return last_done;
     }
+  }
+
+ private:
+  __attribute__((noinline)) int64_t book_many(int64_t start, int64_t limit, Counts &counts) {
+    uint64_t active = counts.nonzero();
+    int64_t last_done = start;
+    int64_t t = start >= full_from_ && start < full_to_ ? full_to_ : start;
     while (active && t < limit && t < hi_) {  // the busy part, slot by slot
       uint64_t &w = ring_[static_cast<size_t>(t) & mask_];
       const uint64_t take = active & ~w;
@@ -341,23 +372,48 @@ class ChannelSlots {
     return last_done;
   }
 
-  // Sets bit c of slot t.
-  void set(int64_t t, int c) {
+ public:
+  // Books slot t in the channels of `m`.
+  void set(int64_t t, uint64_t m) {
     if (t - lo_ >= cap_) grow(t);
-    ring_[static_cast<size_t>(t) & mask_] |= uint64_t{1} << c;
+    ring_[static_cast<size_t>(t) & mask_] |= m;
     if (t + 1 > hi_) hi_ = t + 1;
   }
-  bool busy(int64_t t, int c) const { return (word(t) >> c) & 1; }
+  // Whether every slot of the window is booked in all of `all` or in none.
+  bool uniform(uint64_t all) const {
+    for (int64_t t = hi_ - 1; t >= lo_; --t) {  // the newest slots differ first
+      const uint64_t w = ring_[static_cast<size_t>(t) & mask_];
+      if (w != 0 && w != all) return false;
+    }
+    return true;
+  }
+  // Calls f(a, b) for each run [a, b) of slots booked in all of `all`, ascending.
+  template <typename F>
+  void for_each_run(uint64_t all, F &&f) const {
+    int64_t a = -1;
+    for (int64_t t = lo_; t < hi_; ++t) {
+      const bool booked = ring_[static_cast<size_t>(t) & mask_] == all;
+      if (booked && a < 0) a = t;
+      if (!booked && a >= 0) f(a, t), a = -1;
+    }
+    if (a >= 0) f(a, hi_);
+  }
+  int64_t window_start() const { return lo_; }
 
   // No booking will start before slot `horizon`: the slots below it leave the window.
   void prune(int64_t horizon) {
     if (horizon <= lo_) return;
-    const int64_t stop = std::min({horizon, lo_ + cap_, hi_});
-    for (int64_t t = lo_; t < stop; ++t) ring_[static_cast<size_t>(t) & mask_] = 0;
+    clear(lo_, std::min({horizon, lo_ + cap_, hi_}));
     lo_ = horizon;
     if (hi_ < lo_) hi_ = lo_;
   }
-  void start_at(int64_t slot) { lo_ = hi_ = slot; }
+  // Empty, with its window from `slot` on, for the channels of `all`.
+  void start_at(int64_t slot, uint64_t all) {
+    clear(lo_, std::min(hi_, lo_ + cap_));
+    lo_ = hi_ = slot;
+    all_ = all;
+    full_from_ = full_to_ = 0;
+  }
 
   // Live window in 64-slot words (a performance diagnostic).
   int64_t window_words() const { return (hi_ - lo_ + 63) >> 6; }
@@ -366,6 +422,26 @@ class ChannelSlots {
   [[noreturn]] __attribute__((noinline, cold)) void before_window(int64_t start) const {
     throw std::logic_error("DRAM booking at slot " + std::to_string(start) + " before the pruned window (" +
                            std::to_string(lo_) + ")");
+  }
+  // Zeroes the ring positions of slots [a, b) (b - a <= cap_), in at most two pieces.
+  void clear(int64_t a, int64_t b) {
+    if (a >= b) return;
+    const size_t pa = static_cast<size_t>(a) & mask_, n = static_cast<size_t>(b - a);
+    const size_t first = std::min(n, ring_.size() - pa);
+    std::fill_n(ring_.begin() + static_cast<std::ptrdiff_t>(pa), first, uint64_t{0});
+    std::fill_n(ring_.begin(), n - first, uint64_t{0});
+  }
+  // Remembers one run of slots [full_from_, full_to_) booked in every channel (slots are only ever
+  // booked, so it stays true): a booking that starts in it starts at its end, so the write drains
+  // (releases in order, from the same horizon) do not scan the same booked slots again.
+  void note_full(int64_t a, int64_t b) {
+    if (a >= b) return;
+    if (a >= full_from_ && a <= full_to_) {
+      if (b > full_to_) full_to_ = b;
+    } else {
+      full_from_ = a;
+      full_to_ = b;
+    }
   }
   uint64_t word(int64_t t) const {
     return t >= lo_ && t - lo_ < cap_ ? ring_[static_cast<size_t>(t) & mask_] : 0;
@@ -391,7 +467,9 @@ class ChannelSlots {
   size_t mask_ = 0;
   int64_t cap_ = 0;
   int64_t lo_ = 0;  // first slot of the window
-  int64_t hi_ = 0;  // every slot from hi_ on is free in every channel
+  int64_t hi_ = 0;  // every slot from hi_ on is free in every channel (hi_ <= lo_ + cap_)
+  uint64_t all_ = 0;  // every channel
+  int64_t full_from_ = 0, full_to_ = 0;
 };
 
 }  // namespace npusim

@@ -299,6 +299,11 @@ void TimingCore::prune_calendars() {
   if (joint_) {
     calendar_peak_ = std::max(calendar_peak_, joint_slots_.window_words());
     joint_slots_.prune(horizon_slot);
+    // as merge_equal_groups below: a try that fails backs off
+    if (grouped_ && ++prunes_since_merge_try_ >= merge_try_interval_) {
+      prunes_since_merge_try_ = 0;
+      merge_try_interval_ = joint_to_lockstep() ? 1 : std::min(merge_try_interval_ * 2, 64);
+    }
     return;
   }
   for (int id : live_groups_) {
@@ -337,31 +342,65 @@ void TimingCore::keep_channels_separate() {
   if (cfg_.dram_channels <= 64) to_joint();
 }
 
-// Channel c's calendar and posted writes (channels_[c], the singletons numbered) into the joint
-// calendar and write list; the writes posted so far become one entry per channel share.
+// The groups' calendars and posted writes into the joint calendar and write list (channels <= 64):
+// a group's booked slots are booked in each of its channels, its posted writes become one entry
+// each, for its channels.
 void TimingCore::to_joint() {
-  const size_t n = static_cast<size_t>(cfg_.dram_channels);
-  int64_t lo = channels_[0].calendar.window_start();
-  for (size_t c = 1; c < n; ++c) lo = std::min(lo, channels_[c].calendar.window_start());
-  joint_slots_ = ChannelSlots();
-  joint_slots_.start_at(lo);
+  int64_t lo = channels_[static_cast<size_t>(live_groups_[0])].calendar.window_start();
+  for (int id : live_groups_) lo = std::min(lo, channels_[static_cast<size_t>(id)].calendar.window_start());
+  joint_slots_.start_at(lo, all_channels_);
   joint_writes_.clear();
-  for (size_t c = 0; c < n; ++c) {
-    channels_[c].calendar.for_each_booked([&](int64_t t) { joint_slots_.set(t, static_cast<int>(c)); });
-    const WriteQueue &q = channels_[c].writes;
-    for (size_t i = q.head; i < q.items.size(); ++i) {
-      const PostedWrite &w = q.items[i];
-      joint_writes_.push_back(JointWrite{w.release, w.release_slot, w.slots, w.slots, uint64_t{1} << c, 0});
+  for (int id : live_groups_) {
+    const Channel &channel = channels_[static_cast<size_t>(id)];
+    const uint64_t members = group_members_[static_cast<size_t>(id)];
+    channel.calendar.for_each_booked([&](int64_t t) { joint_slots_.set(t, members); });
+    for (size_t i = channel.writes.head; i < channel.writes.items.size(); ++i) {
+      const PostedWrite &w = channel.writes.items[i];
+      joint_writes_.push_back(JointWrite{w.release, w.release_slot, w.slots, w.slots, members, 0});
     }
   }
-  // each channel's writes are in release order: a stable sort keeps their order within a channel
+  // each group's writes are in release order: a stable sort keeps their order within a channel
   std::stable_sort(joint_writes_.begin(), joint_writes_.end(),
                    [](const JointWrite &a, const JointWrite &b) { return a.release < b.release; });
-  joint_released_from_ = channels_[0].writes.released_from;
-  write_head_.assign(n, 0);
-  write_rem_.assign(n, 0);
+  joint_released_from_ = channels_[static_cast<size_t>(live_groups_[0])].writes.released_from;
+  write_head_.assign(static_cast<size_t>(cfg_.dram_channels), 0);
+  write_rem_.assign(static_cast<size_t>(cfg_.dram_channels), 0);
   partly_booked_ = 0;
   joint_ = true;
+  singletons_ = true;
+  lockstep_ = false;
+}
+
+// Back to one state for all channels (lockstep) when every channel's state is equal: every slot
+// of the window booked in all channels or none, and the same writes pending in all of them.
+// Returns whether it did.
+bool TimingCore::joint_to_lockstep() {
+  if (!joint_slots_.uniform(all_channels_) || partly_booked_) return false;
+  const size_t head = write_head_[0];
+  for (size_t h : write_head_)
+    if (h != head) return false;
+  for (size_t i = head; i < joint_writes_.size(); ++i) {
+    const JointWrite &w = joint_writes_[i];
+    if (w.touched != all_channels_ || (w.plus != 0 && w.plus != all_channels_)) return false;
+  }
+  Channel channel;
+  channel.calendar.prune(joint_slots_.window_start());
+  joint_slots_.for_each_run(all_channels_, [&](int64_t a, int64_t b) { channel.calendar.book(a, b - a); });
+  for (size_t i = head; i < joint_writes_.size(); ++i) {
+    const JointWrite &w = joint_writes_[i];
+    channel.writes.items.push_back(PostedWrite{w.release, w.plus ? w.more : w.less, w.release_slot});
+  }
+  channel.writes.released_from = joint_released_from_;
+  const int id = live_groups_[0];
+  channels_[static_cast<size_t>(id)] = std::move(channel);
+  std::fill(group_members_.begin(), group_members_.end(), 0);
+  group_members_[static_cast<size_t>(id)] = all_channels_;
+  live_groups_.assign(1, id);
+  joint_writes_.clear();
+  joint_ = false;
+  singletons_ = false;
+  lockstep_ = true;
+  return true;
 }
 
 int TimingCore::split_group(int id, uint64_t members) {
@@ -402,7 +441,6 @@ void TimingCore::number_singletons() {
     live_groups_[c] = static_cast<int>(c);
   }
   singletons_ = true;
-  to_joint();
 }
 
 // Burst i of a request whose first burst is `first_burst` (its byte address /
@@ -421,8 +459,7 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
     const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
     ChannelSlots::Counts counts;
-    counts.set(touched & ~plus, base);
-    counts.set(plus, base + 1);
+    counts.two(touched & ~plus, base, plus, base + 1);
     end_slot = std::max(end_slot, joint_slots_.book(start_slot, SlotCalendar::kNoLimit, counts));
     busy_dram_slots_ += n_bursts;
   } else if (singletons_) {
@@ -571,8 +608,7 @@ void TimingCore::drain_joint(double before, int64_t limit) {
     write_drain_bookings_ += static_cast<uint64_t>(count_channels(chans));
     ChannelSlots::Counts counts;
     const uint64_t whole = chans & ~partly_booked_;
-    counts.set(whole & ~w.plus, w.less);
-    counts.set(whole & w.plus, w.more);
+    counts.two(whole & ~w.plus, w.less, whole & w.plus, w.more);
     int64_t asked = w.less * count_channels(whole & ~w.plus) + w.more * count_channels(whole & w.plus);
     for (uint64_t m = chans & partly_booked_; m; m &= m - 1) {  // their head, partly booked
       const int c = __builtin_ctzll(m);

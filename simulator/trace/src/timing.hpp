@@ -313,8 +313,15 @@ class TimingCore {
         if (with_more) f(channels_[static_cast<size_t>(more_id)], more, count_channels(with_more));
         if (with_less) f(channels_[static_cast<size_t>(less_id)], less, count_channels(with_less));
       }
-      if (static_cast<int64_t>(live_groups_.size()) == channels) number_singletons();
       lockstep_ = live_groups_.size() == 1;
+      if (!lockstep_) {  // uneven shares: all channels in one slot-major calendar (at most 64), or singletons
+        // (two groups, as a request that splits the channels the same way each time, stay groups:
+        // two bookings per request cost less than a pass over the slots)
+        if (channels <= 64 && live_groups_.size() > 2)
+          to_joint();
+        else if (static_cast<int64_t>(live_groups_.size()) == channels)
+          number_singletons();
+      }
       return;
     }
     ++per_channel_requests_;
@@ -425,6 +432,7 @@ class TimingCore {
   uint64_t partly_booked_ = 0;            // the channels whose write_rem_ counts
   double joint_released_from_ = 0;        // WriteQueue::released_from, the same for every channel
   void to_joint();
+  bool joint_to_lockstep();
   void drain_joint(double before, int64_t limit);
   std::vector<uint64_t> group_members_;  // per group id; 0: the id is free
   std::vector<int> live_groups_;         // the ids in use

@@ -39,18 +39,25 @@ int check_channel_slots(std::mt19937_64 &rng, int64_t &bookings) {
     npusim::ChannelSlots cal;
     std::vector<Reference> ref(static_cast<size_t>(channels));
     int64_t horizon = static_cast<int64_t>(rng() % 100);
-    cal.start_at(horizon);
+    cal.start_at(horizon, channels == 64 ? ~uint64_t{0} : (uint64_t{1} << channels) - 1);
     for (int step = 0; step < 300; ++step) {
       const int64_t start = horizon + static_cast<int64_t>(rng() % (round % 3 == 0 ? 2000 : 200));
       const bool long_request = rng() % 8 == 0;
-      const int64_t base = long_request ? static_cast<int64_t>(rng() % 400) : static_cast<int64_t>(rng() % 6);
+      const int64_t base = long_request ? static_cast<int64_t>(rng() % 400) : static_cast<int64_t>(rng() % (step % 2 ? 6 : 15));
       const bool mixed = rng() % 4 == 0;
       npusim::ChannelSlots::Counts counts;
       std::vector<int64_t> k(static_cast<size_t>(channels), 0);
       for (int c = 0; c < channels; ++c) {
-        if (rng() % 5 == 0) continue;  // not touched
+        if (step % 3 && rng() % 5 == 0) continue;  // not touched (every channel in a third of the bookings)
         k[static_cast<size_t>(c)] = mixed ? static_cast<int64_t>(rng() % (base + 2)) : base + static_cast<int64_t>(rng() % 2);
-        counts.set(uint64_t{1} << c, k[static_cast<size_t>(c)]);
+        if (mixed) counts.set(uint64_t{1} << c, k[static_cast<size_t>(c)]);
+      }
+      if (!mixed) {  // as a request's shares
+        uint64_t less = 0, more = 0;
+        for (int c = 0; c < channels; ++c)
+          if (k[static_cast<size_t>(c)] == base + 1) more |= uint64_t{1} << c;
+          else if (k[static_cast<size_t>(c)] == base && base > 0) less |= uint64_t{1} << c;
+        counts.two(less, base, more, base + 1);
       }
       const int64_t limit = rng() % 3 == 0 ? start + static_cast<int64_t>(rng() % 60) : npusim::SlotCalendar::kNoLimit;
       const int64_t got = cal.book(start, limit, counts);
