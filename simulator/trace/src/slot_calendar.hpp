@@ -271,14 +271,14 @@ class ChannelSlots {
     if (start < lo_) before_window(start);
     if (counts.planes > 4) return book_many(start, limit, counts);
     {  // a few slots per channel: slot by slot, in the busy part and after it
-      int64_t last_done = start, first_done = -1;
-      int64_t t = start >= full_from_ && start < full_to_ ? full_to_ : start;
-      const int64_t from = t;
+      int64_t last_done = start;
+      int64_t t = start;
       uint64_t r0 = counts.plane[0], r1 = counts.plane[1], r2 = counts.plane[2], r3 = counts.plane[3];
       uint64_t active = r0 | r1 | r2 | r3;
-      const bool every_channel = active == all_;
+      // the scan ends by the window's end plus the largest count (< 16): the ring holds that far
+      const int64_t reach = std::max(t, hi_) + 16;
+      if (reach - lo_ > cap_) grow(reach - 1);
       while (active && t < limit) {
-        if (t - lo_ >= cap_) grow(t);
         uint64_t &w = ring_[static_cast<size_t>(t) & mask_];
         const uint64_t take = active & ~w;
         if (take) {
@@ -296,17 +296,12 @@ class ChannelSlots {
           r1 = n1;
           r2 = n2;
           const uint64_t still = r0 | r1 | r2 | r3;
-          if (still != active) {
-            last_done = t + 1;
-            if (first_done < 0) first_done = t + 1;
-          }
+          if (still != active) last_done = t + 1;
           active = still;
         }
         ++t;
       }
-      if (t > from && t > hi_) hi_ = t;  // slots [from, t) were scanned (and are in the ring)
-      // every channel took every free slot until the first one had its count: all booked there
-      if (every_channel) note_full(from, first_done < 0 ? t : first_done);
+      if (t > start && t > hi_) hi_ = t;  // slots [start, t) were scanned (and are in the ring)
       counts.plane[0] = r0;
       counts.plane[1] = r1;
       counts.plane[2] = r2;
@@ -319,7 +314,7 @@ class ChannelSlots {
   __attribute__((noinline)) int64_t book_many(int64_t start, int64_t limit, Counts &counts) {
     uint64_t active = counts.nonzero();
     int64_t last_done = start;
-    int64_t t = start >= full_from_ && start < full_to_ ? full_to_ : start;
+    int64_t t = start;
     while (active && t < limit && t < hi_) {  // the busy part, slot by slot
       uint64_t &w = ring_[static_cast<size_t>(t) & mask_];
       const uint64_t take = active & ~w;
@@ -407,12 +402,10 @@ class ChannelSlots {
     lo_ = horizon;
     if (hi_ < lo_) hi_ = lo_;
   }
-  // Empty, with its window from `slot` on, for the channels of `all`.
-  void start_at(int64_t slot, uint64_t all) {
+  // Empty, with its window from `slot` on.
+  void start_at(int64_t slot) {
     clear(lo_, std::min(hi_, lo_ + cap_));
     lo_ = hi_ = slot;
-    all_ = all;
-    full_from_ = full_to_ = 0;
   }
 
   // Live window in 64-slot words (a performance diagnostic).
@@ -430,18 +423,6 @@ class ChannelSlots {
     const size_t first = std::min(n, ring_.size() - pa);
     std::fill_n(ring_.begin() + static_cast<std::ptrdiff_t>(pa), first, uint64_t{0});
     std::fill_n(ring_.begin(), n - first, uint64_t{0});
-  }
-  // Remembers one run of slots [full_from_, full_to_) booked in every channel (slots are only ever
-  // booked, so it stays true): a booking that starts in it starts at its end, so the write drains
-  // (releases in order, from the same horizon) do not scan the same booked slots again.
-  void note_full(int64_t a, int64_t b) {
-    if (a >= b) return;
-    if (a >= full_from_ && a <= full_to_) {
-      if (b > full_to_) full_to_ = b;
-    } else {
-      full_from_ = a;
-      full_to_ = b;
-    }
   }
   uint64_t word(int64_t t) const {
     return t >= lo_ && t - lo_ < cap_ ? ring_[static_cast<size_t>(t) & mask_] : 0;
@@ -468,8 +449,6 @@ class ChannelSlots {
   int64_t cap_ = 0;
   int64_t lo_ = 0;  // first slot of the window
   int64_t hi_ = 0;  // every slot from hi_ on is free in every channel (hi_ <= lo_ + cap_)
-  uint64_t all_ = 0;  // every channel
-  int64_t full_from_ = 0, full_to_ = 0;
 };
 
 }  // namespace npusim

@@ -348,7 +348,7 @@ void TimingCore::keep_channels_separate() {
 void TimingCore::to_joint() {
   int64_t lo = channels_[static_cast<size_t>(live_groups_[0])].calendar.window_start();
   for (int id : live_groups_) lo = std::min(lo, channels_[static_cast<size_t>(id)].calendar.window_start());
-  joint_slots_.start_at(lo, all_channels_);
+  joint_slots_.start_at(lo);
   joint_writes_.clear();
   for (int id : live_groups_) {
     const Channel &channel = channels_[static_cast<size_t>(id)];
