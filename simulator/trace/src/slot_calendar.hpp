@@ -278,8 +278,11 @@ class ChannelSlots {
       // the scan ends by the window's end plus the largest count (< 16): the ring holds that far
       const int64_t reach = std::max(t, hi_) + 16;
       if (reach - lo_ > cap_) grow(reach - 1);
+      // locals: a store through the ring (uint64_t) may alias the int64_t members for the compiler
+      uint64_t *const ring = ring_.data();
+      const size_t mask = mask_;
       while (active && t < limit) {
-        uint64_t &w = ring_[static_cast<size_t>(t) & mask_];
+        uint64_t &w = ring[static_cast<size_t>(t) & mask];
         const uint64_t take = active & ~w;
         if (take) {
           w |= take;
@@ -368,6 +371,21 @@ class ChannelSlots {
   }
 
  public:
+  // Whether every channel is free from `start` on.
+  bool free_from(int64_t start) const { return start >= hi_; }
+  // book() from a start where every channel is free (free_from), with counts a on the channels of
+  // ma and a + 1 on those of mb: each takes the slots from start on, no scan. Returns one past the last.
+  int64_t book_free(int64_t start, uint64_t ma, int64_t a, uint64_t mb) {
+    const int64_t end = start + a + (mb ? 1 : 0);
+    if (end - lo_ > cap_) grow(end - 1);
+    uint64_t *const ring = ring_.data();
+    const uint64_t both = ma | mb;
+    for (int64_t t = start; t < start + a; ++t) ring[static_cast<size_t>(t) & mask_] = both;
+    if (mb) ring[static_cast<size_t>(start + a) & mask_] = mb;
+    if (end > hi_) hi_ = end;
+    return end;
+  }
+
   // Books slot t in the channels of `m`.
   void set(int64_t t, uint64_t m) {
     if (t - lo_ >= cap_) grow(t);

@@ -458,9 +458,13 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
     ++per_channel_requests_;
     const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
-    ChannelSlots::Counts counts;
-    counts.two(touched & ~plus, base, plus, base + 1);
-    end_slot = std::max(end_slot, joint_slots_.book(start_slot, SlotCalendar::kNoLimit, counts));
+    if (joint_slots_.free_from(start_slot)) {  // after every booking: the shares from the start on
+      end_slot = joint_slots_.book_free(start_slot, touched & ~plus, base, plus);
+    } else {
+      ChannelSlots::Counts counts;
+      counts.two(touched & ~plus, base, plus, base + 1);
+      end_slot = std::max(end_slot, joint_slots_.book(start_slot, SlotCalendar::kNoLimit, counts));
+    }
     busy_dram_slots_ += n_bursts;
   } else if (singletons_) {
     // every channel its own state (the compiler softmax's 63-burst rows): for_each_channel_share's

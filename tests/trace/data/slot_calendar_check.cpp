@@ -60,7 +60,14 @@ int check_channel_slots(std::mt19937_64 &rng, int64_t &bookings) {
         counts.two(less, base, more, base + 1);
       }
       const int64_t limit = rng() % 3 == 0 ? start + static_cast<int64_t>(rng() % 60) : npusim::SlotCalendar::kNoLimit;
-      const int64_t got = cal.book(start, limit, counts);
+      // from a start after every booking, with a request's shares: the booking without a scan
+      const bool free_start = !mixed && base > 0 && cal.free_from(start) && start + base + 1 <= limit && rng() % 2;
+      uint64_t more = 0, less = 0;
+      for (int c = 0; c < channels; ++c)
+        if (k[static_cast<size_t>(c)] == base + 1) more |= uint64_t{1} << c;
+        else if (k[static_cast<size_t>(c)] == base) less |= uint64_t{1} << c;
+      if (free_start) counts = npusim::ChannelSlots::Counts();  // nothing left
+      const int64_t got = free_start ? cal.book_free(start, less, base, more) : cal.book(start, limit, counts);
       int64_t want = start;
       for (int c = 0; c < channels; ++c) {
         int64_t left = 0;
