@@ -315,9 +315,7 @@ class TimingCore {
       }
       lockstep_ = live_groups_.size() == 1;
       if (!lockstep_) {  // uneven shares: all channels in one slot-major calendar (at most 64), or singletons
-        // (two groups, as a request that splits the channels the same way each time, stay groups:
-        // two bookings per request cost less than a pass over the slots)
-        if (channels <= 64 && live_groups_.size() > 2)
+        if (channels <= 64)
           to_joint();
         else if (static_cast<int64_t>(live_groups_.size()) == channels)
           number_singletons();
