@@ -403,6 +403,71 @@ bool TimingCore::joint_to_lockstep() {
   return true;
 }
 
+// drain_writes on the joint write list: each write is booked for the channels that reach it (their
+// head is at or before it and no earlier write of theirs was left over in this drain) in one pass;
+// the same bookings, in the same order per channel, as the channels' own queues.
+void TimingCore::drain_joint(double before, int64_t limit) {
+  const size_t n = write_head_.size();
+  size_t first = joint_writes_.size();
+  for (size_t h : write_head_) first = std::min(first, h);
+  uint64_t started = 0, stopped = 0;
+  int64_t released_from_slot = -1;
+  size_t i = first;
+  for (; i < joint_writes_.size(); ++i) {
+    if (started != all_channels_)
+      for (size_t c = 0; c < n; ++c)
+        if (write_head_[c] <= i) started |= uint64_t{1} << c;
+    const JointWrite &w = joint_writes_[i];
+    const double release = std::max(w.release, joint_released_from_);
+    if (release >= before) break;
+    const uint64_t chans = w.touched & started & ~stopped;
+    if (!chans) continue;
+    int64_t release_slot = w.release_slot;
+    if (joint_released_from_ > w.release) {
+      if (released_from_slot < 0) released_from_slot = slot_ceil_index(joint_released_from_);
+      release_slot = std::max(release_slot, released_from_slot);
+    }
+    write_drain_bookings_ += static_cast<uint64_t>(count_channels(chans));
+    ChannelSlots::Counts counts;
+    const uint64_t whole = chans & ~partly_booked_;
+    counts.two(whole & ~w.plus, w.less, whole & w.plus, w.more);
+    int64_t asked = w.less * count_channels(whole & ~w.plus) + w.more * count_channels(whole & w.plus);
+    for (uint64_t m = chans & partly_booked_; m; m &= m - 1) {  // their head, partly booked
+      const int c = __builtin_ctzll(m);
+      counts.set(uint64_t{1} << c, write_rem_[static_cast<size_t>(c)]);
+      asked += write_rem_[static_cast<size_t>(c)];
+    }
+    partly_booked_ &= ~chans;
+    const int64_t end = joint_slots_.book(release_slot, limit, counts);
+    const uint64_t left = counts.nonzero();
+    int64_t not_booked = 0;
+    for (uint64_t m = left; m; m &= m - 1) {  // the rest only from the horizon on
+      const int c = __builtin_ctzll(m);
+      const int64_t r = counts.get(c);
+      write_rem_[static_cast<size_t>(c)] = r;
+      write_head_[static_cast<size_t>(c)] = i;
+      not_booked += r;
+    }
+    partly_booked_ |= left;
+    stopped |= left;
+    busy_dram_slots_ += asked - not_booked;
+    if (chans & ~left)  // landed
+      note_end(static_cast<double>(end) * burst_cycles_ + cfg_.dram_write_latency + cfg_.noc_latency);
+    if (stopped == all_channels_) break;
+  }
+  for (size_t c = 0; c < n; ++c)
+    if (((started & ~stopped) >> c) & 1) write_head_[c] = i;
+  if (before < std::numeric_limits<double>::infinity())
+    joint_released_from_ = std::max(joint_released_from_, before);
+  // drop the entries every channel is past
+  size_t done = joint_writes_.size();
+  for (size_t h : write_head_) done = std::min(done, h);
+  if (done > 0 && (done == joint_writes_.size() || (done >= 1024 && 2 * done >= joint_writes_.size()))) {
+    joint_writes_.erase(joint_writes_.begin(), joint_writes_.begin() + static_cast<std::ptrdiff_t>(done));
+    for (size_t &h : write_head_) h -= done;
+  }
+}
+
 int TimingCore::split_group(int id, uint64_t members) {
   int fresh = 0;
   while (group_members_[static_cast<size_t>(fresh)]) ++fresh;  // a free id: there are as many as channels
@@ -582,71 +647,6 @@ void TimingCore::drain_writes(double before) {
     }
     if (before < std::numeric_limits<double>::infinity())
       queue.released_from = std::max(queue.released_from, before);
-  }
-}
-
-// drain_writes on the joint write list: each write is booked for the channels that reach it (their
-// head is at or before it and no earlier write of theirs was left over in this drain) in one pass;
-// the same bookings, in the same order per channel, as the channels' own queues.
-void TimingCore::drain_joint(double before, int64_t limit) {
-  const size_t n = write_head_.size();
-  size_t first = joint_writes_.size();
-  for (size_t h : write_head_) first = std::min(first, h);
-  uint64_t started = 0, stopped = 0;
-  int64_t released_from_slot = -1;
-  size_t i = first;
-  for (; i < joint_writes_.size(); ++i) {
-    if (started != all_channels_)
-      for (size_t c = 0; c < n; ++c)
-        if (write_head_[c] <= i) started |= uint64_t{1} << c;
-    const JointWrite &w = joint_writes_[i];
-    const double release = std::max(w.release, joint_released_from_);
-    if (release >= before) break;
-    const uint64_t chans = w.touched & started & ~stopped;
-    if (!chans) continue;
-    int64_t release_slot = w.release_slot;
-    if (joint_released_from_ > w.release) {
-      if (released_from_slot < 0) released_from_slot = slot_ceil_index(joint_released_from_);
-      release_slot = std::max(release_slot, released_from_slot);
-    }
-    write_drain_bookings_ += static_cast<uint64_t>(count_channels(chans));
-    ChannelSlots::Counts counts;
-    const uint64_t whole = chans & ~partly_booked_;
-    counts.two(whole & ~w.plus, w.less, whole & w.plus, w.more);
-    int64_t asked = w.less * count_channels(whole & ~w.plus) + w.more * count_channels(whole & w.plus);
-    for (uint64_t m = chans & partly_booked_; m; m &= m - 1) {  // their head, partly booked
-      const int c = __builtin_ctzll(m);
-      counts.set(uint64_t{1} << c, write_rem_[static_cast<size_t>(c)]);
-      asked += write_rem_[static_cast<size_t>(c)];
-    }
-    partly_booked_ &= ~chans;
-    const int64_t end = joint_slots_.book(release_slot, limit, counts);
-    const uint64_t left = counts.nonzero();
-    int64_t not_booked = 0;
-    for (uint64_t m = left; m; m &= m - 1) {  // the rest only from the horizon on
-      const int c = __builtin_ctzll(m);
-      const int64_t r = counts.get(c);
-      write_rem_[static_cast<size_t>(c)] = r;
-      write_head_[static_cast<size_t>(c)] = i;
-      not_booked += r;
-    }
-    partly_booked_ |= left;
-    stopped |= left;
-    busy_dram_slots_ += asked - not_booked;
-    if (chans & ~left)  // landed
-      note_end(static_cast<double>(end) * burst_cycles_ + cfg_.dram_write_latency + cfg_.noc_latency);
-    if (stopped == all_channels_) break;
-  }
-  for (size_t c = 0; c < n; ++c)
-    if (((started & ~stopped) >> c) & 1) write_head_[c] = i;
-  if (before < std::numeric_limits<double>::infinity())
-    joint_released_from_ = std::max(joint_released_from_, before);
-  // drop the entries every channel is past
-  size_t done = joint_writes_.size();
-  for (size_t h : write_head_) done = std::min(done, h);
-  if (done > 0 && (done == joint_writes_.size() || (done >= 1024 && 2 * done >= joint_writes_.size()))) {
-    joint_writes_.erase(joint_writes_.begin(), joint_writes_.begin() + static_cast<std::ptrdiff_t>(done));
-    for (size_t &h : write_head_) h -= done;
   }
 }
 
