@@ -111,7 +111,8 @@ def test_channel_lockstep_gives_the_same_results(add_kernel, add_cost, softmax_k
     # equal state and prunings merge the groups again; the compiler's softmax (63-burst rows
     # starting on every channel) splits them into single channels. Every outcome must equal
     # keeping each channel's state from the start.
-    timings = ("sim_wall_s", "sim_cpu_s", "dram_requests")
+    # booking work and the calendar's size in its own representation differ; the outcomes may not
+    timings = ("sim_wall_s", "sim_cpu_s", "dram_requests", "dram_calendar_peak")
     compiler_softmax = {"mlir": (DATA / "compiler_softmax.mlir").read_text(),
                         "meta": json.loads((DATA / "compiler_softmax.json").read_text())}
     launches = [(add_kernel, add_cost, {"s0": (1 << 18) + 100}), (softmax_kernel, softmax_cost, {"s0": 500, "s1": 2000}),
@@ -262,8 +263,9 @@ def test_bigger_softmax_never_takes_fewer_cycles(softmax_kernel, softmax_cost, s
 
 def test_slot_calendar_books_the_first_free_slots(tmp_path):
     # The DRAM channel calendar (a bitmap of burst slots with its last run kept as two integers)
-    # against a plain set of busy slots: random bookings with and without a limit, idle gaps,
-    # long requests and prunings must take exactly the first free slots at or after their start.
+    # and the slot-major calendar of all channels (ChannelSlots) against a plain set of busy slots
+    # per channel: random bookings with and without a limit, idle gaps, long requests and
+    # prunings must take exactly the first free slots at or after their start.
     import subprocess
 
     from npusim.paths import cxx_compiler
@@ -272,5 +274,5 @@ def test_slot_calendar_books_the_first_free_slots(tmp_path):
     binary = tmp_path / "slot_calendar_check"
     subprocess.run([str(cxx_compiler()), "-std=c++17", "-O1", f"-I{SOURCE_DIR}", "-o", str(binary),
                     str(DATA / "slot_calendar_check.cpp")], check=True, capture_output=True, text=True)
-    out = subprocess.run([str(binary)], capture_output=True, text=True)
+    out = subprocess.run([str(binary)], capture_output=True, text=True, timeout=300)  # a broken count loops
     assert out.returncode == 0 and out.stdout.startswith("ok "), out.stdout + out.stderr

@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace npusim {
@@ -103,6 +105,13 @@ class SlotCalendar {
 
   // Live window in words (a performance diagnostic).
   int64_t window_words() const { return ((end_ + 63) >> 6) - lo_word_; }
+  int64_t window_start() const { return lo_word_ << 6; }
+  // Calls f(slot) for every booked slot of the window, ascending.
+  template <typename F>
+  void for_each_booked(F &&f) const {
+    for (int64_t t = lo_word_ << 6; t < end_; ++t)
+      if ((t >= tail_from_) || ((bits(t >> 6) >> (t & 63)) & 1)) f(t);
+  }
 
   // Equal states book the same from now on (the window's bits and the last run).
   bool operator==(const SlotCalendar &o) const {
@@ -212,6 +221,252 @@ class SlotCalendar {
   int64_t cap_ = 0;  // ring_.size()
   int64_t lo_word_ = 0;  // first word of the window
   int64_t tail_from_ = 0, end_ = 0;  // the last run of bookings; nothing booked from end_ on
+};
+
+// The burst slots of up to 64 DRAM channels in one calendar, slot-major: the word of slot t holds
+// one bit per channel (bit c: channel c has slot t booked). A request books every channel it
+// touches from the same start slot, so one pass over the slots books them all (the word's free
+// bits take the slot), instead of one calendar search per channel. Booking semantics are
+// SlotCalendar's: each channel takes the first k_c free slots at or after the start (below an
+// optional limit), k_c given per channel as bit-sliced counts.
+class ChannelSlots {
+ public:
+  // Remaining slots per channel, bit-sliced: bit c of plane i is bit i of channel c's count.
+  struct Counts {
+    uint64_t plane[64];  // planes [0, max(planes, 4)) are set
+    int planes = 0;
+    Counts() { plane[0] = plane[1] = plane[2] = plane[3] = 0; }
+    // Count a for the channels in ma, b for those in mb (disjoint masks), 0 for the others.
+    __attribute__((always_inline)) void two(uint64_t ma, int64_t a, uint64_t mb, int64_t b) {
+      const int64_t top = std::max(a, b);
+      planes = top == 0 ? 0 : 64 - __builtin_clzll(static_cast<uint64_t>(top));
+      auto bit = [](uint64_t m, int64_t v, int i) { return m & (uint64_t{0} - static_cast<uint64_t>((v >> i) & 1)); };
+      plane[0] = bit(ma, a, 0) | bit(mb, b, 0);
+      plane[1] = bit(ma, a, 1) | bit(mb, b, 1);
+      plane[2] = bit(ma, a, 2) | bit(mb, b, 2);
+      plane[3] = bit(ma, a, 3) | bit(mb, b, 3);
+      for (int i = 4; i < planes; ++i) plane[i] = bit(ma, a, i) | bit(mb, b, i);
+    }
+    // Sets the count of the channels in `mask` to `value` (> 0 or 0).
+    void set(uint64_t mask, int64_t value) {
+      while (planes < 63 && (value >> planes) != 0) plane[planes++] = 0;
+      for (int i = 0; i < planes; ++i) plane[i] = (plane[i] & ~mask) | (((value >> i) & 1) ? mask : 0);
+    }
+    int64_t get(int c) const {
+      int64_t v = 0;
+      for (int i = 0; i < planes; ++i) v |= static_cast<int64_t>((plane[i] >> c) & 1) << i;
+      return v;
+    }
+    uint64_t nonzero() const {
+      uint64_t m = 0;
+      for (int i = 0; i < planes; ++i) m |= plane[i];
+      return m;
+    }
+  };
+
+  // Books each channel's count of free slots at or after `start`, none at or after `limit`.
+  // `counts` keeps what did not fit (nonzero() is the channels left over). Returns one past the
+  // last slot of the channels that got all their slots here (`start` when none did).
+  __attribute__((always_inline)) int64_t book(int64_t start, int64_t limit, Counts &counts) {
+    if (start < lo_) before_window(start);
+    if (counts.planes > 4) return book_many(start, limit, counts);
+    {  // a few slots per channel: slot by slot, in the busy part and after it
+      int64_t last_done = start;
+      int64_t t = start;
+      uint64_t r0 = counts.plane[0], r1 = counts.plane[1], r2 = counts.plane[2], r3 = counts.plane[3];
+      uint64_t active = r0 | r1 | r2 | r3;
+      // the scan ends by the window's end plus the largest count (< 16): the ring holds that far
+      const int64_t reach = std::max(t, hi_) + 16;
+      if (reach - lo_ > cap_) grow(reach - 1);
+      // locals: a store through the ring (uint64_t) may alias the int64_t members for the compiler
+      uint64_t *const ring = ring_.data();
+      const size_t mask = mask_;
+      while (active && t < limit) {
+        uint64_t &w = ring[static_cast<size_t>(t) & mask];
+        const uint64_t take = active & ~w;
+        if (take) {
+          w |= take;
+          // subtract one from the counts of the channels that took slot t
+          uint64_t borrow = take;
+          const uint64_t n0 = r0 ^ borrow;
+          borrow &= ~r0;
+          const uint64_t n1 = r1 ^ borrow;
+          borrow &= ~r1;
+          const uint64_t n2 = r2 ^ borrow;
+          borrow &= ~r2;
+          r3 ^= borrow;
+          r0 = n0;
+          r1 = n1;
+          r2 = n2;
+          const uint64_t still = r0 | r1 | r2 | r3;
+          if (still != active) last_done = t + 1;
+          active = still;
+        }
+        ++t;
+      }
+      if (t > start && t > hi_) hi_ = t;  // slots [start, t) were scanned (and are in the ring)
+      counts.plane[0] = r0;
+      counts.plane[1] = r1;
+      counts.plane[2] = r2;
+      counts.plane[3] = r3;
+      return last_done;
+    }
+  }
+
+ private:
+  __attribute__((noinline)) int64_t book_many(int64_t start, int64_t limit, Counts &counts) {
+    uint64_t active = counts.nonzero();
+    int64_t last_done = start;
+    int64_t t = start;
+    while (active && t < limit && t < hi_) {  // the busy part, slot by slot
+      uint64_t &w = ring_[static_cast<size_t>(t) & mask_];
+      const uint64_t take = active & ~w;
+      if (take) {
+        w |= take;
+        uint64_t borrow = take;
+        for (int i = 0; i < counts.planes && borrow; ++i) {
+          const uint64_t r = counts.plane[i];
+          counts.plane[i] = r ^ borrow;
+          borrow &= ~r;
+        }
+        const uint64_t still = counts.nonzero();
+        if (still != active) last_done = t + 1;
+        active = still;
+      }
+      ++t;
+    }
+    if (!active || t >= limit) return last_done;
+    // from t on every channel is free: channel c takes [t, t + count_c), in runs by ascending count
+    int n = 0;
+    struct Run {
+      int64_t count;
+      int channel;
+    } runs[64];
+    for (uint64_t m = active; m; m &= m - 1) {
+      const int c = __builtin_ctzll(m);
+      Run r{counts.get(c), c};
+      int i = n++;
+      while (i > 0 && runs[i - 1].count > r.count) runs[i] = runs[i - 1], --i;
+      runs[i] = r;
+    }
+    uint64_t cur = active;
+    int64_t pos = t;
+    for (int i = 0; i < n; ++i) {
+      const int64_t end = t + runs[i].count;
+      const int64_t stop = std::min(end, limit);
+      if (stop > pos) {
+        fill(pos, stop, cur);
+        pos = stop;
+      }
+      const uint64_t bit = uint64_t{1} << runs[i].channel;
+      if (end <= limit) {
+        last_done = end;
+        counts.set(bit, 0);
+      } else {
+        counts.set(bit, end - limit);
+      }
+      cur &= ~bit;
+    }
+    return last_done;
+  }
+
+ public:
+  // Whether every channel is free from `start` on.
+  bool free_from(int64_t start) const { return start >= hi_; }
+  // book() from a start where every channel is free (free_from), with counts a on the channels of
+  // ma and a + 1 on those of mb: each takes the slots from start on, no scan. Returns one past the last.
+  int64_t book_free(int64_t start, uint64_t ma, int64_t a, uint64_t mb) {
+    const int64_t end = start + a + (mb ? 1 : 0);
+    if (end - lo_ > cap_) grow(end - 1);
+    uint64_t *const ring = ring_.data();
+    const uint64_t both = ma | mb;
+    for (int64_t t = start; t < start + a; ++t) ring[static_cast<size_t>(t) & mask_] = both;
+    if (mb) ring[static_cast<size_t>(start + a) & mask_] = mb;
+    if (end > hi_) hi_ = end;
+    return end;
+  }
+
+  // Books slot t in the channels of `m`.
+  void set(int64_t t, uint64_t m) {
+    if (t - lo_ >= cap_) grow(t);
+    ring_[static_cast<size_t>(t) & mask_] |= m;
+    if (t + 1 > hi_) hi_ = t + 1;
+  }
+  // Whether every slot of the window is booked in all of `all` or in none.
+  bool uniform(uint64_t all) const {
+    for (int64_t t = hi_ - 1; t >= lo_; --t) {  // the newest slots differ first
+      const uint64_t w = ring_[static_cast<size_t>(t) & mask_];
+      if (w != 0 && w != all) return false;
+    }
+    return true;
+  }
+  // Calls f(a, b) for each run [a, b) of slots booked in all of `all`, ascending.
+  template <typename F>
+  void for_each_run(uint64_t all, F &&f) const {
+    int64_t a = -1;
+    for (int64_t t = lo_; t < hi_; ++t) {
+      const bool booked = ring_[static_cast<size_t>(t) & mask_] == all;
+      if (booked && a < 0) a = t;
+      if (!booked && a >= 0) f(a, t), a = -1;
+    }
+    if (a >= 0) f(a, hi_);
+  }
+  int64_t window_start() const { return lo_; }
+
+  // No booking will start before slot `horizon`: the slots below it leave the window.
+  void prune(int64_t horizon) {
+    if (horizon <= lo_) return;
+    clear(lo_, std::min({horizon, lo_ + cap_, hi_}));
+    lo_ = horizon;
+    if (hi_ < lo_) hi_ = lo_;
+  }
+  // Empty, with its window from `slot` on.
+  void start_at(int64_t slot) {
+    clear(lo_, std::min(hi_, lo_ + cap_));
+    lo_ = hi_ = slot;
+  }
+
+  // Live window in 64-slot words (a performance diagnostic).
+  int64_t window_words() const { return (hi_ - lo_ + 63) >> 6; }
+
+ private:
+  [[noreturn]] __attribute__((noinline, cold)) void before_window(int64_t start) const {
+    throw std::logic_error("DRAM booking at slot " + std::to_string(start) + " before the pruned window (" +
+                           std::to_string(lo_) + ")");
+  }
+  // Zeroes the ring positions of slots [a, b) (b - a <= cap_), in at most two pieces.
+  void clear(int64_t a, int64_t b) {
+    if (a >= b) return;
+    const size_t pa = static_cast<size_t>(a) & mask_, n = static_cast<size_t>(b - a);
+    const size_t first = std::min(n, ring_.size() - pa);
+    std::fill_n(ring_.begin() + static_cast<std::ptrdiff_t>(pa), first, uint64_t{0});
+    std::fill_n(ring_.begin(), n - first, uint64_t{0});
+  }
+  uint64_t word(int64_t t) const {
+    return t >= lo_ && t - lo_ < cap_ ? ring_[static_cast<size_t>(t) & mask_] : 0;
+  }
+  void fill(int64_t a, int64_t b, uint64_t m) {
+    if (b - 1 - lo_ >= cap_) grow(b - 1);
+    for (int64_t t = a; t < b; ++t) ring_[static_cast<size_t>(t) & mask_] |= m;
+    if (b > hi_) hi_ = b;
+  }
+  __attribute__((noinline)) void grow(int64_t last) {
+    const size_t old_cap = ring_.size();
+    size_t cap = old_cap ? old_cap : 1024;
+    while (static_cast<int64_t>(cap) <= last - lo_) cap *= 2;
+    std::vector<uint64_t> bigger(cap, 0);
+    for (int64_t t = lo_; t < lo_ + static_cast<int64_t>(old_cap); ++t)  // (hi_ lags inside book)
+      bigger[static_cast<size_t>(t) & (cap - 1)] = ring_[static_cast<size_t>(t) & mask_];
+    ring_.swap(bigger);
+    mask_ = cap - 1;
+    cap_ = static_cast<int64_t>(cap);
+  }
+
+  std::vector<uint64_t> ring_;  // slot t at t & mask_, for t in [lo_, lo_ + cap_); zero outside [lo_, hi_)
+  size_t mask_ = 0;
+  int64_t cap_ = 0;
+  int64_t lo_ = 0;  // first slot of the window
+  int64_t hi_ = 0;  // every slot from hi_ on is free in every channel (hi_ <= lo_ + cap_)
 };
 
 }  // namespace npusim

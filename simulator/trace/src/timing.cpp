@@ -276,6 +276,16 @@ void TimingCore::prune_calendars() {
   // every later booking starts at or after this slot (reads from a core's issue time, drains from
   // the horizon they were released at)
   const int64_t horizon_slot = slot_ceil_index(horizon);
+  if (joint_) {
+    calendar_peak_ = std::max(calendar_peak_, joint_slots_.window_words());
+    joint_slots_.prune(horizon_slot);
+    // as merge_equal_groups below: a try that fails backs off
+    if (grouped_ && ++prunes_since_merge_try_ >= merge_try_interval_) {
+      prunes_since_merge_try_ = 0;
+      merge_try_interval_ = joint_to_lockstep() ? 1 : std::min(merge_try_interval_ * 2, 64);
+    }
+    return;
+  }
   for (int id : live_groups_) {
     SlotCalendar &cal = channels_[static_cast<size_t>(id)].calendar;
     calendar_peak_ = std::max(calendar_peak_, cal.window_words());
@@ -308,6 +318,133 @@ void TimingCore::keep_channels_separate() {
     if (c > 0) channels_[static_cast<size_t>(c)] = channels_[0];
     group_members_[static_cast<size_t>(c)] = c < 64 ? uint64_t{1} << c : 0;
     live_groups_.push_back(c);
+  }
+  if (cfg_.dram_channels <= 64) to_joint();
+}
+
+// The groups' calendars and posted writes into the joint calendar and write list (channels <= 64):
+// a group's booked slots are booked in each of its channels, its posted writes become one entry
+// each, for its channels.
+void TimingCore::to_joint() {
+  int64_t lo = channels_[static_cast<size_t>(live_groups_[0])].calendar.window_start();
+  for (int id : live_groups_) lo = std::min(lo, channels_[static_cast<size_t>(id)].calendar.window_start());
+  joint_slots_.start_at(lo);
+  joint_writes_.clear();
+  for (int id : live_groups_) {
+    const Channel &channel = channels_[static_cast<size_t>(id)];
+    const uint64_t members = group_members_[static_cast<size_t>(id)];
+    channel.calendar.for_each_booked([&](int64_t t) { joint_slots_.set(t, members); });
+    for (size_t i = channel.writes.head; i < channel.writes.items.size(); ++i) {
+      const PostedWrite &w = channel.writes.items[i];
+      joint_writes_.push_back(JointWrite{w.release, w.release_slot, w.slots, w.slots, members, 0});
+    }
+  }
+  // each group's writes are in release order: a stable sort keeps their order within a channel
+  std::stable_sort(joint_writes_.begin(), joint_writes_.end(),
+                   [](const JointWrite &a, const JointWrite &b) { return a.release < b.release; });
+  joint_released_from_ = channels_[static_cast<size_t>(live_groups_[0])].writes.released_from;
+  write_head_.assign(static_cast<size_t>(cfg_.dram_channels), 0);
+  write_rem_.assign(static_cast<size_t>(cfg_.dram_channels), 0);
+  partly_booked_ = 0;
+  joint_ = true;
+  singletons_ = true;
+  lockstep_ = false;
+}
+
+// Back to one state for all channels (lockstep) when every channel's state is equal: every slot
+// of the window booked in all channels or none, and the same writes pending in all of them.
+// Returns whether it did.
+bool TimingCore::joint_to_lockstep() {
+  if (!joint_slots_.uniform(all_channels_) || partly_booked_) return false;
+  const size_t head = write_head_[0];
+  for (size_t h : write_head_)
+    if (h != head) return false;
+  for (size_t i = head; i < joint_writes_.size(); ++i) {
+    const JointWrite &w = joint_writes_[i];
+    if (w.touched != all_channels_ || (w.plus != 0 && w.plus != all_channels_)) return false;
+  }
+  Channel channel;
+  channel.calendar.prune(joint_slots_.window_start());
+  joint_slots_.for_each_run(all_channels_, [&](int64_t a, int64_t b) { channel.calendar.book(a, b - a); });
+  for (size_t i = head; i < joint_writes_.size(); ++i) {
+    const JointWrite &w = joint_writes_[i];
+    channel.writes.items.push_back(PostedWrite{w.release, w.plus ? w.more : w.less, w.release_slot});
+  }
+  channel.writes.released_from = joint_released_from_;
+  const int id = live_groups_[0];
+  channels_[static_cast<size_t>(id)] = std::move(channel);
+  std::fill(group_members_.begin(), group_members_.end(), 0);
+  group_members_[static_cast<size_t>(id)] = all_channels_;
+  live_groups_.assign(1, id);
+  joint_writes_.clear();
+  joint_ = false;
+  singletons_ = false;
+  lockstep_ = true;
+  return true;
+}
+
+// drain_writes on the joint write list: each write is booked for the channels that reach it (their
+// head is at or before it and no earlier write of theirs was left over in this drain) in one pass;
+// the same bookings, in the same order per channel, as the channels' own queues.
+void TimingCore::drain_joint(double before, int64_t limit) {
+  const size_t n = write_head_.size();
+  size_t first = joint_writes_.size();
+  for (size_t h : write_head_) first = std::min(first, h);
+  uint64_t started = 0, stopped = 0;
+  int64_t released_from_slot = -1;
+  size_t i = first;
+  for (; i < joint_writes_.size(); ++i) {
+    if (started != all_channels_)
+      for (size_t c = 0; c < n; ++c)
+        if (write_head_[c] <= i) started |= uint64_t{1} << c;
+    const JointWrite &w = joint_writes_[i];
+    const double release = std::max(w.release, joint_released_from_);
+    if (release >= before) break;
+    const uint64_t chans = w.touched & started & ~stopped;
+    if (!chans) continue;
+    int64_t release_slot = w.release_slot;
+    if (joint_released_from_ > w.release) {
+      if (released_from_slot < 0) released_from_slot = slot_ceil_index(joint_released_from_);
+      release_slot = std::max(release_slot, released_from_slot);
+    }
+    write_drain_bookings_ += static_cast<uint64_t>(count_channels(chans));
+    ChannelSlots::Counts counts;
+    const uint64_t whole = chans & ~partly_booked_;
+    counts.two(whole & ~w.plus, w.less, whole & w.plus, w.more);
+    int64_t asked = w.less * count_channels(whole & ~w.plus) + w.more * count_channels(whole & w.plus);
+    for (uint64_t m = chans & partly_booked_; m; m &= m - 1) {  // their head, partly booked
+      const int c = __builtin_ctzll(m);
+      counts.set(uint64_t{1} << c, write_rem_[static_cast<size_t>(c)]);
+      asked += write_rem_[static_cast<size_t>(c)];
+    }
+    partly_booked_ &= ~chans;
+    const int64_t end = joint_slots_.book(release_slot, limit, counts);
+    const uint64_t left = counts.nonzero();
+    int64_t not_booked = 0;
+    for (uint64_t m = left; m; m &= m - 1) {  // the rest only from the horizon on
+      const int c = __builtin_ctzll(m);
+      const int64_t r = counts.get(c);
+      write_rem_[static_cast<size_t>(c)] = r;
+      write_head_[static_cast<size_t>(c)] = i;
+      not_booked += r;
+    }
+    partly_booked_ |= left;
+    stopped |= left;
+    busy_dram_slots_ += asked - not_booked;
+    if (chans & ~left)  // landed
+      note_end(static_cast<double>(end) * burst_cycles_ + cfg_.dram_write_latency + cfg_.noc_latency);
+    if (stopped == all_channels_) break;
+  }
+  for (size_t c = 0; c < n; ++c)
+    if (((started & ~stopped) >> c) & 1) write_head_[c] = i;
+  if (before < std::numeric_limits<double>::infinity())
+    joint_released_from_ = std::max(joint_released_from_, before);
+  // drop the entries every channel is past
+  size_t done = joint_writes_.size();
+  for (size_t h : write_head_) done = std::min(done, h);
+  if (done > 0 && (done == joint_writes_.size() || (done >= 1024 && 2 * done >= joint_writes_.size()))) {
+    joint_writes_.erase(joint_writes_.begin(), joint_writes_.begin() + static_cast<std::ptrdiff_t>(done));
+    for (size_t &h : write_head_) h -= done;
   }
 }
 
@@ -362,7 +499,19 @@ void TimingCore::number_singletons() {
 double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
   const int64_t start_slot = slot_ceil_index(start);
   int64_t end_slot = start_slot, slots = 0;
-  if (singletons_) {
+  if (joint_) {
+    ++per_channel_requests_;
+    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
+    const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
+    if (joint_slots_.free_from(start_slot)) {  // after every booking: the shares from the start on
+      end_slot = joint_slots_.book_free(start_slot, touched & ~plus, base, plus);
+    } else {
+      ChannelSlots::Counts counts;
+      counts.two(touched & ~plus, base, plus, base + 1);
+      end_slot = std::max(end_slot, joint_slots_.book(start_slot, SlotCalendar::kNoLimit, counts));
+    }
+    busy_dram_slots_ += n_bursts;
+  } else if (singletons_) {
     // every channel its own state (the compiler softmax's 63-burst rows): for_each_channel_share's
     // per-channel path with the share in whole bursts (duration * inv rounds back to them)
     ++per_channel_requests_;
@@ -400,6 +549,26 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
   double accepted = start;
   const int64_t start_slot = slot_ceil_index(start);
+  if (joint_) {
+    ++per_channel_requests_;
+    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
+    const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
+    const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
+    const JointWrite w{start, start_slot, static_cast<int64_t>(less * inv_burst_cycles_ + 0.5),
+                       static_cast<int64_t>(more * inv_burst_cycles_ + 0.5), touched, plus};
+    // after the writes released no later (two cores' stores may arrive out of release order); no
+    // channel's head is after it (every write before a head was released before an earlier horizon)
+    size_t at = joint_writes_.size();
+    while (at > 0 && joint_writes_[at - 1].release > start) --at;
+    joint_writes_.insert(joint_writes_.begin() + static_cast<std::ptrdiff_t>(at), w);
+    if (at + 1 < joint_writes_.size())
+      for (size_t &h : write_head_)
+        if (h > at) ++h;
+    posted_write_shares_ += static_cast<uint64_t>(count_channels(touched));
+    accepted = std::max(accepted, start + (extra > 0 ? more : less));
+    count_request();
+    return accepted;
+  }
   for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
     channel.writes.insert(PostedWrite{start, static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5), start_slot});
     posted_write_shares_ += static_cast<uint64_t>(copies);
@@ -425,6 +594,10 @@ void TimingCore::drain_writes(double before) {
   const int64_t limit = before < std::numeric_limits<double>::infinity()
                             ? static_cast<int64_t>(std::floor(before / burst_cycles_ + 1e-6))
                             : SlotCalendar::kNoLimit;
+  if (joint_) {
+    drain_joint(before, limit);
+    return;
+  }
   for (int id : live_groups_) {
     const size_t i = static_cast<size_t>(id);
     const int64_t copies = grouped_ && !singletons_ ? count_channels(group_members_[i]) : 1;

@@ -353,8 +353,13 @@ class TimingCore {
         if (with_more) f(channels_[static_cast<size_t>(more_id)], more, count_channels(with_more));
         if (with_less) f(channels_[static_cast<size_t>(less_id)], less, count_channels(with_less));
       }
-      if (static_cast<int64_t>(live_groups_.size()) == channels) number_singletons();
       lockstep_ = live_groups_.size() == 1;
+      if (!lockstep_) {  // uneven shares: all channels in one slot-major calendar (at most 64), or singletons
+        if (channels <= 64)
+          to_joint();
+        else if (static_cast<int64_t>(live_groups_.size()) == channels)
+          number_singletons();
+      }
       return;
     }
     ++per_channel_requests_;
@@ -364,6 +369,13 @@ class TimingCore {
       f(channels_[static_cast<size_t>(channel)], i < extra ? more : less, int64_t{1});
       if (++channel == channels) channel = 0;
     }
+  }
+  // The channels (a mask, channels <= 64) that get base + 1 bursts of a request: `extra` of them
+  // from first_burst's channel on, cyclically.
+  uint64_t plus_channels(int64_t first_burst, int64_t extra) const {
+    const int64_t channels = cfg_.dram_channels, first = channel_divisor_.mod(first_burst);
+    const uint64_t ones = extra == 0 ? 0 : (extra >= 64 ? ~uint64_t{0} : (uint64_t{1} << extra) - 1);
+    return ((ones << first) | (first ? ones >> (channels - first) : 0)) & all_channels_;
   }
   // Channels in a member mask (no popcnt instruction in a portable build: a library call).
   static int64_t count_channels(uint64_t m) {
@@ -442,6 +454,25 @@ class TimingCore {
   // are the same as with one state per channel (keep_channels_separate, and
   // configs of more than 64 channels: group c is channel c).
   std::vector<Channel> channels_;
+  // Once every channel is a group of its own (and there are at most 64), the channels' calendars
+  // are one slot-major calendar and a store is one entry of one write list, whatever channels it
+  // touches (channels_ is then unused): a request books all its channels in one pass.
+  bool joint_ = false;
+  ChannelSlots joint_slots_;
+  struct JointWrite {
+    double release;
+    int64_t release_slot;  // slot_ceil_index(release)
+    int64_t less, more;    // burst slots of the touched channels outside / inside `plus`
+    uint64_t touched, plus;
+  };
+  std::vector<JointWrite> joint_writes_;  // in release order (stable)
+  std::vector<size_t> write_head_;        // per channel: its first write not landed (entries before are landed or not its)
+  std::vector<int64_t> write_rem_;        // per channel: slots left of its head write, when partly booked
+  uint64_t partly_booked_ = 0;            // the channels whose write_rem_ counts
+  double joint_released_from_ = 0;        // WriteQueue::released_from, the same for every channel
+  void to_joint();
+  bool joint_to_lockstep();
+  void drain_joint(double before, int64_t limit);
   std::vector<uint64_t> group_members_;  // per group id; 0: the id is free
   std::vector<int> live_groups_;         // the ids in use
   uint64_t all_channels_ = 0;

@@ -1,5 +1,6 @@
-// Checks SlotCalendar (simulator/trace/src/slot_calendar.hpp) against a plain set of busy slots:
-// random bookings with and without a limit, prunings, idle gaps and long requests; prints
+// Checks SlotCalendar and ChannelSlots (simulator/trace/src/slot_calendar.hpp) against a plain set
+// of busy slots per channel: random bookings with and without a limit, prunings, idle gaps and long
+// requests (ChannelSlots: several channels at once, each with its own count); prints
 // "ok <bookings>" or the first disagreement and exits 1.
 #include <cstdio>
 #include <cstdint>
@@ -28,6 +29,71 @@ struct Reference {
 };
 
 }  // namespace
+
+// ChannelSlots against one Reference per channel: each booking gives a random set of channels
+// counts of two neighbouring values (as a DRAM request's shares) or arbitrary ones (writes left
+// over), few or many slots, from one start, with or without a limit.
+int check_channel_slots(std::mt19937_64 &rng, int64_t &bookings) {
+  for (int round = 0; round < 100; ++round) {
+    const int channels = 1 + static_cast<int>(rng() % 64);
+    npusim::ChannelSlots cal;
+    std::vector<Reference> ref(static_cast<size_t>(channels));
+    int64_t horizon = static_cast<int64_t>(rng() % 100);
+    cal.start_at(horizon);
+    for (int step = 0; step < 300; ++step) {
+      const int64_t start = horizon + static_cast<int64_t>(rng() % (round % 3 == 0 ? 2000 : 200));
+      const bool long_request = rng() % 8 == 0;
+      const int64_t base = long_request ? static_cast<int64_t>(rng() % 400) : static_cast<int64_t>(rng() % (step % 2 ? 6 : 15));
+      const bool mixed = rng() % 4 == 0;
+      npusim::ChannelSlots::Counts counts;
+      std::vector<int64_t> k(static_cast<size_t>(channels), 0);
+      for (int c = 0; c < channels; ++c) {
+        if (step % 3 && rng() % 5 == 0) continue;  // not touched (every channel in a third of the bookings)
+        k[static_cast<size_t>(c)] = mixed ? static_cast<int64_t>(rng() % (base + 2)) : base + static_cast<int64_t>(rng() % 2);
+        if (mixed) counts.set(uint64_t{1} << c, k[static_cast<size_t>(c)]);
+      }
+      if (!mixed) {  // as a request's shares
+        uint64_t less = 0, more = 0;
+        for (int c = 0; c < channels; ++c)
+          if (k[static_cast<size_t>(c)] == base + 1) more |= uint64_t{1} << c;
+          else if (k[static_cast<size_t>(c)] == base && base > 0) less |= uint64_t{1} << c;
+        counts.two(less, base, more, base + 1);
+      }
+      const int64_t limit = rng() % 3 == 0 ? start + static_cast<int64_t>(rng() % 60) : npusim::SlotCalendar::kNoLimit;
+      // from a start after every booking, with a request's shares: the booking without a scan
+      const bool free_start = !mixed && base > 0 && cal.free_from(start) && start + base + 1 <= limit && rng() % 2;
+      uint64_t more = 0, less = 0;
+      for (int c = 0; c < channels; ++c)
+        if (k[static_cast<size_t>(c)] == base + 1) more |= uint64_t{1} << c;
+        else if (k[static_cast<size_t>(c)] == base) less |= uint64_t{1} << c;
+      if (free_start) counts = npusim::ChannelSlots::Counts();  // nothing left
+      const int64_t got = free_start ? cal.book_free(start, less, base, more) : cal.book(start, limit, counts);
+      int64_t want = start;
+      for (int c = 0; c < channels; ++c) {
+        int64_t left = 0;
+        if (k[static_cast<size_t>(c)] == 0) continue;
+        const int64_t end = ref[static_cast<size_t>(c)].book(start, k[static_cast<size_t>(c)], limit, left);
+        if (left == 0 && end > want) want = end;
+        if (counts.get(c) != left) {
+          std::printf("channel slots round %d step %d channel %d: %lld left, reference %lld\n", round, step, c,
+                      (long long)counts.get(c), (long long)left);
+          return 1;
+        }
+      }
+      if (got != want) {
+        std::printf("channel slots round %d step %d: book(%lld, limit %lld) = %lld, reference %lld\n", round, step,
+                    (long long)start, (long long)limit, (long long)got, (long long)want);
+        return 1;
+      }
+      ++bookings;
+      if (rng() % 16 == 0) {
+        horizon += static_cast<int64_t>(rng() % 300);
+        cal.prune(horizon);
+      }
+    }
+  }
+  return 0;
+}
 
 int main() {
   std::mt19937_64 rng(12345);
@@ -67,6 +133,7 @@ int main() {
       }
     }
   }
+  if (check_channel_slots(rng, bookings)) return 1;
   std::printf("ok %lld\n", (long long)bookings);
   return 0;
 }
