@@ -34,25 +34,18 @@ class SlotCalendar {
     }
     if (start >= busy_from_ && start < busy_to_) start = busy_to_;  // no free slot before busy_to_
     if (start < tail_from_) {  // the first free run at or after start, when it is in start's word and fits
-      const int64_t w = start >> 6;
-      const uint64_t free = ~bits(w) & (~uint64_t{0} << (start & 63));
-      if (free) {
-        const int t = __builtin_ctzll(free);
-        const uint64_t run = free >> t;
-        const int64_t len = ~run == 0 ? 64 - t : __builtin_ctzll(~run);
-        const int64_t a = (w << 6) + t;
-        if (len >= k && a + k <= tail_from_) {
-          set_range(a, a + k);
-          note_busy(start, a + k);
-          return a + k;
-        }
+      int64_t a = 0;
+      if (free_run_in_word(start, a) >= k && a + k <= tail_from_) {
+        set_range(a, a + k);
+        note_busy(start, a + k);
+        return a + k;
       }
     }
     int64_t left = k;
     return book_in_gaps(start, left, kNoLimit);
   }
 
-  // Books up to `k` free slots at or after `start`, none at or after `limit`; `left` gets what
+  // Books up to `k` free slots (k > 0) at or after `start`, none at or after `limit`; `left` gets what
   // did not fit. Returns one past the last slot booked (`start` when none was).
   int64_t book_limited(int64_t start, int64_t k, int64_t limit, int64_t &left) {
     left = k;
@@ -69,19 +62,12 @@ class SlotCalendar {
     }
     const int64_t from = start >= busy_from_ && start < busy_to_ ? busy_to_ : start;
     if (from < tail_from_) {  // as in book: the first free run in from's word, when it fits
-      const int64_t w = from >> 6;
-      const uint64_t free = ~bits(w) & (~uint64_t{0} << (from & 63));
-      if (free) {
-        const int t = __builtin_ctzll(free);
-        const uint64_t run = free >> t;
-        const int64_t len = ~run == 0 ? 64 - t : __builtin_ctzll(~run);
-        const int64_t a = (w << 6) + t;
-        if (len >= k && a + k <= tail_from_ && a + k <= limit) {
-          set_range(a, a + k);
-          note_busy(from, a + k);
-          left = 0;
-          return a + k;
-        }
+      int64_t a = 0;
+      if (free_run_in_word(from, a) >= k && a + k <= tail_from_ && a + k <= limit) {
+        set_range(a, a + k);
+        note_busy(from, a + k);
+        left = 0;
+        return a + k;
       }
     }
     return book_in_gaps(start, left, limit);
@@ -127,6 +113,18 @@ class SlotCalendar {
   uint64_t &word(int64_t w) { return ring_[static_cast<size_t>(w) & mask_]; }
   bool in_ring(int64_t w) const { return w - lo_word_ < cap_; }
   uint64_t bits(int64_t w) const { return in_ring(w) ? ring_[static_cast<size_t>(w) & mask_] : 0; }
+
+  // The first free run at or after slot `from` within from's word: its first slot goes to `a`,
+  // its length (up to the word's end) is returned; 0 when the rest of the word is booked.
+  __attribute__((always_inline)) int64_t free_run_in_word(int64_t from, int64_t &a) const {
+    const int64_t w = from >> 6;
+    const uint64_t free = ~bits(w) & (~uint64_t{0} << (from & 63));
+    if (!free) return 0;
+    const int t = __builtin_ctzll(free);
+    const uint64_t run = free >> t;
+    a = (w << 6) + t;
+    return ~run == 0 ? 64 - t : __builtin_ctzll(~run);
+  }
 
   __attribute__((noinline)) void grow(int64_t last_word) {
     const size_t old_cap = ring_.size();
