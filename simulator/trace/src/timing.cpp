@@ -552,10 +552,8 @@ double TimingCore::post_write(double start, int64_t first_burst, int64_t n_burst
   if (joint_) {
     ++per_channel_requests_;
     const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
-    const double more = static_cast<double>(base + 1) * burst_cycles_, less = static_cast<double>(base) * burst_cycles_;
     const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
-    const JointWrite w{start, start_slot, static_cast<int64_t>(less * inv_burst_cycles_ + 0.5),
-                       static_cast<int64_t>(more * inv_burst_cycles_ + 0.5), touched, plus};
+    const JointWrite w{start, start_slot, base, base + 1, touched, plus};  // shares in burst slots
     // after the writes released no later (two cores' stores may arrive out of release order); no
     // channel's head is after it (every write before a head was released before an earlier horizon)
     size_t at = joint_writes_.size();
@@ -565,7 +563,8 @@ double TimingCore::post_write(double start, int64_t first_burst, int64_t n_burst
       for (size_t &h : write_head_)
         if (h > at) ++h;
     posted_write_shares_ += static_cast<uint64_t>(count_channels(touched));
-    accepted = std::max(accepted, start + (extra > 0 ? more : less));
+    // the longest share leaves last (the same double for_each_channel_share's durations give)
+    accepted = std::max(accepted, start + static_cast<double>(extra > 0 ? base + 1 : base) * burst_cycles_);
     count_request();
     return accepted;
   }

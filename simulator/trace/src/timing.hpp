@@ -331,10 +331,7 @@ class TimingCore {
     if (grouped_ && !singletons_) {
       ++per_channel_requests_;
       // the channels that get base + 1 bursts, and all the request touches
-      const int64_t first = channel_divisor_.mod(first_burst);
-      const uint64_t ones = extra == 0 ? 0 : (extra >= 64 ? ~uint64_t{0} : (uint64_t{1} << extra) - 1);
-      const uint64_t plus = ((ones << first) | (first ? ones >> (channels - first) : 0)) & all_channels_;
-      const uint64_t touched = base > 0 ? all_channels_ : plus;
+      const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
       const size_t n_live = live_groups_.size();  // groups split off below are handled with their origin
       for (size_t g = 0; g < n_live; ++g) {
         const int id = live_groups_[g];
