@@ -161,6 +161,7 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
     if (kv.first < 0) throw std::runtime_error("cost table: negative tile id " + std::to_string(kv.first));
     cost_by_id_[static_cast<size_t>(kv.first)] = kv.second;
   }
+  tile_stats_.resize(std::min<size_t>(cost_by_id_.size(), kTileStatsDense));
 
   double bytes_per_cycle = cfg_.dram_gbps_per_channel * 1000.0 / cfg_.core_freq_mhz;
   burst_cycles_ = std::max(static_cast<double>(cfg_.dram_burst_bytes) / bytes_per_cycle,
@@ -184,7 +185,7 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
   for (Core &c : cores_) {
     // every id's slots up front (64 x a few): a slot is a plain index on the per-record path
     c.slots.assign(static_cast<size_t>(kMaxSpads * effective_slots_), Slot{});
-    for (int b = 0; b < kMaxSpads; ++b) c.current[b] = b * effective_slots_;
+    for (int b = 0; b < kMaxSpads; ++b) c.current[b] = first_slot(c, b);
     c.dma_outstanding.init(cfg_.dma_queue_depth);
   }
 }
@@ -208,7 +209,7 @@ inline double TimingCore::read_ready(Core &c, uint64_t mask, const char *reader,
   double t = 0;
   for_each_buffer(mask, [&](int b) {
     const Slot &s = current_slot(c, b);
-    if (!s.written()) read_unwritten(reader, tile_id, b, c.current[b] - b * effective_slots_);
+    if (!s.written()) read_unwritten(reader, tile_id, b, slot_index(c, b));
     t = std::max(t, s.ready);
   });
   return t;
@@ -732,7 +733,7 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
     }
   } else {
     own = &current_slot(c, spad);
-    if (!own->written()) read_unwritten("a DMA store", -1, spad, c.current[spad] - spad * effective_slots_);
+    if (!own->written()) read_unwritten("a DMA store", -1, spad, slot_index(c, spad));
     start = std::max(start, own->ready);
   }
 
@@ -828,25 +829,48 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
   ++n_compute_;
   if (n_elems < 0) throw TraceError("compute tile " + std::to_string(tile_id) + " with a negative element count");
   Core &c = core();
-  const TileCost *cost = nullptr;
-  if (tile_id >= 0 && static_cast<size_t>(tile_id) < cost_by_id_.size() &&
-      cost_by_id_[static_cast<size_t>(tile_id)].defined)
+  const TileCost *cost = &no_cost_;
+  if (static_cast<uint32_t>(tile_id) < cost_by_id_.size() && cost_by_id_[static_cast<size_t>(tile_id)].defined)
     cost = &cost_by_id_[static_cast<size_t>(tile_id)];
-  else if (!allow_missing_costs_)
-    throw TraceError("no cost for compute tile_id " + std::to_string(tile_id) + " in the cost table");
-  else if (std::find(missing_costs_.begin(), missing_costs_.end(), tile_id) == missing_costs_.end())
-    missing_costs_.push_back(tile_id);
-  double occupancy = 0, peak = 0;
-  if (cost) cost->at(n_elems, occupancy, peak);
-  const double latency = cost && n_elems > 0 ? cost->latency : 0;
-  double start = std::max({c.gate, c.vector_free, read_ready(c, reads, "compute tile", tile_id),
-                           write_slots_free(c, writes, reads)});
-  if (cost && cost->after_previous) start = std::max(start, c.vector_result);
+  else
+    missing_cost(tile_id);
+  double occupancy, peak;
+  cost->at(n_elems, occupancy, peak);
+  const double latency = n_elems > 0 ? cost->latency : 0;
+  double start, done;
+  if (in_work_item_) {
+    // one pass over each mask: the slots it finds are marked below (the buffers of one core)
+    Slot *read_slots[kMaxSpads], *write_slots[kMaxSpads];
+    int n_read = 0, n_write = 0;
+    start = std::max(c.gate, c.vector_free);
+    for_each_buffer(reads, [&](int b) {
+      Slot *s = c.current[b];
+      if (!s->written()) read_unwritten("compute tile", tile_id, b, slot_index(c, b));
+      start = std::max(start, s->ready);
+      read_slots[n_read++] = s;
+    });
+    for_each_buffer(writes, [&](int b) {
+      Slot *s = (reads >> b) & 1 ? c.current[b] : &next_slot(c, b);
+      start = std::max(start, std::max(s->free, s->ready));  // (an unwritten slot's ready is below its free)
+      write_slots[n_write++] = s;
+    });
+    if (cost->after_previous) start = std::max(start, c.vector_result);
+    done = start + occupancy + latency;
+    for (int i = 0; i < n_read; ++i) read_slots[i]->free = std::max(read_slots[i]->free, start + occupancy);
+    for (int i = 0; i < n_write; ++i) {
+      write_slots[i]->ready = done;
+      write_slots[i]->free = std::max(write_slots[i]->free, done);
+    }
+  } else {
+    start = std::max({c.gate, c.vector_free, read_ready(c, reads, "compute tile", tile_id),
+                      write_slots_free(c, writes, reads)});
+    if (cost->after_previous) start = std::max(start, c.vector_result);
+    done = start + occupancy + latency;
+    mark_read(c, reads, start + occupancy);
+    mark_written(c, writes, done);
+  }
   c.vector_free = start + occupancy;
-  const double done = start + occupancy + latency;
   c.vector_result = std::max(c.vector_result, done);
-  mark_read(c, reads, start + occupancy);
-  mark_written(c, writes, done);
   c.busy_vector += occupancy;
   c.vector_at_peak += peak;
   TileStats &ts = tile_stats(tile_id);
@@ -855,6 +879,14 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
   ts.max_elems = std::max(ts.max_elems, n_elems);
   ts.cycles += occupancy;
   note_end(done);
+}
+
+// A compute tile without a cost: an error, or (allow_missing_costs) costed 0 and listed in the report.
+void TimingCore::missing_cost(int32_t tile_id) {
+  if (!allow_missing_costs_)
+    throw TraceError("no cost for compute tile_id " + std::to_string(tile_id) + " in the cost table");
+  if (std::find(missing_costs_.begin(), missing_costs_.end(), tile_id) == missing_costs_.end())
+    missing_costs_.push_back(tile_id);
 }
 
 void TimingCore::barrier(int32_t tag, int64_t slot) {

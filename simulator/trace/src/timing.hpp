@@ -255,9 +255,10 @@ class TimingCore {
     DmaQueue dma_outstanding;
     std::vector<PendingDma> pending;  // entries [0, n_pending) are live; grown on demand up to kMaxPending
     size_t n_pending = 0, pending_capacity = 0;  // pending.size()
-    // Slot (b, i) of scratchpad buffer b is slots[b * slots_per_buffer + i]; current[b] is b's slot in use.
+    // Slot (b, i) of scratchpad buffer b is slots[b * slots_per_buffer + i]; current[b] points at b's slot in
+    // use (a pointer, not an index: one load less on every buffer a record touches).
     std::vector<Slot> slots;
-    int current[kMaxSpads] = {};
+    Slot *current[kMaxSpads] = {};
     uint64_t work_items = 0;
     double busy_vector = 0, busy_dma_issue = 0;
     double vector_at_peak = 0;
@@ -270,12 +271,16 @@ class TimingCore {
   };
 
   Core &core() { return *core_; }
-  Slot &current_slot(Core &c, int b) { return c.slots[static_cast<size_t>(c.current[b])]; }
+  Slot &current_slot(Core &c, int b) { return *c.current[b]; }
+  Slot *first_slot(Core &c, int b) { return c.slots.data() + static_cast<ptrdiff_t>(b) * effective_slots_; }
+  // Index of buffer b's slot in use (for messages).
+  int slot_index(Core &c, int b) { return static_cast<int>(c.current[b] - first_slot(c, b)); }
   // Moves buffer b of core c to its next slot (a write that does not read it) and returns that slot.
   Slot &next_slot(Core &c, int b) {
-    int &i = c.current[b];
-    if (++i == (b + 1) * effective_slots_) i = b * effective_slots_;
-    return c.slots[static_cast<size_t>(i)];
+    Slot *&p = c.current[b];
+    Slot *const first = first_slot(c, b);
+    if (++p == first + effective_slots_) p = first;
+    return *p;
   }
   // Calls f(spad id) for every scratchpad buffer whose bit is set in mask.
   template <typename F>
@@ -393,6 +398,8 @@ class TimingCore {
   KernelInfo info_;
   std::map<int, TileCost> costs_;
   std::vector<TileCost> cost_by_id_;
+  const TileCost no_cost_{};  // a tile without a cost (allow_missing_costs): occupancy and latency 0
+  __attribute__((noinline, cold)) void missing_cost(int32_t tile_id);
   bool allow_missing_costs_ = false;
   std::vector<Core> cores_;
   std::vector<SystolicUnit> systolic_;  // per core
@@ -493,9 +500,14 @@ class TimingCore {
   static constexpr int kTileStatsDense = 4096;
   std::vector<TileStats> tile_stats_;
   std::map<int, TileStats> other_tile_stats_;
+  // (tile_stats_ starts sized for the cost table's ids: the common case is one compare)
   TileStats &tile_stats(int32_t id) {
+    if (static_cast<uint32_t>(id) < tile_stats_.size()) return tile_stats_[static_cast<size_t>(id)];
+    return other_tile_stats(id);
+  }
+  __attribute__((noinline)) TileStats &other_tile_stats(int32_t id) {
     if (id < 0 || id >= kTileStatsDense) return other_tile_stats_[id];
-    if (static_cast<size_t>(id) >= tile_stats_.size()) tile_stats_.resize(static_cast<size_t>(id) + 1);
+    tile_stats_.resize(static_cast<size_t>(id) + 1);
     return tile_stats_[static_cast<size_t>(id)];
   }
   std::vector<int> missing_costs_;
