@@ -19,7 +19,9 @@ DATA = Path(__file__).resolve().parent / "data"
 @pytest.fixture(scope="module")
 def footprint_check(tmp_path_factory):
     binary = tmp_path_factory.mktemp("footprint") / "store_footprint_check"
-    subprocess.run([str(cxx_compiler()), "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{SOURCE_DIR}",
+    # undefined behaviour (a shift of a negative page index, an overflow) stops the check with an error
+    subprocess.run([str(cxx_compiler()), "-std=c++17", "-O2", "-Wall", "-Wextra", "-Werror", "-fsanitize=undefined",
+                    "-fno-sanitize-recover=undefined", f"-I{SOURCE_DIR}",
                     "-o", str(binary), str(DATA / "store_footprint_check.cpp"),
                     str(SOURCE_DIR / "store_footprint.cpp")], check=True, capture_output=True, text=True)
     return binary

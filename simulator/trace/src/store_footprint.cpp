@@ -90,10 +90,10 @@ void StoreFootprint::add_run(Stored &s, int32_t arg, int64_t begin, int64_t end)
   if (has_prev && std::prev(next)->second > begin) twice = begin;
   else if (next != runs.end() && next->first < end) twice = next->first;
   if (!s.pages.empty()) {
-    for (int64_t p = begin >> kPageBits; p <= (end - 1) >> kPageBits && (p << kPageBits) < twice; ++p) {
+    for (int64_t p = begin >> kPageBits; p <= (end - 1) >> kPageBits && p * kPageElements < twice; ++p) {
       auto page = s.pages.find(p);
       if (page == s.pages.end()) continue;
-      const int64_t lo = std::max(begin, p << kPageBits), hi = std::min(end, (p + 1) << kPageBits);
+      const int64_t lo = std::max(begin, p * kPageElements), hi = std::min(end, (p + 1) * kPageElements);
       for (int64_t e = lo; e < hi && e < twice; ++e) {
         const int64_t within = e & (kPageElements - 1);
         if ((page->second[within >> 6] >> (within & 63)) & 1) twice = e;

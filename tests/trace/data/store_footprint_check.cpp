@@ -236,6 +236,9 @@ std::vector<Directed> directed() {
   // zero and negative strides next to a block
   std::vector<Store> negative{{1, 0, 8, 1, 2, 100}, {1, 8, 8, 1, 2, 100}, {1, 50, 10, -1, 2, 100}, {1, 115, 4, 0, 1, 0}};
   cases.push_back({"negative and zero strides", negative, twice_message(1, 115)});
+  // strided elements below 0 (a negative stride from offset 0), then a reversed row over them
+  std::vector<Store> below_zero{{1, 0, 4, -2, 1, 0}, {1, 3, 10, -1, 1, 0}};
+  cases.push_back({"elements below 0", below_zero, twice_message(1, -6)});
   return cases;
 }
 
