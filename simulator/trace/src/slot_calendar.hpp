@@ -250,6 +250,22 @@ class ChannelSlots {
       while (planes < 63 && (value >> planes) != 0) plane[planes++] = 0;
       for (int i = 0; i < planes; ++i) plane[i] = (plane[i] & ~mask) | (((value >> i) & 1) ? mask : 0);
     }
+    // Gives the channels of `mask` (count 0 here) their counts in `o`.
+    void add(const Counts &o, uint64_t mask) {
+      const int valid = std::max(planes, 4), n = std::max(o.planes, 4);
+      for (int i = valid; i < n; ++i) plane[i] = 0;
+      for (int i = 0; i < n; ++i) plane[i] |= o.plane[i] & mask;
+      planes = std::max(planes, o.planes);
+    }
+    // The channels of `mask` take their counts from `o`, those of `drop` (outside mask) 0.
+    void replace(const Counts &o, uint64_t mask, uint64_t drop) {
+      const int valid = std::max(planes, 4), n = std::max(o.planes, 4);
+      for (int i = valid; i < n; ++i) plane[i] = 0;
+      const uint64_t clear = mask | drop;
+      for (int i = 0; i < std::max(valid, n); ++i) plane[i] = (plane[i] & ~clear) | (i < n ? o.plane[i] & mask : 0);
+      planes = std::max(planes, o.planes);
+      while (planes > 0 && plane[planes - 1] == 0) --planes;
+    }
     int64_t get(int c) const {
       int64_t v = 0;
       for (int i = 0; i < planes; ++i) v |= static_cast<int64_t>((plane[i] >> c) & 1) << i;

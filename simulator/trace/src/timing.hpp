@@ -461,12 +461,17 @@ class TimingCore {
     int64_t release_slot;  // slot_ceil_index(release)
     int64_t less, more;    // burst slots of the touched channels outside / inside `plus`
     uint64_t touched, plus;
+    uint64_t pending;  // the touched channels that have not landed it (a channel lands its writes in order)
   };
-  std::vector<JointWrite> joint_writes_;  // in release order (stable)
-  std::vector<size_t> write_head_;        // per channel: its first write not landed (entries before are landed or not its)
-  std::vector<int64_t> write_rem_;        // per channel: slots left of its head write, when partly booked
-  uint64_t partly_booked_ = 0;            // the channels whose write_rem_ counts
-  double joint_released_from_ = 0;        // WriteQueue::released_from, the same for every channel
+  // In release order (stable); entries before joint_head_ have landed in every channel. A channel's
+  // first pending entry is its head: the per-channel queues' front, without a head per channel.
+  std::vector<JointWrite> joint_writes_;
+  size_t joint_head_ = 0;
+  // The slots left of the head write of the channels in partly_booked_ (bit-sliced, as the counts a
+  // booking takes: a drain merges and splits them with mask operations, not channel by channel).
+  ChannelSlots::Counts write_rem_;
+  uint64_t partly_booked_ = 0;
+  double joint_released_from_ = 0;  // WriteQueue::released_from, the same for every channel
   void to_joint();
   bool joint_to_lockstep();
   void drain_joint(double before, int64_t limit);
