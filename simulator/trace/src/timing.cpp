@@ -401,13 +401,13 @@ void TimingCore::drain_joint(double before, int64_t limit) {
       if (released_from_slot < 0) released_from_slot = slot_ceil_index(joint_released_from_);
       release_slot = std::max(release_slot, released_from_slot);
     }
-    write_drain_bookings_ += static_cast<uint64_t>(count_channels(chans));
+    write_drain_bookings_ += static_cast<uint64_t>(chans == all_channels_ ? cfg_.dram_channels : count_channels(chans));
     ChannelSlots::Counts counts;
     const uint64_t whole = chans & ~partly_booked_, partial = chans & partly_booked_;
     counts.two(whole & ~w.plus, w.less, whole & w.plus, w.more);
     if (partial) counts.add(write_rem_, partial);  // their head, partly booked
-    const int64_t end = joint_slots_.book(release_slot, limit, counts);
-    const uint64_t left = counts.nonzero();
+    uint64_t left = 0;
+    const int64_t end = joint_slots_.book(release_slot, limit, counts, left);
     if (partial | left) write_rem_.replace(counts, left, partial);  // the rest only from the horizon on
     partly_booked_ = (partly_booked_ & ~chans) | left;
     stopped |= left;
@@ -484,12 +484,14 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
     ++per_channel_requests_;
     const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
-    if (joint_slots_.free_from(start_slot)) {  // after every booking: the shares from the start on
-      end_slot = joint_slots_.book_free(start_slot, touched & ~plus, base, plus);
-    } else {
+    // most reads find their shares' slots free from the start on: after every booking, or in a gap
+    end_slot = joint_slots_.free_from(start_slot) ? joint_slots_.book_free(start_slot, touched & ~plus, base, plus)
+                                                  : joint_slots_.book_two(start_slot, touched & ~plus, base, plus);
+    if (end_slot < 0) {
       ChannelSlots::Counts counts;
       counts.two(touched & ~plus, base, plus, base + 1);
-      end_slot = std::max(end_slot, joint_slots_.book(start_slot, SlotCalendar::kNoLimit, counts));
+      uint64_t left = 0;
+      end_slot = std::max(start_slot, joint_slots_.book(start_slot, SlotCalendar::kNoLimit, counts, left));
     }
     busy_dram_slots_ += n_bursts;
   } else if (singletons_) {
@@ -541,7 +543,7 @@ double TimingCore::post_write(double start, int64_t first_burst, int64_t n_burst
     size_t at = joint_writes_.size();
     while (at > joint_head_ && joint_writes_[at - 1].release > start) --at;
     joint_writes_.insert(joint_writes_.begin() + static_cast<std::ptrdiff_t>(at), w);
-    posted_write_shares_ += static_cast<uint64_t>(count_channels(touched));
+    posted_write_shares_ += static_cast<uint64_t>(base > 0 ? cfg_.dram_channels : extra);  // the channels touched
     // the longest share leaves last (the same double for_each_channel_share's durations give)
     accepted = std::max(accepted, start + static_cast<double>(extra > 0 ? base + 1 : base) * burst_cycles_);
     count_request();
