@@ -416,6 +416,14 @@ class ChannelSlots {
     if (end > hi_) hi_ = end;
     return end;
   }
+  // The first slot at or after `start` where one of the channels of `m` is free, or a slot at or
+  // after `limit` when there is none before it: a booking of those channels from `start` (below
+  // `limit`) books the same from there.
+  int64_t first_free(int64_t start, int64_t limit, uint64_t m) const {
+    const int64_t stop = std::min(hi_, limit);
+    while (start < stop && (ring_[static_cast<size_t>(start) & mask_] & m) == m) ++start;
+    return start;
+  }
   // book() with counts a on the channels of ma and a + 1 on those of mb (a request's shares; ma | mb
   // not empty) when each is free in the slots it needs from `start` on ([start, start + a), and
   // slot start + a for mb) and they end by `limit`: each takes those, without the slot-by-slot

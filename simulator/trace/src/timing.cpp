@@ -402,13 +402,18 @@ void TimingCore::drain_joint(double before, int64_t limit) {
       release_slot = std::max(release_slot, released_from_slot);
     }
     write_drain_bookings_ += static_cast<uint64_t>(chans == all_channels_ ? cfg_.dram_channels : count_channels(chans));
-    ChannelSlots::Counts counts;
     const uint64_t whole = chans & ~partly_booked_, partial = chans & partly_booked_;
-    counts.two(whole & ~w.plus, w.less, whole & w.plus, w.more);
-    if (partial) counts.add(write_rem_, partial);  // their head, partly booked
+    // nothing of these channels is free before `from`; most writes find their shares free from there
+    const int64_t from = joint_slots_.first_free(release_slot, limit, chans);
     uint64_t left = 0;
-    const int64_t end = joint_slots_.book(release_slot, limit, counts, left);
-    if (partial | left) write_rem_.replace(counts, left, partial);  // the rest only from the horizon on
+    int64_t end = partial ? -1 : joint_slots_.book_two(from, chans & ~w.plus, w.less, chans & w.plus, limit);
+    if (end < 0) {
+      ChannelSlots::Counts counts;
+      counts.two(whole & ~w.plus, w.less, whole & w.plus, w.more);
+      if (partial) counts.add(write_rem_, partial);  // their head, partly booked
+      end = joint_slots_.book(from, limit, counts, left);
+      if (partial | left) write_rem_.replace(counts, left, partial);  // the rest only from the horizon on
+    }
     partly_booked_ = (partly_booked_ & ~chans) | left;
     stopped |= left;
     w.pending &= ~(chans & ~left);
@@ -485,13 +490,18 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
     const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
     // most reads find their shares' slots free from the start on: after every booking, or in a gap
-    end_slot = joint_slots_.free_from(start_slot) ? joint_slots_.book_free(start_slot, touched & ~plus, base, plus)
-                                                  : joint_slots_.book_two(start_slot, touched & ~plus, base, plus);
-    if (end_slot < 0) {
-      ChannelSlots::Counts counts;
-      counts.two(touched & ~plus, base, plus, base + 1);
-      uint64_t left = 0;
-      end_slot = std::max(start_slot, joint_slots_.book(start_slot, SlotCalendar::kNoLimit, counts, left));
+    if (joint_slots_.free_from(start_slot)) {
+      end_slot = joint_slots_.book_free(start_slot, touched & ~plus, base, plus);
+    } else {
+      const int64_t from = joint_slots_.first_free(start_slot, SlotCalendar::kNoLimit, touched);
+      end_slot = joint_slots_.book_two(from, touched & ~plus, base, plus);
+      if (end_slot < 0) {
+        ChannelSlots::Counts counts;
+        counts.two(touched & ~plus, base, plus, base + 1);
+        uint64_t left = 0;
+        end_slot = joint_slots_.book(from, SlotCalendar::kNoLimit, counts, left);
+      }
+      end_slot = std::max(start_slot, end_slot);
     }
     busy_dram_slots_ += n_bursts;
   } else if (singletons_) {

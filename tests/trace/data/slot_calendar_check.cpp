@@ -65,22 +65,27 @@ int check_channel_slots(std::mt19937_64 &rng, int64_t &bookings) {
       for (int c = 0; c < channels; ++c)
         if (k[static_cast<size_t>(c)] == base + 1) more |= uint64_t{1} << c;
         else if (k[static_cast<size_t>(c)] == base) less |= uint64_t{1} << c;
+      uint64_t booking = 0;  // the channels with slots to book
+      for (int c = 0; c < channels; ++c)
+        if (k[static_cast<size_t>(c)] > 0) booking |= uint64_t{1} << c;
+      // from the first slot where one of them is free (the same bookings; none completed: got == from)
+      const int64_t from = rng() % 2 ? cal.first_free(start, limit, booking) : start;
       // a request's shares: first without the count, when their slots are free (as a DRAM read)
       int64_t got = -1;
-      if (!mixed && (less | more) && cal.free_from(start) && start + base + 1 <= limit && rng() % 2)
-        got = cal.book_free(start, less, base, more);  // (a request touches some channel)
+      if (!mixed && (less | more) && cal.free_from(from) && from + base + 1 <= limit && rng() % 2)
+        got = cal.book_free(from, less, base, more);  // (a request touches some channel)
       else if (!mixed && rng() % 2)
-        got = cal.book_two(start, less, base, more, limit);
+        got = cal.book_two(from, less, base, more, limit);
       const bool two = got >= 0;
       if (two) counts = npusim::ChannelSlots::Counts();  // nothing left
       uint64_t left_mask = 0;
-      if (!two) got = cal.book(start, limit, counts, left_mask);
+      if (!two) got = cal.book(from, limit, counts, left_mask);
       if (!two && left_mask != counts.nonzero()) {
         std::printf("channel slots round %d step %d: channels left %llx, counts %llx\n", round, step,
                     (unsigned long long)left_mask, (unsigned long long)counts.nonzero());
         return 1;
       }
-      int64_t want = start;
+      int64_t want = from;
       for (int c = 0; c < channels; ++c) {
         int64_t left = 0;
         if (k[static_cast<size_t>(c)] == 0) continue;
