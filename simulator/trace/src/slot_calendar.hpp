@@ -448,12 +448,18 @@ class ChannelSlots {
       return end;
     }
     const int64_t busy_end = std::min(last, hi_);
-    for (int64_t t = start; t < busy_end; ++t)
-      if (ring[static_cast<size_t>(t) & mask] & both) return -1;
     const bool last_busy = last < hi_;
-    if (mb && last_busy && (ring[static_cast<size_t>(last) & mask] & mb)) return -1;
-    for (int64_t t = start; t < busy_end; ++t) ring[static_cast<size_t>(t) & mask] |= both;
-    for (int64_t t = busy_end; t < last; ++t) ring[static_cast<size_t>(t) & mask] = both;
+    int64_t t = start;
+    for (; t < busy_end; ++t) {  // booked as checked (one pass), taken back when one is busy
+      uint64_t &w = ring[static_cast<size_t>(t) & mask];
+      if (w & both) break;
+      w |= both;
+    }
+    if (t < busy_end || (mb && last_busy && (ring[static_cast<size_t>(last) & mask] & mb))) {
+      for (int64_t u = start; u < t; ++u) ring[static_cast<size_t>(u) & mask] &= ~both;  // (they were free)
+      return -1;
+    }
+    for (; t < last; ++t) ring[static_cast<size_t>(t) & mask] = both;
     if (mb) {
       uint64_t &w = ring[static_cast<size_t>(last) & mask];
       w = last_busy ? w | mb : mb;
