@@ -336,7 +336,7 @@ void TimingCore::to_joint() {
     channel.calendar.for_each_booked([&](int64_t t) { joint_slots_.set(t, members); });
     for (size_t i = channel.writes.head; i < channel.writes.items.size(); ++i) {
       const PostedWrite &w = channel.writes.items[i];
-      joint_writes_.push_back(JointWrite{w.release, w.release_slot, w.slots, w.slots, members, 0, members});
+      joint_writes_.push_back(JointWrite{w.release, w.release_slot, w.slots, 0, members});
     }
   }
   // each group's writes are in release order: a stable sort keeps their order within a channel
@@ -360,7 +360,7 @@ bool TimingCore::joint_to_lockstep() {
   const size_t head = joint_head_;
   for (size_t i = head; i < joint_writes_.size(); ++i) {
     const JointWrite &w = joint_writes_[i];
-    if (w.pending != all_channels_ || w.touched != all_channels_ || (w.plus != 0 && w.plus != all_channels_))
+    if (w.pending != all_channels_ || (w.plus != 0 && w.plus != all_channels_))  // (pending within touched)
       return false;
   }
   Channel channel;
@@ -368,7 +368,7 @@ bool TimingCore::joint_to_lockstep() {
   joint_slots_.for_each_run(all_channels_, [&](int64_t a, int64_t b) { channel.calendar.book(a, b - a); });
   for (size_t i = head; i < joint_writes_.size(); ++i) {
     const JointWrite &w = joint_writes_[i];
-    channel.writes.items.push_back(PostedWrite{w.release, w.plus ? w.more : w.less, w.release_slot});
+    channel.writes.items.push_back(PostedWrite{w.release, w.plus ? w.less + 1 : w.less, w.release_slot});
   }
   channel.writes.released_from = joint_released_from_;
   const int id = live_groups_[0];
@@ -409,7 +409,7 @@ void TimingCore::drain_joint(double before, int64_t limit) {
     int64_t end = partial ? -1 : joint_slots_.book_two(from, chans & ~w.plus, w.less, chans & w.plus, limit);
     if (end < 0) {
       ChannelSlots::Counts counts;
-      counts.two(whole & ~w.plus, w.less, whole & w.plus, w.more);
+      counts.two(whole & ~w.plus, w.less, whole & w.plus, w.less + 1);
       if (partial) counts.add(write_rem_, partial);  // their head, partly booked
       end = joint_slots_.book(from, limit, counts, left);
       if (partial | left) write_rem_.replace(counts, left, partial);  // the rest only from the horizon on
@@ -547,7 +547,7 @@ double TimingCore::post_write(double start, int64_t first_burst, int64_t n_burst
     ++per_channel_requests_;
     const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
-    const JointWrite w{start, start_slot, base, base + 1, touched, plus, touched};  // shares in burst slots
+    const JointWrite w{start, start_slot, base, plus, touched};  // shares in burst slots
     // after the writes released no later (two cores' stores may arrive out of release order); every
     // landed write was released before an earlier horizon, so before this one
     // (an insertion step: the few later entries move up one by one, no search and move apart)

@@ -459,9 +459,9 @@ class TimingCore {
   struct JointWrite {
     double release;
     int64_t release_slot;  // slot_ceil_index(release)
-    int64_t less, more;    // burst slots of the touched channels outside / inside `plus`
-    uint64_t touched, plus;
-    uint64_t pending;  // the touched channels that have not landed it (a channel lands its writes in order)
+    int64_t less;          // burst slots of the touched channels outside `plus`; those in it take less + 1
+    uint64_t plus;
+    uint64_t pending;  // the channels it touches that have not landed it (a channel lands its writes in order)
   };
   // In release order (stable); entries before joint_head_ have landed in every channel. A channel's
   // first pending entry is its head: the per-channel queues' front, without a head per channel.
