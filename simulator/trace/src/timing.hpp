@@ -426,10 +426,12 @@ class TimingCore {
       }
     }
     // Two cores' stores may arrive out of release order, usually near the back.
-    void insert(const PostedWrite &w) {
-      auto at = items.end();
-      while (at - items.begin() > static_cast<std::ptrdiff_t>(head) && std::prev(at)->release > w.release) --at;
-      items.insert(at, w);
+    void insert(const PostedWrite &w) {  // an insertion step: the later entries move up one by one
+      items.push_back(w);
+      PostedWrite *const q = items.data();
+      size_t at = items.size() - 1;
+      for (; at > head && q[at - 1].release > w.release; --at) q[at] = q[at - 1];
+      q[at] = w;
     }
     bool operator==(const WriteQueue &o) const {
       return released_from == o.released_from && items.size() - head == o.items.size() - o.head &&
