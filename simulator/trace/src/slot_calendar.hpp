@@ -238,17 +238,35 @@ class ChannelSlots {
     __attribute__((always_inline)) void two(uint64_t ma, int64_t a, uint64_t mb, int64_t b) {
       const int64_t top = std::max(a, b);
       planes = top == 0 ? 0 : 64 - __builtin_clzll(static_cast<uint64_t>(top));
-      auto bit = [](uint64_t m, int64_t v, int i) { return m & (uint64_t{0} - static_cast<uint64_t>((v >> i) & 1)); };
-      plane[0] = bit(ma, a, 0) | bit(mb, b, 0);
-      plane[1] = bit(ma, a, 1) | bit(mb, b, 1);
-      plane[2] = bit(ma, a, 2) | bit(mb, b, 2);
-      plane[3] = bit(ma, a, 3) | bit(mb, b, 3);
-      for (int i = 4; i < planes; ++i) plane[i] = bit(ma, a, i) | bit(mb, b, i);
+      // plane i by bit i of a and of b: a table lookup instead of a mask built per count
+      const uint64_t pick[4] = {0, ma, mb, ma | mb};
+      auto bits = [&](int i) { return pick[((a >> i) & 1) | (((b >> i) & 1) << 1)]; };
+      plane[0] = bits(0);
+      plane[1] = bits(1);
+      plane[2] = bits(2);
+      plane[3] = bits(3);
+      for (int i = 4; i < planes; ++i) plane[i] = bits(i);
     }
     // Sets the count of the channels in `mask` to `value` (> 0 or 0).
     void set(uint64_t mask, int64_t value) {
       while (planes < 63 && (value >> planes) != 0) plane[planes++] = 0;
       for (int i = 0; i < planes; ++i) plane[i] = (plane[i] & ~mask) | (((value >> i) & 1) ? mask : 0);
+    }
+    // Gives the channels of `mask` (count 0 here) their counts in `o`.
+    void add(const Counts &o, uint64_t mask) {
+      const int valid = std::max(planes, 4), n = std::max(o.planes, 4);
+      for (int i = valid; i < n; ++i) plane[i] = 0;
+      for (int i = 0; i < n; ++i) plane[i] |= o.plane[i] & mask;
+      planes = std::max(planes, o.planes);
+    }
+    // The channels of `mask` take their counts from `o`, those of `drop` (outside mask) 0.
+    void replace(const Counts &o, uint64_t mask, uint64_t drop) {
+      const int valid = std::max(planes, 4), n = std::max(o.planes, 4);
+      for (int i = valid; i < n; ++i) plane[i] = 0;
+      const uint64_t clear = mask | drop;
+      for (int i = 0; i < std::max(valid, n); ++i) plane[i] = (plane[i] & ~clear) | (i < n ? o.plane[i] & mask : 0);
+      planes = std::max(planes, o.planes);
+      while (planes > 0 && plane[planes - 1] == 0) --planes;
     }
     int64_t get(int c) const {
       int64_t v = 0;
@@ -263,52 +281,66 @@ class ChannelSlots {
   };
 
   // Books each channel's count of free slots at or after `start`, none at or after `limit`.
-  // `counts` keeps what did not fit (nonzero() is the channels left over). Returns one past the
-  // last slot of the channels that got all their slots here (`start` when none did).
-  __attribute__((always_inline)) int64_t book(int64_t start, int64_t limit, Counts &counts) {
+  // `counts` keeps what did not fit, `left` gets the channels left over. Returns one past the last
+  // slot of the channels that got all their slots here (`start` when none did).
+  __attribute__((always_inline)) int64_t book(int64_t start, int64_t limit, Counts &counts, uint64_t &left) {
     if (start < lo_) before_window(start);
-    if (counts.planes > 4) return book_many(start, limit, counts);
-    {  // a few slots per channel: slot by slot, in the busy part and after it
-      int64_t last_done = start;
-      int64_t t = start;
-      uint64_t r0 = counts.plane[0], r1 = counts.plane[1], r2 = counts.plane[2], r3 = counts.plane[3];
-      uint64_t active = r0 | r1 | r2 | r3;
-      // the scan ends by the window's end plus the largest count (< 16): the ring holds that far
-      const int64_t reach = std::max(t, hi_) + 16;
-      if (reach - lo_ > cap_) grow(reach - 1);
-      // locals: a store through the ring (uint64_t) may alias the int64_t members for the compiler
-      uint64_t *const ring = ring_.data();
-      const size_t mask = mask_;
-      while (active && t < limit) {
-        uint64_t &w = ring[static_cast<size_t>(t) & mask];
-        const uint64_t take = active & ~w;
-        if (take) {
-          w |= take;
-          // subtract one from the counts of the channels that took slot t
-          uint64_t borrow = take;
-          const uint64_t n0 = r0 ^ borrow;
-          borrow &= ~r0;
-          const uint64_t n1 = r1 ^ borrow;
-          borrow &= ~r1;
-          const uint64_t n2 = r2 ^ borrow;
-          borrow &= ~r2;
-          r3 ^= borrow;
-          r0 = n0;
-          r1 = n1;
-          r2 = n2;
-          const uint64_t still = r0 | r1 | r2 | r3;
-          if (still != active) last_done = t + 1;
-          active = still;
-        }
-        ++t;
-      }
-      if (t > start && t > hi_) hi_ = t;  // slots [start, t) were scanned (and are in the ring)
-      counts.plane[0] = r0;
-      counts.plane[1] = r1;
-      counts.plane[2] = r2;
-      counts.plane[3] = r3;
-      return last_done;
+    if (counts.planes > 4) {
+      const int64_t end = book_many(start, limit, counts);
+      left = counts.nonzero();
+      return end;
     }
+    // a few slots per channel: slot by slot, in the busy part and after it
+    int64_t last_done = start;
+    int64_t t = start;
+    uint64_t r0 = counts.plane[0], r1 = counts.plane[1], r2 = counts.plane[2], r3 = counts.plane[3];
+    uint64_t active = r0 | r1 | r2 | r3;
+    // subtracts one from the counts of the channels that took slot t
+    auto took = [&](uint64_t take) __attribute__((always_inline)) {
+      uint64_t borrow = take;
+      const uint64_t n0 = r0 ^ borrow;
+      borrow &= ~r0;
+      const uint64_t n1 = r1 ^ borrow;
+      borrow &= ~r1;
+      const uint64_t n2 = r2 ^ borrow;
+      borrow &= ~r2;
+      r3 ^= borrow;
+      r0 = n0;
+      r1 = n1;
+      r2 = n2;
+      const uint64_t still = r0 | r1 | r2 | r3;
+      if (still != active) last_done = t + 1;
+      active = still;
+    };
+    // the scan ends by the window's end plus the largest count (< 16): the ring holds that far
+    const int64_t reach = std::max(t, hi_) + 16;
+    if (reach - lo_ > cap_) grow(reach - 1);
+    // locals: a store through the ring (uint64_t) may alias the int64_t members for the compiler
+    uint64_t *const ring = ring_.data();
+    const size_t mask = mask_;
+    const int64_t busy_end = std::min(hi_, limit);
+    for (; active && t < busy_end; ++t) {  // the busy part: the free channels of each slot take it
+      uint64_t &w = ring[static_cast<size_t>(t) & mask];
+      const uint64_t take = active & ~w;
+      if (take) {
+        w |= take;
+        took(take);
+      }
+    }
+    if (active && t < limit) {  // from hi_ on every channel is free: each slot goes to all left
+      if (t > hi_) clear(hi_, t);  // an idle gap: its stale words become part of the window
+      for (; active && t < limit; ++t) {
+        ring[static_cast<size_t>(t) & mask] = active;
+        took(active);
+      }
+      hi_ = t;
+    }
+    counts.plane[0] = r0;
+    counts.plane[1] = r1;
+    counts.plane[2] = r2;
+    counts.plane[3] = r3;
+    left = active;
+    return last_done;
   }
 
  private:
@@ -376,6 +408,7 @@ class ChannelSlots {
   int64_t book_free(int64_t start, uint64_t ma, int64_t a, uint64_t mb) {
     const int64_t end = start + a + (mb ? 1 : 0);
     if (end - lo_ > cap_) grow(end - 1);
+    if (start > hi_) clear(hi_, start);  // an idle gap: its stale words become part of the window
     uint64_t *const ring = ring_.data();
     const uint64_t both = ma | mb;
     for (int64_t t = start; t < start + a; ++t) ring[static_cast<size_t>(t) & mask_] = both;
@@ -383,13 +416,71 @@ class ChannelSlots {
     if (end > hi_) hi_ = end;
     return end;
   }
+  // The first slot at or after `start` where one of the channels of `m` is free, or a slot at or
+  // after `limit` when there is none before it: a booking of those channels from `start` (below
+  // `limit`) books the same from there.
+  int64_t first_free(int64_t start, int64_t limit, uint64_t m) const {
+    const int64_t stop = std::min(hi_, limit);
+    while (start < stop && (ring_[static_cast<size_t>(start) & mask_] & m) == m) ++start;
+    return start;
+  }
+  // book() with counts a on the channels of ma and a + 1 on those of mb (a request's shares; ma | mb
+  // not empty) when each is free in the slots it needs from `start` on ([start, start + a), and
+  // slot start + a for mb) and they end by `limit`: each takes those, without the slot-by-slot
+  // count. Returns one past the last slot (`start` for no slots), or -1 (nothing booked) when one of
+  // them is busy there.
+  __attribute__((always_inline)) int64_t book_two(int64_t start, uint64_t ma, int64_t a, uint64_t mb,
+                                                  int64_t limit = INT64_MAX) {
+    if (start < lo_) before_window(start);
+    const uint64_t both = ma | mb;
+    if (!both) return start;
+    const int64_t end = start + a + (mb ? 1 : 0);
+    if (end > limit) return -1;
+    if (end - lo_ > cap_) grow(end - 1);
+    uint64_t *const ring = ring_.data();
+    const size_t mask = mask_;
+    const int64_t last = start + a;  // the slot only mb takes
+    if (start >= hi_) {  // after every booking
+      if (start > hi_) clear(hi_, start);  // an idle gap: its stale words become part of the window
+      for (int64_t t = start; t < last; ++t) ring[static_cast<size_t>(t) & mask] = both;
+      if (mb) ring[static_cast<size_t>(last) & mask] = mb;
+      hi_ = end;
+      return end;
+    }
+    const int64_t busy_end = std::min(last, hi_);
+    const bool last_busy = last < hi_;
+    int64_t t = start;
+    for (; t < busy_end; ++t) {  // booked as checked (one pass), taken back when one is busy
+      uint64_t &w = ring[static_cast<size_t>(t) & mask];
+      if (w & both) break;
+      w |= both;
+    }
+    if (t < busy_end || (mb && last_busy && (ring[static_cast<size_t>(last) & mask] & mb))) {
+      for (int64_t u = start; u < t; ++u) ring[static_cast<size_t>(u) & mask] &= ~both;  // (they were free)
+      return -1;
+    }
+    for (; t < last; ++t) ring[static_cast<size_t>(t) & mask] = both;
+    if (mb) {
+      uint64_t &w = ring[static_cast<size_t>(last) & mask];
+      w = last_busy ? w | mb : mb;
+    }
+    if (end > hi_) hi_ = end;
+    return end;
+  }
 
   // Books slot t in the channels of `m`.
   void set(int64_t t, uint64_t m) {
     if (t - lo_ >= cap_) grow(t);
-    ring_[static_cast<size_t>(t) & mask_] |= m;
-    if (t + 1 > hi_) hi_ = t + 1;
+    if (t < hi_) {
+      ring_[static_cast<size_t>(t) & mask_] |= m;
+      return;
+    }
+    clear(hi_, t);
+    ring_[static_cast<size_t>(t) & mask_] = m;
+    hi_ = t + 1;
   }
+  // The channels with slot t booked (t in the window).
+  uint64_t at(int64_t t) const { return t < hi_ ? ring_[static_cast<size_t>(t) & mask_] : 0; }
   // Whether every slot of the window is booked in all of `all` or in none.
   bool uniform(uint64_t all) const {
     for (int64_t t = hi_ - 1; t >= lo_; --t) {  // the newest slots differ first
@@ -411,18 +502,16 @@ class ChannelSlots {
   }
   int64_t window_start() const { return lo_; }
 
-  // No booking will start before slot `horizon`: the slots below it leave the window.
+  // No booking will start before slot `horizon`: the slots below it leave the window (their ring
+  // words are stale, not cleared: a ring word counts only below hi_, and is cleared or overwritten
+  // when the window's busy part reaches it).
   void prune(int64_t horizon) {
     if (horizon <= lo_) return;
-    clear(lo_, std::min({horizon, lo_ + cap_, hi_}));
     lo_ = horizon;
     if (hi_ < lo_) hi_ = lo_;
   }
   // Empty, with its window from `slot` on.
-  void start_at(int64_t slot) {
-    clear(lo_, std::min(hi_, lo_ + cap_));
-    lo_ = hi_ = slot;
-  }
+  void start_at(int64_t slot) { lo_ = hi_ = slot; }
 
   // Live window in 64-slot words (a performance diagnostic).
   int64_t window_words() const { return (hi_ - lo_ + 63) >> 6; }
@@ -435,32 +524,37 @@ class ChannelSlots {
   // Zeroes the ring positions of slots [a, b) (b - a <= cap_), in at most two pieces.
   void clear(int64_t a, int64_t b) {
     if (a >= b) return;
+    if (b - a <= 8) {  // most idle gaps are a few slots: no library call
+      for (int64_t t = a; t < b; ++t) ring_[static_cast<size_t>(t) & mask_] = 0;
+      return;
+    }
     const size_t pa = static_cast<size_t>(a) & mask_, n = static_cast<size_t>(b - a);
     const size_t first = std::min(n, ring_.size() - pa);
     std::fill_n(ring_.begin() + static_cast<std::ptrdiff_t>(pa), first, uint64_t{0});
     std::fill_n(ring_.begin(), n - first, uint64_t{0});
   }
-  uint64_t word(int64_t t) const {
-    return t >= lo_ && t - lo_ < cap_ ? ring_[static_cast<size_t>(t) & mask_] : 0;
-  }
+  // Books slots [a, b) in the channels of `m`.
   void fill(int64_t a, int64_t b, uint64_t m) {
     if (b - 1 - lo_ >= cap_) grow(b - 1);
-    for (int64_t t = a; t < b; ++t) ring_[static_cast<size_t>(t) & mask_] |= m;
-    if (b > hi_) hi_ = b;
+    for (int64_t t = a; t < std::min(b, hi_); ++t) ring_[static_cast<size_t>(t) & mask_] |= m;
+    if (b <= hi_) return;
+    if (a > hi_) clear(hi_, a);
+    for (int64_t t = std::max(a, hi_); t < b; ++t) ring_[static_cast<size_t>(t) & mask_] = m;
+    hi_ = b;
   }
   __attribute__((noinline)) void grow(int64_t last) {
     const size_t old_cap = ring_.size();
     size_t cap = old_cap ? old_cap : 1024;
     while (static_cast<int64_t>(cap) <= last - lo_) cap *= 2;
     std::vector<uint64_t> bigger(cap, 0);
-    for (int64_t t = lo_; t < lo_ + static_cast<int64_t>(old_cap); ++t)  // (hi_ lags inside book)
+    for (int64_t t = lo_; t < std::min(hi_, lo_ + static_cast<int64_t>(old_cap)); ++t)
       bigger[static_cast<size_t>(t) & (cap - 1)] = ring_[static_cast<size_t>(t) & mask_];
     ring_.swap(bigger);
     mask_ = cap - 1;
     cap_ = static_cast<int64_t>(cap);
   }
 
-  std::vector<uint64_t> ring_;  // slot t at t & mask_, for t in [lo_, lo_ + cap_); zero outside [lo_, hi_)
+  std::vector<uint64_t> ring_;  // slot t at t & mask_, for t in [lo_, hi_) (hi_ - lo_ <= cap_); other words stale
   size_t mask_ = 0;
   int64_t cap_ = 0;
   int64_t lo_ = 0;  // first slot of the window

@@ -337,15 +337,14 @@ void TimingCore::to_joint() {
     channel.calendar.for_each_booked([&](int64_t t) { joint_slots_.set(t, members); });
     for (size_t i = channel.writes.head; i < channel.writes.items.size(); ++i) {
       const PostedWrite &w = channel.writes.items[i];
-      joint_writes_.push_back(JointWrite{w.release, w.release_slot, w.slots, w.slots, members, 0});
+      joint_writes_.push_back(JointWrite{w.release, w.release_slot, w.slots, 0, members});
     }
   }
   // each group's writes are in release order: a stable sort keeps their order within a channel
   std::stable_sort(joint_writes_.begin(), joint_writes_.end(),
                    [](const JointWrite &a, const JointWrite &b) { return a.release < b.release; });
   joint_released_from_ = channels_[static_cast<size_t>(live_groups_[0])].writes.released_from;
-  write_head_.assign(static_cast<size_t>(cfg_.dram_channels), 0);
-  write_rem_.assign(static_cast<size_t>(cfg_.dram_channels), 0);
+  joint_head_ = 0;
   partly_booked_ = 0;
   joint_ = true;
   singletons_ = true;
@@ -356,20 +355,21 @@ void TimingCore::to_joint() {
 // of the window booked in all channels or none, and the same writes pending in all of them.
 // Returns whether it did.
 bool TimingCore::joint_to_lockstep() {
-  if (!joint_slots_.uniform(all_channels_) || partly_booked_) return false;
-  const size_t head = write_head_[0];
-  for (size_t h : write_head_)
-    if (h != head) return false;
+  if (partly_booked_ || !joint_slots_.uniform(all_channels_)) return false;
+  // every channel's head the same write, every write from there on for all channels with one share
+  // (joint_head_'s entry is pending somewhere: a drain moves the head past the landed ones)
+  const size_t head = joint_head_;
   for (size_t i = head; i < joint_writes_.size(); ++i) {
     const JointWrite &w = joint_writes_[i];
-    if (w.touched != all_channels_ || (w.plus != 0 && w.plus != all_channels_)) return false;
+    if (w.pending != all_channels_ || (w.plus != 0 && w.plus != all_channels_))  // (pending within touched)
+      return false;
   }
   Channel channel;
   channel.calendar.prune(joint_slots_.window_start());
   joint_slots_.for_each_run(all_channels_, [&](int64_t a, int64_t b) { channel.calendar.book(a, b - a); });
   for (size_t i = head; i < joint_writes_.size(); ++i) {
     const JointWrite &w = joint_writes_[i];
-    channel.writes.items.push_back(PostedWrite{w.release, w.plus ? w.more : w.less, w.release_slot});
+    channel.writes.items.push_back(PostedWrite{w.release, w.plus ? w.less + 1 : w.less, w.release_slot});
   }
   channel.writes.released_from = joint_released_from_;
   const int id = live_groups_[0];
@@ -378,74 +378,60 @@ bool TimingCore::joint_to_lockstep() {
   group_members_[static_cast<size_t>(id)] = all_channels_;
   live_groups_.assign(1, id);
   joint_writes_.clear();
+  joint_head_ = 0;
   joint_ = false;
   singletons_ = false;
   lockstep_ = true;
   return true;
 }
 
-// drain_writes on the joint write list: each write is booked for the channels that reach it (their
-// head is at or before it and no earlier write of theirs was left over in this drain) in one pass;
-// the same bookings, in the same order per channel, as the channels' own queues.
+// drain_writes on the joint write list: each write is booked for the channels that reach it (it is
+// pending in them and no earlier write of theirs was left over in this drain) in one pass; the same
+// bookings, in the same order per channel, as the channels' own queues.
 void TimingCore::drain_joint(double before, int64_t limit) {
-  const size_t n = write_head_.size();
-  size_t first = joint_writes_.size();
-  for (size_t h : write_head_) first = std::min(first, h);
-  uint64_t started = 0, stopped = 0;
+  uint64_t stopped = 0;  // the channels left over at a write of this drain: they book nothing after it
   int64_t released_from_slot = -1;
-  size_t i = first;
-  for (; i < joint_writes_.size(); ++i) {
-    if (started != all_channels_)
-      for (size_t c = 0; c < n; ++c)
-        if (write_head_[c] <= i) started |= uint64_t{1} << c;
-    const JointWrite &w = joint_writes_[i];
+  for (size_t i = joint_head_; i < joint_writes_.size(); ++i) {
+    JointWrite &w = joint_writes_[i];
     const double release = std::max(w.release, joint_released_from_);
     if (release >= before) break;
-    const uint64_t chans = w.touched & started & ~stopped;
+    const uint64_t chans = w.pending & ~stopped;
     if (!chans) continue;
     int64_t release_slot = w.release_slot;
     if (joint_released_from_ > w.release) {
       if (released_from_slot < 0) released_from_slot = slot_ceil_index(joint_released_from_);
       release_slot = std::max(release_slot, released_from_slot);
     }
-    write_drain_bookings_ += static_cast<uint64_t>(count_channels(chans));
-    ChannelSlots::Counts counts;
-    const uint64_t whole = chans & ~partly_booked_;
-    counts.two(whole & ~w.plus, w.less, whole & w.plus, w.more);
-    int64_t asked = w.less * count_channels(whole & ~w.plus) + w.more * count_channels(whole & w.plus);
-    for (uint64_t m = chans & partly_booked_; m; m &= m - 1) {  // their head, partly booked
-      const int c = __builtin_ctzll(m);
-      counts.set(uint64_t{1} << c, write_rem_[static_cast<size_t>(c)]);
-      asked += write_rem_[static_cast<size_t>(c)];
+    write_drain_bookings_ += static_cast<uint64_t>(chans == all_channels_ ? cfg_.dram_channels : count_channels(chans));
+    const uint64_t whole = chans & ~partly_booked_, partial = chans & partly_booked_;
+    // nothing of these channels is free before `from`; most writes find their shares free from there
+    const int64_t from = joint_slots_.first_free(release_slot, limit, chans);
+    uint64_t left = 0;
+    int64_t end = partial ? -1 : joint_slots_.book_two(from, chans & ~w.plus, w.less, chans & w.plus, limit);
+    if (end < 0) {
+      ChannelSlots::Counts counts;
+      counts.two(whole & ~w.plus, w.less, whole & w.plus, w.less + 1);
+      if (partial) counts.add(write_rem_, partial);  // their head, partly booked
+      end = joint_slots_.book(from, limit, counts, left);
+      if (partial | left) write_rem_.replace(counts, left, partial);  // the rest only from the horizon on
     }
-    partly_booked_ &= ~chans;
-    const int64_t end = joint_slots_.book(release_slot, limit, counts);
-    const uint64_t left = counts.nonzero();
-    int64_t not_booked = 0;
-    for (uint64_t m = left; m; m &= m - 1) {  // the rest only from the horizon on
-      const int c = __builtin_ctzll(m);
-      const int64_t r = counts.get(c);
-      write_rem_[static_cast<size_t>(c)] = r;
-      write_head_[static_cast<size_t>(c)] = i;
-      not_booked += r;
-    }
-    partly_booked_ |= left;
+    partly_booked_ = (partly_booked_ & ~chans) | left;
     stopped |= left;
-    busy_dram_slots_ += asked - not_booked;
+    w.pending &= ~(chans & ~left);
     if (chans & ~left)  // landed
       note_end(static_cast<double>(end) * burst_cycles_ + cfg_.dram_write_latency + cfg_.noc_latency);
     if (stopped == all_channels_) break;
   }
-  for (size_t c = 0; c < n; ++c)
-    if (((started & ~stopped) >> c) & 1) write_head_[c] = i;
   if (before < std::numeric_limits<double>::infinity())
     joint_released_from_ = std::max(joint_released_from_, before);
-  // drop the entries every channel is past
-  size_t done = joint_writes_.size();
-  for (size_t h : write_head_) done = std::min(done, h);
-  if (done > 0 && (done == joint_writes_.size() || (done >= 1024 && 2 * done >= joint_writes_.size()))) {
-    joint_writes_.erase(joint_writes_.begin(), joint_writes_.begin() + static_cast<std::ptrdiff_t>(done));
-    for (size_t &h : write_head_) h -= done;
+  // drop the entries every channel has landed
+  while (joint_head_ < joint_writes_.size() && joint_writes_[joint_head_].pending == 0) ++joint_head_;
+  if (joint_head_ == joint_writes_.size()) {
+    joint_writes_.clear();
+    joint_head_ = 0;
+  } else if (joint_head_ >= 1024 && 2 * joint_head_ >= joint_writes_.size()) {
+    joint_writes_.erase(joint_writes_.begin(), joint_writes_.begin() + static_cast<std::ptrdiff_t>(joint_head_));
+    joint_head_ = 0;
   }
 }
 
@@ -504,12 +490,19 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
     ++per_channel_requests_;
     const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
-    if (joint_slots_.free_from(start_slot)) {  // after every booking: the shares from the start on
+    // most reads find their shares' slots free from the start on: after every booking, or in a gap
+    if (joint_slots_.free_from(start_slot)) {
       end_slot = joint_slots_.book_free(start_slot, touched & ~plus, base, plus);
     } else {
-      ChannelSlots::Counts counts;
-      counts.two(touched & ~plus, base, plus, base + 1);
-      end_slot = std::max(end_slot, joint_slots_.book(start_slot, SlotCalendar::kNoLimit, counts));
+      const int64_t from = joint_slots_.first_free(start_slot, SlotCalendar::kNoLimit, touched);
+      end_slot = joint_slots_.book_two(from, touched & ~plus, base, plus);
+      if (end_slot < 0) {
+        ChannelSlots::Counts counts;
+        counts.two(touched & ~plus, base, plus, base + 1);
+        uint64_t left = 0;
+        end_slot = joint_slots_.book(from, SlotCalendar::kNoLimit, counts, left);
+      }
+      end_slot = std::max(start_slot, end_slot);
     }
     busy_dram_slots_ += n_bursts;
   } else if (singletons_) {
@@ -549,21 +542,22 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
 // channel time is booked by drain_writes.
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
   double accepted = start;
+  busy_dram_slots_ += n_bursts;  // booked by a drain before the trace ends (finish drains them all)
   const int64_t start_slot = slot_ceil_index(start);
   if (joint_) {
     ++per_channel_requests_;
     const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
-    const JointWrite w{start, start_slot, base, base + 1, touched, plus};  // shares in burst slots
-    // after the writes released no later (two cores' stores may arrive out of release order); no
-    // channel's head is after it (every write before a head was released before an earlier horizon)
-    size_t at = joint_writes_.size();
-    while (at > 0 && joint_writes_[at - 1].release > start) --at;
-    joint_writes_.insert(joint_writes_.begin() + static_cast<std::ptrdiff_t>(at), w);
-    if (at + 1 < joint_writes_.size())
-      for (size_t &h : write_head_)
-        if (h > at) ++h;
-    posted_write_shares_ += static_cast<uint64_t>(count_channels(touched));
+    const JointWrite w{start, start_slot, base, plus, touched};  // shares in burst slots
+    // after the writes released no later (two cores' stores may arrive out of release order); every
+    // landed write was released before an earlier horizon, so before this one
+    // (an insertion step: the few later entries move up one by one, no search and move apart)
+    joint_writes_.push_back(w);
+    JointWrite *const writes = joint_writes_.data();
+    size_t at = joint_writes_.size() - 1;
+    for (; at > joint_head_ && writes[at - 1].release > start; --at) writes[at] = writes[at - 1];
+    writes[at] = w;
+    posted_write_shares_ += static_cast<uint64_t>(base > 0 ? cfg_.dram_channels : extra);  // the channels touched
     // the longest share leaves last (the same double for_each_channel_share's durations give)
     accepted = std::max(accepted, start + static_cast<double>(extra > 0 ? base + 1 : base) * burst_cycles_);
     count_request();
@@ -617,7 +611,6 @@ void TimingCore::drain_writes(double before) {
       int64_t left = 0;
       write_drain_bookings_ += static_cast<uint64_t>(copies);
       const int64_t end = channel.calendar.book_limited(release_slot, w.slots, limit, left);
-      busy_dram_slots_ += (w.slots - left) * copies;
       if (left > 0) {  // the rest only from the horizon on: the calendar before it is pruned
         w.slots = left;
         break;

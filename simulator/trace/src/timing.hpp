@@ -433,10 +433,12 @@ class TimingCore {
       }
     }
     // Two cores' stores may arrive out of release order, usually near the back.
-    void insert(const PostedWrite &w) {
-      auto at = items.end();
-      while (at - items.begin() > static_cast<std::ptrdiff_t>(head) && std::prev(at)->release > w.release) --at;
-      items.insert(at, w);
+    void insert(const PostedWrite &w) {  // an insertion step: the later entries move up one by one
+      items.push_back(w);
+      PostedWrite *const q = items.data();
+      size_t at = items.size() - 1;
+      for (; at > head && q[at - 1].release > w.release; --at) q[at] = q[at - 1];
+      q[at] = w;
     }
     bool operator==(const WriteQueue &o) const {
       return released_from == o.released_from && items.size() - head == o.items.size() - o.head &&
@@ -466,14 +468,19 @@ class TimingCore {
   struct JointWrite {
     double release;
     int64_t release_slot;  // slot_ceil_index(release)
-    int64_t less, more;    // burst slots of the touched channels outside / inside `plus`
-    uint64_t touched, plus;
+    int64_t less;          // burst slots of the touched channels outside `plus`; those in it take less + 1
+    uint64_t plus;
+    uint64_t pending;  // the channels it touches that have not landed it (a channel lands its writes in order)
   };
-  std::vector<JointWrite> joint_writes_;  // in release order (stable)
-  std::vector<size_t> write_head_;        // per channel: its first write not landed (entries before are landed or not its)
-  std::vector<int64_t> write_rem_;        // per channel: slots left of its head write, when partly booked
-  uint64_t partly_booked_ = 0;            // the channels whose write_rem_ counts
-  double joint_released_from_ = 0;        // WriteQueue::released_from, the same for every channel
+  // In release order (stable); entries before joint_head_ have landed in every channel. A channel's
+  // first pending entry is its head: the per-channel queues' front, without a head per channel.
+  std::vector<JointWrite> joint_writes_;
+  size_t joint_head_ = 0;
+  // The slots left of the head write of the channels in partly_booked_ (bit-sliced, as the counts a
+  // booking takes: a drain merges and splits them with mask operations, not channel by channel).
+  ChannelSlots::Counts write_rem_;
+  uint64_t partly_booked_ = 0;
+  double joint_released_from_ = 0;  // WriteQueue::released_from, the same for every channel
   void to_joint();
   bool joint_to_lockstep();
   void drain_joint(double before, int64_t limit);

@@ -61,14 +61,31 @@ int check_channel_slots(std::mt19937_64 &rng, int64_t &bookings) {
       }
       const int64_t limit = rng() % 3 == 0 ? start + static_cast<int64_t>(rng() % 60) : npusim::SlotCalendar::kNoLimit;
       // from a start after every booking, with a request's shares: the booking without a scan
-      const bool free_start = !mixed && base > 0 && cal.free_from(start) && start + base + 1 <= limit && rng() % 2;
       uint64_t more = 0, less = 0;
       for (int c = 0; c < channels; ++c)
         if (k[static_cast<size_t>(c)] == base + 1) more |= uint64_t{1} << c;
         else if (k[static_cast<size_t>(c)] == base) less |= uint64_t{1} << c;
-      if (free_start) counts = npusim::ChannelSlots::Counts();  // nothing left
-      const int64_t got = free_start ? cal.book_free(start, less, base, more) : cal.book(start, limit, counts);
-      int64_t want = start;
+      uint64_t booking = 0;  // the channels with slots to book
+      for (int c = 0; c < channels; ++c)
+        if (k[static_cast<size_t>(c)] > 0) booking |= uint64_t{1} << c;
+      // from the first slot where one of them is free (the same bookings; none completed: got == from)
+      const int64_t from = rng() % 2 ? cal.first_free(start, limit, booking) : start;
+      // a request's shares: first without the count, when their slots are free (as a DRAM read)
+      int64_t got = -1;
+      if (!mixed && (less | more) && cal.free_from(from) && from + base + 1 <= limit && rng() % 2)
+        got = cal.book_free(from, less, base, more);  // (a request touches some channel)
+      else if (!mixed && rng() % 2)
+        got = cal.book_two(from, less, base, more, limit);
+      const bool two = got >= 0;
+      if (two) counts = npusim::ChannelSlots::Counts();  // nothing left
+      uint64_t left_mask = 0;
+      if (!two) got = cal.book(from, limit, counts, left_mask);
+      if (!two && left_mask != counts.nonzero()) {
+        std::printf("channel slots round %d step %d: channels left %llx, counts %llx\n", round, step,
+                    (unsigned long long)left_mask, (unsigned long long)counts.nonzero());
+        return 1;
+      }
+      int64_t want = from;
       for (int c = 0; c < channels; ++c) {
         int64_t left = 0;
         if (k[static_cast<size_t>(c)] == 0) continue;
@@ -89,6 +106,38 @@ int check_channel_slots(std::mt19937_64 &rng, int64_t &bookings) {
       if (rng() % 16 == 0) {
         horizon += static_cast<int64_t>(rng() % 300);
         cal.prune(horizon);
+      }
+      if (rng() % 8 == 0) {  // single slots booked directly (as a change of representation does)
+        const int64_t t = horizon + static_cast<int64_t>(rng() % 2500);
+        const uint64_t m = rng() & (channels == 64 ? ~uint64_t{0} : (uint64_t{1} << channels) - 1);
+        cal.set(t, m);
+        for (int c = 0; c < channels; ++c)
+          if ((m >> c) & 1) {
+            std::vector<bool> &busy = ref[static_cast<size_t>(c)].busy;
+            if (static_cast<size_t>(t) >= busy.size()) busy.resize(static_cast<size_t>(t) + 1024, false);
+            busy[static_cast<size_t>(t)] = true;
+          }
+      }
+      if (rng() % 4 == 0) {  // every slot of the window as the references have it (pruned words are stale, not cleared)
+        const uint64_t all = channels == 64 ? ~uint64_t{0} : (uint64_t{1} << channels) - 1;
+        bool uniform = true;
+        for (int64_t t = horizon; t < horizon + 5000; ++t) {
+          uint64_t want_m = 0;
+          for (int c = 0; c < channels; ++c) {
+            const std::vector<bool> &busy = ref[static_cast<size_t>(c)].busy;
+            if (static_cast<size_t>(t) < busy.size() && busy[static_cast<size_t>(t)]) want_m |= uint64_t{1} << c;
+          }
+          if (cal.at(t) != want_m) {
+            std::printf("channel slots round %d step %d: slot %lld booked in %llx, reference %llx\n", round, step,
+                        (long long)t, (unsigned long long)cal.at(t), (unsigned long long)want_m);
+            return 1;
+          }
+          if (want_m != 0 && want_m != all) uniform = false;
+        }
+        if (cal.uniform(all) != uniform) {
+          std::printf("channel slots round %d step %d: uniform %d, reference %d\n", round, step, cal.uniform(all), uniform);
+          return 1;
+        }
       }
     }
   }
