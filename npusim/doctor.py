@@ -235,7 +235,10 @@ def check_zig_cc(work: Path) -> str:
         if not flags & EF_RISCV_RVC or flags & 0x6 != EF_RISCV_FLOAT_ABI_DOUBLE:
             raise Missing(f"zig cc output {obj} has e_flags {flags:#x}, expected RVC + double-float ABI", hint)
     version = _run([*zig[:-1], "version"], "zig version", hint, work).stdout.strip()
-    clang = _run([*zig, "--version"], "zig cc --version", hint, work).stdout.splitlines()[0]
+    # With the RISC-V target, as everything npusim compiles with zig: without one, zig first looks
+    # for the host's libc installation, which failed now and then under parallel tests ("failed to
+    # find libc installation: FileSystem") although npusim never builds for the host with zig.
+    clang = _run([*zig, "-target", RISCV_CFLAGS[1], "--version"], "zig cc --version", hint, work).stdout.splitlines()[0]
     clang_version = re.search(r"clang version (\S+)", clang)
     return (f"zig {version} (clang {clang_version.group(1) if clang_version else '?'}): "
             f"rv64gcv objects from {' and '.join(sources)}")
