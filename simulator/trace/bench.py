@@ -4,7 +4,9 @@
   producer (trace.so) runs and the end-of-trace write drain (the simulator's
   own wall time of npusim_trace_main and finish(), from its report), on launches of >= 10^6 records: the
   elementwise add, the compiler's softmax and the 2-D softmax fixture on one
-  and two cores. Also printed: the same per second of the simulator's CPU
+  and two cores; the best of --repeat runs per launch, the runs taken in
+  turns over the launches (this machine's speed changes over minutes: a
+  slow minute should not take every run of one launch). Also printed: the same per second of the simulator's CPU
   time (on a shared machine the wall time counts other processes' turns);
 * per-launch overhead: wall time of a whole simulate() call at a one-tile size
   (process start, dlopen, attribute/config files, report), trace.so cached;
@@ -46,12 +48,22 @@ def _kernel(name: str) -> dict:
     return {"mlir": (DATA / f"{name}.mlir").read_text(), "meta": json.loads((DATA / f"{name}.json").read_text())}
 
 
-def throughput(name: str, shape: list[int], config: str, repeat: int) -> dict:
-    """Best of `repeat` runs: records per second of the simulator's own run of the producer."""
+def throughput(cases: list[tuple[str, list[int], str]], repeat: int) -> list[dict]:
+    """Per case, the best of `repeat` runs: records per second of the simulator's own run of the
+    producer. The runs go round the cases (case 1, 2, ..., then again), so each case's runs are
+    spread over the whole benchmark: on a shared machine whose speed changes over minutes, a slow
+    minute does not take every run of one case."""
     from simulator.trace import simulate
 
-    kernel, cost = _kernel(name), DATA / f"{name}_cost.json"
-    runs = [simulate(kernel, shape_args=shape, config=config, cost_table=cost) for _ in range(repeat)]
+    inputs = [(_kernel(name), DATA / f"{name}_cost.json") for name, _, _ in cases]
+    runs: list[list] = [[] for _ in cases]
+    for _ in range(repeat):
+        for i, ((name, shape, config), (kernel, cost)) in enumerate(zip(cases, inputs)):
+            runs[i].append(simulate(kernel, shape_args=shape, config=config, cost_table=cost))
+    return [_figures(name, config, case_runs) for (name, _, config), case_runs in zip(cases, runs)]
+
+
+def _figures(name: str, config: str, runs: list) -> dict:
     best = min(runs, key=lambda r: r.stats["sim_wall_s"])
     return {"kernel": name, "config": config, "shape_args": best.shape_args, "trace_records": best.trace_records,
             "cycles": best.cycles, "sim_wall_s": best.stats["sim_wall_s"],
@@ -80,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     cases = [("add", [n], "tpuv3-1core"), ("add", [n], "tpuv3-2core"),
              ("compiler_softmax", [1000, 100000], "tpuv3-1core"), ("compiler_softmax", [1000, 100000], "tpuv3-2core"),
              ("softmax", [80000, 2000], "tpuv3-1core"), ("softmax", [80000, 2000], "tpuv3-2core")]
-    results = [throughput(name, shape, config, args.repeat) for name, shape, config in cases]
+    results = throughput(cases, args.repeat)
     def cpu_s() -> float:  # this process and its waited-for children (the simulator runs)
         return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
                                                     resource.getrusage(resource.RUSAGE_CHILDREN)))
