@@ -436,17 +436,11 @@ class ChannelSlots {
     if (!both) return start;
     const int64_t end = start + a + (mb ? 1 : 0);
     if (end > limit) return -1;
+    if (start >= hi_) return book_free(start, ma, a, mb);  // after every booking
     if (end - lo_ > cap_) grow(end - 1);
     uint64_t *const ring = ring_.data();
     const size_t mask = mask_;
     const int64_t last = start + a;  // the slot only mb takes
-    if (start >= hi_) {  // after every booking
-      if (start > hi_) clear(hi_, start);  // an idle gap: its stale words become part of the window
-      for (int64_t t = start; t < last; ++t) ring[static_cast<size_t>(t) & mask] = both;
-      if (mb) ring[static_cast<size_t>(last) & mask] = mb;
-      hi_ = end;
-      return end;
-    }
     const int64_t busy_end = std::min(last, hi_);
     const bool last_busy = last < hi_;
     int64_t t = start;

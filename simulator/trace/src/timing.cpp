@@ -549,14 +549,8 @@ double TimingCore::post_write(double start, int64_t first_burst, int64_t n_burst
     const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
     const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
     const JointWrite w{start, start_slot, base, plus, touched};  // shares in burst slots
-    // after the writes released no later (two cores' stores may arrive out of release order); every
-    // landed write was released before an earlier horizon, so before this one
-    // (an insertion step: the few later entries move up one by one, no search and move apart)
-    joint_writes_.push_back(w);
-    JointWrite *const writes = joint_writes_.data();
-    size_t at = joint_writes_.size() - 1;
-    for (; at > joint_head_ && writes[at - 1].release > start; --at) writes[at] = writes[at - 1];
-    writes[at] = w;
+    // (every landed write, before joint_head_, was released before an earlier horizon: before this one)
+    insert_by_release(joint_writes_, joint_head_, w);
     posted_write_shares_ += static_cast<uint64_t>(base > 0 ? cfg_.dram_channels : extra);  // the channels touched
     // the longest share leaves last (the same double for_each_channel_share's durations give)
     accepted = std::max(accepted, start + static_cast<double>(extra > 0 ? base + 1 : base) * burst_cycles_);

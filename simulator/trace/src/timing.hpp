@@ -415,6 +415,17 @@ class TimingCore {
     int64_t release_slot;  // slot_ceil_index(release): the drain books from there (computed once per store)
     bool operator==(const PostedWrite &o) const { return release == o.release && slots == o.slots; }
   };
+  // Puts w into items[head..] after the entries released no later than it (stable among equal
+  // releases): an insertion step, the few later entries move up one by one (two cores' stores may
+  // arrive out of release order, usually near the back).
+  template <typename Write>
+  static void insert_by_release(std::vector<Write> &items, size_t head, const Write &w) {
+    items.push_back(w);
+    Write *const q = items.data();
+    size_t at = items.size() - 1;
+    for (; at > head && q[at - 1].release > w.release; --at) q[at] = q[at - 1];
+    q[at] = w;
+  }
   // A channel's posted writes in release order (stable: program order among
   // equal releases): a vector whose consumed front is dropped in bulk.
   struct WriteQueue {
@@ -432,14 +443,7 @@ class TimingCore {
         head = 0;
       }
     }
-    // Two cores' stores may arrive out of release order, usually near the back.
-    void insert(const PostedWrite &w) {  // an insertion step: the later entries move up one by one
-      items.push_back(w);
-      PostedWrite *const q = items.data();
-      size_t at = items.size() - 1;
-      for (; at > head && q[at - 1].release > w.release; --at) q[at] = q[at - 1];
-      q[at] = w;
-    }
+    void insert(const PostedWrite &w) { insert_by_release(items, head, w); }
     bool operator==(const WriteQueue &o) const {
       return released_from == o.released_from && items.size() - head == o.items.size() - o.head &&
              std::equal(items.begin() + static_cast<std::ptrdiff_t>(head), items.end(),
