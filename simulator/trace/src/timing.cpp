@@ -824,38 +824,12 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
   double occupancy, peak;
   cost->at(n_elems, occupancy, peak);
   const double latency = n_elems > 0 ? cost->latency : 0;
-  double start, done;
-  if (in_work_item_) {
-    // one pass over each mask: the slots it finds are marked below (the buffers of one core)
-    Slot *read_slots[kMaxSpads], *write_slots[kMaxSpads];
-    int n_read = 0, n_write = 0;
-    start = std::max(c.gate, c.vector_free);
-    for_each_buffer(reads, [&](int b) {
-      Slot *s = c.current[b];
-      if (!s->written()) read_unwritten("compute tile", tile_id, b, slot_index(c, b));
-      start = std::max(start, s->ready);
-      read_slots[n_read++] = s;
-    });
-    for_each_buffer(writes, [&](int b) {
-      Slot *s = (reads >> b) & 1 ? c.current[b] : &next_slot(c, b);
-      start = std::max(start, std::max(s->free, s->ready));  // (an unwritten slot's ready is below its free)
-      write_slots[n_write++] = s;
-    });
-    if (cost->after_previous) start = std::max(start, c.vector_result);
-    done = start + occupancy + latency;
-    for (int i = 0; i < n_read; ++i) read_slots[i]->free = std::max(read_slots[i]->free, start + occupancy);
-    for (int i = 0; i < n_write; ++i) {
-      write_slots[i]->ready = done;
-      write_slots[i]->free = std::max(write_slots[i]->free, done);
-    }
-  } else {
-    start = std::max({c.gate, c.vector_free, read_ready(c, reads, "compute tile", tile_id),
-                      write_slots_free(c, writes, reads)});
-    if (cost->after_previous) start = std::max(start, c.vector_result);
-    done = start + occupancy + latency;
-    mark_read(c, reads, start + occupancy);
-    mark_written(c, writes, done);
-  }
+  double start = std::max({c.gate, c.vector_free, read_ready(c, reads, "compute tile", tile_id),
+                           write_slots_free(c, writes, reads)});
+  if (cost->after_previous) start = std::max(start, c.vector_result);
+  const double done = start + occupancy + latency;
+  mark_read(c, reads, start + occupancy);
+  mark_written(c, writes, done);
   c.vector_free = start + occupancy;
   c.vector_result = std::max(c.vector_result, done);
   c.busy_vector += occupancy;
