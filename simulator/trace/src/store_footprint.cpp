@@ -37,8 +37,8 @@ void StoreFootprint::flush_block(Stored &s, int32_t arg) {
 
 bool StoreFootprint::starts_block(Stored &s, int64_t offset, int64_t d0, int64_t stride0, int64_t d1,
                                   int64_t stride1) {
-  const bool contiguous = stride0 == 1 && (d1 == 1 || stride1 == d0);
-  const int64_t rows = contiguous ? 1 : d1, length = contiguous ? d0 * d1 : d0, step = contiguous ? 0 : stride1;
+  const Rows shape = rows_of(d0, stride0, d1, stride1);
+  const int64_t rows = shape.rows, length = shape.length, step = shape.step;
   // rows of unit stride, each ending before the next begins; strided elements are not searched here
   if (stride0 != 1 || (rows > 1 && (step <= 0 || length > step)) || !s.pages.empty()) return false;
   constexpr int64_t kNone = std::numeric_limits<int64_t>::max();
@@ -65,8 +65,7 @@ bool StoreFootprint::starts_block(Stored &s, int64_t offset, int64_t d0, int64_t
 
 void StoreFootprint::add_searched(Stored &s, int32_t arg, int64_t offset, int64_t d0, int64_t stride0, int64_t d1,
                                   int64_t stride1) {
-  const bool contiguous = stride0 == 1 && (d1 == 1 || stride1 == d0);
-  if (contiguous) {
+  if (rows_of(d0, stride0, d1, stride1).contiguous) {
     add_run(s, arg, offset, offset + d0 * d1);
     return;
   }

@@ -33,11 +33,10 @@ class StoreFootprint {
     if (d0 <= 0 || d1 <= 0) return;
     Stored &s = stored(arg);
     const Block &b = s.block;
-    const bool contiguous = stride0 == 1 && (d1 == 1 || stride1 == d0);
-    const int64_t rows = contiguous ? 1 : d1, length = contiguous ? d0 * d1 : d0;
-    if (stride0 == 1 && rows == b.rows && (rows == 1 || stride1 == b.step) && offset == b.begin + b.length &&
-        length <= b.room - b.length) {
-      s.block.length += length;  // every row continues where the last store stopped, inside its room
+    const Rows r = rows_of(d0, stride0, d1, stride1);
+    if (stride0 == 1 && r.rows == b.rows && (r.rows == 1 || r.step == b.step) && offset == b.begin + b.length &&
+        r.length <= b.room - b.length) {
+      s.block.length += r.length;  // every row continues where the last store stopped, inside its room
       return;
     }
     add_slow(s, arg, offset, d0, stride0, d1, stride1);
@@ -45,6 +44,16 @@ class StoreFootprint {
 
  private:
   using Runs = std::map<int64_t, int64_t>;  // begin -> end
+
+  // A descriptor's rows: one when its d1 rows of d0 close up (contiguous), else d1 rows of d0 at stride1.
+  struct Rows {
+    bool contiguous;
+    int64_t rows, length, step;
+  };
+  static Rows rows_of(int64_t d0, int64_t stride0, int64_t d1, int64_t stride1) {
+    if (stride0 == 1 && (d1 == 1 || stride1 == d0)) return Rows{true, 1, d0 * d1, 0};
+    return Rows{false, d1, d0, stride1};
+  }
 
   // The rows a tile loop is filling, kept out of the runs until a store does not continue them:
   // row r holds [begin + r * step, begin + r * step + length). The loop's next store usually
