@@ -81,6 +81,12 @@ double TileCost::occupancy(int64_t n) const {
   return cycles;
 }
 
+void TileCost::remember(int64_t n) const {
+  memo_occupancy_ = occupancy(n);
+  memo_peak_ = peak_work(n);
+  memo_n_ = n;
+}
+
 double TileCost::peak_work(int64_t n) const {
   if (n <= 0) return 0;
   double cycles = fixed_cycles + cycles_per_elem * static_cast<double>(n);
@@ -161,6 +167,7 @@ TimingCore::TimingCore(const Config &cfg, const KernelInfo &info, std::map<int, 
     if (kv.first < 0) throw std::runtime_error("cost table: negative tile id " + std::to_string(kv.first));
     cost_by_id_[static_cast<size_t>(kv.first)] = kv.second;
   }
+  n_cost_ids_ = static_cast<uint32_t>(cost_by_id_.size());
   tile_stats_.resize(std::min<size_t>(cost_by_id_.size(), kTileStatsDense));
 
   double bytes_per_cycle = cfg_.dram_gbps_per_channel * 1000.0 / cfg_.core_freq_mhz;
@@ -703,20 +710,29 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
                            ((d0 | d1 | offset) < 0) | (static_cast<uint32_t>(spad) >= kMaxSpads),
                        0))
     reject_dma(dir, arg, spad, elem_bits, offset, d0, d1, kMaxSpads);
-  const uint64_t mask = uint64_t{1} << spad;
-  if (dir == 1) stored_.add(arg, offset, d0, stride0, d1, stride1);
+  // a load and a store share little past the checks: each its own straight path
+  if (dir == 0)
+    dma_transfer<false>(arg, spad, elem_bits, offset, d0, stride0, d1, stride1, tag, slot);
+  else
+    dma_transfer<true>(arg, spad, elem_bits, offset, d0, stride0, d1, stride1, tag, slot);
+}
+
+template <bool kStore>
+inline void TimingCore::dma_transfer(int32_t arg, int32_t spad, int32_t elem_bits, int64_t offset, int64_t d0,
+                                     int64_t stride0, int64_t d1, int64_t stride1, int32_t tag, int64_t slot) {
+  if (kStore) stored_.add(arg, offset, d0, stride0, d1, stride1);
   Core &c = core();
   issue_descriptor(c);
   double start = c.issue;
   // One buffer: its slot directly (write_slots_free / read_ready, mark_written / mark_read for one
   // bit), except a load outside a work item, which writes every core's buffer.
   Slot *own = nullptr;
-  if (dir == 0) {
+  if (!kStore) {
     if (in_work_item_) {
       own = &next_slot(c, spad);
       start = std::max(start, std::max(own->free, own->ready));
     } else {
-      start = std::max(start, write_slots_free(c, mask, 0));
+      start = std::max(start, write_slots_free(c, uint64_t{1} << spad, 0));
     }
   } else {
     own = &current_slot(c, spad);
@@ -750,16 +766,16 @@ void TimingCore::dma(int32_t dir, int32_t arg, int32_t spad, int32_t elem_bits, 
     dram_bursts_ += static_cast<uint64_t>(bursts);
     dram_bytes_ += static_cast<uint64_t>(d0 * d1 * elem_bytes);
     const int64_t first_burst = interleave_divisor_.div((static_cast<int64_t>(arg) << 32) + offset * elem_bytes);
-    done = dir == 0 ? dram_transfer(start, first_burst, bursts, cfg_.dram_read_latency)
-                    : post_write(start, first_burst, bursts);
+    done = kStore ? post_write(start, first_burst, bursts)
+                  : dram_transfer(start, first_burst, bursts, cfg_.dram_read_latency);
   }
-  if (dir == 1) {  // the scratchpad slot is free once its data left for the controller's write queue
+  if (kStore) {  // the scratchpad slot is free once its data left for the controller's write queue
     own->free = std::max(own->free, done);
   } else if (own) {
     own->ready = done;
     own->free = std::max(own->free, done);
   } else {
-    mark_written(c, mask, done);
+    mark_written(c, uint64_t{1} << spad, done);
   }
   finish_dma(c, done, tag, slot);
 }
@@ -817,7 +833,7 @@ void TimingCore::compute(int32_t tile_id, int64_t n_elems, uint64_t reads, uint6
   if (n_elems < 0) throw TraceError("compute tile " + std::to_string(tile_id) + " with a negative element count");
   Core &c = core();
   const TileCost *cost = &no_cost_;
-  if (static_cast<uint32_t>(tile_id) < cost_by_id_.size() && cost_by_id_[static_cast<size_t>(tile_id)].defined)
+  if (static_cast<uint32_t>(tile_id) < n_cost_ids_ && cost_by_id_[static_cast<size_t>(tile_id)].defined)
     cost = &cost_by_id_[static_cast<size_t>(tile_id)];
   else
     missing_cost(tile_id);

@@ -123,16 +123,14 @@ struct TileCost {
   // occupancy and peak_work of the last n asked for: a tile loop repeats its full size, and the
   // per-width ceil and division cost more than the rest of a compute event
   void at(int64_t n, double &occupancy_out, double &peak_out) const {
-    if (n != memo_n_) {
-      memo_occupancy_ = occupancy(n);
-      memo_peak_ = peak_work(n);
-      memo_n_ = n;
-    }
+    if (n != memo_n_) remember(n);
     occupancy_out = memo_occupancy_;
     peak_out = memo_peak_;
   }
 
  private:
+  // Out of line: inlined, its vectorised loops made every compute event realign the stack.
+  __attribute__((noinline)) void remember(int64_t n) const;
   mutable int64_t memo_n_ = -1;
   mutable double memo_occupancy_ = 0, memo_peak_ = 0;
 };
@@ -309,6 +307,10 @@ class TimingCore {
   double post_write(double start, int64_t first_burst, int64_t n_bursts);
   void drain_writes(double before);
   NPUSIM_INLINE void finish_dma(Core &c, double done, int32_t tag, int64_t slot);
+  // dma() past its checks, for a load or a store
+  template <bool kStore>
+  NPUSIM_INLINE void dma_transfer(int32_t arg, int32_t spad, int32_t elem_bits, int64_t offset, int64_t d0,
+                                  int64_t stride0, int64_t d1, int64_t stride1, int32_t tag, int64_t slot);
   void note_end(double t) {
     if (t > end_time_) end_time_ = t;
   }
@@ -398,6 +400,7 @@ class TimingCore {
   KernelInfo info_;
   std::map<int, TileCost> costs_;
   std::vector<TileCost> cost_by_id_;
+  uint32_t n_cost_ids_ = 0;  // cost_by_id_.size() (a size() of 88-byte entries is a multiply per event)
   const TileCost no_cost_{};  // a tile without a cost (allow_missing_costs): occupancy and latency 0
   __attribute__((noinline, cold)) void missing_cost(int32_t tile_id);
   bool allow_missing_costs_ = false;
