@@ -81,10 +81,13 @@ double TileCost::occupancy(int64_t n) const {
   return cycles;
 }
 
-void TileCost::remember(int64_t n) const {
-  memo_occupancy_ = occupancy(n);
-  memo_peak_ = peak_work(n);
-  memo_n_ = n;
+const TileCost::Memo *TileCost::remember(int64_t n) const {
+  Memo &m = memo_[next_memo_];
+  next_memo_ ^= 1;
+  m.occupancy = occupancy(n);
+  m.peak = peak_work(n);
+  m.n = n;
+  return &m;
 }
 
 double TileCost::peak_work(int64_t n) const {

@@ -120,19 +120,29 @@ struct TileCost {
   // The same ops at the unit's peak throughput (no partial vector op rounded
   // up): what the physical-limit check takes as the vector work.
   double peak_work(int64_t n) const;
-  // occupancy and peak_work of the last n asked for: a tile loop repeats its full size, and the
-  // per-width ceil and division cost more than the rest of a compute event
+  // occupancy and peak_work of the last two n asked for: a tile loop repeats its full size, then
+  // its tail's (the 2-D softmax: 15 tiles of 1024, one of 640, per pass), and the per-width ceil
+  // and division cost more than the rest of a compute event
   void at(int64_t n, double &occupancy_out, double &peak_out) const {
-    if (n != memo_n_) remember(n);
-    occupancy_out = memo_occupancy_;
-    peak_out = memo_peak_;
+    const Memo *m = &memo_[0];
+    if (n != m->n) {
+      m = &memo_[1];
+      if (n != m->n) m = remember(n);
+    }
+    occupancy_out = m->occupancy;
+    peak_out = m->peak;
   }
 
  private:
+  struct Memo {
+    int64_t n = -1;
+    double occupancy = 0, peak = 0;
+  };
   // Out of line: inlined, its vectorised loops made every compute event realign the stack.
-  __attribute__((noinline)) void remember(int64_t n) const;
-  mutable int64_t memo_n_ = -1;
-  mutable double memo_occupancy_ = 0, memo_peak_ = 0;
+  // Replaces the entries in turn.
+  __attribute__((noinline)) const Memo *remember(int64_t n) const;
+  mutable Memo memo_[2];
+  mutable int next_memo_ = 0;  // the entry remember() replaces next
 };
 
 struct SpadBuffer {
