@@ -409,11 +409,13 @@ class ChannelSlots {
     const int64_t end = start + a + (mb ? 1 : 0);
     if (end - lo_ > cap_) grow(end - 1);
     if (start > hi_) clear(hi_, start);  // an idle gap: its stale words become part of the window
+    // locals: a store through the ring (uint64_t) may alias mask_ (size_t) for the compiler
     uint64_t *const ring = ring_.data();
+    const size_t mask = mask_;
     const uint64_t both = ma | mb;
-    for (int64_t t = start; t < start + a; ++t) ring[static_cast<size_t>(t) & mask_] = both;
-    if (mb) ring[static_cast<size_t>(start + a) & mask_] = mb;
-    if (end > hi_) hi_ = end;
+    for (int64_t t = start; t < start + a; ++t) ring[static_cast<size_t>(t) & mask] = both;
+    if (mb) ring[static_cast<size_t>(start + a) & mask] = mb;
+    hi_ = end;  // (start >= hi_)
     return end;
   }
   // The first slot at or after `start` where one of the channels of `m` is free, or a slot at or
@@ -460,6 +462,15 @@ class ChannelSlots {
     }
     if (end > hi_) hi_ = end;
     return end;
+  }
+
+  // book() with counts a on the channels of ma and a + 1 on those of mb, no limit (where book_two
+  // found a busy slot): out of line, the counts' planes stay off the callers' stack frames.
+  __attribute__((noinline)) int64_t book_shares(int64_t start, uint64_t ma, int64_t a, uint64_t mb) {
+    Counts counts;
+    counts.two(ma, a, mb, a + 1);
+    uint64_t left = 0;
+    return book(start, INT64_MAX, counts, left);
   }
 
   // Books slot t in the channels of `m`.
