@@ -538,7 +538,9 @@ inline double TimingCore::dram_transfer(double start, int64_t first_burst, int64
 // in the joint calendar; returns one past the last slot booked (at least start_slot).
 int64_t TimingCore::book_read(int64_t start_slot, int64_t first_burst, int64_t n_bursts) {
   if (!joint_) {
-    if (lockstep_ && channel_divisor_.mod(n_bursts) == 0) {  // every channel one state, the same share
+    // every channel one state, the same share: for_each_channel_share's lockstep call with the share
+    // in whole bursts (its duration * inv rounds back to them)
+    if (lockstep_ && channel_divisor_.mod(n_bursts) == 0) {
       ++lockstep_requests_;
       busy_dram_slots_ += n_bursts;
       SlotCalendar &calendar = channels_[static_cast<size_t>(live_groups_[0])].calendar;
@@ -593,11 +595,13 @@ int64_t TimingCore::book_read_channels(int64_t start_slot, int64_t first_burst, 
 // A store's bursts leave for the controller's write queue at the channels'
 // rate (as if the channels were free); returns when the last has left. Its
 // channel time is booked by drain_writes.
-// A store on the joint calendar is one entry of the joint write list; the channels' own queues are
-// post_write_channels (out of line: this path keeps a small stack frame).
+//
+// Here a store on the joint calendar (one entry of the joint write list) and one in lockstep (one
+// entry of the group's queue); the other groupings are post_write_channels (out of line: this
+// function keeps a small stack frame).
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
   if (!joint_) {
-    if (lockstep_ && channel_divisor_.mod(n_bursts) == 0) {  // every channel one state, the same share
+    if (lockstep_ && channel_divisor_.mod(n_bursts) == 0) {  // as in book_read
       ++lockstep_requests_;
       busy_dram_slots_ += n_bursts;
       const int64_t share = channel_divisor_.div(n_bursts);
