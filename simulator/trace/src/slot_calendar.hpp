@@ -268,6 +268,23 @@ class ChannelSlots {
       planes = std::max(planes, o.planes);
       while (planes > 0 && plane[planes - 1] == 0) --planes;
     }
+    // The count of every channel of `mask` when they are all equal, else -1.
+    int64_t uniform(uint64_t mask) const {
+      int64_t v = 0;
+      for (int i = 0; i < planes; ++i) {
+        const uint64_t b = plane[i] & mask;
+        if (b == mask)
+          v |= int64_t{1} << i;
+        else if (b)
+          return -1;
+      }
+      return v;
+    }
+    // Sets the counts of `mask` to 0 (replace's planes: the top zero planes dropped).
+    void drop(uint64_t mask) {
+      for (int i = 0; i < std::max(planes, 4); ++i) plane[i] &= ~mask;
+      while (planes > 0 && plane[planes - 1] == 0) --planes;
+    }
     int64_t get(int c) const {
       int64_t v = 0;
       for (int i = 0; i < planes; ++i) v |= static_cast<int64_t>((plane[i] >> c) & 1) << i;

@@ -418,9 +418,14 @@ void TimingCore::drain_joint(double before, int64_t limit) {
       // nothing of these channels is free before `from`; most writes find their shares free from there
       const int64_t from = joint_slots_.first_free(release_slot, limit, chans);
       // (most writes: every channel the same share, none partly booked)
-      int64_t end = partial ? -1
-                    : !(chans & w.plus) ? joint_slots_.book_two(from, chans, w.less, 0, limit)
-                                        : joint_slots_.book_two(from, chans & ~w.plus, w.less, chans & w.plus, limit);
+      int64_t end = -1;
+      if (!partial) {
+        end = !(chans & w.plus) ? joint_slots_.book_two(from, chans, w.less, 0, limit)
+                                : joint_slots_.book_two(from, chans & ~w.plus, w.less, chans & w.plus, limit);
+      } else if (partial == chans) {  // all partly booked: with the same count left in each, one share
+        const int64_t rest = write_rem_.uniform(partial);
+        if (rest > 0 && (end = joint_slots_.book_two(from, chans, rest, 0, limit)) >= 0) write_rem_.drop(partial);
+      }
       uint64_t left = 0;
       if (end < 0) end = book_joint_write(w, chans, partial, from, limit, left);
       partly = (partly & ~chans) | left;
