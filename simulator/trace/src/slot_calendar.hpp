@@ -268,6 +268,23 @@ class ChannelSlots {
       planes = std::max(planes, o.planes);
       while (planes > 0 && plane[planes - 1] == 0) --planes;
     }
+    // The count of every channel of `mask` when they are all equal, else -1.
+    int64_t uniform(uint64_t mask) const {
+      int64_t v = 0;
+      for (int i = 0; i < planes; ++i) {
+        const uint64_t b = plane[i] & mask;
+        if (b == mask)
+          v |= int64_t{1} << i;
+        else if (b)
+          return -1;
+      }
+      return v;
+    }
+    // Sets the counts of `mask` to 0 (replace's planes: the top zero planes dropped).
+    void drop(uint64_t mask) {
+      for (int i = 0; i < std::max(planes, 4); ++i) plane[i] &= ~mask;
+      while (planes > 0 && plane[planes - 1] == 0) --planes;
+    }
     int64_t get(int c) const {
       int64_t v = 0;
       for (int i = 0; i < planes; ++i) v |= static_cast<int64_t>((plane[i] >> c) & 1) << i;
@@ -405,15 +422,19 @@ class ChannelSlots {
   bool free_from(int64_t start) const { return start >= hi_; }
   // book() from a start where every channel is free (free_from), with counts a on the channels of
   // ma and a + 1 on those of mb: each takes the slots from start on, no scan. Returns one past the last.
-  int64_t book_free(int64_t start, uint64_t ma, int64_t a, uint64_t mb) {
+  // Always inline (and clear with it): the common read, at its call site; left to the inliner's
+  // budget, a change elsewhere in the program moved it out of line (softmax +8 instructions per record).
+  __attribute__((always_inline)) int64_t book_free(int64_t start, uint64_t ma, int64_t a, uint64_t mb) {
     const int64_t end = start + a + (mb ? 1 : 0);
     if (end - lo_ > cap_) grow(end - 1);
     if (start > hi_) clear(hi_, start);  // an idle gap: its stale words become part of the window
+    // locals: a store through the ring (uint64_t) may alias mask_ (size_t) for the compiler
     uint64_t *const ring = ring_.data();
+    const size_t mask = mask_;
     const uint64_t both = ma | mb;
-    for (int64_t t = start; t < start + a; ++t) ring[static_cast<size_t>(t) & mask_] = both;
-    if (mb) ring[static_cast<size_t>(start + a) & mask_] = mb;
-    if (end > hi_) hi_ = end;
+    for (int64_t t = start; t < start + a; ++t) ring[static_cast<size_t>(t) & mask] = both;
+    if (mb) ring[static_cast<size_t>(start + a) & mask] = mb;
+    hi_ = end;  // (start >= hi_)
     return end;
   }
   // The first slot at or after `start` where one of the channels of `m` is free, or a slot at or
@@ -460,6 +481,15 @@ class ChannelSlots {
     }
     if (end > hi_) hi_ = end;
     return end;
+  }
+
+  // book() with counts a on the channels of ma and a + 1 on those of mb, no limit (where book_two
+  // found a busy slot): out of line, the counts' planes stay off the callers' stack frames.
+  __attribute__((noinline)) int64_t book_shares(int64_t start, uint64_t ma, int64_t a, uint64_t mb) {
+    Counts counts;
+    counts.two(ma, a, mb, a + 1);
+    uint64_t left = 0;
+    return book(start, INT64_MAX, counts, left);
   }
 
   // Books slot t in the channels of `m`.
@@ -516,7 +546,7 @@ class ChannelSlots {
                            std::to_string(lo_) + ")");
   }
   // Zeroes the ring positions of slots [a, b) (b - a <= cap_), in at most two pieces.
-  void clear(int64_t a, int64_t b) {
+  __attribute__((always_inline)) void clear(int64_t a, int64_t b) {
     if (a >= b) return;
     if (b - a <= 8) {  // most idle gaps are a few slots: no library call
       for (int64_t t = a; t < b; ++t) ring_[static_cast<size_t>(t) & mask_] = 0;

@@ -347,7 +347,7 @@ void TimingCore::to_joint() {
     channel.calendar.for_each_booked([&](int64_t t) { joint_slots_.set(t, members); });
     for (size_t i = channel.writes.head; i < channel.writes.items.size(); ++i) {
       const PostedWrite &w = channel.writes.items[i];
-      joint_writes_.push_back(JointWrite{w.release, w.release_slot, w.slots, 0, members});
+      joint_writes_.push_back(JointWrite{w.release, w.slots, 0, members});
     }
   }
   // each group's writes are in release order: a stable sort keeps their order within a channel
@@ -379,7 +379,7 @@ bool TimingCore::joint_to_lockstep() {
   joint_slots_.for_each_run(all_channels_, [&](int64_t a, int64_t b) { channel.calendar.book(a, b - a); });
   for (size_t i = head; i < joint_writes_.size(); ++i) {
     const JointWrite &w = joint_writes_[i];
-    channel.writes.items.push_back(PostedWrite{w.release, w.plus ? w.less + 1 : w.less, w.release_slot});
+    channel.writes.items.push_back(PostedWrite{w.release, w.plus ? w.less + 1 : w.less, slot_ceil_index(w.release)});
   }
   channel.writes.released_from = joint_released_from_;
   const int id = live_groups_[0];
@@ -399,50 +399,81 @@ bool TimingCore::joint_to_lockstep() {
 // pending in them and no earlier write of theirs was left over in this drain) in one pass; the same
 // bookings, in the same order per channel, as the channels' own queues.
 void TimingCore::drain_joint(double before, int64_t limit) {
+  JointWrite *const q = joint_writes_.data();
+  const size_t n = joint_writes_.size();
+  const double released_from = joint_released_from_;
+  const uint64_t all = all_channels_;
   uint64_t stopped = 0;  // the channels left over at a write of this drain: they book nothing after it
+  uint64_t partly = partly_booked_;
   int64_t released_from_slot = -1;
-  for (size_t i = joint_head_; i < joint_writes_.size(); ++i) {
-    JointWrite &w = joint_writes_[i];
-    const double release = std::max(w.release, joint_released_from_);
-    if (release >= before) break;
+  int64_t last_end = -1;  // the last end slot of a landed write: note_end once (its time is monotone in the slot)
+  uint64_t bookings = 0;
+  size_t head = joint_head_;  // moves past the entries every channel has landed, as they land
+  // (nothing is released before `before` when the last drain's horizon is at or after it)
+  for (size_t i = head; i < n && released_from < before; ++i) {
+    JointWrite &w = q[i];
+    if (w.release >= before) break;
     const uint64_t chans = w.pending & ~stopped;
-    if (!chans) continue;
-    int64_t release_slot = w.release_slot;
-    if (joint_released_from_ > w.release) {
-      if (released_from_slot < 0) released_from_slot = slot_ceil_index(joint_released_from_);
-      release_slot = std::max(release_slot, released_from_slot);
+    if (chans) {
+      // slot_ceil_index(max(release, released_from)) (monotone: it commutes with max)
+      int64_t release_slot;
+      if (released_from > w.release) {
+        if (released_from_slot < 0) released_from_slot = slot_ceil_index(released_from);
+        release_slot = released_from_slot;
+      } else {
+        release_slot = slot_ceil_index(w.release);
+      }
+      bookings += static_cast<uint64_t>(chans == all ? cfg_.dram_channels : count_channels(chans));
+      const uint64_t partial = chans & partly;
+      // nothing of these channels is free before `from`; most writes find their shares free from there
+      const int64_t from = joint_slots_.first_free(release_slot, limit, chans);
+      // (most writes: every channel the same share, none partly booked)
+      int64_t end = -1;
+      if (!partial) {
+        end = !(chans & w.plus) ? joint_slots_.book_two(from, chans, w.less, 0, limit)
+                                : joint_slots_.book_two(from, chans & ~w.plus, w.less, chans & w.plus, limit);
+      } else if (partial == chans) {  // all partly booked: with the same count left in each, one share
+        const int64_t rest = write_rem_.uniform(partial);
+        if (rest > 0 && (end = joint_slots_.book_two(from, chans, rest, 0, limit)) >= 0) write_rem_.drop(partial);
+      }
+      uint64_t left = 0;
+      if (end < 0) end = book_joint_write(w, chans, partial, from, limit, left);
+      partly = (partly & ~chans) | left;
+      stopped |= left;
+      w.pending &= ~(chans & ~left);
+      if ((chans & ~left) && end > last_end) last_end = end;  // landed
+      if (stopped == all) break;
     }
-    write_drain_bookings_ += static_cast<uint64_t>(chans == all_channels_ ? cfg_.dram_channels : count_channels(chans));
-    const uint64_t whole = chans & ~partly_booked_, partial = chans & partly_booked_;
-    // nothing of these channels is free before `from`; most writes find their shares free from there
-    const int64_t from = joint_slots_.first_free(release_slot, limit, chans);
-    uint64_t left = 0;
-    int64_t end = partial ? -1 : joint_slots_.book_two(from, chans & ~w.plus, w.less, chans & w.plus, limit);
-    if (end < 0) {
-      ChannelSlots::Counts counts;
-      counts.two(whole & ~w.plus, w.less, whole & w.plus, w.less + 1);
-      if (partial) counts.add(write_rem_, partial);  // their head, partly booked
-      end = joint_slots_.book(from, limit, counts, left);
-      if (partial | left) write_rem_.replace(counts, left, partial);  // the rest only from the horizon on
-    }
-    partly_booked_ = (partly_booked_ & ~chans) | left;
-    stopped |= left;
-    w.pending &= ~(chans & ~left);
-    if (chans & ~left)  // landed
-      note_end(static_cast<double>(end) * burst_cycles_ + cfg_.dram_write_latency + cfg_.noc_latency);
-    if (stopped == all_channels_) break;
+    if (i == head && w.pending == 0) head = i + 1;
   }
+  partly_booked_ = partly;
+  write_drain_bookings_ += bookings;
+  if (last_end >= 0) note_end(static_cast<double>(last_end) * burst_cycles_ + cfg_.dram_write_latency + cfg_.noc_latency);
   if (before < std::numeric_limits<double>::infinity())
     joint_released_from_ = std::max(joint_released_from_, before);
   // drop the entries every channel has landed
-  while (joint_head_ < joint_writes_.size() && joint_writes_[joint_head_].pending == 0) ++joint_head_;
-  if (joint_head_ == joint_writes_.size()) {
+  while (head < n && q[head].pending == 0) ++head;
+  if (head == n) {
     joint_writes_.clear();
-    joint_head_ = 0;
-  } else if (joint_head_ >= 1024 && 2 * joint_head_ >= joint_writes_.size()) {
-    joint_writes_.erase(joint_writes_.begin(), joint_writes_.begin() + static_cast<std::ptrdiff_t>(joint_head_));
-    joint_head_ = 0;
+    head = 0;
+  } else if (head >= 1024 && 2 * head >= n) {
+    joint_writes_.erase(joint_writes_.begin(), joint_writes_.begin() + static_cast<std::ptrdiff_t>(head));
+    head = 0;
   }
+  joint_head_ = head;
+}
+
+// drain_joint's booking of write w in `chans` from `from` when some of them are partly booked or busy
+// in its slots: slot by slot, with counts; `left` gets the channels left over (their rest in write_rem_).
+int64_t TimingCore::book_joint_write(const JointWrite &w, uint64_t chans, uint64_t partial, int64_t from,
+                                     int64_t limit, uint64_t &left) {
+  const uint64_t whole = chans & ~partial;
+  ChannelSlots::Counts counts;
+  counts.two(whole & ~w.plus, w.less, whole & w.plus, w.less + 1);
+  if (partial) counts.add(write_rem_, partial);  // their head, partly booked
+  const int64_t end = joint_slots_.book(from, limit, counts, left);
+  if (partial | left) write_rem_.replace(counts, left, partial);  // the rest only from the horizon on
+  return end;
 }
 
 int TimingCore::split_group(int id, uint64_t members) {
@@ -493,29 +524,61 @@ void TimingCore::number_singletons() {
 //
 // Every channel share of a read starts at the same slot and is one of two lengths, so the slot
 // arithmetic is done once per request and length, not once per channel.
-double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
+//
+// Inline at the call site: the common read (joint calendar, every channel free from its start slot on:
+// after every booking, or in an idle gap) takes its slots from there; the rest is book_read.
+inline double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency) {
   const int64_t start_slot = slot_ceil_index(start);
-  int64_t end_slot = start_slot, slots = 0;
-  if (joint_) {
+  int64_t end_slot;
+  if (__builtin_expect(joint_ && joint_slots_.free_from(start_slot), 1)) {
     ++per_channel_requests_;
-    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
-    const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
-    // most reads find their shares' slots free from the start on: after every booking, or in a gap
-    if (joint_slots_.free_from(start_slot)) {
-      end_slot = joint_slots_.book_free(start_slot, touched & ~plus, base, plus);
-    } else {
-      const int64_t from = joint_slots_.first_free(start_slot, SlotCalendar::kNoLimit, touched);
-      end_slot = joint_slots_.book_two(from, touched & ~plus, base, plus);
-      if (end_slot < 0) {
-        ChannelSlots::Counts counts;
-        counts.two(touched & ~plus, base, plus, base + 1);
-        uint64_t left = 0;
-        end_slot = joint_slots_.book(from, SlotCalendar::kNoLimit, counts, left);
-      }
-      end_slot = std::max(start_slot, end_slot);
-    }
     busy_dram_slots_ += n_bursts;
-  } else if (singletons_) {
+    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
+    if (extra == 0) {  // whole shares (n_bursts > 0): every channel takes base slots
+      end_slot = joint_slots_.book_free(start_slot, all_channels_, base, 0);
+    } else {
+      const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
+      end_slot = joint_slots_.book_free(start_slot, touched & ~plus, base, plus);
+    }
+  } else {
+    end_slot = book_read(start_slot, first_burst, n_bursts);
+  }
+  count_request();
+  // a slot boundary is slot * burst_cycles_, the same double wherever it is computed
+  const double done = std::max(start, static_cast<double>(end_slot) * burst_cycles_);
+  return done + latency + cfg_.noc_latency;
+}
+
+// dram_transfer's bookings from `start_slot` when some channel is busy there, or the channels are not
+// in the joint calendar; returns one past the last slot booked (at least start_slot).
+int64_t TimingCore::book_read(int64_t start_slot, int64_t first_burst, int64_t n_bursts) {
+  if (!joint_) {
+    // every channel one state, the same share: for_each_channel_share's lockstep call with the share
+    // in whole bursts (its duration * inv rounds back to them)
+    if (lockstep_ && channel_divisor_.mod(n_bursts) == 0) {
+      ++lockstep_requests_;
+      busy_dram_slots_ += n_bursts;
+      SlotCalendar &calendar = channels_[static_cast<size_t>(live_groups_[0])].calendar;
+      return std::max(start_slot, calendar.book(start_slot, channel_divisor_.div(n_bursts)));
+    }
+    return book_read_channels(start_slot, first_burst, n_bursts);
+  }
+  ++per_channel_requests_;
+  busy_dram_slots_ += n_bursts;
+  const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
+  const uint64_t plus = extra ? plus_channels(first_burst, extra) : 0, touched = base > 0 ? all_channels_ : plus;
+  if (joint_slots_.free_from(start_slot)) return joint_slots_.book_free(start_slot, touched & ~plus, base, plus);
+  const int64_t from = joint_slots_.first_free(start_slot, SlotCalendar::kNoLimit, touched);
+  int64_t end_slot = plus ? joint_slots_.book_two(from, touched & ~plus, base, plus)
+                          : joint_slots_.book_two(from, touched, base, 0);  // whole shares: no slot for plus
+  if (end_slot < 0) end_slot = joint_slots_.book_shares(from, touched & ~plus, base, plus);
+  return std::max(start_slot, end_slot);
+}
+
+// book_read on the channels' own calendars (grouped, or one per channel).
+int64_t TimingCore::book_read_channels(int64_t start_slot, int64_t first_burst, int64_t n_bursts) {
+  int64_t end_slot = start_slot, slots = 0;
+  if (singletons_) {
     // every channel its own state (the compiler softmax's 63-burst rows): for_each_channel_share's
     // per-channel path with the share in whole bursts (duration * inv rounds back to them)
     ++per_channel_requests_;
@@ -541,32 +604,48 @@ double TimingCore::dram_transfer(double start, int64_t first_burst, int64_t n_bu
       busy_dram_slots_ += slots * copies;
     });
   }
-  count_request();
-  // a slot boundary is slot * burst_cycles_, the same double wherever it is computed
-  const double done = std::max(start, static_cast<double>(end_slot) * burst_cycles_);
-  return done + latency + cfg_.noc_latency;
+  return end_slot;
 }
 
 // A store's bursts leave for the controller's write queue at the channels'
 // rate (as if the channels were free); returns when the last has left. Its
 // channel time is booked by drain_writes.
+//
+// Here a store on the joint calendar (one entry of the joint write list) and one in lockstep (one
+// entry of the group's queue); the other groupings are post_write_channels (out of line: this
+// function keeps a small stack frame).
 double TimingCore::post_write(double start, int64_t first_burst, int64_t n_bursts) {
-  double accepted = start;
-  busy_dram_slots_ += n_bursts;  // booked by a drain before the trace ends (finish drains them all)
-  const int64_t start_slot = slot_ceil_index(start);
-  if (joint_) {
-    ++per_channel_requests_;
-    const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
-    const uint64_t plus = plus_channels(first_burst, extra), touched = base > 0 ? all_channels_ : plus;
-    const JointWrite w{start, start_slot, base, plus, touched};  // shares in burst slots
-    // (every landed write, before joint_head_, was released before an earlier horizon: before this one)
-    insert_by_release(joint_writes_, joint_head_, w);
-    posted_write_shares_ += static_cast<uint64_t>(base > 0 ? cfg_.dram_channels : extra);  // the channels touched
-    // the longest share leaves last (the same double for_each_channel_share's durations give)
-    accepted = std::max(accepted, start + static_cast<double>(extra > 0 ? base + 1 : base) * burst_cycles_);
-    count_request();
-    return accepted;
+  if (!joint_) {
+    if (lockstep_ && channel_divisor_.mod(n_bursts) == 0) {  // as in book_read
+      ++lockstep_requests_;
+      busy_dram_slots_ += n_bursts;
+      const int64_t share = channel_divisor_.div(n_bursts);
+      channels_[static_cast<size_t>(live_groups_[0])].writes.insert(PostedWrite{start, share, slot_ceil_index(start)});
+      posted_write_shares_ += static_cast<uint64_t>(cfg_.dram_channels);
+      const double accepted = std::max(start, start + static_cast<double>(share) * burst_cycles_);
+      count_request();
+      return accepted;
+    }
+    return post_write_channels(start, first_burst, n_bursts);
   }
+  busy_dram_slots_ += n_bursts;  // booked by a drain before the trace ends (finish drains them all)
+  ++per_channel_requests_;
+  const int64_t base = channel_divisor_.div(n_bursts), extra = channel_divisor_.mod(n_bursts);
+  const uint64_t plus = extra ? plus_channels(first_burst, extra) : 0, touched = base > 0 ? all_channels_ : plus;
+  const JointWrite w{start, base, plus, touched};  // shares in burst slots
+  // (every landed write, before joint_head_, was released before an earlier horizon: before this one)
+  insert_by_release(joint_writes_, joint_head_, w);
+  posted_write_shares_ += static_cast<uint64_t>(base > 0 ? cfg_.dram_channels : extra);  // the channels touched
+  // the longest share leaves last (the same double for_each_channel_share's durations give)
+  const double accepted = std::max(start, start + static_cast<double>(extra > 0 ? base + 1 : base) * burst_cycles_);
+  count_request();
+  return accepted;
+}
+
+double TimingCore::post_write_channels(double start, int64_t first_burst, int64_t n_bursts) {
+  double accepted = start;
+  busy_dram_slots_ += n_bursts;
+  const int64_t start_slot = slot_ceil_index(start);
   for_each_channel_share(first_burst, n_bursts, [&](Channel &channel, double duration, int64_t copies) NPUSIM_INLINE {
     channel.writes.insert(PostedWrite{start, static_cast<int64_t>(duration * inv_burst_cycles_ + 0.5), start_slot});
     posted_write_shares_ += static_cast<uint64_t>(copies);

@@ -313,8 +313,11 @@ class TimingCore {
   struct Channel;
   double slot_ceil(double t) const;
   int64_t slot_ceil_index(double t) const;  // slot_ceil(t) / burst_cycles_
-  double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
+  NPUSIM_INLINE double dram_transfer(double start, int64_t first_burst, int64_t n_bursts, double latency);
+  __attribute__((noinline)) int64_t book_read(int64_t start_slot, int64_t first_burst, int64_t n_bursts);
+  __attribute__((noinline)) int64_t book_read_channels(int64_t start_slot, int64_t first_burst, int64_t n_bursts);
   double post_write(double start, int64_t first_burst, int64_t n_bursts);
+  __attribute__((noinline)) double post_write_channels(double start, int64_t first_burst, int64_t n_bursts);
   void drain_writes(double before);
   NPUSIM_INLINE void finish_dma(Core &c, double done, int32_t tag, int64_t slot);
   // dma() past its checks, for a load or a store
@@ -482,9 +485,8 @@ class TimingCore {
   // touches (channels_ is then unused): a request books all its channels in one pass.
   bool joint_ = false;
   ChannelSlots joint_slots_;
-  struct JointWrite {
+  struct JointWrite {  // 32 bytes: the insertion by release moves a few of them per store
     double release;
-    int64_t release_slot;  // slot_ceil_index(release)
     int64_t less;          // burst slots of the touched channels outside `plus`; those in it take less + 1
     uint64_t plus;
     uint64_t pending;  // the channels it touches that have not landed it (a channel lands its writes in order)
@@ -501,6 +503,8 @@ class TimingCore {
   void to_joint();
   bool joint_to_lockstep();
   void drain_joint(double before, int64_t limit);
+  __attribute__((noinline)) int64_t book_joint_write(const JointWrite &w, uint64_t chans, uint64_t partial,
+                                                     int64_t from, int64_t limit, uint64_t &left);
   std::vector<uint64_t> group_members_;  // per group id; 0: the id is free
   std::vector<int> live_groups_;         // the ids in use
   uint64_t all_channels_ = 0;

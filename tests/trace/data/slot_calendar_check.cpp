@@ -1,7 +1,9 @@
 // Checks SlotCalendar and ChannelSlots (simulator/trace/src/slot_calendar.hpp) against a plain set
 // of busy slots per channel: random bookings with and without a limit, prunings, idle gaps and long
-// requests (ChannelSlots: several channels at once, each with its own count); prints
+// requests (ChannelSlots: several channels at once, each with its own count, and the counts'
+// uniform / drop); prints
 // "ok <bookings>" or the first disagreement and exits 1.
+#include <algorithm>
 #include <cstdio>
 #include <cstdint>
 #include <random>
@@ -85,6 +87,26 @@ int check_channel_slots(std::mt19937_64 &rng, int64_t &bookings) {
                     (unsigned long long)left_mask, (unsigned long long)counts.nonzero());
         return 1;
       }
+      if (!two) {  // uniform and drop (drain_joint's partly booked heads) against the counts one by one
+        const uint64_t mask = rng() % 2 ? left_mask : rng() & counts.nonzero();
+        int64_t same = -2;  // the one count of mask's channels, -1 when they differ
+        for (int c = 0; c < channels; ++c)
+          if ((mask >> c) & 1) same = same == -2 || same == counts.get(c) ? counts.get(c) : -1;
+        if (mask && counts.uniform(mask) != same) {
+          std::printf("channel slots round %d step %d: uniform(%llx) = %lld, reference %lld\n", round, step,
+                      (unsigned long long)mask, (long long)counts.uniform(mask), (long long)same);
+          return 1;
+        }
+        npusim::ChannelSlots::Counts dropped = counts;
+        dropped.drop(mask);
+        for (int c = 0; c < channels; ++c)
+          if (dropped.get(c) != ((mask >> c) & 1 ? 0 : counts.get(c)) ||
+              (dropped.planes > 0 && dropped.plane[dropped.planes - 1] == 0)) {
+            std::printf("channel slots round %d step %d: drop(%llx) gives channel %d %lld (planes %d)\n", round, step,
+                        (unsigned long long)mask, c, (long long)dropped.get(c), dropped.planes);
+            return 1;
+          }
+      }
       int64_t want = from;
       for (int c = 0; c < channels; ++c) {
         int64_t left = 0;
@@ -121,7 +143,9 @@ int check_channel_slots(std::mt19937_64 &rng, int64_t &bookings) {
       if (rng() % 4 == 0) {  // every slot of the window as the references have it (pruned words are stale, not cleared)
         const uint64_t all = channels == 64 ? ~uint64_t{0} : (uint64_t{1} << channels) - 1;
         bool uniform = true;
-        for (int64_t t = horizon; t < horizon + 5000; ++t) {
+        size_t reach = 0;  // past every slot a reference has booked (the calendar's window can reach far)
+        for (const Reference &r : ref) reach = std::max(reach, r.busy.size());
+        for (int64_t t = horizon; t < static_cast<int64_t>(reach); ++t) {
           uint64_t want_m = 0;
           for (int c = 0; c < channels; ++c) {
             const std::vector<bool> &busy = ref[static_cast<size_t>(c)].busy;
