@@ -18,6 +18,28 @@
 
 namespace npusim {
 
+// The index of the first burst slot boundary at or after time t >= 0 (slot j starts at
+// j * burst_cycles; a time within 1e-6 of a slot past a boundary counts as at it, against rounding
+// drift): the least integer >= t / burst_cycles - 1e-6, both operations rounded as doubles.
+// Integer conversion, not std::ceil: a library call on x86-64 without SSE4.1.
+//
+// The division is a long-latency instruction on every DRAM request's dependency chain, so the
+// product with inv_burst_cycles (= 1 / burst_cycles, rounded) comes first: below 2^25 slots the two
+// quotients (each rounded, minus 1e-6) differ by less than 2e-8 (a few units in the last place), so
+// where the product's fraction is more than 1e-7 from an integer both have the same ceiling; only
+// near an integer (or beyond 2^25 slots) the division decides. (slot_calendar_check.cpp checks it
+// against the division alone.)
+inline int64_t slot_ceil_index(double t, double burst_cycles, double inv_burst_cycles) {
+  const double approx = t * inv_burst_cycles - 1e-6;
+  const int64_t whole = static_cast<int64_t>(approx);
+  const double fraction = approx - static_cast<double>(whole);  // exact
+  if (__builtin_expect((fraction > 1e-7) & (fraction < 1 - 1e-7) & (approx < 0x1p25), 1)) return whole + 1;
+  const double slots = t / burst_cycles - 1e-6;
+  int64_t slot = static_cast<int64_t>(slots);
+  if (static_cast<double>(slot) < slots) ++slot;
+  return slot;
+}
+
 class SlotCalendar {
  public:
   static constexpr int64_t kNoLimit = INT64_MAX;

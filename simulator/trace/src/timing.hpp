@@ -546,23 +546,10 @@ class TimingCore {
 // the next slot boundary, so every gap between bookings is whole bursts and none is lost. (Bookings
 // at any time left slivers shorter than a burst that nothing could use; their sum depended on
 // fractional start times, so twice the vector lanes could cost a burst: add_row at N = 131079,
-// 8709 -> 8711 cycles.) Ends are snapped to the grid against rounding drift. Integer conversion,
-// not std::ceil / std::round: times are >= 0, and those are library calls on x86-64.
-//
-// The division is a long-latency instruction on every DRAM request's dependency chain, so the
-// product with 1 / burst_cycles_ comes first: below 2^25 slots the two quotients (each rounded,
-// minus 1e-6) differ by less than 2e-8 (a few units in the last place), so where the product's
-// fraction is more than 1e-7 from an integer both have the same ceiling; only near an integer (or
-// beyond 2^25 slots) the division decides.
+// 8709 -> 8711 cycles.) Ends are snapped to the grid against rounding drift (slot_ceil_index in
+// slot_calendar.hpp).
 inline int64_t TimingCore::slot_ceil_index(double t) const {
-  const double approx = t * inv_burst_cycles_ - 1e-6;
-  const int64_t whole = static_cast<int64_t>(approx);
-  const double fraction = approx - static_cast<double>(whole);  // exact
-  if (__builtin_expect((fraction > 1e-7) & (fraction < 1 - 1e-7) & (approx < 0x1p25), 1)) return whole + 1;
-  const double slots = t / burst_cycles_ - 1e-6;
-  int64_t slot = static_cast<int64_t>(slots);
-  if (static_cast<double>(slot) < slots) ++slot;
-  return slot;
+  return npusim::slot_ceil_index(t, burst_cycles_, inv_burst_cycles_);
 }
 
 inline double TimingCore::slot_ceil(double t) const {

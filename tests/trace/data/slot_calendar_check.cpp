@@ -1,9 +1,10 @@
 // Checks SlotCalendar and ChannelSlots (simulator/trace/src/slot_calendar.hpp) against a plain set
 // of busy slots per channel: random bookings with and without a limit, prunings, idle gaps and long
 // requests (ChannelSlots: several channels at once, each with its own count, and the counts'
-// uniform / drop); prints
+// uniform / drop), and slot_ceil_index against the division it stands for; prints
 // "ok <bookings>" or the first disagreement and exits 1.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdint>
 #include <random>
@@ -29,6 +30,46 @@ struct Reference {
     return last_end;
   }
 };
+
+// slot_ceil_index(t, b, 1 / b) against the least integer >= t / b - 1e-6 (the division alone), on
+// times at, and a few units in the last place around, the points where that ceiling steps (the
+// product and the quotient round differently there), at slot boundaries, and at random, for burst
+// lengths of real configs and random ones, up to 2^27 slots (past the product's range).
+int check_slot_ceil_index(std::mt19937_64 &rng, int64_t &checks) {
+  auto by_division = [](double t, double b) {
+    const double slots = t / b - 1e-6;
+    int64_t slot = static_cast<int64_t>(slots);
+    if (static_cast<double>(slot) < slots) ++slot;
+    return slot;
+  };
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  const double configs[] = {64.0 / (30.0 * 1000 / 940), 64.0 / (32.0 * 1000 / 940), 1.0, 2.0, 0.75, 1.7};
+  for (int round = 0; round < 2000; ++round) {
+    const double b = round < 6 ? configs[round] : 0.25 + 8 * unit(rng);
+    const double inv = 1.0 / b;
+    for (int step = 0; step < 500; ++step) {
+      const int64_t k = static_cast<int64_t>(std::ldexp(unit(rng), static_cast<int>(rng() % 28)));
+      double t;
+      switch (rng() % 4) {
+        case 0: t = (static_cast<double>(k) + 1e-6) * b; break;  // where the ceiling steps
+        case 1: t = static_cast<double>(k) * b; break;           // a slot boundary
+        case 2: t = (static_cast<double>(k) + 1e-6 + (unit(rng) - 0.5) * 2e-7) * b; break;  // near the step
+        default: t = (static_cast<double>(k) + unit(rng)) * b; break;
+      }
+      for (int ulps = static_cast<int>(rng() % 9) - 4; ulps < 0; ++ulps) t = std::nextafter(t, 0.0);
+      for (int ulps = static_cast<int>(rng() % 9) - 4; ulps > 0; --ulps) t = std::nextafter(t, 1e300);
+      if (t < 0) t = 0;
+      const int64_t got = npusim::slot_ceil_index(t, b, inv), want = by_division(t, b);
+      ++checks;
+      if (got != want) {
+        std::printf("slot_ceil_index(%.17g, burst %.17g) = %lld, by division %lld\n", t, b, (long long)got,
+                    (long long)want);
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
 
 }  // namespace
 
@@ -207,6 +248,7 @@ int main() {
     }
   }
   if (check_channel_slots(rng, bookings)) return 1;
+  if (check_slot_ceil_index(rng, bookings)) return 1;
   std::printf("ok %lld\n", (long long)bookings);
   return 0;
 }
