@@ -390,8 +390,9 @@ class TimingCore {
   // The channels (a mask, channels <= 64) that get base + 1 bursts of a request: `extra` of them
   // from first_burst's channel on, cyclically.
   uint64_t plus_channels(int64_t first_burst, int64_t extra) const {
+    if (extra == 0) return 0;  // whole shares (most requests): no channel takes more
     const int64_t channels = cfg_.dram_channels, first = channel_divisor_.mod(first_burst);
-    const uint64_t ones = extra == 0 ? 0 : (extra >= 64 ? ~uint64_t{0} : (uint64_t{1} << extra) - 1);
+    const uint64_t ones = extra >= 64 ? ~uint64_t{0} : (uint64_t{1} << extra) - 1;
     return ((ones << first) | (first ? ones >> (channels - first) : 0)) & all_channels_;
   }
   // Channels in a member mask (no popcnt instruction in a portable build: a library call).
