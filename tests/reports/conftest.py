@@ -66,6 +66,9 @@ def test_case(case, setup_step, record_property, request):
     record_property(Prop.TRACE_RECORDS, case["trace_records"])
     record_property(Prop.KERNEL_HASH, case["kernel_hash"])
     record_property(Prop.COMPILE_COUNT, case["compile_count"])
+    if case["roofline"]:  # as harness/collect.py records the physical-limit floor
+        record_property(Prop.ROOFLINE, case["roofline"])
+        record_property(Prop.ROOFLINE_RATIO, round(case["cycles"] / case["roofline"], 3))
     if case["kernels"]:
         record_property(Prop.KERNELS, json.dumps(case["kernels"]))
     record_property(Prop.ARTIFACTS, f"/cache/{case['test_id']}")
@@ -110,6 +113,7 @@ class SpecCase:
     sweep_dim: str | None = None  # set: a sweep-level check item instead of one size
     # set: a multi-kernel case (a model block), [{"kernel", "hash", "cycles"}]; its cycles are their sum
     kernels: list | None = None
+    roofline: int | None = None  # set: the case's floor in cycles, recorded with cycles / roofline
     cycles: int = field(init=False)
     instret: int = field(init=False)
     trace_records: int = field(init=False)
