@@ -115,7 +115,7 @@ class _Cells(HTMLParser):
 def test_matrix_and_model_breakdown_render_in_a_headless_browser(stand_in, tmp_path, capsys):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.skip("no headless browser (Debian's chromium; .ci/run installs it, scripts/setup.sh does not)")
+        pytest.skip("no headless browser (Debian's chromium: NPUSIM_SETUP_BROWSER=1 make setup installs it, as .ci/run does)")
     junit = stand_in.run(gpt2_cases(stand_in), "run.xml")
     assert report_main([str(junit), "--out", str(tmp_path / "report")]) == 0
     page = tmp_path / "report" / "matrix.html"

@@ -100,7 +100,7 @@ def test_roofline_ratio_in_the_matrix(stand_in, tmp_path):
 def test_roofline_ratio_in_the_matrix_a_browser_renders(stand_in, tmp_path):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
-        pytest.skip("no headless browser (Debian's chromium; .ci/run installs it, scripts/setup.sh does not)")
+        pytest.skip("no headless browser (Debian's chromium: NPUSIM_SETUP_BROWSER=1 make setup installs it, as .ci/run does)")
     cases = _cases(stand_in)
     junit = stand_in.run(cases, "run.xml")
     assert report_main([str(junit), "--out", str(tmp_path / "report"), "--no-plots"]) == 0
