@@ -90,21 +90,24 @@ def _check(html: str, cases) -> None:
     assert "add-f32-N=7" in finding and f"×{ratios[7]:,.1f}" in finding
 
 
-def test_roofline_ratio_in_the_matrix(stand_in, tmp_path):
+def _report(stand_in, tmp_path):
+    """The cases, run and reported: (cases, the matrix page)."""
     cases = _cases(stand_in)
     junit = stand_in.run(cases, "run.xml")
     assert report_main([str(junit), "--out", str(tmp_path / "report"), "--no-plots"]) == 0
-    _check((tmp_path / "report" / "matrix.html").read_text(), cases)
+    return cases, tmp_path / "report" / "matrix.html"
+
+
+def test_roofline_ratio_in_the_matrix(stand_in, tmp_path):
+    cases, page = _report(stand_in, tmp_path)
+    _check(page.read_text(), cases)
 
 
 def test_roofline_ratio_in_the_matrix_a_browser_renders(stand_in, tmp_path):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("no headless browser (Debian's chromium: NPUSIM_SETUP_BROWSER=1 make setup installs it, as .ci/run does)")
-    cases = _cases(stand_in)
-    junit = stand_in.run(cases, "run.xml")
-    assert report_main([str(junit), "--out", str(tmp_path / "report"), "--no-plots"]) == 0
-    page = tmp_path / "report" / "matrix.html"
+    cases, page = _report(stand_in, tmp_path)
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
              f"--user-data-dir={tmp_path / 'profile'}"]
     dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()],

@@ -89,19 +89,8 @@ def test_no_scaled_resource_costs_cycles_on_the_compiled_layer_norm():
     """Regression: with writes posted but drained into any gap at the pruning horizon, a drained
     write still took a window a later load needed: layer_norm_affine at M = 5, N = 8193 took 1888
     cycles, 1912 with twice the lanes. Writes now fill only the gaps before the horizon."""
-    import json
-
-    from conftest import DATA
-
-    kernel = {"mlir": (DATA / "compiler_layer_norm_affine.mlir").read_text(),
-              "meta": json.loads((DATA / "compiler_layer_norm_affine.json").read_text())}
-    cost = DATA / "compiler_layer_norm_affine_cost.json"
-    base = npu_config.load("tpuv3-1core")
     for shape in ({"ks0": 8193, "ks1": 5}, {"ks0": 16387, "ks1": 3}):
-        cycles = simulate(kernel, shape_args=shape, config=base, cost_table=cost).cycles
-        scaled = {resource: simulate(kernel, shape_args=shape, config=variant, cost_table=cost).cycles
-                  for resource, variant in npu_config.scaled_variants(base).items()}
-        checks.check_hardware_monotonic(cycles, scaled, base.name)
+        _check_scaled_variants("layer_norm_affine", shape, "tpuv3-1core")
 
 
 def _compiler_kernel(name: str) -> tuple[dict, object]:
@@ -111,6 +100,16 @@ def _compiler_kernel(name: str) -> tuple[dict, object]:
 
     return ({"mlir": (DATA / f"compiler_{name}.mlir").read_text(),
              "meta": json.loads((DATA / f"compiler_{name}.json").read_text())}, DATA / f"compiler_{name}_cost.json")
+
+
+def _check_scaled_variants(name: str, shape: dict, config_name: str) -> None:
+    """The compiled fixture `name` at `shape`: no scaled variant of the config costs more cycles."""
+    kernel, cost = _compiler_kernel(name)
+    base = npu_config.load(config_name)
+    cycles = simulate(kernel, shape_args=shape, config=base, cost_table=cost).cycles
+    scaled = {resource: simulate(kernel, shape_args=shape, config=variant, cost_table=cost).cycles
+              for resource, variant in npu_config.scaled_variants(base).items()}
+    checks.check_hardware_monotonic(cycles, scaled, base.name)
 
 
 @pytest.mark.parametrize("name, shape", [
@@ -123,12 +122,7 @@ def test_no_scaled_resource_costs_cycles_on_a_dram_bound_kernel(name, shape):
     bookings had slivers shorter than a burst that no burst could use. How much was lost depended
     on the exact start times: twice the vector lanes moved them and the posted writes, which fill
     the gaps reads leave, ended a burst later. Bookings now start on burst slots."""
-    kernel, cost = _compiler_kernel(name)
-    base = npu_config.load("tpuv3-1core")
-    cycles = simulate(kernel, shape_args=shape, config=base, cost_table=cost).cycles
-    scaled = {resource: simulate(kernel, shape_args=shape, config=variant, cost_table=cost).cycles
-              for resource, variant in npu_config.scaled_variants(base).items()}
-    checks.check_hardware_monotonic(cycles, scaled, base.name)
+    _check_scaled_variants(name, shape, "tpuv3-1core")
 
 
 @pytest.mark.parametrize("config_name", ["tpuv3-1core", "tpuv3-2core"])
@@ -159,10 +153,4 @@ def test_more_vector_lanes_never_cost_cycles_on_two_cores():
     it completes at 1546 (162 with the base lanes). A controller serving requests by arrival time would
     not starve it; doing the same here means simulating the cores' records in time order, not in trace
     order. Kept as a strict xfail: it fails (XPASS) once the booking order is fixed."""
-    kernel, cost = _compiler_kernel("renorm_sumsq")
-    base = npu_config.load("tpuv3-2core")
-    shape = {"ks0": 8193}
-    cycles = simulate(kernel, shape_args=shape, config=base, cost_table=cost).cycles
-    scaled = {resource: simulate(kernel, shape_args=shape, config=variant, cost_table=cost).cycles
-              for resource, variant in npu_config.scaled_variants(base).items()}
-    checks.check_hardware_monotonic(cycles, scaled, base.name)
+    _check_scaled_variants("renorm_sumsq", {"ks0": 8193}, "tpuv3-2core")
