@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-
-DATA = Path(__file__).resolve().parent / "data"
+from trace_helpers import DATA, fixture_kernel
 
 
 @pytest.fixture(scope="session")
@@ -24,28 +23,28 @@ def _private_cache(trace_cache, monkeypatch):
 
 @pytest.fixture(scope="session")
 def add_kernel() -> dict:
-    return {"mlir": (DATA / "add.mlir").read_text(), "meta": json.loads((DATA / "add.json").read_text())}
+    return fixture_kernel("add")
 
 
 @pytest.fixture(scope="session")
 def rowsum_kernel() -> dict:
-    return {"mlir": (DATA / "rowsum.mlir").read_text(), "meta": json.loads((DATA / "rowsum.json").read_text())}
+    return fixture_kernel("rowsum")
 
 
 @pytest.fixture(scope="session")
 def scatter_kernel() -> dict:
     """(a + b) stored transposed: element x of the (rows, ks0) sum goes to column-major place."""
-    return {"mlir": (DATA / "scatter.mlir").read_text(), "meta": json.loads((DATA / "scatter.json").read_text())}
+    return fixture_kernel("scatter")
 
 
 @pytest.fixture(scope="session")
 def gather_kernel() -> dict:
-    return {"mlir": (DATA / "gather.mlir").read_text(), "meta": json.loads((DATA / "gather.json").read_text())}
+    return fixture_kernel("gather")
 
 
 @pytest.fixture(scope="session")
 def softmax_kernel() -> dict:
-    return {"mlir": (DATA / "softmax.mlir").read_text(), "meta": json.loads((DATA / "softmax.json").read_text())}
+    return fixture_kernel("softmax")
 
 
 @pytest.fixture(scope="session")
@@ -86,5 +85,4 @@ def producer_builder(tmp_path_factory):
 @pytest.fixture(scope="session")
 def compiler_sum_kernel() -> dict:
     """x.sum(-1) as the compiler emits it: the row's result stored into its scratchpad outside compute."""
-    return {"mlir": (DATA / "compiler_sum.mlir").read_text(),
-            "meta": json.loads((DATA / "compiler_sum.json").read_text())}
+    return fixture_kernel("compiler_sum")

@@ -5,7 +5,6 @@ outside compute. The skeleton must take them as they are."""
 
 from __future__ import annotations
 
-import json
 import math
 
 import pytest
@@ -14,14 +13,13 @@ from simulator.trace import simulate
 from simulator.trace.emitc import lower_to_emitc
 from simulator.trace.skeleton import build_skeleton
 
-from conftest import DATA
+from trace_helpers import fixture_kernel
 
 COST = {"tiles": {str(i): {"fixed_cycles": 12, "cycles_per_elem": 0.02} for i in range(5)}}
 
 
 def _kernel(name: str) -> dict:
-    return {"mlir": (DATA / f"compiler_{name}.mlir").read_text(),
-            "meta": json.loads((DATA / f"compiler_{name}.json").read_text())}
+    return fixture_kernel(f"compiler_{name}")
 
 
 @pytest.mark.parametrize("name,tiles,per_row,per_rtile", [

@@ -8,7 +8,7 @@ from harness import checks
 from npusim import config as npu_config
 from simulator.trace import simulate
 
-from trace_helpers import config_variant
+from trace_helpers import DATA, config_variant, fixture_kernel
 
 
 def _add_floor(config, n: int, vector_at_peak: float) -> dict:
@@ -72,12 +72,7 @@ def test_more_vector_lanes_never_cost_cycles_on_the_compiled_neg():
     """Regression: DRAM bookings in program order let tile 0's store, ready earlier with faster
     compute, take the channel window tile 1's load needed (283 cycles, 326 with twice the lanes).
     Writes are posted and reads have priority now."""
-    import json
-
-    from conftest import DATA
-
-    kernel = {"mlir": (DATA / "compiler_neg.mlir").read_text(),
-              "meta": json.loads((DATA / "compiler_neg.json").read_text())}
+    kernel = fixture_kernel("compiler_neg")
     base = npu_config.load("tpuv3-1core")
     shape = {"ks0": 16387}  # three tiles: 8192, 8192, 3
     cycles = simulate(kernel, shape_args=shape, config=base).cycles
@@ -94,12 +89,7 @@ def test_no_scaled_resource_costs_cycles_on_the_compiled_layer_norm():
 
 
 def _compiler_kernel(name: str) -> tuple[dict, object]:
-    import json
-
-    from conftest import DATA
-
-    return ({"mlir": (DATA / f"compiler_{name}.mlir").read_text(),
-             "meta": json.loads((DATA / f"compiler_{name}.json").read_text())}, DATA / f"compiler_{name}_cost.json")
+    return fixture_kernel(f"compiler_{name}"), DATA / f"compiler_{name}_cost.json"
 
 
 def _check_scaled_variants(name: str, shape: dict, config_name: str) -> None:
@@ -131,12 +121,7 @@ def test_size1_add_waits_for_its_operand_loads(config_name):
     outside the compute op, which only stores their sum. The compute must wait for the loads; it
     did not (43 cycles against a floor of 63 on tpuv3-1core). On two cores the loads (outside any
     work item, on core 0) gated only core 0, and the work item ran on core 1: 44 cycles."""
-    import json
-    from pathlib import Path
-
-    data = Path(__file__).parent / "data"
-    kernel = {"mlir": (data / "compiler_add_size1.mlir").read_text(),
-              "meta": json.loads((data / "compiler_add_size1.json").read_text())}
+    kernel = fixture_kernel("compiler_add_size1")
     config = npu_config.load(config_name)
     result = simulate(kernel, shape_args={}, config=config)
     checks.check_floor(result.cycles, _add_floor(config, 1, result.busy_cycles["vector_at_peak"]), config.name)

@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 from npusim import config as npu_config
+
+# The trace fixtures (kernel MLIR, kernel metadata, cost tables, C++ checks). Imported from here, not
+# from conftest: with several test folders in one run, `conftest` names another folder's module.
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def fixture_kernel(name: str) -> dict:
+    """The kernel `name` of tests/trace/data, as simulate() takes it: its MLIR and metadata."""
+    return {"mlir": (DATA / f"{name}.mlir").read_text(), "meta": json.loads((DATA / f"{name}.json").read_text())}
 
 
 def config_variant(name: str = "tpuv3-1core", **changes) -> dict:
