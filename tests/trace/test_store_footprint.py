@@ -6,14 +6,13 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from npusim.paths import cxx_compiler
 from simulator.trace.build import SOURCE_DIR
 
-DATA = Path(__file__).resolve().parent / "data"
+from trace_helpers import DATA
 
 
 @pytest.fixture(scope="module")

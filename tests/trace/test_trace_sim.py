@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
-from pathlib import Path
 
 import pytest
 
 from simulator.trace import simulate
 
-from trace_helpers import config_variant
-
-DATA = Path(__file__).parent / "data"
+from trace_helpers import DATA, config_variant, fixture_kernel
 
 ADD_SIZES = [100, 1000, 1024, 2048, 4096, 65536]
 RECORDS_PER_ADD_TILE = 8  # begin, 2 loads, 2 barriers, compute, store, end
@@ -113,8 +109,7 @@ def test_channel_lockstep_gives_the_same_results(add_kernel, add_cost, softmax_k
     # keeping each channel's state from the start.
     # booking work and the calendar's size in its own representation differ; the outcomes may not
     timings = ("sim_wall_s", "sim_cpu_s", "dram_requests", "dram_calendar_peak")
-    compiler_softmax = {"mlir": (DATA / "compiler_softmax.mlir").read_text(),
-                        "meta": json.loads((DATA / "compiler_softmax.json").read_text())}
+    compiler_softmax = fixture_kernel("compiler_softmax")
     launches = [(add_kernel, add_cost, {"s0": (1 << 18) + 100}), (softmax_kernel, softmax_cost, {"s0": 500, "s1": 2000}),
                 (compiler_softmax, DATA / "compiler_softmax_cost.json", {"ks0": 1000, "ks1": 300})]
     for kernel, cost, shape in launches:
